@@ -1,0 +1,20 @@
+"""Errors the domain raises; each carries a message key the conversation layer translates."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A rule said no. `key` names the message shown to the user; `params` fill it in."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+class InputError(DomainError):
+    """Something typed by a person could not be understood or is out of bounds."""
+
+
+class NotAllowed(DomainError):
+    """The person asking may not do this (not a leader, not their order)."""

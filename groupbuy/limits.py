@@ -1,0 +1,18 @@
+"""Bounds on what people type, inside Telegram's own limits (4096 per message, 1024 per caption)."""
+
+TITLE_MAX = 100
+DESCRIPTION_MAX = 800  # keeps a deal post with a photo under Telegram's 1024-character caption
+ITEM_NAME_MAX = 60
+UNIT_MAX = 16
+PLACE_MAX = 200
+WINDOW_MAX = 100
+ITEMS_MAX = 8  # one button per item; more than this does not fit a phone screen
+STOCK_MAX = 100_000
+LIMIT_MAX = 1_000
+MINIMUM_MAX = 100_000
+BUILDINGS_MAX = 60
+BUILDING_NAME_MAX = 16
+COMMUNITY_NAME_MAX = 80
+UNIT_ROOM_MAX = 16
+PHONE_MAX = 20
+DEADLINE_MAX_DAYS = 60

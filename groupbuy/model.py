@@ -1,0 +1,197 @@
+"""The group-buy domain: communities, deals with items, residents' orders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class DealStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"  # formed: the minimum was reached, goods will be handed out
+    FAILED = "failed"  # the minimum to form was not reached by the deadline
+    CANCELLED = "cancelled"  # a leader cancelled it
+
+
+class CloseReason(StrEnum):
+    DEADLINE = "deadline"
+    SOLD_OUT = "sold_out"
+    LEADER = "leader"
+
+
+class MinimumKind(StrEnum):
+    NONE = "none"
+    PARTICIPANTS = "participants"
+    QUANTITY = "quantity"
+
+
+# Which status a deal may move to from which; anything else is refused.
+TRANSITIONS: dict[DealStatus, frozenset[DealStatus]] = {
+    DealStatus.OPEN: frozenset({DealStatus.CLOSED, DealStatus.FAILED, DealStatus.CANCELLED}),
+    DealStatus.CLOSED: frozenset(),
+    DealStatus.FAILED: frozenset(),
+    DealStatus.CANCELLED: frozenset(),
+}
+
+
+def can_move(src: DealStatus, dst: DealStatus) -> bool:
+    return dst in TRANSITIONS[src]
+
+
+@dataclass(frozen=True, slots=True)
+class Community:
+    chat_id: int
+    title: str
+    name: str = ""
+    buildings: tuple[str, ...] = ()
+    currency: str = "CNY"
+    timezone: str = "Asia/Shanghai"
+    locale: str = "en"
+    configured: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    first_name: str
+    last_name: str | None = None
+    username: str | None = None
+    language_code: str | None = None
+    locale: str | None = None  # chosen with /lang; None follows Telegram's language
+    started: bool = False  # has a private chat with the bot, so the bot may write first
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}" if self.last_name else self.first_name
+
+
+@dataclass(frozen=True, slots=True)
+class Resident:
+    community_id: int
+    user_id: int
+    building: str
+    unit: str
+    room: str
+    phone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemSpec:
+    name: str
+    unit: str
+    price: int  # minor units of the deal's currency
+    stock: int
+    limit: int | None = None  # per person
+
+
+@dataclass(frozen=True, slots=True)
+class DealSpec:
+    """Everything a leader gives to open a deal, validated."""
+
+    title: str
+    description: str
+    items: tuple[ItemSpec, ...]
+    deadline: datetime
+    pickup_place: str
+    pickup_window: str
+    minimum_kind: MinimumKind = MinimumKind.NONE
+    minimum: int = 0
+    buildings: tuple[str, ...] = ()  # empty: every building
+    photo_file_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    id: int
+    deal_id: int
+    position: int
+    name: str
+    unit: str
+    price: int
+    stock: int
+    limit: int | None
+    sold: int
+
+    @property
+    def remaining(self) -> int:
+        return self.stock - self.sold
+
+
+@dataclass(frozen=True, slots=True)
+class Deal:
+    id: int
+    community_id: int
+    leader_id: int
+    title: str
+    description: str
+    currency: str
+    deadline: datetime
+    pickup_place: str
+    pickup_window: str
+    minimum_kind: MinimumKind
+    minimum: int
+    buildings: tuple[str, ...]
+    photo_file_id: str | None
+    status: DealStatus
+    created_at: datetime
+    closed_at: datetime | None
+    close_reason: CloseReason | None
+    post_chat_id: int | None
+    post_message_id: int | None
+    items: tuple[Item, ...] = field(default=())
+
+    def item(self, item_id: int) -> Item | None:
+        return next((i for i in self.items if i.id == item_id), None)
+
+    @property
+    def sold_out(self) -> bool:
+        return all(i.remaining <= 0 for i in self.items)
+
+    def open_to(self, building: str) -> bool:
+        return not self.buildings or building in self.buildings
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    item_id: int
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    id: int
+    deal_id: int
+    user_id: int
+    code: str
+    lines: tuple[OrderLine, ...]
+    picked_up_at: datetime | None = None
+
+    def quantity(self, item_id: int) -> int:
+        return next((ln.quantity for ln in self.lines if ln.item_id == item_id), 0)
+
+    @property
+    def total_quantity(self) -> int:
+        return sum(ln.quantity for ln in self.lines)
+
+    @property
+    def active(self) -> bool:
+        return self.total_quantity > 0
+
+    def amount(self, deal: Deal) -> int:
+        prices = {i.id: i.price for i in deal.items}
+        return sum(prices[ln.item_id] * ln.quantity for ln in self.lines)
+
+
+@dataclass(frozen=True, slots=True)
+class DealStats:
+    participants: int
+    quantity: int
+
+
+def minimum_reached(deal: Deal, stats: DealStats) -> bool:
+    if deal.minimum_kind is MinimumKind.PARTICIPANTS:
+        return stats.participants >= deal.minimum
+    if deal.minimum_kind is MinimumKind.QUANTITY:
+        return stats.quantity >= deal.minimum
+    return stats.participants > 0

@@ -1,0 +1,112 @@
+"""Use cases of a resident's order: join, +1/−1, cancel, and the leader's pickup check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from groupbuy.deals import close_deal
+from groupbuy.errors import DomainError, NotAllowed
+from groupbuy.model import CloseReason, Deal, DealStatus, Order, Resident
+from groupbuy.ports import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class OrderChange:
+    deal: Deal  # after the change
+    order: Order
+    closed: bool  # the change sold the deal out and closed it
+
+
+def _check_open(deal: Deal | None, now: datetime) -> Deal:
+    if deal is None:
+        raise DomainError("deal_not_found")
+    if deal.status is not DealStatus.OPEN or deal.deadline <= now:
+        raise DomainError("deal_not_open")
+    return deal
+
+
+async def change_quantity(
+    uow: UnitOfWork,
+    deal_id: int,
+    item_id: int,
+    user_id: int,
+    delta: int,
+    resident: Resident | None,
+    now: datetime,
+) -> OrderChange:
+    """Add or remove units of one item. Stock and the per-person limit hold under any concurrency:
+    each is a single conditional UPDATE, and the deal row is locked first so a close waits for us.
+    The caller commits; on any DomainError it must not.
+    """
+    if delta == 0:
+        raise DomainError("nothing_changed")
+    deal = _check_open(await uow.deals.get(deal_id), now)
+    item = deal.item(item_id)
+    if item is None:
+        raise DomainError("item_not_found")
+    if resident is not None and not deal.open_to(resident.building):
+        raise NotAllowed("deal_not_for_building", buildings=", ".join(deal.buildings))
+    if not await uow.deals.begin_change(deal_id):
+        raise DomainError("deal_not_open")
+    order = await uow.orders.open_order(deal_id, deal.community_id, user_id, now)
+    if delta > 0:
+        if not await uow.orders.change_line(order.id, item_id, delta, item.limit):
+            raise DomainError("limit_reached", limit=item.limit or 0, item=item.name)
+        if not await uow.deals.reserve(deal_id, item_id, delta):
+            raise DomainError("sold_out", item=item.name)
+    else:
+        if not await uow.orders.change_line(order.id, item_id, delta, None):
+            raise DomainError("nothing_to_remove", item=item.name)
+        await uow.deals.release(deal_id, item_id, -delta)
+    after = await uow.deals.get(deal_id)
+    assert after is not None
+    closed = False
+    if after.sold_out:
+        closed = await close_deal(uow, deal_id, CloseReason.SOLD_OUT, now) is not None
+        after = await uow.deals.get(deal_id)
+        assert after is not None
+    fresh = await uow.orders.get(order.id)
+    assert fresh is not None
+    return OrderChange(after, fresh, closed)
+
+
+async def cancel_order(uow: UnitOfWork, deal_id: int, user_id: int, now: datetime) -> Deal:
+    """Give back every unit of a resident's order in an open deal."""
+    _check_open(await uow.deals.get(deal_id), now)
+    order = await uow.orders.of_user(deal_id, user_id)
+    if order is None or not order.active:
+        raise DomainError("no_order")
+    if not await uow.deals.begin_change(deal_id):
+        raise DomainError("deal_not_open")
+    for line in order.lines:
+        if line.quantity > 0:
+            if not await uow.orders.change_line(order.id, line.item_id, -line.quantity, None):
+                raise DomainError("no_order")  # changed meanwhile; caller rolls back
+            await uow.deals.release(deal_id, line.item_id, line.quantity)
+    after = await uow.deals.get(deal_id)
+    assert after is not None
+    return after
+
+
+@dataclass(frozen=True, slots=True)
+class Pickup:
+    deal: Deal
+    order: Order
+
+
+async def mark_picked_up(uow: UnitOfWork, community_id: int, code: str, now: datetime) -> Pickup:
+    order = await uow.orders.by_code(community_id, code)
+    if order is None or not order.active:
+        raise DomainError("code_unknown", code=code)
+    deal = await uow.deals.get(order.deal_id)
+    assert deal is not None
+    if deal.status is not DealStatus.CLOSED:
+        raise DomainError("deal_not_closed")
+    if order.picked_up_at is not None:
+        raise DomainError("already_picked_up", code=code)
+    if not await uow.orders.mark_picked_up(order.id, now):
+        raise DomainError("already_picked_up", code=code)
+    fresh = await uow.orders.get(order.id)
+    assert fresh is not None
+    return Pickup(deal, fresh)

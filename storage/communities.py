@@ -1,0 +1,123 @@
+"""Communities, users and residents' profiles."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from groupbuy.model import Community, Resident, User
+from storage import convert
+from storage.tables import CommunityRow, ResidentRow, UserRow
+from storage.upsert import insert_for
+
+
+class SqlCommunities:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def get(self, chat_id: int) -> Community | None:
+        row = await self._s.get(CommunityRow, chat_id)
+        return convert.community(row) if row else None
+
+    async def save(self, community: Community) -> None:
+        values = {
+            "chat_id": community.chat_id,
+            "title": community.title,
+            "name": community.name,
+            "buildings": "\n".join(community.buildings),
+            "currency": community.currency,
+            "timezone": community.timezone,
+            "locale": community.locale,
+            "configured": community.configured,
+        }
+        stmt = insert_for(self._s, CommunityRow).values(**values)
+        stmt = stmt.on_conflict_do_update(index_elements=["chat_id"], set_=values)
+        await self._s.execute(stmt)
+
+
+class SqlUsers:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def get(self, user_id: int) -> User | None:
+        row = await self._s.get(UserRow, user_id)
+        return convert.user(row) if row else None
+
+    async def seen(self, user: User) -> User:
+        table = UserRow.__table__
+        values = {
+            "id": user.id,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "username": user.username,
+            "language_code": user.language_code,
+            "locale": None,
+            "started": user.started,
+        }
+        stmt = insert_for(self._s, UserRow).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["id"],
+            set_={
+                "first_name": stmt.excluded.first_name,
+                "last_name": stmt.excluded.last_name,
+                "username": stmt.excluded.username,
+                "language_code": stmt.excluded.language_code,
+                # once a user has started the bot, that stays true
+                "started": table.c.started | stmt.excluded.started,
+            },
+        ).returning(*table.c)
+        row = (await self._s.execute(stmt)).one()
+        return User(
+            id=row.id,
+            first_name=row.first_name,
+            last_name=row.last_name,
+            username=row.username,
+            language_code=row.language_code,
+            locale=row.locale,
+            started=bool(row.started),
+        )
+
+    async def set_locale(self, user_id: int, locale: str | None) -> None:
+        await self._s.execute(update(UserRow).where(UserRow.id == user_id).values(locale=locale))
+
+    async def resident(self, community_id: int, user_id: int) -> Resident | None:
+        row = await self._s.get(ResidentRow, (community_id, user_id))
+        return convert.resident(row) if row else None
+
+    async def save_resident(self, resident: Resident) -> None:
+        values = {
+            "community_id": resident.community_id,
+            "user_id": resident.user_id,
+            "building": resident.building,
+            "unit": resident.unit,
+            "room": resident.room,
+            "phone": resident.phone,
+        }
+        stmt = insert_for(self._s, ResidentRow).values(**values)
+        stmt = stmt.on_conflict_do_update(index_elements=["community_id", "user_id"], set_=values)
+        await self._s.execute(stmt)
+
+    async def residents(self, community_id: int, user_ids: Sequence[int]) -> dict[int, Resident]:
+        found: dict[int, Resident] = {}
+        for chunk in _chunks(user_ids):
+            rows = await self._s.scalars(
+                select(ResidentRow).where(
+                    ResidentRow.community_id == community_id, ResidentRow.user_id.in_(chunk)
+                )
+            )
+            found.update({r.user_id: convert.resident(r) for r in rows})
+        return found
+
+    async def many(self, user_ids: Sequence[int]) -> dict[int, User]:
+        found: dict[int, User] = {}
+        for chunk in _chunks(user_ids):
+            rows = await self._s.scalars(select(UserRow).where(UserRow.id.in_(chunk)))
+            found.update({r.id: convert.user(r) for r in rows})
+        return found
+
+
+def _chunks(ids: Sequence[int], size: int = 900) -> list[Sequence[int]]:
+    # SQLite caps bound parameters per statement; 100k-order lists are read in slices.
+    return [ids[i : i + size] for i in range(0, len(ids), size)]

@@ -1,0 +1,102 @@
+"""Rows to domain objects: repositories hand out plain frozen dataclasses, never ORM rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from groupbuy.model import (
+    CloseReason,
+    Community,
+    Deal,
+    DealStatus,
+    Item,
+    MinimumKind,
+    Order,
+    OrderLine,
+    Resident,
+    User,
+)
+from storage.tables import CommunityRow, DealRow, ItemRow, OrderRow, ResidentRow, UserRow
+
+
+def split_lines(text: str) -> tuple[str, ...]:
+    return tuple(x for x in text.split("\n") if x)
+
+
+def community(row: CommunityRow) -> Community:
+    return Community(
+        chat_id=row.chat_id,
+        title=row.title,
+        name=row.name,
+        buildings=split_lines(row.buildings),
+        currency=row.currency,
+        timezone=row.timezone,
+        locale=row.locale,
+        configured=row.configured,
+    )
+
+
+def user(row: UserRow) -> User:
+    return User(
+        id=row.id,
+        first_name=row.first_name,
+        last_name=row.last_name,
+        username=row.username,
+        language_code=row.language_code,
+        locale=row.locale,
+        started=row.started,
+    )
+
+
+def resident(row: ResidentRow) -> Resident:
+    return Resident(row.community_id, row.user_id, row.building, row.unit, row.room, row.phone)
+
+
+def item(row: ItemRow) -> Item:
+    return Item(
+        id=row.id,
+        deal_id=row.deal_id,
+        position=row.position,
+        name=row.name,
+        unit=row.unit,
+        price=row.price,
+        stock=row.stock,
+        limit=row.per_person_limit,
+        sold=row.sold,
+    )
+
+
+def deal(row: DealRow, items: Iterable[ItemRow]) -> Deal:
+    return Deal(
+        id=row.id,
+        community_id=row.community_id,
+        leader_id=row.leader_id,
+        title=row.title,
+        description=row.description,
+        currency=row.currency,
+        deadline=row.deadline,
+        pickup_place=row.pickup_place,
+        pickup_window=row.pickup_window,
+        minimum_kind=MinimumKind(row.minimum_kind),
+        minimum=row.minimum,
+        buildings=split_lines(row.buildings),
+        photo_file_id=row.photo_file_id,
+        status=DealStatus(row.status),
+        created_at=row.created_at,
+        closed_at=row.closed_at,
+        close_reason=CloseReason(row.close_reason) if row.close_reason else None,
+        post_chat_id=row.post_chat_id,
+        post_message_id=row.post_message_id,
+        items=tuple(sorted((item(i) for i in items), key=lambda i: i.position)),
+    )
+
+
+def order(row: OrderRow, lines: Iterable[tuple[int, int]]) -> Order:
+    return Order(
+        id=row.id,
+        deal_id=row.deal_id,
+        user_id=row.user_id,
+        code=row.code,
+        lines=tuple(OrderLine(item_id, qty) for item_id, qty in sorted(lines)),
+        picked_up_at=row.picked_up_at,
+    )

@@ -1,0 +1,241 @@
+"""Deals and their items. Stock moves only through conditional UPDATEs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from groupbuy.model import CloseReason, Deal, DealSpec, DealStats, DealStatus
+from storage import convert
+from storage.tables import DealRow, ItemRow, OrderLineRow, OrderRow
+
+
+class SqlDeals:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(
+        self,
+        community_id: int,
+        leader_id: int,
+        currency: str,
+        spec: DealSpec,
+        now: datetime,
+        remind_at: datetime | None,
+    ) -> Deal:
+        row = DealRow(
+            community_id=community_id,
+            leader_id=leader_id,
+            title=spec.title,
+            description=spec.description,
+            currency=currency,
+            deadline=spec.deadline,
+            remind_at=remind_at,
+            reminder_sent=False,
+            pickup_place=spec.pickup_place,
+            pickup_window=spec.pickup_window,
+            minimum_kind=spec.minimum_kind.value,
+            minimum=spec.minimum,
+            buildings="\n".join(spec.buildings),
+            photo_file_id=spec.photo_file_id,
+            status=DealStatus.OPEN.value,
+            created_at=now,
+            post_version=0,
+            post_synced_version=0,
+        )
+        self._s.add(row)
+        await self._s.flush()
+        for position, it in enumerate(spec.items):
+            self._s.add(
+                ItemRow(
+                    deal_id=row.id,
+                    position=position,
+                    name=it.name,
+                    unit=it.unit,
+                    price=it.price,
+                    stock=it.stock,
+                    per_person_limit=it.limit,
+                    sold=0,
+                )
+            )
+        await self._s.flush()
+        deal = await self.get(row.id)
+        assert deal is not None
+        return deal
+
+    async def get(self, deal_id: int) -> Deal | None:
+        # populate_existing: the conditional UPDATEs bypass the identity map, so always re-read.
+        row = (
+            await self._s.execute(
+                select(DealRow)
+                .where(DealRow.id == deal_id)
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            return None
+        items = (
+            await self._s.execute(
+                select(ItemRow)
+                .where(ItemRow.deal_id == deal_id)
+                .execution_options(populate_existing=True)
+            )
+        ).scalars()
+        return convert.deal(row, items)
+
+    async def set_post(self, deal_id: int, chat_id: int, message_id: int) -> None:
+        await self._s.execute(
+            update(DealRow)
+            .where(DealRow.id == deal_id)
+            .values(post_chat_id=chat_id, post_message_id=message_id)
+        )
+
+    async def reserve(self, deal_id: int, item_id: int, quantity: int) -> bool:
+        result = await self._s.execute(
+            update(ItemRow)
+            .where(
+                ItemRow.id == item_id,
+                ItemRow.deal_id == deal_id,
+                ItemRow.sold + quantity <= ItemRow.stock,
+            )
+            .values(sold=ItemRow.sold + quantity)
+        )
+        return _one(result)
+
+    async def release(self, deal_id: int, item_id: int, quantity: int) -> None:
+        await self._s.execute(
+            update(ItemRow)
+            .where(ItemRow.id == item_id, ItemRow.deal_id == deal_id, ItemRow.sold >= quantity)
+            .values(sold=ItemRow.sold - quantity)
+        )
+
+    async def move(
+        self,
+        deal_id: int,
+        src: DealStatus,
+        dst: DealStatus,
+        now: datetime,
+        reason: CloseReason | None,
+    ) -> bool:
+        result = await self._s.execute(
+            update(DealRow)
+            .where(DealRow.id == deal_id, DealRow.status == src.value)
+            .values(
+                status=dst.value,
+                closed_at=now,
+                close_reason=reason.value if reason else None,
+                post_version=DealRow.post_version + 1,
+            )
+        )
+        return _one(result)
+
+    async def due(self, now: datetime, limit: int) -> list[int]:
+        rows = await self._s.scalars(
+            select(DealRow.id)
+            .where(DealRow.status == DealStatus.OPEN.value, DealRow.deadline <= now)
+            .order_by(DealRow.deadline)
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def claim_reminder(self, deal_id: int) -> bool:
+        result = await self._s.execute(
+            update(DealRow)
+            .where(
+                DealRow.id == deal_id,
+                DealRow.status == DealStatus.OPEN.value,
+                DealRow.reminder_sent.is_(False),
+            )
+            .values(reminder_sent=True)
+        )
+        return _one(result)
+
+    async def reminders_due(self, now: datetime, limit: int) -> list[int]:
+        rows = await self._s.scalars(
+            select(DealRow.id)
+            .where(
+                DealRow.status == DealStatus.OPEN.value,
+                DealRow.reminder_sent.is_(False),
+                DealRow.remind_at <= now,
+                DealRow.deadline > now,
+            )
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def open_deals(self) -> list[Deal]:
+        ids = await self._s.scalars(
+            select(DealRow.id).where(DealRow.status == DealStatus.OPEN.value)
+        )
+        deals = [await self.get(i) for i in list(ids)]
+        return [d for d in deals if d is not None]
+
+    async def for_community(
+        self, community_id: int, statuses: Sequence[DealStatus], limit: int
+    ) -> list[Deal]:
+        ids = await self._s.scalars(
+            select(DealRow.id)
+            .where(
+                DealRow.community_id == community_id,
+                DealRow.status.in_([s.value for s in statuses]),
+            )
+            .order_by(DealRow.id.desc())
+            .limit(limit)
+        )
+        deals = [await self.get(i) for i in list(ids)]
+        return [d for d in deals if d is not None]
+
+    async def begin_change(self, deal_id: int) -> bool:
+        result = await self._s.execute(
+            update(DealRow)
+            .where(DealRow.id == deal_id, DealRow.status == DealStatus.OPEN.value)
+            .values(post_version=DealRow.post_version + 1)
+        )
+        return _one(result)
+
+    async def touch_post(self, deal_id: int) -> None:
+        await self._s.execute(
+            update(DealRow)
+            .where(DealRow.id == deal_id)
+            .values(post_version=DealRow.post_version + 1)
+        )
+
+    async def stale_posts(self, limit: int) -> list[tuple[int, int]]:
+        rows = await self._s.execute(
+            select(DealRow.id, DealRow.post_version)
+            .where(
+                DealRow.post_version > DealRow.post_synced_version,
+                DealRow.post_message_id.is_not(None),
+            )
+            .order_by(DealRow.id)
+            .limit(limit)
+        )
+        return [(r.id, r.post_version) for r in rows]
+
+    async def post_synced(self, deal_id: int, version: int) -> None:
+        await self._s.execute(
+            update(DealRow)
+            .where(DealRow.id == deal_id, DealRow.post_synced_version < version)
+            .values(post_synced_version=version)
+        )
+
+    async def stats(self, deal_id: int) -> DealStats:
+        per_order = (
+            select(func.sum(OrderLineRow.quantity).label("q"))
+            .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
+            .where(and_(OrderRow.deal_id == deal_id))
+            .group_by(OrderLineRow.order_id)
+            .having(func.sum(OrderLineRow.quantity) > 0)
+            .subquery()
+        )
+        row = (
+            await self._s.execute(select(func.count(), func.coalesce(func.sum(per_order.c.q), 0)))
+        ).one()
+        return DealStats(participants=int(row[0]), quantity=int(row[1]))
+
+
+def _one(result: object) -> bool:
+    return int(getattr(result, "rowcount", 0)) == 1

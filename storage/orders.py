@@ -1,0 +1,159 @@
+"""Residents' orders and their lines. Quantities move only through conditional UPDATEs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from groupbuy.codes import new_code
+from groupbuy.model import Deal, DealStatus, Order
+from storage import convert
+from storage.deals import SqlDeals
+from storage.tables import DealRow, OrderLineRow, OrderRow
+from storage.upsert import insert_for
+
+_CODE_ATTEMPTS = 8
+
+
+class SqlOrders:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def _lines(self, order_ids: list[int]) -> dict[int, list[tuple[int, int]]]:
+        lines: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for i in range(0, len(order_ids), 900):
+            rows = await self._s.execute(
+                select(OrderLineRow.order_id, OrderLineRow.item_id, OrderLineRow.quantity).where(
+                    OrderLineRow.order_id.in_(order_ids[i : i + 900])
+                )
+            )
+            for order_id, item_id, quantity in rows:
+                lines[order_id].append((item_id, quantity))
+        return lines
+
+    async def _one(self, row: OrderRow | None) -> Order | None:
+        if row is None:
+            return None
+        lines = await self._lines([row.id])
+        return convert.order(row, lines[row.id])
+
+    async def get(self, order_id: int) -> Order | None:
+        row = (
+            await self._s.execute(
+                select(OrderRow)
+                .where(OrderRow.id == order_id)
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one_or_none()
+        return await self._one(row)
+
+    async def of_user(self, deal_id: int, user_id: int) -> Order | None:
+        row = (
+            await self._s.execute(
+                select(OrderRow)
+                .where(OrderRow.deal_id == deal_id, OrderRow.user_id == user_id)
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one_or_none()
+        return await self._one(row)
+
+    async def open_order(
+        self, deal_id: int, community_id: int, user_id: int, now: datetime
+    ) -> Order:
+        existing = await self.of_user(deal_id, user_id)
+        if existing is not None:
+            return existing
+        for _ in range(_CODE_ATTEMPTS):
+            stmt = (
+                insert_for(self._s, OrderRow)
+                .values(
+                    deal_id=deal_id,
+                    community_id=community_id,
+                    user_id=user_id,
+                    code=new_code(),
+                    created_at=now,
+                )
+                # no target: covers both (deal, user) and (community, code) uniqueness
+                .on_conflict_do_nothing()
+            )
+            await self._s.execute(stmt)
+            found = await self.of_user(deal_id, user_id)
+            if found is not None:
+                return found
+            # no row: the code clashed with another order in the community; draw again
+        raise RuntimeError("could not allocate a pickup code")
+
+    async def change_line(self, order_id: int, item_id: int, delta: int, limit: int | None) -> bool:
+        if delta > 0:
+            await self._s.execute(
+                insert_for(self._s, OrderLineRow)
+                .values(order_id=order_id, item_id=item_id, quantity=0)
+                .on_conflict_do_nothing()
+            )
+        conditions = [
+            OrderLineRow.order_id == order_id,
+            OrderLineRow.item_id == item_id,
+            OrderLineRow.quantity + delta >= 0,
+        ]
+        if limit is not None:
+            conditions.append(OrderLineRow.quantity + delta <= limit)
+        result = await self._s.execute(
+            update(OrderLineRow).where(*conditions).values(quantity=OrderLineRow.quantity + delta)
+        )
+        return int(getattr(result, "rowcount", 0)) == 1
+
+    async def for_deal(self, deal_id: int) -> list[Order]:
+        rows = list(
+            await self._s.scalars(
+                select(OrderRow)
+                .where(OrderRow.deal_id == deal_id)
+                .order_by(OrderRow.id)
+                .execution_options(populate_existing=True)
+            )
+        )
+        lines = await self._lines([r.id for r in rows])
+        orders = [convert.order(r, lines[r.id]) for r in rows]
+        return [o for o in orders if o.active]
+
+    async def active_for_user(self, user_id: int, limit: int) -> list[tuple[Deal, Order]]:
+        rows = list(
+            await self._s.scalars(
+                select(OrderRow)
+                .join(DealRow, DealRow.id == OrderRow.deal_id)
+                .where(
+                    OrderRow.user_id == user_id,
+                    DealRow.status.in_([DealStatus.OPEN.value, DealStatus.CLOSED.value]),
+                    OrderRow.picked_up_at.is_(None),
+                )
+                .order_by(DealRow.deadline)
+                .limit(limit)
+            )
+        )
+        lines = await self._lines([r.id for r in rows])
+        deals = SqlDeals(self._s)
+        found: list[tuple[Deal, Order]] = []
+        for r in rows:
+            order = convert.order(r, lines[r.id])
+            deal = await deals.get(r.deal_id)
+            if order.active and deal is not None:
+                found.append((deal, order))
+        return found
+
+    async def by_code(self, community_id: int, code: str) -> Order | None:
+        row = (
+            await self._s.execute(
+                select(OrderRow).where(OrderRow.community_id == community_id, OrderRow.code == code)
+            )
+        ).scalar_one_or_none()
+        return await self._one(row)
+
+    async def mark_picked_up(self, order_id: int, now: datetime) -> bool:
+        result = await self._s.execute(
+            update(OrderRow)
+            .where(OrderRow.id == order_id, OrderRow.picked_up_at.is_(None))
+            .values(picked_up_at=now)
+        )
+        return int(getattr(result, "rowcount", 0)) == 1

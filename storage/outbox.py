@@ -1,0 +1,107 @@
+"""The outbox of notices and the dialogs' saved state."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from groupbuy.notices import Notice, NoticeKind, PendingNotice
+from storage.tables import DialogRow, OutboxRow
+from storage.upsert import insert_for
+
+
+class SqlOutbox:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, notices: Sequence[Notice], now: datetime) -> None:
+        if not notices:
+            return
+        rows = [
+            {
+                "kind": n.kind.value,
+                "chat_id": n.chat_id,
+                "deal_id": n.deal_id,
+                "user_id": n.user_id,
+                "created_at": now,
+                "attempts": 0,
+                "due_at": now,
+                "done": False,
+            }
+            for n in notices
+        ]
+        for i in range(0, len(rows), 500):
+            stmt = insert_for(self._s, OutboxRow).values(rows[i : i + 500])
+            # (kind, deal, chat) is unique: the same notice written twice is sent once
+            await self._s.execute(stmt.on_conflict_do_nothing())
+
+    async def claim(self, now: datetime, limit: int, lease_seconds: int) -> list[PendingNotice]:
+        """Take due notices and push their due time forward: a lease, so a sender that dies
+        mid-send lets another retry after the lease, and two senders never take the same one."""
+        query = (
+            select(OutboxRow)
+            .where(OutboxRow.done.is_(False), OutboxRow.due_at <= now)
+            .order_by(OutboxRow.id)
+            .limit(limit)
+        )
+        if self._s.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = list(await self._s.scalars(query.execution_options(populate_existing=True)))
+        if not rows:
+            return []
+        await self._s.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_([r.id for r in rows]))
+            .values(due_at=now + timedelta(seconds=lease_seconds), attempts=OutboxRow.attempts + 1)
+        )
+        return [
+            PendingNotice(
+                id=r.id,
+                notice=Notice(NoticeKind(r.kind), r.chat_id, r.deal_id, r.user_id),
+                attempts=r.attempts + 1,
+                created_at=r.created_at,
+            )
+            for r in rows
+        ]
+
+    async def sent(self, notice_id: int, now: datetime) -> None:
+        await self._s.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == notice_id)
+            .values(done=True, sent_at=now, error=None)
+        )
+
+    async def failed(self, notice_id: int, error: str, retry_at: datetime | None) -> None:
+        values: dict[str, Any] = {"error": error[:1000]}
+        if retry_at is None:
+            values["done"] = True  # permanent: e.g. the user never started the bot
+        else:
+            values["due_at"] = retry_at
+        await self._s.execute(update(OutboxRow).where(OutboxRow.id == notice_id).values(**values))
+
+
+class SqlDialogs:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def get(self, user_id: int) -> tuple[str, dict[str, Any]] | None:
+        row = (
+            await self._s.execute(
+                select(DialogRow)
+                .where(DialogRow.user_id == user_id)
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one_or_none()
+        return (row.state, dict(row.data)) if row else None
+
+    async def save(self, user_id: int, state: str, data: dict[str, Any], now: datetime) -> None:
+        values = {"user_id": user_id, "state": state, "data": data, "updated_at": now}
+        stmt = insert_for(self._s, DialogRow).values(**values)
+        await self._s.execute(stmt.on_conflict_do_update(index_elements=["user_id"], set_=values))
+
+    async def clear(self, user_id: int) -> None:
+        await self._s.execute(delete(DialogRow).where(DialogRow.user_id == user_id))
