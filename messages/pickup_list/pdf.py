@@ -1,0 +1,726 @@
+"""The printable pickup list (提货单) as an A4 PDF, rendered with fpdf2.
+
+Layout is done in three passes so that every page knows the total page count
+and no text ever overflows its column:
+
+1. *measure*: every order is laid out once (wrapping/truncation with our own
+   width table, cached per string) into a ``_RowLayout`` with a fixed height;
+2. *paginate*: blocks (building headings, rows, totals) are placed on pages,
+   repeating the table header (and the current building heading) on each page;
+3. *draw*: pages are drawn with ``FPDF.text``/``rect``/``line`` only (no
+   ``multi_cell``), which keeps 10,000 orders well under a second or two.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fpdf import FPDF
+
+from messages.fonts import CJK_SANS, MONO_ASCII
+
+from .model import ItemTotal, PickupList, PickupRow
+from .sorting import group_by_building
+
+__all__ = ["render_pdf"]
+
+# --- geometry (mm, A4 portrait) ---------------------------------------------
+PAGE_W = 210.0
+PAGE_H = 297.0
+MARGIN_X = 10.0
+MARGIN_TOP = 9.0
+BODY_BOTTOM = PAGE_H - 13.0
+FOOTER_BASELINE = PAGE_H - 7.0
+CONTENT_W = PAGE_W - 2 * MARGIN_X
+PT = 25.4 / 72.0  # mm per point
+
+SANS = "gb-sans"
+MONO = "gb-mono"
+
+# font sizes (pt)
+TEXT_PT = 9.0
+SMALL_PT = 7.5
+HEAD_PT = 8.0
+CODE_PT = 15.0
+CODE_MIN_PT = 9.0
+TITLE_PT = 14.0
+BUILDING_PT = 10.5
+
+LINE_H = 4.0  # one 9 pt text line
+SMALL_LINE_H = 3.4
+PAD = 1.5
+TABLE_HEAD_H = 6.0
+BUILDING_H = 7.5
+TOTALS_ROW_H = 6.0
+BOX = 5.0  # tick box side
+MAX_ITEM_LINES = 40  # a single order never needs more than ~2/3 of a page
+MAX_NAME_LINES = 2
+MAX_ITEM_NAME_LINES = 2
+MAX_PAYMENT_LINES = 2
+
+ELLIPSIS = "…"
+MISSING = "□"
+
+GRAY_TEXT = 90
+RULE_GRAY = 190
+BAND_GRAY = 228
+HEAD_GRAY = 210
+ZEBRA_GRAY = 246
+
+
+@dataclass(frozen=True, slots=True)
+class _Col:
+    key: str
+    width: float
+    align: str  # "L" | "R" | "C"
+
+
+_ORDER_COLS: tuple[_Col, ...] = (
+    _Col("unit", 13.0, "L"),
+    _Col("room", 15.0, "L"),
+    _Col("name", 36.0, "L"),
+    _Col("items", 59.0, "L"),
+    _Col("amount", 19.0, "R"),
+    _Col("code", 23.0, "L"),
+    _Col("payment", 15.0, "L"),
+    _Col("picked", 10.0, "C"),
+)
+assert abs(sum(c.width for c in _ORDER_COLS) - CONTENT_W) < 1e-6
+
+
+def _col_x() -> dict[str, tuple[float, float]]:
+    out: dict[str, tuple[float, float]] = {}
+    x = MARGIN_X
+    for c in _ORDER_COLS:
+        out[c.key] = (x, c.width)
+        x += c.width
+    return out
+
+
+COLS = _col_x()
+CELL_PAD = 1.0  # horizontal padding inside a column
+
+_TOTALS_COLS = ((MARGIN_X, 120.0), (MARGIN_X + 120.0, 35.0), (MARGIN_X + 155.0, 35.0))
+
+
+# --- text measurement -------------------------------------------------------
+class _Metrics:
+    """Glyph widths of one font, with a per-string cache (names/items repeat a lot)."""
+
+    def __init__(self, font: Any) -> None:
+        self._cw: Any = font.cw  # 1/1000 em per code point (defaultdict)
+        self._cmap: dict[int, str] = font.cmap
+        self._units: dict[str, float] = {}
+        self._clean: dict[str, str] = {}
+
+    def has(self, ch: str) -> bool:
+        return ord(ch) in self._cmap
+
+    def clean(self, text: str) -> str:
+        """Drop what cannot be printed (emoji, controls); mark unknown letters with □."""
+        cached = self._clean.get(text)
+        if cached is not None:
+            return cached
+        out: list[str] = []
+        for ch in text:
+            if ch in "\r\n\t":
+                out.append(" ")
+            elif ord(ch) in self._cmap:
+                out.append(ch)
+            else:
+                cat = unicodedata.category(ch)
+                if cat[0] in "LN":
+                    out.append(MISSING)
+                elif cat == "Zs":
+                    out.append(" ")
+                # emoji (So), variation selectors/ZWJ (Mn/Cf), surrogates: dropped
+        result = " ".join("".join(out).split()) if out else ""
+        self._clean[text] = result
+        return result
+
+    def units(self, text: str) -> float:
+        u = self._units.get(text)
+        if u is None:
+            cw = self._cw
+            u = float(sum(cw[ord(c)] for c in text))
+            self._units[text] = u
+        return u
+
+    def width(self, text: str, size_pt: float) -> float:
+        return self.units(text) * size_pt * PT / 1000.0
+
+    def fit(self, text: str, width: float, size_pt: float) -> str:
+        """``text`` if it fits in ``width`` mm, else truncated with an ellipsis."""
+        if self.width(text, size_pt) <= width:
+            return text
+        limit = width * 1000.0 / (size_pt * PT) - self._cw[ord(ELLIPSIS)]
+        cw = self._cw
+        acc = 0.0
+        for i, ch in enumerate(text):
+            acc += cw[ord(ch)]
+            if acc > limit:
+                return text[:i].rstrip() + ELLIPSIS
+        return text  # pragma: no cover - rounding only
+
+    def wrap(self, text: str, width: float, size_pt: float, max_lines: int) -> list[str]:
+        """Greedy wrap: break at spaces when possible, anywhere inside CJK/long words.
+
+        The last allowed line is truncated with an ellipsis.
+        """
+        if not text:
+            return [""]
+        if self.width(text, size_pt) <= width:
+            return [text]
+        limit = width * 1000.0 / (size_pt * PT)
+        cw = self._cw
+        lines: list[str] = []
+        rest = text
+        while rest and len(lines) < max_lines - 1:
+            acc = 0.0
+            cut = len(rest)
+            last_space = -1
+            for i, ch in enumerate(rest):
+                if ch == " ":
+                    last_space = i
+                acc += cw[ord(ch)]
+                if acc > limit:
+                    cut = i
+                    break
+            if cut == len(rest):
+                lines.append(rest)
+                return lines
+            if last_space > 0 and not _is_cjk(rest[cut]):
+                cut = last_space
+            cut = max(cut, 1)
+            lines.append(rest[:cut].rstrip())
+            rest = rest[cut:].lstrip()
+        if rest:
+            lines.append(self.fit(rest, width, size_pt))
+        return lines
+
+
+def _is_cjk(ch: str) -> bool:
+    return ord(ch) >= 0x2E80
+
+
+# --- layout -----------------------------------------------------------------
+@dataclass(slots=True)
+class _RowLayout:
+    unit: str
+    room: str
+    name_lines: list[str]
+    phone: str
+    item_lines: list[tuple[str, str]]  # (item text, "×2 瓶" or "" for a continuation line)
+    amount: str
+    code: str
+    code_mono: bool
+    code_pt: float
+    payment_lines: list[str]
+    picked: bool
+    height: float
+
+
+class _Layout:
+    def __init__(self, sans: _Metrics, mono: _Metrics) -> None:
+        self.sans = sans
+        self.mono = mono
+
+    def inner(self, key: str) -> float:
+        return COLS[key][1] - 2 * CELL_PAD
+
+    def row(self, r: PickupRow) -> _RowLayout:
+        s = self.sans
+        name_lines = s.wrap(s.clean(r.name), self.inner("name"), TEXT_PT, MAX_NAME_LINES)
+        phone = s.fit(s.clean(r.phone or ""), self.inner("name"), SMALL_PT)
+
+        items_w = self.inner("items")
+        item_lines: list[tuple[str, str]] = []
+        for line in r.lines:
+            qty = f"×{line.quantity}"
+            unit = s.clean(line.unit)
+            if unit:
+                qty = f"{qty} {unit}"
+            qty = s.fit(qty, items_w * 0.45, TEXT_PT)
+            name_w = items_w - s.width(qty, TEXT_PT) - 1.5
+            parts = s.wrap(s.clean(line.item), name_w, TEXT_PT, MAX_ITEM_NAME_LINES)
+            item_lines.append((parts[0], qty))
+            item_lines.extend((p, "") for p in parts[1:])
+        if len(item_lines) > MAX_ITEM_LINES:
+            hidden = len(item_lines) - (MAX_ITEM_LINES - 1)
+            item_lines = [*item_lines[: MAX_ITEM_LINES - 1], (f"{ELLIPSIS} (+{hidden})", "")]
+
+        amount = s.fit(s.clean(r.amount), self.inner("amount"), TEXT_PT)
+
+        code_w = self.inner("code")
+        code = r.code.strip()
+        code_mono = bool(code) and all(self.mono.has(c) for c in code)
+        m = self.mono if code_mono else s
+        if not code_mono:
+            code = s.clean(code)
+        code_pt = CODE_PT
+        w = m.width(code, code_pt)
+        if w > code_w:
+            code_pt = max(CODE_MIN_PT, code_pt * code_w / w)
+            code = m.fit(code, code_w, code_pt)
+
+        payment_lines = s.wrap(
+            s.clean(r.payment), self.inner("payment"), SMALL_PT, MAX_PAYMENT_LINES
+        )
+
+        name_h = len(name_lines) * LINE_H + (SMALL_LINE_H if phone else 0.0)
+        items_h = max(1, len(item_lines)) * LINE_H
+        code_h = code_pt * PT * 1.15
+        pay_h = len(payment_lines) * SMALL_LINE_H
+        height = 2 * PAD + max(name_h, items_h, code_h, pay_h, BOX + 0.5)
+
+        return _RowLayout(
+            unit=s.fit(s.clean(r.unit), self.inner("unit"), TEXT_PT),
+            room=s.fit(s.clean(r.room), self.inner("room"), TEXT_PT),
+            name_lines=name_lines,
+            phone=phone,
+            item_lines=item_lines,
+            amount=amount,
+            code=code,
+            code_mono=code_mono,
+            code_pt=code_pt,
+            payment_lines=payment_lines,
+            picked=r.picked_up,
+            height=height,
+        )
+
+
+# --- pagination -------------------------------------------------------------
+Draw = Callable[[float], None]
+
+
+class _Flow:
+    """Places fixed-height blocks on pages; replays ``repeat`` blocks after each break."""
+
+    def __init__(self, top: float) -> None:
+        self.top = top
+        self.pages: list[list[tuple[float, Draw]]] = [[]]
+        self.y = top
+        self.repeat: list[tuple[float, Draw]] = []
+
+    def new_page(self) -> None:
+        self.pages.append([])
+        self.y = self.top
+        for h, draw in self.repeat:
+            self._put(h, draw)
+
+    def _put(self, h: float, draw: Draw) -> None:
+        self.pages[-1].append((self.y, draw))
+        self.y += h
+
+    def ensure(self, h: float) -> None:
+        if self.y + h > BODY_BOTTOM and self.pages[-1]:
+            self.new_page()
+
+    def add(self, h: float, draw: Draw) -> None:
+        self.ensure(h)
+        self._put(h, draw)
+
+
+# --- fast text output -------------------------------------------------------
+K = 72.0 / 25.4  # points per mm
+
+
+class _TextBatch:
+    """All text of one table row as a single ``q BT … ET Q`` content-stream chunk.
+
+    ``FPDF.text`` costs ~6 µs of bookkeeping per call and emits one text object
+    per string; a 10,000-order list has >100,000 strings. Here each string is
+    still encoded by fpdf2's own ``TTFFont.encode_text`` (which records the
+    glyphs for subsetting), but font, colour and position operators are written
+    directly. ``q``/``Q`` restores the graphics state, so fpdf2's view of
+    colours and fonts stays true. The fonts are registered on each page by
+    ``_Renderer.register_fonts`` (through ``FPDF.text``).
+    """
+
+    __slots__ = ("_font", "_gray", "_mono", "_ops", "_sans")
+
+    def __init__(self, sans: Any, mono: Any) -> None:
+        self._sans = sans
+        self._mono = mono
+        self._ops: list[str] = []
+        self._font: tuple[bool, float] | None = None
+        self._gray = -1
+
+    def text(self, mono: bool, size: float, gray: int, x: float, y: float, s: str) -> None:
+        if not s:
+            return
+        ops = self._ops
+        font = self._mono if mono else self._sans
+        if self._font != (mono, size):
+            ops.append(f"/F{font.i} {size:.2f} Tf")
+            self._font = (mono, size)
+        if gray != self._gray:
+            ops.append(f"{gray / 255:.3f} g")
+            self._gray = gray
+        ops.append(f"1 0 0 1 {x * K:.2f} {(PAGE_H - y) * K:.2f} Tm {font.encode_text(s)}")
+
+    def flush(self, pdf: Any) -> None:
+        if self._ops:
+            pdf._out("q BT " + " ".join(self._ops) + " ET Q")
+            self._ops = []
+
+
+# --- drawing ----------------------------------------------------------------
+class _Renderer:
+    def __init__(self, pl: PickupList, created_at: datetime | None) -> None:
+        self.pl = pl
+        pdf = FPDF(orientation="P", unit="mm", format="A4")
+        pdf.set_auto_page_break(False)
+        pdf.alias_nb_pages("")  # disabled: we know the page count; never rewrite user text
+        pdf.set_margins(MARGIN_X, MARGIN_TOP, MARGIN_X)
+        pdf.add_font(SANS, fname=str(CJK_SANS))
+        pdf.add_font(MONO, fname=str(MONO_ASCII))
+        pdf.set_title(_plain(f"{pl.labels.title} - {pl.deal_title}"))
+        pdf.set_creator("GroupBuy")
+        pdf.set_producer("GroupBuy / fpdf2")
+        pdf.set_lang("zh-CN" if _has_cjk(pl.labels.title) else "en")
+        if created_at is not None:
+            pdf.set_creation_date(created_at)
+        self.pdf = pdf
+        self.sans_font: Any = pdf.fonts[SANS]
+        self.mono_font: Any = pdf.fonts[MONO]
+        self.sans = _Metrics(self.sans_font)
+        self.mono = _Metrics(self.mono_font)
+        self.layout = _Layout(self.sans, self.mono)
+        self._font: tuple[str, float] | None = None
+        self._gray: int | None = None
+        self.header_lines = self._header_lines()
+        # title + info lines + rule
+        self.body_top = MARGIN_TOP + 7.0 + 4.2 * len(self.header_lines) + 2.5
+
+    # low-level helpers -------------------------------------------------------
+    def font(self, family: str, size: float) -> None:
+        if self._font != (family, size):
+            self.pdf.set_font(family, size=size)
+            self._font = (family, size)
+
+    def gray(self, level: int) -> None:
+        if self._gray != level:
+            self.pdf.set_text_color(level)
+            self._gray = level
+
+    def text(self, x: float, baseline: float, s: str) -> None:
+        if s:
+            self.pdf.text(x, baseline, s)
+
+    def text_in(self, key: str, baseline: float, s: str, size: float, align: str) -> None:
+        x, w = COLS[key]
+        if align == "R":
+            x = x + w - CELL_PAD - self.sans.width(s, size)
+        elif align == "C":
+            x = x + (w - self.sans.width(s, size)) / 2
+        else:
+            x += CELL_PAD
+        self.text(x, baseline, s)
+
+    def band(
+        self, y: float, h: float, level: int, x: float = MARGIN_X, w: float = CONTENT_W
+    ) -> None:
+        self.pdf.set_fill_color(level)
+        self.pdf.rect(x, y, w, h, style="F")
+
+    def rule(self, y: float, level: int = RULE_GRAY, width: float = 0.15) -> None:
+        self.pdf.set_draw_color(level)
+        self.pdf.set_line_width(width)
+        self.pdf.line(MARGIN_X, y, MARGIN_X + CONTENT_W, y)
+
+    def bold_text(self, x: float, baseline: float, s: str) -> None:
+        """Faux bold (fill + thin stroke): the bundled font has a single weight."""
+        pdf = self.pdf
+        with pdf.local_context(text_mode="FILL_STROKE", line_width=0.18):
+            pdf.set_draw_color(0)
+            self.text(x, baseline, s)
+
+    # page furniture ----------------------------------------------------------
+    def _header_lines(self) -> list[str]:
+        pl, s = self.pl, self.sans
+        place = _prefixed(pl.labels.place, pl.pickup_place)
+        window = _prefixed(pl.labels.window, pl.pickup_window)
+        parts = [s.clean(p) for p in (pl.community, place, window) if p.strip()]
+        one = "  ·  ".join(parts)
+        if s.width(one, TEXT_PT) <= CONTENT_W or len(parts) < 2:
+            return [s.fit(one, CONTENT_W, TEXT_PT)] if one else []
+        first = "  ·  ".join(parts[:-1])
+        return [s.fit(first, CONTENT_W, TEXT_PT), s.fit(parts[-1], CONTENT_W, TEXT_PT)]
+
+    def page_header(self) -> None:
+        s, lb = self.sans, self.pl.labels
+        self.gray(0)
+        title = s.clean(lb.title)
+        self.font(SANS, 12.0)
+        tw = s.width(title, 12.0)
+        self.text(MARGIN_X + CONTENT_W - tw, MARGIN_TOP + 5.5, title)
+        deal = s.fit(s.clean(self.pl.deal_title), CONTENT_W - tw - 6.0, TITLE_PT)
+        self.font(SANS, TITLE_PT)
+        self.bold_text(MARGIN_X, MARGIN_TOP + 5.5, deal)
+        self.font(SANS, TEXT_PT)
+        self.gray(40)
+        y = MARGIN_TOP + 7.0 + 3.6
+        for line in self.header_lines:
+            self.text(MARGIN_X, y, line)
+            y += 4.2
+        self.gray(0)
+        self.rule(self.body_top - 1.2, level=60, width=0.4)
+
+    def register_fonts(self) -> None:
+        """Make both fonts part of the current page's resources (see ``_TextBatch``)."""
+        for family in (MONO, SANS):
+            self.font(family, TEXT_PT)
+            self.pdf.text(MARGIN_X, MARGIN_TOP, "")
+
+    def page_footer(self, page: int, pages: int) -> None:
+        s, lb = self.sans, self.pl.labels
+        self.font(SANS, SMALL_PT)
+        self.gray(GRAY_TEXT)
+        self.rule(FOOTER_BASELINE - 3.5, level=RULE_GRAY, width=0.15)
+        label = s.clean(_format(lb.page, page=page, pages=pages))
+        lw = s.width(label, SMALL_PT)
+        self.text(MARGIN_X + CONTENT_W - lw, FOOTER_BASELINE, label)
+        gen = s.fit(s.clean(lb.generated_at), CONTENT_W - lw - 8.0, SMALL_PT)
+        self.text(MARGIN_X, FOOTER_BASELINE, gen)
+        self.gray(0)
+
+    # blocks ------------------------------------------------------------------
+    def orders_table_header(self, y: float) -> None:
+        lb, s = self.pl.labels, self.sans
+        self.band(y, TABLE_HEAD_H, HEAD_GRAY)
+        self.gray(0)
+        texts = {
+            "unit": lb.unit,
+            "room": lb.room,
+            "name": lb.name,
+            "items": lb.items,
+            "amount": lb.amount,
+            "code": lb.code,
+            "payment": lb.payment,
+            "picked": lb.picked,
+        }
+        base = y + TABLE_HEAD_H - 1.8
+        for col in _ORDER_COLS:
+            text = s.clean(texts[col.key])
+            inner = col.width - 2 * CELL_PAD
+            size = HEAD_PT
+            w = s.width(text, size)
+            if w > inner:  # shrink a little before truncating
+                size = max(6.0, size * inner / w)
+            self.font(SANS, size)
+            self.text_in(col.key, base, s.fit(text, inner, size), size, col.align)
+
+    def building_heading(self, y: float, text: str) -> None:
+        self.band(y + 1.0, BUILDING_H - 1.5, BAND_GRAY)
+        self.gray(0)
+        self.font(SANS, BUILDING_PT)
+        self.bold_text(MARGIN_X + CELL_PAD + 0.5, y + BUILDING_H - 2.4, text)
+
+    def order_row(self, y: float, r: _RowLayout, zebra: bool) -> None:
+        pdf = self.pdf
+        if zebra:
+            self.band(y, r.height, ZEBRA_GRAY)
+        top = y + PAD
+        base = top + TEXT_PT * PT * 0.85
+        t = _TextBatch(self.sans_font, self.mono_font)
+        sw = self.sans.width
+
+        def at(key: str, baseline: float, text: str, size: float, align: str) -> None:
+            x, w = COLS[key]
+            if align == "R":
+                x = x + w - CELL_PAD - sw(text, size)
+            else:
+                x += CELL_PAD
+            t.text(False, size, 0, x, baseline, text)
+
+        at("unit", base, r.unit, TEXT_PT, "L")
+        at("room", base, r.room, TEXT_PT, "L")
+        b = base
+        for line in r.name_lines:
+            at("name", b, line, TEXT_PT, "L")
+            b += LINE_H
+        b = base
+        ix, iw = COLS["items"]
+        for item, qty in r.item_lines:
+            if qty:
+                t.text(False, TEXT_PT, 0, ix + iw - CELL_PAD - sw(qty, TEXT_PT), b, qty)
+                t.text(False, TEXT_PT, 0, ix + CELL_PAD, b, item)
+            else:
+                t.text(False, TEXT_PT, 0, ix + CELL_PAD + 2.0, b, item)
+            b += LINE_H
+        at("amount", base, r.amount, TEXT_PT, "R")
+
+        if r.phone:
+            nb = base + (len(r.name_lines) - 1) * LINE_H + SMALL_LINE_H
+            x, _ = COLS["name"]
+            t.text(False, SMALL_PT, GRAY_TEXT, x + CELL_PAD, nb, r.phone)
+        b = top + SMALL_PT * PT * 0.9
+        px, _ = COLS["payment"]
+        for line in r.payment_lines:
+            t.text(False, SMALL_PT, GRAY_TEXT, px + CELL_PAD, b, line)
+            b += SMALL_LINE_H
+
+        cx, _ = COLS["code"]
+        t.text(r.code_mono, r.code_pt, 0, cx + CELL_PAD, top + r.code_pt * PT * 0.82, r.code)
+        t.flush(pdf)
+
+        px, pw = COLS["picked"]
+        bx = px + (pw - BOX) / 2
+        pdf.set_draw_color(0)
+        pdf.set_line_width(0.3)
+        pdf.rect(bx, top, BOX, BOX)
+        if r.picked:
+            pdf.set_line_width(0.55)
+            pdf.line(bx + 0.9, top + 2.6, bx + 2.1, top + 3.9)
+            pdf.line(bx + 2.1, top + 3.9, bx + 4.2, top + 1.0)
+        self.rule(y + r.height)
+
+    def message(self, y: float, text: str) -> None:
+        self.font(SANS, 11.0)
+        self.gray(GRAY_TEXT)
+        self.text(MARGIN_X + CELL_PAD, y + 7.0, self.sans.fit(text, CONTENT_W, 11.0))
+        self.gray(0)
+
+    def totals_table_header(self, y: float) -> None:
+        lb, s = self.pl.labels, self.sans
+        self.band(y, TABLE_HEAD_H, HEAD_GRAY)
+        self.font(SANS, HEAD_PT)
+        self.gray(0)
+        base = y + TABLE_HEAD_H - 1.8
+        for (x, w), text, align in zip(
+            _TOTALS_COLS, (lb.items, lb.quantity, lb.measure), "LRL", strict=True
+        ):
+            t = s.fit(s.clean(text), w - 2 * CELL_PAD, HEAD_PT)
+            tx = x + w - CELL_PAD - s.width(t, HEAD_PT) if align == "R" else x + CELL_PAD
+            self.text(tx, base, t)
+
+    def totals_row(self, y: float, t: ItemTotal) -> None:
+        s = self.sans
+        self.font(SANS, 10.0)
+        self.gray(0)
+        base = y + TOTALS_ROW_H - 1.8
+        (x0, w0), (x1, w1), (x2, w2) = _TOTALS_COLS
+        self.text(x0 + CELL_PAD, base, s.fit(s.clean(t.item), w0 - 2 * CELL_PAD, 10.0))
+        qty = str(t.quantity)
+        self.bold_text(x1 + w1 - CELL_PAD - s.width(qty, 10.0), base, qty)
+        self.text(x2 + CELL_PAD, base, s.fit(s.clean(t.unit), w2 - 2 * CELL_PAD, 10.0))
+        self.rule(y + TOTALS_ROW_H)
+
+    # document ----------------------------------------------------------------
+    def build(self) -> bytes:
+        pl, lb, s = self.pl, self.pl.labels, self.sans
+        flow = _Flow(self.body_top)
+        groups = group_by_building(pl.rows)
+
+        if groups:
+            header = (TABLE_HEAD_H, self.orders_table_header)
+            flow.repeat = [header]
+            flow.add(*header)
+        for building, rows in groups:
+            heading = s.fit(
+                s.clean(_format(lb.building_heading, building=building, count=len(rows))),
+                CONTENT_W - 4.0,
+                BUILDING_PT,
+            )
+            draw_heading = _bind_str(self.building_heading, heading)
+            layouts = [self.layout.row(r) for r in rows]
+            # keep the heading with the first order of the building
+            flow.ensure(BUILDING_H + layouts[0].height)
+            flow.add(BUILDING_H, draw_heading)
+            flow.repeat = [header, (BUILDING_H, draw_heading)]
+            for i, lay in enumerate(layouts):
+                flow.add(lay.height, _bind_row(self.order_row, lay, i % 2 == 1))
+            flow.repeat = [header]
+
+        flow.repeat = []
+        if not groups:
+            flow.add(12.0, _bind_str(self.message, s.clean(lb.empty)))
+        if pl.totals:
+            title = s.clean(lb.totals)
+            first = TOTALS_ROW_H
+            flow.ensure(BUILDING_H + 2.0 + TABLE_HEAD_H + first)
+            flow.add(2.0, _noop)
+            flow.add(BUILDING_H, _bind_str(self.building_heading, title))
+            theader = (TABLE_HEAD_H, self.totals_table_header)
+            flow.add(*theader)
+            flow.repeat = [theader]
+            for t in pl.totals:
+                flow.add(TOTALS_ROW_H, _bind_total(self.totals_row, t))
+            flow.repeat = []
+        n = len(pl.rows)
+        total_text = (
+            _format(lb.total_orders, count=n)
+            if "{count}" in lb.total_orders
+            else f"{lb.total_orders}: {n}"
+        )
+        flow.add(
+            BUILDING_H + 2.0,
+            _bind_str(
+                self.building_heading, s.fit(s.clean(total_text), CONTENT_W - 4, BUILDING_PT)
+            ),
+        )
+
+        pages = len(flow.pages)
+        pdf = self.pdf
+        for page_no, blocks in enumerate(flow.pages, start=1):
+            pdf.add_page()
+            self._font = None  # fpdf re-emits the font per page; keep our cache honest
+            self._gray = None
+            self.register_fonts()
+            self.page_header()
+            for y, draw in blocks:
+                draw(y)
+            self.page_footer(page_no, pages)
+        return bytes(pdf.output())
+
+
+def _noop(_y: float) -> None:
+    return None
+
+
+def _bind_str(fn: Callable[[float, str], None], text: str) -> Draw:
+    return lambda y: fn(y, text)
+
+
+def _bind_row(fn: Callable[[float, _RowLayout, bool], None], lay: _RowLayout, zebra: bool) -> Draw:
+    return lambda y: fn(y, lay, zebra)
+
+
+def _bind_total(fn: Callable[[float, ItemTotal], None], t: ItemTotal) -> Draw:
+    return lambda y: fn(y, t)
+
+
+def _prefixed(label: str, value: str) -> str:
+    if not value.strip():
+        return ""
+    return f"{label}: {value}" if label.strip() else value
+
+
+def _format(template: str, **values: object) -> str:
+    """``str.format`` that tolerates unknown/missing placeholders in translations."""
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+def _has_cjk(text: str) -> bool:
+    return any(_is_cjk(c) for c in text)
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.split())
+
+
+def render_pdf(pl: PickupList, *, created_at: datetime | None = None) -> bytes:
+    """Render the pickup list as an A4 PDF (bytes).
+
+    ``created_at`` sets the PDF creation date; pass a fixed value for
+    byte-for-byte reproducible output (tests), otherwise "now" is used.
+    """
+    return _Renderer(pl, created_at).build()

@@ -1,0 +1,170 @@
+"""World setup for the driver: users, groups, membership, and user-authored messages.
+
+Split from ``driver.py`` to keep modules small; ``Driver`` extends ``WorldDriver``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from sandbox import render
+from sandbox.clock import Clock
+from sandbox.errors import DriverError
+from sandbox.flood import FloodControl
+from sandbox.state import ANONYMOUS_ADMIN_ID, ChatRec, MemberRec, MessageRec, State, UserRec
+
+# Module-level counters so ids never collide even across emulators in one process.
+_user_ids = itertools.count(100_000_001)
+_group_ids = itertools.count(1)
+
+
+class WorldDriver:
+    state: State
+    flood: FloodControl
+    clock: Clock
+
+    # --- world setup -----------------------------------------------------------
+    async def add_user(
+        self,
+        first_name: str,
+        *,
+        last_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = "en",
+        user_id: int | None = None,
+    ) -> int:
+        uid = user_id if user_id is not None else next(_user_ids)
+        while user_id is None and uid in self.state.users:
+            uid = next(_user_ids)
+        if uid in self.state.users or uid <= 0:
+            raise DriverError(f"user id {uid} is taken or invalid")
+        self.state.users[uid] = UserRec(uid, first_name, last_name, username, language_code)
+        self.state.chats[uid] = ChatRec(uid, "private")
+        self.state.changed({"type": "user", "user_id": uid})
+        return uid
+
+    async def create_group(
+        self, title: str, *, owner: int, members: list[int] | tuple[int, ...] = ()
+    ) -> int:
+        chat_id = -1_000_000_000_000 - next(_group_ids)
+        chat = ChatRec(chat_id, "supergroup", title)
+        chat.members[self._user(owner).id] = MemberRec(owner, "creator")
+        for uid in members:
+            if uid != owner:
+                chat.members[self._user(uid).id] = MemberRec(uid, "member")
+        self.state.chats[chat_id] = chat
+        self.state.changed({"type": "group", "chat_id": chat_id})
+        return chat_id
+
+    async def add_member(self, chat_id: int, user_id: int) -> None:
+        self._group(chat_id).members[self._user(user_id).id] = MemberRec(user_id, "member")
+        self.state.changed({"type": "member", "chat_id": chat_id, "user_id": user_id})
+
+    async def add_bot_to_group(self, chat_id: int, by_user: int) -> None:
+        """Telegram sends my_chat_member (left -> member) and a new_chat_members message."""
+        chat, st = self._group(chat_id), self.state
+        self._member(chat, by_user)
+        bot_id = st.bot.id
+        old = render.dump(render.member(st, chat, bot_id))
+        chat.members[bot_id] = MemberRec(bot_id, "member")
+        st.push_update(
+            "my_chat_member",
+            {
+                "chat": render.dump(render.chat(st, chat)),
+                "from": render.dump(render.user(st.users[by_user])),
+                "date": int(st.clock.now()),
+                "old_chat_member": old,
+                "new_chat_member": render.dump(render.member(st, chat, bot_id)),
+            },
+        )
+        bot_user = render.dump(render.user(st.bot))
+        self._user_message(by_user, chat, extra={"new_chat_members": [bot_user]})
+
+    async def make_admin(self, chat_id: int, user_id: int, *, anonymous: bool = False) -> None:
+        chat = self._group(chat_id)
+        current = self._member(chat, user_id)
+        status = "creator" if current.status == "creator" else "administrator"
+        chat.members[user_id] = MemberRec(user_id, status, anonymous)
+        self.state.changed({"type": "member", "chat_id": chat_id, "user_id": user_id})
+
+    async def remove_admin(self, chat_id: int, user_id: int) -> None:
+        chat = self._group(chat_id)
+        if self._member(chat, user_id).status == "creator":
+            raise DriverError("the owner cannot be demoted")
+        chat.members[user_id] = MemberRec(user_id, "member")
+        self.state.changed({"type": "member", "chat_id": chat_id, "user_id": user_id})
+
+    async def block_bot(self, user_id: int) -> None:
+        self._user(user_id).blocked = True
+        self.state.changed({"type": "block", "user_id": user_id})
+
+    # --- helpers ----------------------------------------------------------------------
+    def _user(self, user_id: int) -> UserRec:
+        user = self.state.users.get(user_id)
+        if user is None:
+            raise DriverError(f"unknown user {user_id}")
+        return user
+
+    def _group(self, chat_id: int) -> ChatRec:
+        chat = self.state.chats.get(chat_id)
+        if chat is None or chat.type == "private":
+            raise DriverError(f"no group {chat_id}")
+        return chat
+
+    def _member(self, chat: ChatRec, user_id: int) -> MemberRec:
+        m = chat.members.get(self._user(user_id).id)
+        if m is None or m.status in ("left", "kicked"):
+            raise DriverError(f"user {user_id} is not a member of {chat.id}")
+        return m
+
+    def _chat_for(self, user_id: int, chat_id: int) -> ChatRec:
+        chat = self.state.chats.get(chat_id)
+        if chat is None:
+            raise DriverError(f"unknown chat {chat_id}")
+        if chat.type == "private":
+            if chat.id != user_id:
+                raise DriverError(f"user {user_id} cannot write in {chat_id}'s private chat")
+        else:
+            self._member(chat, user_id)
+        return chat
+
+    def _user_message(
+        self,
+        user_id: int,
+        chat: ChatRec,
+        *,
+        text: str | None = None,
+        caption: str | None = None,
+        photo: str | None = None,
+        as_anonymous_admin: bool = False,
+        reply_to: int | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> MessageRec:
+        st = self.state
+        if chat.type == "private":
+            user = self._user(user_id)
+            user.started_bot, user.blocked = True, False  # writing to a bot (re)starts it
+        from_id, sender_chat = user_id, None
+        if as_anonymous_admin:
+            m = self._member(chat, user_id)
+            if m.status not in ("creator", "administrator") or not m.is_anonymous:
+                raise DriverError(f"user {user_id} is not an anonymous admin of {chat.id}")
+            from_id, sender_chat = ANONYMOUS_ADMIN_ID, chat.id
+        body = text if text is not None else caption
+        msg = MessageRec(
+            chat_id=chat.id,
+            message_id=st.next_message_id(chat.id),
+            from_id=from_id,
+            date=int(st.clock.now()),
+            text=text,
+            caption=caption,
+            photo=photo,
+            entities=render.command_entities(body) if body else [],
+            sender_chat_id=sender_chat,
+            reply_to=reply_to,
+            extra=extra or {},
+        )
+        st.add_message(msg)
+        st.push_update("message", render.dump(render.message(st, msg)))
+        return msg
