@@ -1,0 +1,104 @@
+"""Background work: closing due deals, reminders, delivering the outbox, refreshing deal posts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import timedelta
+
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+
+from bot.telegram import Performer
+from groupbuy.deals import close_due, send_reminders
+from groupbuy.notices import PendingNotice
+from handlers import notices
+from handlers.context import Deps
+from handlers.deal_post import refreshed_post
+
+log = logging.getLogger(__name__)
+LEASE_SECONDS = 120
+BATCH = 100
+
+
+class Background:
+    def __init__(self, deps: Deps, performer: Performer, post_edit_interval: float) -> None:
+        self.deps = deps
+        self.performer = performer
+        self.post_edit_interval = post_edit_interval
+        self.nudge = asyncio.Event()  # set after any change so the loops run now, not at the tick
+        self._last_group_edit: dict[int, float] = {}
+
+    async def sweep(self) -> None:
+        """Due deals and reminders; idempotent, so the scheduler may call it as often as it likes."""
+        closed = await close_due(self.deps.uow, self.deps.clock)
+        reminded = await send_reminders(self.deps.uow, self.deps.clock)
+        if closed or reminded:
+            self.nudge.set()
+
+    async def deliver(self) -> int:
+        """Send what the outbox owes; a notice is marked sent only after Telegram took it."""
+        async with self.deps.uow() as uow:
+            claimed = await uow.outbox.claim(self.deps.clock.now(), BATCH, LEASE_SECONDS)
+            await uow.commit()
+        if claimed:
+            await asyncio.gather(*(self._deliver_one(p) for p in claimed))
+        return len(claimed)
+
+    async def _deliver_one(self, pending: PendingNotice) -> None:
+        now = self.deps.clock.now()
+        retry_at: timedelta | None = None
+        error = ""
+        try:
+            action = await notices.render(self.deps, pending)
+            if action is not None:
+                await self.performer.one(action)
+        except TelegramForbiddenError as exc:
+            error = exc.message  # they never started the bot or blocked it: not retried
+        except TelegramBadRequest as exc:
+            error = exc.message
+        except Exception as exc:  # network trouble, 429 after retries: try again later
+            log.exception("notice %s failed", pending.id)
+            error = repr(exc)
+            retry_at = timedelta(seconds=min(600, 10 * 2**pending.attempts))
+        async with self.deps.uow() as uow:
+            if error:
+                await uow.outbox.failed(pending.id, error, now + retry_at if retry_at else None)
+            else:
+                await uow.outbox.sent(pending.id, now)
+            await uow.commit()
+
+    async def refresh_posts(self) -> None:
+        """Edit stale deal posts, at most one edit per group per interval: edits coalesce."""
+        async with self.deps.uow() as uow:
+            stale = await uow.deals.stale_posts(BATCH)
+        for deal_id, version in stale:
+            edit = await refreshed_post(self.deps, deal_id)
+            if edit is None:
+                continue
+            last = self._last_group_edit.get(edit.chat_id, 0.0)
+            if time.monotonic() - last < self.post_edit_interval:
+                continue  # this group had an edit moments ago; the next tick catches up
+            self._last_group_edit[edit.chat_id] = time.monotonic()
+            try:
+                await self.performer.one(edit)
+            except TelegramBadRequest as exc:
+                log.warning("could not edit post of deal %s: %s", deal_id, exc.message)
+            async with self.deps.uow() as uow:
+                await uow.deals.post_synced(deal_id, version)
+                await uow.commit()
+
+    async def run(self, stop: asyncio.Event, tick: float) -> None:
+        """The delivery and refresh loop: wakes on a nudge or every `tick` seconds."""
+        while not stop.is_set():
+            self.nudge.clear()  # before the work, so a nudge during it is not lost
+            try:
+                while await self.deliver() == BATCH:
+                    pass
+                await self.refresh_posts()
+            except Exception:
+                log.exception("background loop")
+            try:
+                await asyncio.wait_for(self.nudge.wait(), timeout=tick)
+            except TimeoutError:
+                pass

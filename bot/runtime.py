@@ -1,0 +1,176 @@
+"""The composition root: wires settings, storage, texts, the aiogram bot and background work."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram import types as tg
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.types import LinkPreviewOptions
+
+from bot.background import Background
+from bot.leaders import CachedLeaders
+from bot.scheduler import DealScheduler
+from bot.sender import RateLimits
+from bot.settings import Settings, check_token
+from bot.telegram import Performer, bot_added, message_in, press
+from groupbuy.clock import Clock, SystemClock
+from handlers import router
+from handlers.actions import Action, Answer, Send
+from handlers.context import Config, Deps
+from handlers.events import Incoming
+from messages.render import Renderer
+from storage.engine import make_engine, make_sessions
+from storage.migrate import upgrade_async
+from storage.unit_of_work import SqlUnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    """One bot process. `run()` polls until `stop()`; tests start it against the emulator."""
+
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.stopping = asyncio.Event()
+        self.ready = asyncio.Event()
+        self.dispatcher = Dispatcher()
+        self.deps: Deps | None = None
+        self.background: Background | None = None
+
+    def _bot(self) -> Bot:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(self.settings.telegram_api_base))
+        return Bot(
+            check_token(self.settings.bot_token),
+            session=session,
+            default=DefaultBotProperties(
+                parse_mode=ParseMode.HTML, link_preview=LinkPreviewOptions(is_disabled=True)
+            ),
+        )
+
+    async def run(self) -> None:
+        settings = self.settings
+        await upgrade_async(settings.database_url)
+        engine = make_engine(settings.database_url)
+        bot = self._bot()
+        try:
+            me = await bot.get_me()
+            texts = Renderer()
+            uow = SqlUnitOfWorkFactory(make_sessions(engine))
+
+            async def admins(chat_id: int) -> frozenset[int]:
+                members = await bot.get_chat_administrators(chat_id)
+                return frozenset(m.user.id for m in members)
+
+            deps = Deps(
+                uow=uow,
+                clock=self.clock,
+                texts=texts,
+                leaders=CachedLeaders(admins, settings.admin_cache_seconds),
+                config=Config(
+                    bot_username=me.username or "",
+                    default_locale=settings.default_locale,
+                    default_timezone=settings.timezone,
+                    default_currency=settings.default_currency,
+                    reminder_before=timedelta(minutes=settings.reminder_before_minutes),
+                ),
+            )
+            self.deps = deps
+            limits = RateLimits(
+                settings.send_per_second, settings.private_per_second, settings.group_per_minute
+            )
+            performer = Performer(bot, limits, self._record_post)
+            background = Background(deps, performer, settings.post_edit_interval)
+            self.background = background
+            scheduler = DealScheduler(self.clock, background.sweep, settings.sweep_seconds)
+            self.scheduler = scheduler
+            async with uow() as work:
+                scheduler.start(await work.deals.open_deals())
+            self._wire(me.id, deps, performer, background)
+            loop_task = asyncio.create_task(
+                background.run(self.stopping, min(1.0, max(0.05, settings.post_edit_interval)))
+            )
+            await bot.delete_webhook(drop_pending_updates=False)
+            self.ready.set()
+            try:
+                await self.dispatcher.start_polling(
+                    bot, handle_signals=False, polling_timeout=10, close_bot_session=False
+                )
+            finally:
+                self.stopping.set()
+                background.nudge.set()
+                scheduler.shutdown()
+                await loop_task
+        finally:
+            await bot.session.close()
+            await engine.dispose()
+
+    async def stop(self) -> None:
+        self.stopping.set()
+        try:
+            await self.dispatcher.stop_polling()
+        except RuntimeError:
+            pass  # polling had not started
+
+    async def _record_post(self, deal_id: int, chat_id: int, message_id: int) -> None:
+        assert self.deps is not None
+        async with self.deps.uow() as uow:
+            await uow.deals.set_post(deal_id, chat_id, message_id)
+            deal = await uow.deals.get(deal_id)
+            await uow.commit()
+        if deal is not None:
+            self.scheduler.schedule(deal)
+
+    def _wire(self, bot_id: int, deps: Deps, performer: Performer, background: Background) -> None:
+        dp = self.dispatcher
+
+        async def serve(
+            event: Incoming | None, fallback_chat: int | None, query_id: str | None
+        ) -> None:
+            if event is None:
+                return
+            try:
+                actions = await router.handle(deps, event)
+            except Exception:
+                # One place for every handler failure: logged with the update, answered politely.
+                log.exception("handler failed for %r", event)
+                actions = self._apology(deps, event, fallback_chat, query_id)
+            await performer.perform(actions)
+            background.nudge.set()
+
+        @dp.message()
+        async def on_message(message: tg.Message) -> None:
+            await serve(message_in(message), message.chat.id, None)
+
+        @dp.callback_query()
+        async def on_callback(query: tg.CallbackQuery) -> None:
+            event = press(query)
+            if event is None:
+                await performer.perform([Answer(query.id)])
+                return
+            await serve(event, None, query.id)
+
+        @dp.my_chat_member()
+        async def on_member(update: tg.ChatMemberUpdated) -> None:
+            deps.leaders.forget(update.chat.id)
+            await serve(bot_added(update, bot_id), None, None)
+
+    def _apology(
+        self, deps: Deps, event: Incoming, chat_id: int | None, query_id: str | None
+    ) -> list[Action]:
+        sender: Any = getattr(event, "sender", None)
+        locale = deps.user_locale(sender)
+        text = deps.texts.macro(locale, "errors", "generic")
+        if query_id is not None:
+            return [Answer(query_id, text, alert=True)]
+        if chat_id is not None:
+            return [Send(chat_id, deps.texts.render(locale, "generic_error"))]
+        return []

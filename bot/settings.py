@@ -1,0 +1,56 @@
+"""Settings from the environment and an optional .env file (pydantic-settings)."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{10,100}$")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: str = Field(default="", description="The token BotFather gave you")
+    database_url: str = "sqlite+aiosqlite:///groupbuy.db"
+    telegram_api_base: str = Field(
+        default="https://api.telegram.org",
+        description="A local Bot API server or the emulator, e.g. http://127.0.0.1:8081",
+    )
+    default_locale: str = "en"
+    timezone: str = "Asia/Shanghai"
+    default_currency: str = "CNY"
+    reminder_before_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    # How often the scheduler sweeps for due deals, reminders and unsent notices (seconds).
+    sweep_seconds: float = Field(default=15.0, gt=0)
+    # At most one edit of a group's deal posts per this many seconds (Telegram: 20/min/group).
+    post_edit_interval: float = Field(default=6.0, ge=0)
+    # Outbound limits (Telegram: ~30/s overall, 1/s per private chat, 20/min per group).
+    send_per_second: float = Field(default=25.0, gt=0)
+    private_per_second: float = Field(default=1.0, gt=0)
+    group_per_minute: float = Field(default=18.0, gt=0)
+    admin_cache_seconds: float = Field(default=300.0, ge=0)
+    log_level: str = "INFO"
+
+    @field_validator("default_locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        if value not in ("en", "zh_Hans"):
+            raise ValueError("DEFAULT_LOCALE must be en or zh_Hans")
+        return value
+
+
+class TokenError(ValueError):
+    pass
+
+
+def check_token(token: str) -> str:
+    if not token:
+        raise TokenError(
+            "BOT_TOKEN is not set. Create a bot with @BotFather and put its token in .env"
+        )
+    if not TOKEN_RE.match(token):
+        raise TokenError("BOT_TOKEN does not look like a bot token (expected 123456:ABC-...).")
+    return token

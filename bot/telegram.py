@@ -1,0 +1,152 @@
+"""The aiogram adapter: Telegram updates into handlers' events, handlers' actions into Bot calls."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiogram import Bot
+from aiogram import types as tg
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.sender import RateLimits, not_modified, with_retries
+from handlers.actions import Action, Answer, Edit, Keyboard, Send
+from handlers.events import BotAdded, Chat, MessageIn, Person, Press
+
+log = logging.getLogger(__name__)
+ANONYMOUS_ADMIN_BOT = 1087968824  # Telegram's GroupAnonymousBot
+PostRecorder = Callable[[int, int, int], Awaitable[None]]
+
+
+def person(user: tg.User) -> Person:
+    return Person(user.id, user.first_name, user.last_name, user.username, user.language_code)
+
+
+def chat(c: tg.Chat) -> Chat:
+    return Chat(c.id, c.type, c.title)
+
+
+def message_in(message: tg.Message) -> MessageIn | None:
+    if message.from_user is None:
+        return None
+    anonymous = (
+        message.from_user.id == ANONYMOUS_ADMIN_BOT
+        and message.sender_chat is not None
+        and message.sender_chat.id == message.chat.id
+    )
+    photo = message.photo[-1].file_id if message.photo else None
+    return MessageIn(
+        chat=chat(message.chat),
+        sender=person(message.from_user),
+        message_id=message.message_id,
+        text=message.text or message.caption or "",
+        photo_file_id=photo,
+        anonymous_admin=anonymous,
+    )
+
+
+def press(query: tg.CallbackQuery) -> Press | None:
+    message = query.message
+    if message is None or not isinstance(message, tg.Message) or query.data is None:
+        return None
+    return Press(
+        query.id, person(query.from_user), chat(message.chat), message.message_id, query.data
+    )
+
+
+def bot_added(update: tg.ChatMemberUpdated, bot_id: int) -> BotAdded | None:
+    was = update.old_chat_member.status
+    now = update.new_chat_member.status
+    if update.new_chat_member.user.id != bot_id or update.chat.type == "private":
+        return None
+    if was in ("left", "kicked") and now in ("member", "administrator"):
+        return BotAdded(chat(update.chat), person(update.from_user))
+    return None
+
+
+def markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
+    if not keyboard:
+        return None
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(text=b.text, callback_data=b.data)
+                if b.url is None
+                else InlineKeyboardButton(text=b.text, url=b.url)
+                for b in row
+            ]
+            for row in keyboard
+        ]
+    )
+
+
+class Performer:
+    """Carries out actions through one aiogram Bot, within Telegram's limits."""
+
+    def __init__(self, bot: Bot, limits: RateLimits, record_post: PostRecorder) -> None:
+        self.bot = bot
+        self.limits = limits
+        self.record_post = record_post
+
+    async def perform(self, actions: list[Action]) -> None:
+        for action in actions:
+            try:
+                await self.one(action)
+            except TelegramForbiddenError as error:
+                log.info("cannot write to %s: %s", getattr(action, "chat_id", "?"), error.message)
+            except TelegramBadRequest as error:
+                log.warning("Telegram refused %s: %s", type(action).__name__, error.message)
+
+    async def one(self, action: Action) -> tg.Message | bool | None:
+        bot = self.bot
+        if isinstance(action, Answer):
+            return await with_retries(
+                lambda: bot.answer_callback_query(
+                    action.query_id, text=action.text, show_alert=action.alert, url=action.url
+                )
+            )
+        await self.limits.acquire(action.chat_id)
+        if isinstance(action, Send):
+            sent = await with_retries(lambda: self._send(action))
+            if action.post_of_deal is not None:
+                await self.record_post(action.post_of_deal, sent.chat.id, sent.message_id)
+            return sent
+        if isinstance(action, Edit):
+            try:
+                return await with_retries(lambda: self._edit(action))
+            except TelegramBadRequest as error:
+                if not_modified(error):
+                    return None  # the post already shows this: nothing to do
+                raise
+        document = BufferedInputFile(action.content, filename=action.filename)
+        return await with_retries(
+            lambda: bot.send_document(action.chat_id, document, caption=action.caption or None)
+        )
+
+    async def _send(self, action: Send) -> tg.Message:
+        if action.photo_file_id:
+            return await self.bot.send_photo(
+                action.chat_id,
+                action.photo_file_id,
+                caption=action.text,
+                reply_markup=markup(action.keyboard),
+            )
+        return await self.bot.send_message(
+            action.chat_id, action.text, reply_markup=markup(action.keyboard)
+        )
+
+    async def _edit(self, action: Edit) -> tg.Message | bool:
+        if action.caption:
+            return await self.bot.edit_message_caption(
+                chat_id=action.chat_id,
+                message_id=action.message_id,
+                caption=action.text,
+                reply_markup=markup(action.keyboard),
+            )
+        return await self.bot.edit_message_text(
+            text=action.text,
+            chat_id=action.chat_id,
+            message_id=action.message_id,
+            reply_markup=markup(action.keyboard),
+        )

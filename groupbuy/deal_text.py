@@ -1,0 +1,116 @@
+"""The one-message deal format, for leaders who would rather type everything at once:
+
+    /newdeal
+    Title: Fresh milk
+    Description: Bright Farm, 1 L bottles, delivered Saturday morning
+    Item: Milk 1L | bottle | 12.50 | 100 | 4
+    Item: Yogurt | cup | 5 | 50
+    Deadline: tomorrow 20:00
+    Minimum: 20 people            (or "50 units"; omit for none)
+    Pickup: Property office, gate 2
+    Window: Sat 9:00-11:00
+    Buildings: 1, 2               (or "all"; omit for all)
+
+Chinese keys work too: 标题 描述 商品 截止 成团 自提点 自提时间 楼栋. An item is
+name | unit | price | stock | per-person limit (the limit may be left out).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from groupbuy import limits, parsing
+from groupbuy.errors import InputError
+from groupbuy.model import DealSpec, ItemSpec, MinimumKind
+from groupbuy.money import parse_price
+
+_KEYS = {
+    "title": "title", "标题": "title",
+    "description": "description", "desc": "description", "描述": "description", "说明": "description",
+    "item": "item", "商品": "item",
+    "deadline": "deadline", "截止": "deadline", "截止时间": "deadline",
+    "minimum": "minimum", "min": "minimum", "成团": "minimum", "起团": "minimum",
+    "pickup": "pickup", "自提点": "pickup", "取货点": "pickup",
+    "window": "window", "自提时间": "window", "取货时间": "window",
+    "buildings": "buildings", "楼栋": "buildings",
+}  # fmt: skip
+_LINE_RE = re.compile(r"^\s*([^:：]{1,20})\s*[:：]\s*(.*)$")
+_MIN_RE = re.compile(
+    r"^(?P<n>\d{1,6})\s*(?P<kind>people|persons|participants|人|户|units?|件|份|pcs)?$", re.I
+)
+
+
+def parse_item(text: str, currency: str) -> ItemSpec:
+    parts = [p.strip() for p in re.split(r"[|｜]", text)]
+    if len(parts) not in (4, 5):
+        raise InputError("item_format")
+    name = parsing.bounded_text(parts[0], limits.ITEM_NAME_MAX, key="item_name")
+    unit = parsing.bounded_text(parts[1], limits.UNIT_MAX, key="item_unit")
+    price = parse_price(parts[2], currency)
+    stock = parsing.positive_int(parts[3], limits.STOCK_MAX, key="stock")
+    limit = (
+        parsing.positive_int(parts[4], limits.LIMIT_MAX, key="limit") if len(parts) == 5 else None
+    )
+    return ItemSpec(name, unit, price, stock, limit)
+
+
+def parse_minimum(text: str) -> tuple[MinimumKind, int]:
+    cleaned = text.strip()
+    if cleaned.lower() in {"", "none", "no", "无", "不限"}:
+        return MinimumKind.NONE, 0
+    match = _MIN_RE.match(cleaned)
+    if match is None:
+        raise InputError("minimum_invalid")
+    count = parsing.positive_int(match.group("n"), limits.MINIMUM_MAX, key="minimum")
+    kind = (match.group("kind") or "people").lower()
+    if kind in {"people", "persons", "participants", "人", "户"}:
+        return MinimumKind.PARTICIPANTS, count
+    return MinimumKind.QUANTITY, count
+
+
+def parse_deal(
+    text: str, currency: str, buildings: tuple[str, ...], now: datetime, tz: ZoneInfo
+) -> DealSpec:
+    fields: dict[str, str] = {}
+    items: list[ItemSpec] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        match = _LINE_RE.match(line)
+        key = _KEYS.get(match.group(1).strip().lower()) if match else None
+        if match is None or key is None:
+            raise InputError("deal_line_unknown", line=number)
+        value = match.group(2).strip()
+        try:
+            if key == "item":
+                items.append(parse_item(value, currency))
+            else:
+                fields[key] = value
+        except InputError as exc:
+            exc.params.setdefault("line", number)
+            raise
+    for required in ("title", "deadline", "pickup", "window"):
+        if not fields.get(required):
+            raise InputError("deal_field_missing", field=required)
+    if not items:
+        raise InputError("deal_field_missing", field="item")
+    if len(items) > limits.ITEMS_MAX:
+        raise InputError("items_too_many", limit=limits.ITEMS_MAX)
+    kind, minimum = parse_minimum(fields.get("minimum", ""))
+    return DealSpec(
+        title=parsing.bounded_text(fields["title"], limits.TITLE_MAX, key="title"),
+        description=parsing.bounded_text(fields["description"], limits.DESCRIPTION_MAX)
+        if fields.get("description")
+        else "",
+        items=tuple(items),
+        deadline=parsing.deadline(fields["deadline"], now, tz),
+        pickup_place=parsing.bounded_text(fields["pickup"], limits.PLACE_MAX, key="pickup"),
+        pickup_window=parsing.bounded_text(fields["window"], limits.WINDOW_MAX, key="window"),
+        minimum_kind=kind,
+        minimum=minimum,
+        buildings=parsing.building_choice(fields["buildings"], buildings)
+        if fields.get("buildings")
+        else (),
+    )

@@ -1,0 +1,53 @@
+"""Callback data: short, typed, validated. Never trusted for authority, only as a pointer."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Op(StrEnum):
+    JOIN = "j"  # +1 of an item (the Join button and +1)
+    LESS = "m"  # −1 of an item
+    MINE = "o"  # show my order
+    CANCEL_ORDER = "x"  # cancel my order
+    CLOSE = "c"  # leader: close now
+    CANCEL_DEAL = "k"  # leader: cancel the deal
+    CONFIRM_CANCEL = "K"  # leader: yes, cancel it
+    LIST = "l"  # leader: pickup list
+    PICKED = "p"  # leader: mark an order picked up (arg: order id)
+    BUILDING = "b"  # profile dialog: building chosen (arg: index in the community's list)
+    SKIP = "s"  # dialog: skip an optional step
+    PUBLISH = "P"  # new deal dialog: publish the preview
+    DISCARD = "D"  # new deal dialog: discard
+    LANG = "L"  # /lang choice (arg: index in LOCALES)
+    BACK = "B"  # leader: back from the cancel confirmation to the post's buttons
+    LEADER = "A"  # anonymous admin reveals themselves to continue in private
+
+
+@dataclass(frozen=True, slots=True)
+class Callback:
+    op: Op
+    deal: int = 0
+    arg: int = 0
+
+    def pack(self) -> str:
+        data = f"{self.op.value}:{self.deal}:{self.arg}"
+        assert len(data.encode()) <= 64
+        return data
+
+
+_RE = re.compile(r"^([A-Za-z]):(\d{1,12}):(-?\d{1,15})$")
+
+
+def unpack(data: str) -> Callback | None:
+    """None for anything we did not produce: garbage, forged or from an older version."""
+    match = _RE.match(data)
+    if match is None:
+        return None
+    try:
+        op = Op(match.group(1))
+    except ValueError:
+        return None
+    return Callback(op, int(match.group(2)), int(match.group(3)))

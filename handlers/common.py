@@ -1,0 +1,51 @@
+"""Small pieces every conversation module shares."""
+
+from __future__ import annotations
+
+from groupbuy.errors import DomainError
+from groupbuy.model import Community, User
+from groupbuy.ports import UnitOfWork
+from handlers.actions import Answer, Button, Send
+from handlers.callbacks import Callback
+from handlers.context import Deps
+from handlers.events import Person
+
+
+async def remember(uow: UnitOfWork, person: Person, *, private: bool) -> User:
+    """Record who we are talking to; a private message means they have started the bot."""
+    return await uow.users.seen(
+        User(
+            id=person.id,
+            first_name=person.first_name,
+            last_name=person.last_name,
+            username=person.username,
+            language_code=person.language_code,
+            started=private,
+        )
+    )
+
+
+def error_text(deps: Deps, locale: str, error: DomainError) -> str:
+    if deps.texts.has_macro("errors", error.key):
+        return deps.texts.macro(locale, "errors", error.key, **error.params)
+    return deps.texts.macro(locale, "errors", "generic")
+
+
+def alert(deps: Deps, query_id: str, locale: str, error: DomainError) -> Answer:
+    return Answer(query_id, error_text(deps, locale, error), alert=True)
+
+
+def say(deps: Deps, chat_id: int, locale: str, name: str, **context: object) -> Send:
+    return Send(chat_id, deps.texts.render(locale, name, **context))
+
+
+def button(deps: Deps, locale: str, label: str, cb: Callback, **context: object) -> Button:
+    return Button(deps.texts.macro(locale, "labels", label, **context), data=cb.pack())
+
+
+def link_button(deps: Deps, locale: str, label: str, payload: str, **context: object) -> Button:
+    return Button(deps.texts.macro(locale, "labels", label, **context), url=deps.deep_link(payload))
+
+
+def group_locale(deps: Deps, community: Community | None) -> str:
+    return deps.community_locale(community)

@@ -1,0 +1,94 @@
+"""The deal post in the group: its text and buttons in every state, and its coalesced refresh."""
+
+from __future__ import annotations
+
+from groupbuy.model import Community, Deal, DealStats, DealStatus
+from handlers.actions import Button, Edit, Keyboard, Send
+from handlers.callbacks import Callback, Op
+from handlers.common import button
+from handlers.context import Deps
+
+
+def post_text(deps: Deps, locale: str, deal: Deal, stats: DealStats, community: Community) -> str:
+    return deps.texts.render(
+        locale,
+        "deal_post",
+        deal=deal,
+        stats=stats,
+        tz=community.timezone,
+        with_photo=deal.photo_file_id is not None,
+    )
+
+
+def post_keyboard(deps: Deps, locale: str, deal: Deal) -> Keyboard:
+    if deal.status is DealStatus.CLOSED:
+        return ((button(deps, locale, "pickup_list", Callback(Op.LIST, deal.id)),),)
+    if deal.status is not DealStatus.OPEN:
+        return ()
+    rows: list[tuple[Button, ...]] = []
+    if len(deal.items) == 1:
+        item = deal.items[0]
+        rows.append(
+            (
+                button(deps, locale, "join", Callback(Op.JOIN, deal.id, item.id)),
+                button(deps, locale, "less", Callback(Op.LESS, deal.id, item.id)),
+            )
+        )
+    else:
+        for item in deal.items:
+            rows.append(
+                (
+                    button(
+                        deps, locale, "add_item", Callback(Op.JOIN, deal.id, item.id), item=item
+                    ),
+                    button(deps, locale, "less", Callback(Op.LESS, deal.id, item.id)),
+                )
+            )
+    rows.append((button(deps, locale, "my_order", Callback(Op.MINE, deal.id)),))
+    rows.append(
+        (
+            button(deps, locale, "close_now", Callback(Op.CLOSE, deal.id)),
+            button(deps, locale, "cancel_deal", Callback(Op.CANCEL_DEAL, deal.id)),
+        )
+    )
+    return tuple(rows)
+
+
+def confirm_cancel_keyboard(deps: Deps, locale: str, deal: Deal) -> Keyboard:
+    return (
+        (
+            button(deps, locale, "confirm_cancel", Callback(Op.CONFIRM_CANCEL, deal.id)),
+            button(deps, locale, "back", Callback(Op.BACK, deal.id)),
+        ),
+    )
+
+
+async def new_post(deps: Deps, deal: Deal, community: Community, stats: DealStats) -> Send:
+    locale = deps.community_locale(community)
+    return Send(
+        community.chat_id,
+        post_text(deps, locale, deal, stats, community),
+        post_keyboard(deps, locale, deal),
+        photo_file_id=deal.photo_file_id,
+        post_of_deal=deal.id,
+    )
+
+
+async def refreshed_post(deps: Deps, deal_id: int) -> Edit | None:
+    """The current form of a deal's post, read after its version (for the post refresher)."""
+    async with deps.uow() as uow:
+        deal = await uow.deals.get(deal_id)
+        if deal is None or deal.post_chat_id is None or deal.post_message_id is None:
+            return None
+        community = await uow.communities.get(deal.community_id)
+        stats = await uow.deals.stats(deal_id)
+    if community is None:
+        return None
+    locale = deps.community_locale(community)
+    return Edit(
+        deal.post_chat_id,
+        deal.post_message_id,
+        post_text(deps, locale, deal, stats, community),
+        post_keyboard(deps, locale, deal),
+        caption=deal.photo_file_id is not None,
+    )

@@ -1,0 +1,56 @@
+"""What comes in, free of any framework: the adapters in bot/ build these from Telegram updates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: int
+    first_name: str
+    last_name: str | None = None
+    username: str | None = None
+    language_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    id: int
+    type: str  # "private", "group", "supergroup"
+    title: str | None = None
+
+    @property
+    def is_private(self) -> bool:
+        return self.type == "private"
+
+
+@dataclass(frozen=True, slots=True)
+class MessageIn:
+    chat: Chat
+    sender: Person
+    message_id: int
+    text: str = ""
+    photo_file_id: str | None = None
+    # A group admin posting as the group: we do not know who it is until they press a button.
+    anonymous_admin: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Press:
+    """An inline button pressed."""
+
+    query_id: str
+    sender: Person
+    chat: Chat
+    message_id: int
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class BotAdded:
+    chat: Chat
+    by: Person
+
+
+Incoming = MessageIn | Press | BotAdded

@@ -1,0 +1,141 @@
+"""Residents join, change and cancel their orders with buttons, in the group or in private."""
+
+from __future__ import annotations
+
+from groupbuy.errors import DomainError
+from groupbuy.model import DealStatus
+from groupbuy.orders import cancel_order, change_quantity
+from handlers.actions import Action, Answer, Edit, Send
+from handlers.callbacks import Callback, Op
+from handlers.common import alert, error_text, remember
+from handlers.context import Deps
+from handlers.events import Person, Press
+from handlers.my_order import order_keyboard, order_text
+
+
+async def on_change(deps: Deps, press: Press, cb: Callback) -> list[Action]:
+    delta = 1 if cb.op is Op.JOIN else -1
+    now = deps.clock.now()
+    async with deps.uow() as uow:
+        user = await remember(uow, press.sender, private=press.chat.is_private)
+        locale = deps.user_locale(user)
+        deal = await uow.deals.get(cb.deal)
+        if deal is None:
+            return [alert(deps, press.query_id, locale, DomainError("stale_button"))]
+        resident = await uow.users.resident(deal.community_id, user.id)
+        if delta > 0 and deal.status is DealStatus.OPEN and (not user.started or resident is None):
+            # Never started the bot, or no profile yet: Telegram opens our private chat with this
+            # deep link, and /start finishes the join there.
+            await uow.commit()
+            return [Answer(press.query_id, url=deps.deep_link(f"j_{deal.id}_{cb.arg}"))]
+        try:
+            change = await change_quantity(uow, deal.id, cb.arg, user.id, delta, resident, now)
+        except DomainError as error:
+            return [alert(deps, press.query_id, locale, error)]
+        await uow.commit()
+        community = await uow.communities.get(deal.community_id)
+    item = change.deal.item(cb.arg)
+    assert item is not None and community is not None
+    toast = deps.texts.macro(
+        locale,
+        "labels",
+        "changed_toast",
+        item=item,
+        quantity=change.order.quantity(item.id),
+        total=change.order.amount(change.deal),
+        currency=change.deal.currency,
+    )
+    actions: list[Action] = [Answer(press.query_id, toast)]
+    if press.chat.is_private:
+        actions.append(
+            Edit(
+                press.chat.id,
+                press.message_id,
+                order_text(deps, locale, change.deal, change.order, community),
+                order_keyboard(deps, locale, change.deal, change.order),
+            )
+        )
+    return actions
+
+
+async def on_cancel_order(deps: Deps, press: Press, cb: Callback) -> list[Action]:
+    async with deps.uow() as uow:
+        user = await remember(uow, press.sender, private=press.chat.is_private)
+        locale = deps.user_locale(user)
+        try:
+            deal = await cancel_order(uow, cb.deal, user.id, deps.clock.now())
+        except DomainError as error:
+            return [alert(deps, press.query_id, locale, error)]
+        await uow.commit()
+        community = await uow.communities.get(deal.community_id)
+    assert community is not None
+    actions: list[Action] = [
+        Answer(press.query_id, deps.texts.macro(locale, "labels", "order_cancelled_toast"))
+    ]
+    if press.chat.is_private:
+        actions.append(
+            Edit(
+                press.chat.id,
+                press.message_id,
+                order_text(deps, locale, deal, None, community),
+                order_keyboard(deps, locale, deal, None),
+            )
+        )
+    return actions
+
+
+async def on_mine(deps: Deps, press: Press, cb: Callback) -> list[Action]:
+    async with deps.uow() as uow:
+        user = await remember(uow, press.sender, private=press.chat.is_private)
+        await uow.commit()
+    locale = deps.user_locale(user)
+    if not user.started:
+        return [Answer(press.query_id, url=deps.deep_link(f"o_{cb.deal}"))]
+    shown = await show_order(deps, press.sender, cb.deal)
+    if shown is None:
+        return [alert(deps, press.query_id, locale, DomainError("stale_button"))]
+    return [Answer(press.query_id, deps.texts.macro(locale, "labels", "sent_privately")), shown]
+
+
+async def show_order(deps: Deps, person: Person, deal_id: int) -> Send | None:
+    async with deps.uow() as uow:
+        user = await uow.users.get(person.id)
+        deal = await uow.deals.get(deal_id)
+        if deal is None or user is None:
+            return None
+        community = await uow.communities.get(deal.community_id)
+        order = await uow.orders.of_user(deal_id, person.id)
+    assert community is not None
+    locale = deps.user_locale(user)
+    return Send(
+        person.id,
+        order_text(deps, locale, deal, order, community),
+        order_keyboard(deps, locale, deal, order),
+    )
+
+
+async def join_from_link(deps: Deps, person: Person, deal_id: int, item_id: int) -> list[Action]:
+    """The end of the deep link from a Join press: add one unit unless they already have some."""
+    now = deps.clock.now()
+    async with deps.uow() as uow:
+        user = await uow.users.get(person.id)
+        deal = await uow.deals.get(deal_id)
+        locale = deps.user_locale(user or person)
+        if deal is None:
+            return [_error(deps, person.id, locale, DomainError("stale_button"))]
+        resident = await uow.users.resident(deal.community_id, person.id)
+        order = await uow.orders.of_user(deal_id, person.id)
+        if order is None or order.quantity(item_id) == 0:
+            try:
+                await change_quantity(uow, deal_id, item_id, person.id, 1, resident, now)
+            except DomainError as error:
+                return [_error(deps, person.id, locale, error)]
+            await uow.commit()
+    shown = await show_order(deps, person, deal_id)
+    return [shown] if shown else []
+
+
+def _error(deps: Deps, chat_id: int, locale: str, error: DomainError) -> Send:
+    return Send(
+        chat_id, deps.texts.render(locale, "error", message=error_text(deps, locale, error))
+    )

@@ -1,0 +1,49 @@
+"""/lang: English or Simplified Chinese, for a person in private or for the group (leaders)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from handlers.actions import Action, Answer, Send
+from handlers.callbacks import Callback, Op
+from handlers.common import button, remember
+from handlers.context import Deps
+from handlers.events import MessageIn, Press
+from messages.i18n import LOCALES
+
+
+async def command(deps: Deps, message: MessageIn) -> list[Action]:
+    async with deps.uow() as uow:
+        user = await remember(uow, message.sender, private=message.chat.is_private)
+        await uow.commit()
+        community = None if message.chat.is_private else await uow.communities.get(message.chat.id)
+    locale = deps.community_locale(community) if community else deps.user_locale(user)
+    keyboard = (
+        tuple(
+            button(deps, locale, f"lang_{code}", Callback(Op.LANG, 0, i))
+            for i, code in enumerate(LOCALES)
+        ),
+    )
+    return [Send(message.chat.id, deps.texts.render(locale, "lang_choose"), keyboard)]
+
+
+async def on_choice(deps: Deps, press: Press, cb: Callback) -> list[Action]:
+    if not 0 <= cb.arg < len(LOCALES):
+        return [Answer(press.query_id)]
+    chosen = LOCALES[cb.arg]
+    async with deps.uow() as uow:
+        user = await remember(uow, press.sender, private=press.chat.is_private)
+        if press.chat.is_private:
+            await uow.users.set_locale(user.id, chosen)
+            await uow.commit()
+        else:
+            community = await uow.communities.get(press.chat.id)
+            await uow.commit()
+            if community is None or not await deps.leaders.is_leader(press.chat.id, user.id):
+                text = deps.texts.render(deps.user_locale(user), "leaders_only")
+                return [Answer(press.query_id, text, alert=True)]
+            async with deps.uow() as inner:
+                await inner.communities.save(replace(community, locale=chosen))
+                await inner.commit()
+    text = deps.texts.render(chosen, "lang_set")
+    return [Answer(press.query_id), Send(press.chat.id, text)]

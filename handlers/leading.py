@@ -1,0 +1,159 @@
+"""What only leaders may do: close now, cancel, pickup lists, marking orders picked up.
+
+Authority is always checked against Telegram's admin list (cached), never read from the button.
+"""
+
+from __future__ import annotations
+
+from groupbuy.codes import normalize_code
+from groupbuy.deals import cancel_deal, close_deal
+from groupbuy.errors import DomainError
+from groupbuy.model import CloseReason, Deal, DealStatus
+from groupbuy.orders import mark_picked_up
+from handlers.actions import Action, Answer, Edit, Send
+from handlers.callbacks import Callback, Op
+from handlers.common import alert, error_text, remember
+from handlers.context import Deps
+from handlers.deal_post import confirm_cancel_keyboard, post_keyboard, post_text
+from handlers.events import MessageIn, Press
+from handlers.pickup_list import documents
+
+
+async def _leader_deal(
+    deps: Deps, press: Press, cb: Callback
+) -> tuple[Deal | None, str, list[Action]]:
+    """The deal a leader button points at, or the refusal to send."""
+    async with deps.uow() as uow:
+        user = await remember(uow, press.sender, private=press.chat.is_private)
+        await uow.commit()
+        deal = await uow.deals.get(cb.deal)
+    locale = deps.user_locale(user)
+    if deal is None:
+        return None, locale, [alert(deps, press.query_id, locale, DomainError("stale_button"))]
+    if not await deps.leaders.is_leader(deal.community_id, press.sender.id):
+        return None, locale, [alert(deps, press.query_id, locale, DomainError("leaders_only"))]
+    return deal, locale, []
+
+
+async def on_press(deps: Deps, press: Press, cb: Callback) -> list[Action]:
+    deal, locale, refusal = await _leader_deal(deps, press, cb)
+    if deal is None:
+        return refusal
+    if cb.op is Op.LIST:
+        return await _send_list(deps, press, deal, locale)
+    if cb.op is Op.PICKED:
+        return await _picked(deps, press, deal, cb.arg, locale)
+    if deal.status is not DealStatus.OPEN:
+        return [alert(deps, press.query_id, locale, DomainError("deal_not_open"))]
+    if cb.op is Op.CLOSE:
+        async with deps.uow() as uow:
+            closed = await close_deal(uow, deal.id, CloseReason.LEADER, deps.clock.now())
+            await uow.commit()
+        key = "closed_toast" if closed else "deal_not_open"
+        return [Answer(press.query_id, deps.texts.macro(locale, "labels", key))]
+    async with deps.uow() as uow:
+        community = await uow.communities.get(deal.community_id)
+        stats = await uow.deals.stats(deal.id)
+    assert community is not None
+    group_locale = deps.community_locale(community)
+    if cb.op is Op.CANCEL_DEAL:
+        keyboard = confirm_cancel_keyboard(deps, group_locale, deal)
+    elif cb.op is Op.BACK:
+        keyboard = post_keyboard(deps, group_locale, deal)
+    else:  # CONFIRM_CANCEL
+        try:
+            async with deps.uow() as uow:
+                await cancel_deal(uow, deal.id, deps.clock.now())
+                await uow.commit()
+        except DomainError as error:
+            return [alert(deps, press.query_id, locale, error)]
+        return [Answer(press.query_id, deps.texts.macro(locale, "labels", "cancelled_toast"))]
+    text = post_text(deps, group_locale, deal, stats, community)
+    edit = Edit(
+        press.chat.id, press.message_id, text, keyboard, caption=deal.photo_file_id is not None
+    )
+    return [Answer(press.query_id), edit]
+
+
+async def _send_list(deps: Deps, press: Press, deal: Deal, locale: str) -> list[Action]:
+    async with deps.uow() as uow:
+        user = await uow.users.get(press.sender.id)
+    if user is None or not user.started:
+        return [Answer(press.query_id, url=deps.deep_link(f"l_{deal.id}"))]
+    docs = await documents(deps, deal, press.sender.id, locale)
+    return [Answer(press.query_id, deps.texts.macro(locale, "labels", "sent_privately")), *docs]
+
+
+async def _picked(deps: Deps, press: Press, deal: Deal, order_id: int, locale: str) -> list[Action]:
+    async with deps.uow() as uow:
+        order = await uow.orders.get(order_id)
+        if order is None or order.deal_id != deal.id:
+            return [alert(deps, press.query_id, locale, DomainError("stale_button"))]
+        try:
+            pickup = await mark_picked_up(uow, deal.community_id, order.code, deps.clock.now())
+        except DomainError as error:
+            return [alert(deps, press.query_id, locale, error)]
+        await uow.commit()
+    text = deps.texts.macro(locale, "labels", "picked_toast", code=pickup.order.code)
+    return [Answer(press.query_id, text)]
+
+
+async def list_command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
+    """/list [deal id]: the newest closed deal of the group, sent to the leader privately."""
+    chat_id = message.chat.id
+    async with deps.uow() as uow:
+        user = await remember(uow, message.sender, private=message.chat.is_private)
+        await uow.commit()
+        locale = deps.user_locale(user)
+        deal = await uow.deals.get(int(args)) if args.strip().isdigit() else None
+        if deal is None and not message.chat.is_private:
+            found = await uow.deals.for_community(chat_id, [DealStatus.CLOSED], 1)
+            deal = found[0] if found else None
+    if deal is None or deal.status is not DealStatus.CLOSED:
+        return [Send(chat_id, deps.texts.render(locale, "list_none"))]
+    if message.anonymous_admin or not await deps.leaders.is_leader(deal.community_id, user.id):
+        return [Send(chat_id, deps.texts.render(locale, "leaders_only"))]
+    if not user.started:
+        return [Send(chat_id, deps.texts.render(locale, "start_bot_first"))]
+    actions = await documents(deps, deal, user.id, locale)
+    if not message.chat.is_private:
+        actions.insert(0, Send(chat_id, deps.texts.render(locale, "sent_privately")))
+    return actions
+
+
+async def pickup_command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
+    """/pickup CODE in the group: mark that order handed out."""
+    chat_id = message.chat.id
+    async with deps.uow() as uow:
+        user = await remember(uow, message.sender, private=message.chat.is_private)
+        await uow.commit()
+    locale = deps.user_locale(user)
+    if message.chat.is_private:
+        return [Send(chat_id, deps.texts.render(locale, "pickup_in_group"))]
+    if message.anonymous_admin or not await deps.leaders.is_leader(chat_id, user.id):
+        return [Send(chat_id, deps.texts.render(locale, "leaders_only"))]
+    code = normalize_code(args)
+    if code is None:
+        message_text = error_text(deps, locale, DomainError("code_invalid"))
+        return [Send(chat_id, deps.texts.render(locale, "error", message=message_text))]
+    try:
+        async with deps.uow() as uow:
+            pickup = await mark_picked_up(uow, chat_id, code, deps.clock.now())
+            await uow.commit()
+            users = await uow.users.many([pickup.order.user_id])
+    except DomainError as error:
+        message_text = error_text(deps, locale, error)
+        return [Send(chat_id, deps.texts.render(locale, "error", message=message_text))]
+    owner = users.get(pickup.order.user_id)
+    return [
+        Send(
+            chat_id,
+            deps.texts.render(
+                locale,
+                "picked_up",
+                deal=pickup.deal,
+                order=pickup.order,
+                name=owner.display_name if owner else "",
+            ),
+        )
+    ]

@@ -1,0 +1,52 @@
+"""A resident's view of their order in private chat, with buttons to change it."""
+
+from __future__ import annotations
+
+from groupbuy.model import Community, Deal, DealStatus, Order
+from handlers.actions import Button, Keyboard
+from handlers.callbacks import Callback, Op
+from handlers.common import button
+from handlers.context import Deps
+
+
+def order_lines(deal: Deal, order: Order | None) -> list[dict[str, object]]:
+    if order is None:
+        return []
+    return [
+        {
+            "item": item,
+            "quantity": order.quantity(item.id),
+            "amount": item.price * order.quantity(item.id),
+        }
+        for item in deal.items
+        if order.quantity(item.id) > 0
+    ]
+
+
+def order_text(
+    deps: Deps, locale: str, deal: Deal, order: Order | None, community: Community
+) -> str:
+    return deps.texts.render(
+        locale,
+        "my_order",
+        deal=deal,
+        order=order,
+        lines=order_lines(deal, order),
+        total=order.amount(deal) if order else 0,
+        tz=community.timezone,
+    )
+
+
+def order_keyboard(deps: Deps, locale: str, deal: Deal, order: Order | None) -> Keyboard:
+    if deal.status is not DealStatus.OPEN:
+        return ()
+    rows: list[tuple[Button, ...]] = [
+        (
+            button(deps, locale, "add_item", Callback(Op.JOIN, deal.id, item.id), item=item),
+            button(deps, locale, "less", Callback(Op.LESS, deal.id, item.id)),
+        )
+        for item in deal.items
+    ]
+    if order is not None and order.active:
+        rows.append((button(deps, locale, "cancel_order", Callback(Op.CANCEL_ORDER, deal.id)),))
+    return tuple(rows)

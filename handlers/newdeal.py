@@ -1,0 +1,279 @@
+"""Opening a deal: the guided dialog in private chat, the one-message format, preview, publish."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from groupbuy import limits, parsing
+from groupbuy.deal_text import parse_deal, parse_minimum
+from groupbuy.deals import open_deal
+from groupbuy.errors import DomainError, InputError
+from groupbuy.model import (
+    Community,
+    Deal,
+    DealSpec,
+    DealStats,
+    DealStatus,
+    Item,
+    ItemSpec,
+    MinimumKind,
+)
+from groupbuy.money import parse_price
+from handlers.actions import Action, Answer, Keyboard, Send
+from handlers.callbacks import Callback, Op
+from handlers.common import button, error_text
+from handlers.context import Deps
+from handlers.deal_post import new_post, post_text
+from handlers.events import Person
+
+STATE = "newdeal"
+SKIPPABLE = {"description", "item_limit", "minimum", "photo", "buildings"}
+ORDER = (
+    "title", "description", "item_name", "item_unit", "item_price", "item_stock", "item_limit",
+    "more", "deadline", "minimum", "pickup_place", "pickup_window", "photo", "buildings", "preview",
+)  # fmt: skip
+
+
+def _next(step: str) -> str:
+    return ORDER[ORDER.index(step) + 1]
+
+
+def _ask(deps: Deps, locale: str, chat_id: int, step: str, data: dict[str, Any]) -> Send:
+    keyboard: Keyboard = ()
+    if step == "more":
+        keyboard = (
+            (
+                button(deps, locale, "add_another_item", Callback(Op.SKIP, 0, 1)),
+                button(deps, locale, "continue", Callback(Op.SKIP, 0, 0)),
+            ),
+        )
+    elif step == "buildings":
+        keyboard = ((button(deps, locale, "all_buildings", Callback(Op.SKIP)),),)
+    elif step in SKIPPABLE:
+        keyboard = ((button(deps, locale, "skip", Callback(Op.SKIP)),),)
+    context = {
+        "items": data.get("items", []),
+        "currency": data["currency"],
+        "buildings": data["buildings"],
+    }
+    return Send(chat_id, deps.texts.render(locale, f"newdeal_{step}", **context), keyboard)
+
+
+async def start(deps: Deps, person: Person, community: Community) -> list[Action]:
+    locale = deps.user_locale(person)
+    async with deps.uow() as uow:
+        user = await uow.users.get(person.id)
+        locale = deps.user_locale(user or person)
+        data = {
+            "community": community.chat_id,
+            "currency": community.currency,
+            "buildings": list(community.buildings),
+            "tz": community.timezone,
+            "step": "title",
+            "items": [],
+            "item": {},
+        }
+        await uow.dialogs.save(person.id, STATE, data, deps.clock.now())
+        await uow.commit()
+    intro = Send(person.id, deps.texts.render(locale, "newdeal_intro", community=community))
+    return [intro, _ask(deps, locale, person.id, "title", data)]
+
+
+def _accept(step: str, value: str, data: dict[str, Any], now: datetime) -> None:
+    currency = str(data["currency"])
+    item: dict[str, Any] = data.setdefault("item", {})
+    if step == "title":
+        data["title"] = parsing.bounded_text(value, limits.TITLE_MAX, key="title")
+    elif step == "description":
+        data["description"] = parsing.bounded_text(value, limits.DESCRIPTION_MAX, key="description")
+    elif step == "item_name":
+        item["name"] = parsing.bounded_text(value, limits.ITEM_NAME_MAX, key="item_name")
+    elif step == "item_unit":
+        item["unit"] = parsing.bounded_text(value, limits.UNIT_MAX, key="item_unit")
+    elif step == "item_price":
+        item["price"] = parse_price(value, currency)
+    elif step == "item_stock":
+        item["stock"] = parsing.positive_int(value, limits.STOCK_MAX, key="stock")
+    elif step == "item_limit":
+        item["limit"] = parsing.positive_int(value, limits.LIMIT_MAX, key="limit")
+    elif step == "deadline":
+        at = parsing.deadline(value, now, ZoneInfo(str(data["tz"])))
+        data["deadline"] = at.isoformat()
+    elif step == "minimum":
+        kind, count = parse_minimum(value)
+        data["minimum_kind"], data["minimum"] = kind.value, count
+    elif step == "pickup_place":
+        data["pickup_place"] = parsing.bounded_text(value, limits.PLACE_MAX, key="pickup")
+    elif step == "pickup_window":
+        data["pickup_window"] = parsing.bounded_text(value, limits.WINDOW_MAX, key="window")
+    elif step == "buildings":
+        data["chosen_buildings"] = list(parsing.building_choice(value, tuple(data["buildings"])))
+    else:
+        raise InputError("use_buttons")
+
+
+def spec_from(data: dict[str, Any]) -> DealSpec:
+    return DealSpec(
+        title=str(data["title"]),
+        description=str(data.get("description") or ""),
+        items=tuple(
+            ItemSpec(i["name"], i["unit"], int(i["price"]), int(i["stock"]), i.get("limit"))
+            for i in data["items"]
+        ),
+        deadline=datetime.fromisoformat(str(data["deadline"])),
+        pickup_place=str(data["pickup_place"]),
+        pickup_window=str(data["pickup_window"]),
+        minimum_kind=MinimumKind(data.get("minimum_kind") or MinimumKind.NONE.value),
+        minimum=int(data.get("minimum") or 0),
+        buildings=tuple(data.get("chosen_buildings") or ()),
+        photo_file_id=data.get("photo"),
+    )
+
+
+async def answer(
+    deps: Deps,
+    person: Person,
+    data: dict[str, Any],
+    value: str | None,
+    *,
+    query_id: str | None = None,
+    photo: str | None = None,
+    choice: int = 0,
+) -> list[Action]:
+    """Advance the dialog by one answer: text, a photo, or a button (value None, `choice`)."""
+    actions: list[Action] = [Answer(query_id)] if query_id else []
+    now = deps.clock.now()
+    async with deps.uow() as uow:
+        user = await uow.users.get(person.id)
+        locale = deps.user_locale(user or person)
+        step = str(data["step"])
+        try:
+            if step == "preview":
+                raise InputError("use_buttons")
+            if step == "photo" and photo is not None:
+                data["photo"] = photo
+            elif value is None:
+                if step == "more" and choice == 1:
+                    step = "more_again"
+                elif step not in SKIPPABLE:
+                    raise InputError("step_required")
+            elif step == "more":
+                raise InputError("use_buttons")
+            else:
+                _accept(step, value, data, now)
+        except DomainError as error:
+            message = error_text(deps, locale, error)
+            return [*actions, Send(person.id, deps.texts.render(locale, "error", message=message))]
+        following = _advance(step, data)
+        data["step"] = following
+        await uow.dialogs.save(person.id, STATE, data, now)
+        await uow.commit()
+    if following == "preview":
+        return [*actions, *await preview(deps, person, locale, data)]
+    return [*actions, _ask(deps, locale, person.id, following, data)]
+
+
+def _advance(step: str, data: dict[str, Any]) -> str:
+    if step == "more_again":
+        return "item_name"
+    if step == "item_limit":  # the item is complete
+        data["items"] = [*data.get("items", []), data.pop("item", {})]
+        data["item"] = {}
+        return "more" if len(data["items"]) < limits.ITEMS_MAX else "deadline"
+    if step == "more":
+        return "deadline"
+    return _next(step)
+
+
+async def preview(deps: Deps, person: Person, locale: str, data: dict[str, Any]) -> list[Action]:
+    spec = spec_from(data)
+    # A deal that does not exist yet, only to show the leader exactly what the post will say.
+    shown = Deal(
+        id=0, community_id=int(data["community"]), leader_id=person.id, title=spec.title,
+        description=spec.description, currency=str(data["currency"]), deadline=spec.deadline,
+        pickup_place=spec.pickup_place, pickup_window=spec.pickup_window,
+        minimum_kind=spec.minimum_kind, minimum=spec.minimum, buildings=spec.buildings,
+        photo_file_id=None, status=DealStatus.OPEN, created_at=deps.clock.now(), closed_at=None,
+        close_reason=None, post_chat_id=None, post_message_id=None,
+        items=tuple(
+            Item(0, 0, n, i.name, i.unit, i.price, i.stock, i.limit, 0)
+            for n, i in enumerate(spec.items)
+        ),
+    )  # fmt: skip
+    community = Community(chat_id=shown.community_id, title="", timezone=str(data["tz"]))
+    body = post_text(deps, locale, shown, DealStats(0, 0), community)
+    keyboard = (
+        (
+            button(deps, locale, "publish", Callback(Op.PUBLISH)),
+            button(deps, locale, "discard", Callback(Op.DISCARD)),
+        ),
+    )
+    text = deps.texts.render(
+        locale, "newdeal_preview", body=body, has_photo=spec.photo_file_id is not None
+    )
+    return [Send(person.id, text, keyboard)]
+
+
+async def publish(
+    deps: Deps, person: Person, community_id: int, spec: DealSpec
+) -> tuple[list[Action], str]:
+    """Open the deal and post it in the group. Returns the actions and the leader's locale."""
+    now = deps.clock.now()
+    async with deps.uow() as uow:
+        user = await uow.users.get(person.id)
+        locale = deps.user_locale(user or person)
+        community = await uow.communities.get(community_id)
+        if community is None:
+            raise DomainError("community_unknown")
+        if not await deps.leaders.is_leader(community_id, person.id):
+            raise DomainError("leaders_only")
+        deal = await open_deal(uow, community, person.id, spec, now, deps.config.reminder_before)
+        await uow.dialogs.clear(person.id)
+        await uow.commit()
+    post = await new_post(deps, deal, community, DealStats(0, 0))
+    return [post], locale
+
+
+async def on_publish(
+    deps: Deps, person: Person, data: dict[str, Any], query_id: str
+) -> list[Action]:
+    if data.get("step") != "preview":
+        return [Answer(query_id)]
+    try:
+        actions, locale = await publish(deps, person, int(data["community"]), spec_from(data))
+    except DomainError as error:
+        locale = deps.user_locale(person)
+        return [Answer(query_id, error_text(deps, locale, error), alert=True)]
+    done = Send(person.id, deps.texts.render(locale, "newdeal_published"))
+    return [Answer(query_id), *actions, done]
+
+
+async def on_discard(deps: Deps, person: Person, query_id: str) -> list[Action]:
+    async with deps.uow() as uow:
+        user = await uow.users.get(person.id)
+        await uow.dialogs.clear(person.id)
+        await uow.commit()
+    locale = deps.user_locale(user or person)
+    return [Answer(query_id), Send(person.id, deps.texts.render(locale, "newdeal_discarded"))]
+
+
+async def one_message(
+    deps: Deps, person: Person, community: Community, text: str, reply_to: int
+) -> list[Action]:
+    """/newdeal followed by the whole deal in the documented format: publish without a dialog."""
+    locale = deps.user_locale(person)
+    try:
+        spec = parse_deal(
+            text,
+            community.currency,
+            community.buildings,
+            deps.clock.now(),
+            ZoneInfo(community.timezone),
+        )
+        actions, locale = await publish(deps, person, community.chat_id, spec)
+    except DomainError as error:
+        message = error_text(deps, locale, error)
+        return [Send(reply_to, deps.texts.render(locale, "newdeal_format_error", message=message))]
+    return actions

@@ -1,0 +1,273 @@
+"""The route table: commands, button operations and dialog states to the functions that serve them."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from groupbuy.errors import DomainError
+from handlers import joining, language, leading, newdeal, profile, setup
+from handlers.actions import Action, Answer, Send
+from handlers.callbacks import Callback, Op, unpack
+from handlers.common import alert, button, link_button, remember
+from handlers.context import Deps
+from handlers.events import BotAdded, Incoming, MessageIn, Press
+
+CommandHandler = Callable[[Deps, MessageIn, str], Awaitable[list[Action]]]
+
+
+async def handle(deps: Deps, event: Incoming) -> list[Action]:
+    if isinstance(event, BotAdded):
+        return await setup.on_bot_added(deps, event)
+    if isinstance(event, Press):
+        return await on_press(deps, event)
+    return await on_message(deps, event)
+
+
+def split_command(text: str, bot_username: str) -> tuple[str, str] | None:
+    """'/newdeal@bot rest' → ('newdeal', 'rest'); None if not a command for this bot."""
+    if not text.startswith("/"):
+        return None
+    first_line, _, remainder = text.partition("\n")
+    head, _, inline = first_line.partition(" ")
+    name, _, target = head[1:].partition("@")
+    if target and target.lower() != bot_username.lower():
+        return None
+    args = "\n".join(part for part in (inline.strip(), remainder.strip()) if part)
+    return name.lower(), args
+
+
+async def on_message(deps: Deps, message: MessageIn) -> list[Action]:
+    parsed = split_command(message.text, deps.config.bot_username) if message.text else None
+    if parsed is not None:
+        name, args = parsed
+        handler = COMMANDS.get(name)
+        if handler is None:
+            return []  # someone else's command in a busy group: not ours to answer
+        return await handler(deps, message, args)
+    if not message.chat.is_private:
+        return []  # ordinary group chatter
+    async with deps.uow() as uow:
+        user = await remember(uow, message.sender, private=True)
+        dialog = await uow.dialogs.get(message.sender.id)
+        await uow.commit()
+    if dialog is None:
+        return [Send(message.chat.id, deps.texts.render(deps.user_locale(user), "help"))]
+    state, data = dialog
+    text = message.text or None
+    if state == profile.STATE:
+        return await profile.answer(deps, message.sender, data, text or "")
+    if state == setup.STATE:
+        return await setup.answer(deps, message.sender, data, text or "")
+    return await newdeal.answer(deps, message.sender, data, text or "", photo=message.photo_file_id)
+
+
+async def on_press(deps: Deps, press: Press) -> list[Action]:
+    cb = unpack(press.data)
+    if cb is None:
+        return [
+            alert(deps, press.query_id, deps.user_locale(press.sender), DomainError("stale_button"))
+        ]
+    if cb.op in (Op.JOIN, Op.LESS):
+        return await joining.on_change(deps, press, cb)
+    if cb.op is Op.MINE:
+        return await joining.on_mine(deps, press, cb)
+    if cb.op is Op.CANCEL_ORDER:
+        return await joining.on_cancel_order(deps, press, cb)
+    if cb.op in (Op.CLOSE, Op.CANCEL_DEAL, Op.CONFIRM_CANCEL, Op.BACK, Op.LIST, Op.PICKED):
+        return await leading.on_press(deps, press, cb)
+    if cb.op is Op.LANG:
+        return await language.on_choice(deps, press, cb)
+    if cb.op is Op.LEADER:
+        return await on_anonymous_reveal(deps, press)
+    return await on_dialog_button(deps, press, cb)
+
+
+async def on_dialog_button(deps: Deps, press: Press, cb: Callback) -> list[Action]:
+    async with deps.uow() as uow:
+        dialog = await uow.dialogs.get(press.sender.id)
+    if dialog is None or not press.chat.is_private:
+        return [
+            alert(deps, press.query_id, deps.user_locale(press.sender), DomainError("stale_button"))
+        ]
+    state, data = dialog
+    person = press.sender
+    if state == profile.STATE:
+        if cb.op is Op.BUILDING:
+            return await profile.on_building(deps, person, data, cb.arg, press.query_id)
+        if cb.op is Op.SKIP:
+            return await profile.answer(deps, person, data, None, press.query_id)
+    elif state == setup.STATE and cb.op is Op.SKIP:
+        return await setup.answer(deps, person, data, None, press.query_id)
+    elif state == newdeal.STATE:
+        if cb.op is Op.SKIP:
+            return await newdeal.answer(
+                deps, person, data, None, query_id=press.query_id, choice=cb.arg
+            )
+        if cb.op is Op.PUBLISH:
+            return await newdeal.on_publish(deps, person, data, press.query_id)
+        if cb.op is Op.DISCARD:
+            return await newdeal.on_discard(deps, person, press.query_id)
+    return [alert(deps, press.query_id, deps.user_locale(person), DomainError("stale_button"))]
+
+
+async def on_anonymous_reveal(deps: Deps, press: Press) -> list[Action]:
+    """An anonymous admin pressed 'continue': now we know who they are, and check it."""
+    locale = deps.user_locale(press.sender)
+    if not await deps.leaders.is_leader(press.chat.id, press.sender.id):
+        return [alert(deps, press.query_id, locale, DomainError("leaders_only"))]
+    return [Answer(press.query_id, url=deps.deep_link(f"deal_{-press.chat.id}"))]
+
+
+# --- commands -------------------------------------------------------------------------------
+
+
+async def cmd_start(deps: Deps, message: MessageIn, args: str) -> list[Action]:
+    if not message.chat.is_private:
+        return []
+    async with deps.uow() as uow:
+        user = await remember(uow, message.sender, private=True)
+        await uow.commit()
+    payload = args.strip()
+    person = message.sender
+    try:
+        kind, _, rest = payload.partition("_")
+        if kind == "setup" and rest.isdigit():
+            return await setup.start(deps, person, -int(rest))
+        if kind == "deal" and rest.isdigit():
+            return await _newdeal_private(deps, message, -int(rest))
+        if kind == "j":
+            deal_id, item_id = (int(x) for x in rest.split("_"))
+            return await _join_link(deps, message, deal_id, item_id)
+        if kind == "o" and rest.isdigit():
+            shown = await joining.show_order(deps, person, int(rest))
+            return [shown] if shown else []
+        if kind == "l" and rest.isdigit():
+            return await leading.list_command(deps, message, rest)
+    except ValueError:
+        pass  # a mangled link: fall through to the welcome
+    return [Send(message.chat.id, deps.texts.render(deps.user_locale(user), "welcome", user=user))]
+
+
+async def _join_link(deps: Deps, message: MessageIn, deal_id: int, item_id: int) -> list[Action]:
+    async with deps.uow() as uow:
+        deal = await uow.deals.get(deal_id)
+        resident = await uow.users.resident(deal.community_id, message.sender.id) if deal else None
+    if deal is None:
+        return []
+    if resident is None:
+        return await profile.start(
+            deps, message.sender, deal.community_id, f"j_{deal_id}_{item_id}"
+        )
+    return await joining.join_from_link(deps, message.sender, deal_id, item_id)
+
+
+async def _newdeal_private(deps: Deps, message: MessageIn, chat_id: int) -> list[Action]:
+    async with deps.uow() as uow:
+        user = await uow.users.get(message.sender.id)
+        community = await uow.communities.get(chat_id)
+    locale = deps.user_locale(user or message.sender)
+    if community is None or not await deps.leaders.is_leader(chat_id, message.sender.id):
+        return [Send(message.chat.id, deps.texts.render(locale, "leaders_only"))]
+    if not community.configured:
+        return [Send(message.chat.id, deps.texts.render(locale, "setup_first"))]
+    return await newdeal.start(deps, message.sender, community)
+
+
+async def cmd_newdeal(deps: Deps, message: MessageIn, args: str) -> list[Action]:
+    async with deps.uow() as uow:
+        user = await remember(uow, message.sender, private=message.chat.is_private)
+        await uow.commit()
+        community = None if message.chat.is_private else await uow.communities.get(message.chat.id)
+    locale = deps.user_locale(user)
+    if message.chat.is_private:
+        return [Send(message.chat.id, deps.texts.render(locale, "newdeal_in_group"))]
+    group_locale = deps.community_locale(community)
+    if community is None or not community.configured:
+        return [Send(message.chat.id, deps.texts.render(group_locale, "setup_first"))]
+    if message.anonymous_admin:
+        keyboard = ((button(deps, group_locale, "continue_private", Callback(Op.LEADER)),),)
+        return [Send(message.chat.id, deps.texts.render(group_locale, "anonymous_admin"), keyboard)]
+    if not await deps.leaders.is_leader(message.chat.id, message.sender.id):
+        return [Send(message.chat.id, deps.texts.render(group_locale, "leaders_only"))]
+    if args:
+        return await newdeal.one_message(deps, message.sender, community, args, message.chat.id)
+    keyboard = ((link_button(deps, group_locale, "continue_private", f"deal_{-message.chat.id}"),),)
+    return [Send(message.chat.id, deps.texts.render(group_locale, "newdeal_continue"), keyboard)]
+
+
+async def cmd_myorders(deps: Deps, message: MessageIn, args: str) -> list[Action]:
+    async with deps.uow() as uow:
+        user = await remember(uow, message.sender, private=message.chat.is_private)
+        await uow.commit()
+        found = await uow.orders.active_for_user(user.id, 20)
+        communities = {d.community_id: await uow.communities.get(d.community_id) for d, _ in found}
+    locale = deps.user_locale(user)
+    if not message.chat.is_private:
+        return [Send(message.chat.id, deps.texts.render(locale, "ask_privately"))]
+    entries = [
+        {
+            "deal": d,
+            "order": o,
+            "total": o.amount(d),
+            "tz": getattr(communities[d.community_id], "timezone", "UTC"),
+        }
+        for d, o in found
+    ]
+    return [Send(message.chat.id, deps.texts.render(locale, "my_orders", entries=entries))]
+
+
+async def cmd_profile(deps: Deps, message: MessageIn, args: str) -> list[Action]:
+    async with deps.uow() as uow:
+        user = await remember(uow, message.sender, private=message.chat.is_private)
+        await uow.commit()
+        found = await uow.orders.active_for_user(user.id, 1)
+    locale = deps.user_locale(user)
+    if not message.chat.is_private:
+        return [Send(message.chat.id, deps.texts.render(locale, "ask_privately"))]
+    if not found:
+        return [Send(message.chat.id, deps.texts.render(locale, "profile_no_community"))]
+    return await profile.start(deps, message.sender, found[0][0].community_id, None)
+
+
+async def cmd_cancel(deps: Deps, message: MessageIn, args: str) -> list[Action]:
+    async with deps.uow() as uow:
+        user = await remember(uow, message.sender, private=message.chat.is_private)
+        await uow.dialogs.clear(user.id)
+        await uow.commit()
+    return [Send(message.chat.id, deps.texts.render(deps.user_locale(user), "dialog_cancelled"))]
+
+
+async def cmd_help(deps: Deps, message: MessageIn, args: str) -> list[Action]:
+    async with deps.uow() as uow:
+        user = await remember(uow, message.sender, private=message.chat.is_private)
+        await uow.commit()
+    return [Send(message.chat.id, deps.texts.render(deps.user_locale(user), "help"))]
+
+
+async def cmd_setup(deps: Deps, message: MessageIn, args: str) -> list[Action]:
+    if message.chat.is_private:
+        return [
+            Send(
+                message.chat.id,
+                deps.texts.render(deps.user_locale(message.sender), "setup_in_group"),
+            )
+        ]
+    return await setup.on_setup_command(deps, message)
+
+
+async def cmd_lang(deps: Deps, message: MessageIn, args: str) -> list[Action]:
+    return await language.command(deps, message)
+
+
+COMMANDS: dict[str, CommandHandler] = {
+    "start": cmd_start,
+    "help": cmd_help,
+    "setup": cmd_setup,
+    "newdeal": cmd_newdeal,
+    "myorders": cmd_myorders,
+    "profile": cmd_profile,
+    "cancel": cmd_cancel,
+    "lang": cmd_lang,
+    "list": leading.list_command,
+    "pickup": leading.pickup_command,
+}

@@ -1,0 +1,162 @@
+"""Binding a group to a compound: the greeting when the bot is added, and the /setup dialog."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from groupbuy import limits, parsing
+from groupbuy.errors import DomainError, InputError
+from groupbuy.model import Community
+from groupbuy.money import is_known_currency
+from handlers.actions import Action, Answer, Keyboard, Send
+from handlers.callbacks import Callback, Op
+from handlers.common import button, error_text, link_button, remember
+from handlers.context import Deps
+from handlers.events import BotAdded, MessageIn, Person
+
+STATE = "setup"
+_STEPS = ("name", "buildings", "currency", "timezone")
+
+
+async def on_bot_added(deps: Deps, event: BotAdded) -> list[Action]:
+    async with deps.uow() as uow:
+        await remember(uow, event.by, private=False)
+        community = await uow.communities.get(event.chat.id)
+        if community is None:
+            community = Community(
+                chat_id=event.chat.id,
+                title=event.chat.title or "",
+                currency=deps.config.default_currency,
+                timezone=deps.config.default_timezone,
+                locale=deps.user_locale(event.by),
+            )
+            await uow.communities.save(community)
+        await uow.commit()
+    locale = community.locale
+    keyboard = ((link_button(deps, locale, "setup", f"setup_{-event.chat.id}"),),)
+    return [
+        Send(event.chat.id, deps.texts.render(locale, "greeting", community=community), keyboard)
+    ]
+
+
+async def on_setup_command(deps: Deps, message: MessageIn) -> list[Action]:
+    """/setup in the group: an admin continues in private (the answers are not the group's)."""
+    async with deps.uow() as uow:
+        community = await uow.communities.get(message.chat.id)
+        if community is None:
+            community = Community(
+                chat_id=message.chat.id,
+                title=message.chat.title or "",
+                currency=deps.config.default_currency,
+                timezone=deps.config.default_timezone,
+                locale=deps.user_locale(message.sender),
+            )
+            await uow.communities.save(community)
+            await uow.commit()
+    locale = community.locale
+    if not message.anonymous_admin and not await deps.leaders.is_leader(
+        message.chat.id, message.sender.id
+    ):
+        return [Send(message.chat.id, deps.texts.render(locale, "leaders_only"))]
+    keyboard = ((link_button(deps, locale, "setup", f"setup_{-message.chat.id}"),),)
+    return [Send(message.chat.id, deps.texts.render(locale, "setup_continue"), keyboard)]
+
+
+async def start(deps: Deps, person: Person, chat_id: int) -> list[Action]:
+    """/start setup_<chat> in private: check the person really is an admin of that group."""
+    async with deps.uow() as uow:
+        user = await uow.users.get(person.id)
+        community = await uow.communities.get(chat_id)
+        locale = deps.user_locale(user or person)
+        if community is None:
+            return [
+                Send(
+                    person.id,
+                    deps.texts.render(
+                        locale,
+                        "error",
+                        message=error_text(deps, locale, DomainError("community_unknown")),
+                    ),
+                )
+            ]
+        if not await deps.leaders.is_leader(chat_id, person.id):
+            return [Send(person.id, deps.texts.render(locale, "leaders_only"))]
+        await uow.dialogs.save(
+            person.id, STATE, {"community": chat_id, "step": "name"}, deps.clock.now()
+        )
+        await uow.commit()
+    return [Send(person.id, deps.texts.render(locale, "setup_name", community=community))]
+
+
+def _ask(deps: Deps, locale: str, chat_id: int, step: str, community: Community) -> Send:
+    keyboard: Keyboard = ()
+    if step in ("currency", "timezone"):
+        keyboard = ((button(deps, locale, "keep", Callback(Op.SKIP)),),)
+    return Send(chat_id, deps.texts.render(locale, f"setup_{step}", community=community), keyboard)
+
+
+def _apply(step: str, text: str, community: Community) -> Community:
+    if step == "name":
+        return replace(
+            community, name=parsing.bounded_text(text, limits.COMMUNITY_NAME_MAX, key="name")
+        )
+    if step == "buildings":
+        return replace(community, buildings=parsing.buildings(text))
+    if step == "currency":
+        code = text.strip().upper()
+        if len(code) != 3 or not is_known_currency(code):
+            raise InputError("currency_invalid")
+        return replace(community, currency=code)
+    parsing.timezone(text)
+    return replace(community, timezone=text.strip())
+
+
+async def answer(
+    deps: Deps, person: Person, data: dict[str, Any], value: str | None, query_id: str | None = None
+) -> list[Action]:
+    actions: list[Action] = [Answer(query_id)] if query_id else []
+    async with deps.uow() as uow:
+        user = await uow.users.get(person.id)
+        locale = deps.user_locale(user or person)
+        community = await uow.communities.get(int(data["community"]))
+        step = str(data["step"])
+        if community is None:
+            await uow.dialogs.clear(person.id)
+            await uow.commit()
+            return actions
+        # Authority is checked again at every step: an admin may have been demoted meanwhile.
+        if not await deps.leaders.is_leader(community.chat_id, person.id):
+            await uow.dialogs.clear(person.id)
+            await uow.commit()
+            return [*actions, Send(person.id, deps.texts.render(locale, "leaders_only"))]
+        try:
+            if value is None:
+                if step not in ("currency", "timezone"):
+                    raise InputError("step_required")
+            else:
+                community = _apply(step, value, community)
+        except DomainError as error:
+            message = error_text(deps, locale, error)
+            return [*actions, Send(person.id, deps.texts.render(locale, "error", message=message))]
+        following = _STEPS[_STEPS.index(step) + 1 :]
+        if following:
+            await uow.communities.save(community)
+            await uow.dialogs.save(
+                person.id, STATE, {**data, "step": following[0]}, deps.clock.now()
+            )
+            await uow.commit()
+            return [*actions, _ask(deps, locale, person.id, following[0], community)]
+        community = replace(community, configured=True)
+        await uow.communities.save(community)
+        await uow.dialogs.clear(person.id)
+        await uow.commit()
+    group_locale = community.locale
+    return [
+        *actions,
+        Send(person.id, deps.texts.render(locale, "setup_done", community=community)),
+        Send(
+            community.chat_id,
+            deps.texts.render(group_locale, "setup_announce", community=community),
+        ),
+    ]

@@ -1,0 +1,84 @@
+"""One Jinja2 environment per locale, built once: autoescape, StrictUndefined, gettext from Babel."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from messages import formatting
+from messages.i18n import LOCALES, translations
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+def _environment(locale: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+
+    def money(amount: int, currency: str) -> str:
+        return formatting.money(amount, currency, locale)
+
+    def when(moment: datetime, timezone: str) -> str:
+        return formatting.when(moment, timezone, locale)
+
+    def number(value: int) -> str:
+        return formatting.number(value, locale)
+
+    env.filters.update(money=money, when=when, number=number)
+    env.globals["locale"] = locale
+    return env
+
+
+class Renderer:
+    """Renders a named template: `render(locale, "deal_post", deal=...)` for HTML messages,
+    `plain(...)` for button labels and alerts, which Telegram shows as plain text."""
+
+    def __init__(self) -> None:
+        self._envs = {locale: _environment(locale) for locale in LOCALES}
+
+    def render(self, locale: str, name: str, /, **context: Any) -> str:
+        env = self._envs.get(locale) or self._envs["en"]
+        return env.get_template(f"{name}.html.j2").render(**context).strip()
+
+    def plain(self, locale: str, name: str, /, **context: Any) -> str:
+        return html.unescape(self.render(locale, name, **context))
+
+    def macro(self, locale: str, collection: str, name: str, /, **context: Any) -> str:
+        """A short text from a collection of macros (labels, errors): plain text, unescaped."""
+        env = self._envs.get(locale) or self._envs["en"]
+        module = env.get_template(f"_{collection}.html.j2").make_module()
+        fn = getattr(module, name, None)
+        if fn is None:
+            raise KeyError(f"no text {collection}.{name}")
+        if not fn.catch_kwargs:  # a macro takes only what it names; extra facts are dropped
+            context = {k: v for k, v in context.items() if k in fn.arguments}
+        return html.unescape(str(fn(**context)).strip())
+
+    def has_macro(self, collection: str, name: str) -> bool:
+        module = self._envs["en"].get_template(f"_{collection}.html.j2").make_module()
+        return callable(getattr(module, name, None))
+
+    def macro_names(self, collection: str) -> list[str]:
+        module = self._envs["en"].get_template(f"_{collection}.html.j2").make_module()
+        return sorted(
+            n for n in dir(module) if not n.startswith("_") and callable(getattr(module, n))
+        )
+
+    def template_names(self) -> list[str]:
+        return sorted(
+            str(p.relative_to(TEMPLATES)).removesuffix(".html.j2")
+            for p in TEMPLATES.rglob("*.html.j2")
+            if not p.name.startswith("_")
+        )
