@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from datetime import timedelta
@@ -30,7 +31,7 @@ class Background:
         self._last_group_edit: dict[int, float] = {}
 
     async def sweep(self) -> None:
-        """Due deals and reminders; idempotent, so the scheduler may call it as often as it likes."""
+        """Due deals and reminders; idempotent, so the scheduler may call it at any time."""
         closed = await close_due(self.deps.uow, self.deps.clock)
         reminded = await send_reminders(self.deps.uow, self.deps.clock)
         if closed or reminded:
@@ -98,7 +99,5 @@ class Background:
                 await self.refresh_posts()
             except Exception:
                 log.exception("background loop")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.nudge.wait(), timeout=tick)
-            except TimeoutError:
-                pass

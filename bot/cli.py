@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 
@@ -44,10 +45,8 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(2) from None
     from bot.runtime import Runtime
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(Runtime(settings).run())
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 from typing import Any
@@ -115,10 +116,8 @@ class Runtime:
 
     async def stop(self) -> None:
         self.stopping.set()
-        try:
+        with contextlib.suppress(RuntimeError):  # polling had not started
             await self.dispatcher.stop_polling()
-        except RuntimeError:
-            pass  # polling had not started
 
     async def _record_post(self, deal_id: int, chat_id: int, message_id: int) -> None:
         assert self.deps is not None

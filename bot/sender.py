@@ -1,4 +1,4 @@
-"""Every outgoing call passes here: Telegram's rate limits, retries on 429, harmless errors ignored."""
+"""Every outgoing call passes here: Telegram's rate limits, retries on 429, harmless errors."""
 
 from __future__ import annotations
 

@@ -28,7 +28,8 @@ from groupbuy.money import parse_price
 
 _KEYS = {
     "title": "title", "标题": "title",
-    "description": "description", "desc": "description", "描述": "description", "说明": "description",
+    "description": "description", "desc": "description",
+    "描述": "description", "说明": "description",
     "item": "item", "商品": "item",
     "deadline": "deadline", "截止": "deadline", "截止时间": "deadline",
     "minimum": "minimum", "min": "minimum", "成团": "minimum", "起团": "minimum",

@@ -1,4 +1,4 @@
-"""The route table: commands, button operations and dialog states to the functions that serve them."""
+"""The route table: commands, button operations and dialog states to the functions serving them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One Jinja2 environment per locale, built once: autoescape, StrictUndefined, gettext from Babel."""
+"""One Jinja2 environment per locale, built once: autoescape, StrictUndefined, Babel gettext."""
 
 from __future__ import annotations
 
