@@ -7,6 +7,7 @@ import contextlib
 import logging
 from datetime import timedelta
 from typing import Any
+from weakref import WeakValueDictionary
 
 from aiogram import Bot, Dispatcher
 from aiogram import types as tg
@@ -26,7 +27,7 @@ from groupbuy.clock import Clock, SystemClock
 from handlers import router
 from handlers.actions import Action, Answer, Send
 from handlers.context import Config, Deps
-from handlers.events import Incoming
+from handlers.events import BotAdded, Incoming
 from messages.render import Renderer
 from storage.engine import make_engine, make_sessions
 from storage.migrate import upgrade_async
@@ -130,19 +131,28 @@ class Runtime:
 
     def _wire(self, bot_id: int, deps: Deps, performer: Performer, background: Background) -> None:
         dp = self.dispatcher
+        # aiogram handles updates concurrently; one person's updates must still be taken in order
+        # (a dialog answer typed right after another), so each person has a lock.
+        locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
 
         async def serve(
             event: Incoming | None, fallback_chat: int | None, query_id: str | None
         ) -> None:
             if event is None:
                 return
-            try:
-                actions = await router.handle(deps, event)
-            except Exception:
-                # One place for every handler failure: logged with the update, answered politely.
-                log.exception("handler failed for %r", event)
-                actions = self._apology(deps, event, fallback_chat, query_id)
-            await performer.perform(actions)
+            who = event.by.id if isinstance(event, BotAdded) else event.sender.id
+            lock = locks.get(who)
+            if lock is None:
+                lock = asyncio.Lock()
+                locks[who] = lock
+            async with lock:
+                try:
+                    actions = await router.handle(deps, event)
+                except Exception:
+                    # One place for every handler failure: logged with the update, answered.
+                    log.exception("handler failed for %r", event)
+                    actions = self._apology(deps, event, fallback_chat, query_id)
+                await performer.perform(actions)
             background.nudge.set()
 
         @dp.message()
