@@ -74,11 +74,12 @@ async def change_quantity(
 async def cancel_order(uow: UnitOfWork, deal_id: int, user_id: int, now: datetime) -> Deal:
     """Give back every unit of a resident's order in an open deal."""
     _check_open(await uow.deals.get(deal_id), now)
+    # Lock the deal first, then read the order: a +1 committed meanwhile is cancelled too.
+    if not await uow.deals.begin_change(deal_id):
+        raise DomainError("deal_not_open")
     order = await uow.orders.of_user(deal_id, user_id)
     if order is None or not order.active:
         raise DomainError("no_order")
-    if not await uow.deals.begin_change(deal_id):
-        raise DomainError("deal_not_open")
     for line in order.lines:
         if line.quantity > 0:
             if not await uow.orders.change_line(order.id, line.item_id, -line.quantity, None):

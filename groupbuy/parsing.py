@@ -72,7 +72,10 @@ def deadline(text: str, now: datetime, tz: ZoneInfo) -> datetime:
         if parts.get("rel") is None and not parts.get("mo") and result <= local_now:
             result += timedelta(days=1)  # a bare '20:00' said at 21:00 means tomorrow's
         if parts.get("mo") and not parts.get("y") and result <= local_now:
-            result = result.replace(year=result.year + 1)
+            try:
+                result = result.replace(year=result.year + 1)
+            except ValueError as exc:  # '02-29' said after a leap day: no such date next year
+                raise InputError("deadline_invalid") from exc
         if result <= local_now:
             raise InputError("deadline_past")
         if result - local_now > timedelta(days=limits.DEADLINE_MAX_DAYS):

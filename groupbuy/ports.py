@@ -24,6 +24,9 @@ from groupbuy.notices import Notice, PendingNotice
 class Communities(Protocol):
     async def get(self, chat_id: int) -> Community | None: ...
     async def save(self, community: Community) -> None: ...
+    async def configured(self, limit: int) -> list[Community]:
+        """Set-up communities, for finding the ones a person leads from a private chat."""
+        ...
 
 
 class Users(Protocol):

@@ -47,5 +47,12 @@ def link_button(deps: Deps, locale: str, label: str, payload: str, **context: ob
     return Button(deps.texts.macro(locale, "labels", label, **context), url=deps.deep_link(payload))
 
 
+async def led_communities(deps: Deps, user_id: int) -> list[Community]:
+    """The set-up communities whose group this person administers (asked of Telegram, cached)."""
+    async with deps.uow() as uow:
+        communities = await uow.communities.configured(200)
+    return [c for c in communities if await deps.leaders.is_leader(c.chat_id, user_id)]
+
+
 def group_locale(deps: Deps, community: Community | None) -> str:
     return deps.community_locale(community)

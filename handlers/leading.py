@@ -12,7 +12,7 @@ from groupbuy.model import CloseReason, Deal, DealStatus
 from groupbuy.orders import mark_picked_up
 from handlers.actions import Action, Answer, Edit, Send
 from handlers.callbacks import Callback, Op
-from handlers.common import alert, error_text, remember
+from handlers.common import alert, error_text, led_communities, remember
 from handlers.context import Deps
 from handlers.deal_post import confirm_cancel_keyboard, post_keyboard, post_text
 from handlers.events import MessageIn, Press
@@ -122,26 +122,36 @@ async def list_command(deps: Deps, message: MessageIn, args: str) -> list[Action
 
 
 async def pickup_command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
-    """/pickup CODE in the group: mark that order handed out."""
+    """/pickup CODE in the group (or in private, for the groups one leads): mark it handed out."""
     chat_id = message.chat.id
     async with deps.uow() as uow:
         user = await remember(uow, message.sender, private=message.chat.is_private)
         await uow.commit()
     locale = deps.user_locale(user)
     if message.chat.is_private:
-        return [Send(chat_id, deps.texts.render(locale, "pickup_in_group"))]
-    if message.anonymous_admin or not await deps.leaders.is_leader(chat_id, user.id):
+        # In private the code itself says which community: try those this person leads.
+        communities = [c.chat_id for c in await led_communities(deps, user.id)]
+        if not communities:
+            return [Send(chat_id, deps.texts.render(locale, "pickup_in_group"))]
+    elif message.anonymous_admin or not await deps.leaders.is_leader(chat_id, user.id):
         return [Send(chat_id, deps.texts.render(locale, "leaders_only"))]
+    else:
+        communities = [chat_id]
     code = normalize_code(args)
+    error: DomainError = DomainError("code_invalid")
+    if code is not None:
+        for community_id in communities:
+            try:
+                async with deps.uow() as uow:
+                    pickup = await mark_picked_up(uow, community_id, code, deps.clock.now())
+                    await uow.commit()
+                    users = await uow.users.many([pickup.order.user_id])
+                break
+            except DomainError as refused:
+                error = refused
+        else:
+            code = None
     if code is None:
-        message_text = error_text(deps, locale, DomainError("code_invalid"))
-        return [Send(chat_id, deps.texts.render(locale, "error", message=message_text))]
-    try:
-        async with deps.uow() as uow:
-            pickup = await mark_picked_up(uow, chat_id, code, deps.clock.now())
-            await uow.commit()
-            users = await uow.users.many([pickup.order.user_id])
-    except DomainError as error:
         message_text = error_text(deps, locale, error)
         return [Send(chat_id, deps.texts.render(locale, "error", message=message_text))]
     owner = users.get(pickup.order.user_id)

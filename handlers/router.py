@@ -8,7 +8,7 @@ from groupbuy.errors import DomainError
 from handlers import joining, language, leading, newdeal, profile, setup
 from handlers.actions import Action, Answer, Send
 from handlers.callbacks import Callback, Op, unpack
-from handlers.common import alert, button, link_button, remember
+from handlers.common import alert, button, led_communities, link_button, remember
 from handlers.context import Deps
 from handlers.events import BotAdded, Incoming, MessageIn, Press
 
@@ -180,7 +180,12 @@ async def cmd_newdeal(deps: Deps, message: MessageIn, args: str) -> list[Action]
         community = None if message.chat.is_private else await uow.communities.get(message.chat.id)
     locale = deps.user_locale(user)
     if message.chat.is_private:
-        return [Send(message.chat.id, deps.texts.render(locale, "newdeal_in_group"))]
+        led = await led_communities(deps, user.id)
+        if len(led) != 1:  # none, or several: the group it is for says which
+            return [Send(message.chat.id, deps.texts.render(locale, "newdeal_in_group"))]
+        if args:
+            return await newdeal.one_message(deps, message.sender, led[0], args, message.chat.id)
+        return await newdeal.start(deps, message.sender, led[0])
     group_locale = deps.community_locale(community)
     if community is None or not community.configured:
         return [Send(message.chat.id, deps.texts.render(group_locale, "setup_first"))]

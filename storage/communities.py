@@ -36,6 +36,12 @@ class SqlCommunities:
         stmt = stmt.on_conflict_do_update(index_elements=["chat_id"], set_=values)
         await self._s.execute(stmt)
 
+    async def configured(self, limit: int) -> list[Community]:
+        rows = await self._s.scalars(
+            select(CommunityRow).where(CommunityRow.configured.is_(True)).limit(limit)
+        )
+        return [convert.community(r) for r in rows]
+
 
 class SqlUsers:
     def __init__(self, session: AsyncSession) -> None:

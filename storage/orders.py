@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from groupbuy.codes import new_code
@@ -127,8 +127,10 @@ class SqlOrders:
                     OrderRow.user_id == user_id,
                     DealRow.status.in_([DealStatus.OPEN.value, DealStatus.CLOSED.value]),
                     OrderRow.picked_up_at.is_(None),
+                    # only orders with units, so emptied ones do not use up the limit
+                    exists().where(OrderLineRow.order_id == OrderRow.id, OrderLineRow.quantity > 0),
                 )
-                .order_by(DealRow.deadline)
+                .order_by(DealRow.deadline, OrderRow.id)
                 .limit(limit)
             )
         )

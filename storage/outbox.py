@@ -53,12 +53,9 @@ class SqlOutbox:
         rows = list(await self._s.scalars(query.execution_options(populate_existing=True)))
         if not rows:
             return []
-        await self._s.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id.in_([r.id for r in rows]))
-            .values(due_at=now + timedelta(seconds=lease_seconds), attempts=OutboxRow.attempts + 1)
-        )
-        return [
+        # Read the rows before the UPDATE: an ORM UPDATE also applies `attempts + 1` to the loaded
+        # objects (synchronize_session), which would count this attempt twice.
+        claimed = [
             PendingNotice(
                 id=r.id,
                 notice=Notice(NoticeKind(r.kind), r.chat_id, r.deal_id, r.user_id),
@@ -67,6 +64,12 @@ class SqlOutbox:
             )
             for r in rows
         ]
+        await self._s.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_([r.id for r in rows]))
+            .values(due_at=now + timedelta(seconds=lease_seconds), attempts=OutboxRow.attempts + 1)
+        )
+        return claimed
 
     async def sent(self, notice_id: int, now: datetime) -> None:
         await self._s.execute(

@@ -7,6 +7,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from groupbuy.ports import Communities, Deals, Dialogs, Orders, Outbox, Users
 from storage.communities import SqlCommunities, SqlUsers
 from storage.deals import SqlDeals
 from storage.orders import SqlOrders
@@ -14,6 +15,13 @@ from storage.outbox import SqlDialogs, SqlOutbox
 
 
 class SqlUnitOfWork:
+    communities: Communities
+    users: Users
+    deals: Deals
+    orders: Orders
+    outbox: Outbox
+    dialogs: Dialogs
+
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._session: AsyncSession | None = None
