@@ -1,0 +1,602 @@
+"""Every message template renders in every locale, with realistic facts, as Telegram-valid HTML.
+
+A template with no sample context here fails `test_every_template_has_a_sample`, so a new
+message cannot ship without being rendered at least once in English and in Chinese.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from groupbuy import limits
+from groupbuy.deal_text import parse_deal
+from groupbuy.model import (
+    CloseReason,
+    Community,
+    Deal,
+    DealStats,
+    DealStatus,
+    Item,
+    MinimumKind,
+    Order,
+    OrderLine,
+    Resident,
+    User,
+)
+from messages import catalog
+from messages.i18n import LOCALES
+from messages.pickup_list import PickupLine, PickupRow
+from messages.render import TEMPLATES, Renderer
+from sandbox.errors import ApiError
+from sandbox.html_check import parse_html
+
+TELEGRAM_MESSAGE_MAX = 4096
+CALLBACK_ANSWER_MAX = 200  # answerCallbackQuery text: toasts and error alerts
+BUTTON_LABEL_MAX = 30
+NOW = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
+DEADLINE = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+HTML_MARKER = "<tt>&"  # in every user text of the "html" variant: must come out escaped
+
+
+@dataclass(frozen=True)
+class Texts:
+    """What people type: deal titles, names, places. One variant per language, plus hostile HTML."""
+
+    title: str
+    description: str
+    items: tuple[tuple[str, str], ...]  # (name, unit)
+    place: str
+    window: str
+    community: str
+    group_title: str
+    first_name: str
+    last_name: str
+    buildings: tuple[str, ...]
+    unit: str
+    room: str
+
+
+VARIANTS = {
+    "en": Texts(
+        title="Fresh milk",
+        description="Bright Farm, 1 L bottles, delivered Saturday morning",
+        items=(("Milk 1L", "bottle"), ("Yogurt", "cup")),
+        place="Property office, gate 2",
+        window="Sat 9:00–11:00",
+        community="Sunny Gardens",
+        group_title="Sunny Gardens Neighbours",
+        first_name="Alice",
+        last_name="Smith",
+        buildings=("1", "2", "3A"),
+        unit="2",
+        room="1203",
+    ),
+    "zh": Texts(
+        title="光明鲜牛奶团购",
+        description="光明牧场直供，1升装，周六上午到货",
+        items=(("鲜牛奶1L", "瓶"), ("原味酸奶", "杯")),
+        place="物业办公室，2号门",
+        window="周六 9:00–11:00",
+        community="阳光花园",
+        group_title="阳光花园业主群",
+        first_name="小明",
+        last_name="王",
+        buildings=("1", "2", "3A"),
+        unit="2",
+        room="1203",
+    ),
+    "html": Texts(
+        title="Milk <tt>& honey</tt> <b>&",
+        description='<i>Fresh</i> <tt>& "cold"</tt> <script>alert(1)</script> &amp;',
+        items=(("Eggs <tt>& <b>ham", "<tt>&box"), ("<b>&</b> tea <tt>&", "cup<tt>&")),
+        place="Gate <tt>& 2",
+        window="<b>&</b> <tt>& Sat 9:00",
+        community="<tt>& Gardens",
+        group_title="<tt>& Group</b>",
+        first_name="<tt>&Eve",
+        last_name="<i>",
+        buildings=("1<tt>&", "2"),
+        unit="<tt>&",
+        room="<tt>&1",
+    ),
+}
+
+# Templates that show text people typed (in their first sample): in the "html" variant
+# HTML_MARKER must be in the text Telegram displays, proving it was escaped, not dropped.
+SHOWS_USER_TEXT = {
+    "deal_post",
+    "error",
+    "my_order",
+    "my_orders",
+    "newdeal_buildings",
+    "newdeal_format_error",
+    "newdeal_intro",
+    "newdeal_preview",
+    "notice_deadline_reminder",
+    "notice_deal_cancelled",
+    "notice_deal_closed",
+    "notice_deal_failed",
+    "notice_order_cancelled",
+    "notice_order_failed",
+    "notice_pickup",
+    "picked_up",
+    "pickup_list_caption",
+    "pickup_list_message",
+    "profile_building",
+    "profile_saved",
+    "setup_announce",
+    "setup_done",
+    "setup_name",
+    "welcome",
+}
+
+
+@dataclass(frozen=True)
+class World:
+    """Domain objects built from one variant's texts."""
+
+    texts: Texts
+    community: Community
+    user: User
+    resident: Resident
+    items: tuple[Item, ...]
+    deal: Deal
+    stats: DealStats
+    order: Order
+
+    def deal_in(self, status: DealStatus, **changes: Any) -> Deal:
+        closed = status is not DealStatus.OPEN
+        reason = {
+            DealStatus.CLOSED: CloseReason.DEADLINE,
+            DealStatus.FAILED: CloseReason.DEADLINE,
+            DealStatus.CANCELLED: CloseReason.LEADER,
+        }.get(status)
+        return replace(
+            self.deal,
+            status=status,
+            closed_at=DEADLINE if closed else None,
+            close_reason=reason,
+            **changes,
+        )
+
+    def lines(self, deal: Deal, order: Order | None) -> list[dict[str, object]]:
+        """As handlers.my_order.order_lines builds them."""
+        if order is None:
+            return []
+        return [
+            {"item": i, "quantity": order.quantity(i.id), "amount": i.price * order.quantity(i.id)}
+            for i in deal.items
+            if order.quantity(i.id) > 0
+        ]
+
+
+def world(texts: Texts) -> World:
+    community = Community(
+        chat_id=-100123,
+        title=texts.group_title,
+        name=texts.community,
+        buildings=texts.buildings,
+        currency="CNY",
+        timezone="Asia/Shanghai",
+        locale="zh_Hans",
+        configured=True,
+    )
+    user = User(7, texts.first_name, texts.last_name, "alice", "en", None, True)
+    resident = Resident(community.chat_id, user.id, texts.buildings[0], texts.unit, texts.room)
+    items = tuple(
+        Item(10 + n, 1, n, name, unit, 1250 + 300 * n, 100, 4 if n == 0 else None, 37 + n)
+        for n, (name, unit) in enumerate(texts.items)
+    )
+    deal = Deal(
+        id=1, community_id=community.chat_id, leader_id=99, title=texts.title,
+        description=texts.description, currency="CNY", deadline=DEADLINE,
+        pickup_place=texts.place, pickup_window=texts.window,
+        minimum_kind=MinimumKind.PARTICIPANTS, minimum=20, buildings=texts.buildings[:2],
+        photo_file_id=None, status=DealStatus.OPEN, created_at=NOW, closed_at=None,
+        close_reason=None, post_chat_id=community.chat_id, post_message_id=555, items=items,
+    )  # fmt: skip
+    order = Order(41, deal.id, user.id, "K7P2X", (OrderLine(10, 2), OrderLine(11, 1)))
+    return World(texts, community, user, resident, items, deal, DealStats(12, 30), order)
+
+
+Sample = Callable[[Renderer, str, World], dict[str, Any]]
+
+
+def _deal_post(status: DealStatus, **changes: Any) -> Sample:
+    def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+        deal = w.deal_in(status, **changes)
+        return {"deal": deal, "stats": w.stats, "tz": w.community.timezone, "with_photo": False}
+
+    return build
+
+
+def _newdeal(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    """The wizard's context (handlers.newdeal._ask) with two items entered so far."""
+    items = [{"name": n, "unit": u, "price": 1250, "stock": 100} for n, u in w.texts.items]
+    return {"items": items, "currency": "CNY", "buildings": list(w.texts.buildings)}
+
+
+def _first_item(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    return {**_newdeal(r, locale, w), "items": []}
+
+
+def _community(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    return {"community": w.community}
+
+
+def _unnamed_community(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    return {"community": replace(w.community, name="", buildings=(), configured=False)}
+
+
+def _nothing(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    return {}
+
+
+def _error(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    # As handlers.common.error_text gives it: a plain-text macro, typed words included.
+    name, known = w.texts.buildings[0] + "X", ", ".join(w.texts.buildings)
+    return {"message": r.macro(locale, "errors", "building_unknown", name=name, known=known)}
+
+
+def _group_notice(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    """handlers.notices.render for a notice to the group."""
+    return {"deal": w.deal_in(DealStatus.CLOSED), "stats": w.stats, "tz": w.community.timezone}
+
+
+def _order_notice(status: DealStatus) -> Sample:
+    """handlers.notices.render for a notice to one buyer in private chat."""
+
+    def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+        deal = w.deal_in(status)
+        return {
+            "deal": deal,
+            "order": w.order,
+            "lines": w.lines(deal, w.order),
+            "total": w.order.amount(deal),
+            "tz": w.community.timezone,
+        }
+
+    return build
+
+
+def _my_order(status: DealStatus, *, has_order: bool = True) -> Sample:
+    """handlers.my_order.order_text."""
+
+    def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+        deal = w.deal_in(status)
+        order = w.order if has_order else None
+        return {
+            "deal": deal,
+            "order": order,
+            "lines": w.lines(deal, order),
+            "total": order.amount(deal) if order else 0,
+            "tz": w.community.timezone,
+        }
+
+    return build
+
+
+def _my_orders(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    """handlers.router.cmd_myorders: one open deal and one closed deal awaiting pickup."""
+    found = [(w.deal, w.order), (w.deal_in(DealStatus.CLOSED, id=2), replace(w.order, deal_id=2))]
+    entries = [
+        {"deal": d, "order": o, "total": o.amount(d), "tz": w.community.timezone} for d, o in found
+    ]
+    return {"entries": entries}
+
+
+def _preview(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    """handlers.newdeal: the deal post as it will look, inside the preview."""
+    body = r.render(locale, "deal_post", **_deal_post(DealStatus.OPEN)(r, locale, w))
+    return {"body": body, "has_photo": True}
+
+
+def _picked_up(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    deal = w.deal_in(DealStatus.CLOSED)
+    return {"deal": deal, "order": w.order, "name": w.user.display_name}
+
+
+def _pickup_caption(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    return {"deal": w.deal_in(DealStatus.CLOSED), "count": 3}
+
+
+def _pickup_rows(w: World) -> list[PickupRow]:
+    """handlers.pickup_list.rows: two residents, one already picked up."""
+    lines = tuple(PickupLine(i.name, n + 1, i.unit) for n, i in enumerate(w.items))
+    return [
+        PickupRow(
+            building=w.resident.building, unit=w.resident.unit, room=w.resident.room,
+            name=w.user.display_name, phone="138 0000 0000", lines=lines, amount="¥55.00",
+            code=w.order.code,
+        ),
+        PickupRow(
+            building=w.texts.buildings[1], unit="", room=w.texts.room + "0",
+            name=w.texts.first_name, phone=None, lines=lines[:1], amount="¥12.50",
+            code="M3Q9Z", picked_up=True,
+        ),
+    ]  # fmt: skip
+
+
+def _pickup_message(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    return {"deal": w.deal_in(DealStatus.CLOSED), "rows": _pickup_rows(w)}
+
+
+def _profile_saved(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    return {"resident": w.resident, "community": w.community}
+
+
+def _welcome(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    return {"user": w.user}
+
+
+def _format_error(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    """handlers.newdeal: a one-message deal naming a building the compound does not have."""
+    name, known = w.texts.buildings[0] + "X", ", ".join(w.texts.buildings)
+    return {"message": r.macro(locale, "errors", "building_unknown", name=name, known=known)}
+
+
+def _format_error_line(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    return {"message": r.macro(locale, "errors", "deal_line_unknown", line=3)}
+
+
+# Every message template, with one or more contexts as its handler builds them.
+SAMPLES: dict[str, list[Sample]] = {
+    "anonymous_admin": [_nothing],
+    "ask_privately": [_nothing],
+    "deal_post": [
+        _deal_post(DealStatus.OPEN),
+        _deal_post(DealStatus.OPEN, minimum_kind=MinimumKind.QUANTITY, minimum=50),
+        _deal_post(DealStatus.OPEN, minimum_kind=MinimumKind.NONE, minimum=0, buildings=()),
+        _deal_post(DealStatus.OPEN, description=""),
+        _deal_post(DealStatus.CLOSED),
+        _deal_post(DealStatus.FAILED),
+        _deal_post(DealStatus.CANCELLED),
+    ],
+    "dialog_cancelled": [_nothing],
+    "error": [_error],
+    "generic_error": [_nothing],
+    "greeting": [_unnamed_community],
+    "help": [_nothing],
+    "lang_choose": [_nothing],
+    "lang_set": [_nothing],
+    "leaders_only": [_nothing],
+    "list_none": [_nothing],
+    "my_order": [
+        _my_order(DealStatus.OPEN),
+        _my_order(DealStatus.OPEN, has_order=False),
+        _my_order(DealStatus.CLOSED),
+        _my_order(DealStatus.FAILED),
+        _my_order(DealStatus.CANCELLED),
+    ],
+    "my_orders": [_my_orders, lambda r, locale, w: {"entries": []}],
+    "newdeal_buildings": [_newdeal],
+    "newdeal_continue": [_nothing],
+    "newdeal_deadline": [_newdeal],
+    "newdeal_description": [_newdeal],
+    "newdeal_discarded": [_nothing],
+    "newdeal_format_error": [_format_error, _format_error_line],
+    "newdeal_in_group": [_nothing],
+    "newdeal_intro": [_community, _unnamed_community],
+    "newdeal_item_limit": [_newdeal],
+    "newdeal_item_name": [_first_item, _newdeal],
+    "newdeal_item_price": [_newdeal],
+    "newdeal_item_stock": [_newdeal],
+    "newdeal_item_unit": [_newdeal],
+    "newdeal_minimum": [_newdeal],
+    "newdeal_more": [_newdeal],
+    "newdeal_photo": [_newdeal],
+    "newdeal_pickup_place": [_newdeal],
+    "newdeal_pickup_window": [_newdeal],
+    "newdeal_preview": [_preview],
+    "newdeal_published": [_nothing],
+    "newdeal_title": [_newdeal],
+    "notice_deadline_reminder": [_group_notice],
+    "notice_deal_cancelled": [_group_notice],
+    "notice_deal_closed": [_group_notice],
+    "notice_deal_failed": [_group_notice],
+    "notice_order_cancelled": [_order_notice(DealStatus.CANCELLED)],
+    "notice_order_failed": [_order_notice(DealStatus.FAILED)],
+    "notice_pickup": [_order_notice(DealStatus.CLOSED)],
+    "picked_up": [_picked_up],
+    "pickup_in_group": [_nothing],
+    "pickup_list_caption": [_pickup_caption],
+    "pickup_list_message": [_pickup_message],
+    "profile_building": [_community, _unnamed_community],
+    "profile_no_community": [_nothing],
+    "profile_phone": [_nothing],
+    "profile_room": [_nothing],
+    "profile_saved": [_profile_saved],
+    "profile_unit": [_nothing],
+    "sent_privately": [_nothing],
+    "setup_announce": [_community],
+    "setup_buildings": [_community],
+    "setup_continue": [_nothing],
+    "setup_currency": [_community],
+    "setup_done": [_community],
+    "setup_first": [_nothing],
+    "setup_in_group": [_nothing],
+    "setup_name": [_unnamed_community],
+    "setup_timezone": [_community],
+    "start_bot_first": [_nothing],
+    "welcome": [_welcome],
+}
+
+CASES = [
+    pytest.param(name, n, locale, variant, id=f"{name}[{n}]-{locale}-{variant}")
+    for name, builders in sorted(SAMPLES.items())
+    for n in range(len(builders))
+    for locale in LOCALES
+    for variant in VARIANTS
+]
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Renderer:
+    return Renderer()
+
+
+def render_sample(renderer: Renderer, name: str, n: int, locale: str, variant: str) -> str:
+    context = SAMPLES[name][n](renderer, locale, world(VARIANTS[variant]))
+    return renderer.render(locale, name, **context)
+
+
+def telegram_text(html: str) -> str:
+    """The text Telegram would show, or the failure Telegram would answer with."""
+    try:
+        text, _entities = parse_html(html)
+    except ApiError as error:
+        pytest.fail(f"Telegram would refuse this message: {error.description}\n{html}")
+    return text
+
+
+def collections() -> list[str]:
+    return sorted(p.name[1:].removesuffix(".html.j2") for p in TEMPLATES.glob("_*.html.j2"))
+
+
+def test_every_template_has_a_sample(renderer: Renderer) -> None:
+    names = set(renderer.template_names())
+    untested = sorted(names - SAMPLES.keys())
+    assert not untested, f"add sample contexts to SAMPLES in {__file__} for: {untested}"
+    gone = sorted(SAMPLES.keys() - names)
+    assert not gone, f"SAMPLES names templates that no longer exist: {gone}"
+
+
+@pytest.mark.parametrize(("name", "n", "locale", "variant"), CASES)
+def test_template_renders(renderer: Renderer, name: str, n: int, locale: str, variant: str) -> None:
+    html = render_sample(renderer, name, n, locale, variant)
+    assert html.strip(), "renders to nothing"
+    assert len(html) < TELEGRAM_MESSAGE_MAX
+    text = telegram_text(html)
+    assert len(text) < TELEGRAM_MESSAGE_MAX
+    assert "%(" not in text, "a placeholder was left unfilled"
+    if variant == "html":
+        assert HTML_MARKER not in html, "user text reached the HTML unescaped"
+        if name in SHOWS_USER_TEXT and n == 0:
+            assert HTML_MARKER in text, "user text was dropped or interpreted as markup"
+
+
+def _templates_with_texts() -> list[str]:
+    """Templates that call gettext themselves (others only show facts, like the pickup list)."""
+    used: set[str] = set()
+    for message in catalog.extract():
+        for filename, _lineno in message.locations:
+            used.add(filename.removeprefix("templates/").removesuffix(".html.j2"))
+    return sorted(used)
+
+
+@pytest.mark.parametrize("name", [n for n in _templates_with_texts() if not n.startswith("_")])
+def test_chinese_rendering_is_translated(renderer: Renderer, name: str) -> None:
+    assert name in SAMPLES, f"no sample context for {name}"
+    for n in range(len(SAMPLES[name])):
+        english = render_sample(renderer, name, n, "en", "en")
+        chinese = render_sample(renderer, name, n, "zh_Hans", "en")
+        assert chinese != english, f"{name}[{n}] is not translated"
+        assert re.search(r"[\u4e00-\u9fff]", chinese), f"{name}[{n}] has no Chinese text"
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("locale", LOCALES)
+def test_preview_shows_the_post_as_posted(renderer: Renderer, locale: str, variant: str) -> None:
+    """The preview embeds the rendered post: its markup must not be escaped a second time."""
+    w = world(VARIANTS[variant])
+    post = renderer.render(locale, "deal_post", **_deal_post(DealStatus.OPEN)(renderer, locale, w))
+    preview = render_sample(renderer, "newdeal_preview", 0, locale, variant)
+    assert telegram_text(post) in telegram_text(preview)
+
+
+def test_longest_deal_post_fits_a_message(renderer: Renderer) -> None:
+    """Every typed field at its limit, the most items, every status."""
+    w = world(VARIANTS["zh"])
+    items = tuple(
+        replace(
+            w.items[0], id=100 + n, name="奶" * limits.ITEM_NAME_MAX, unit="瓶" * limits.UNIT_MAX
+        )
+        for n in range(limits.ITEMS_MAX)
+    )
+    for status in DealStatus:
+        deal = w.deal_in(
+            status,
+            title="团" * limits.TITLE_MAX,
+            description="购" * limits.DESCRIPTION_MAX,
+            pickup_place="点" * limits.PLACE_MAX,
+            pickup_window="时" * limits.WINDOW_MAX,
+            buildings=tuple(f"{n}" * limits.BUILDING_NAME_MAX for n in range(3)),
+            items=items,
+        )
+        for locale in LOCALES:
+            html = renderer.render(locale, "deal_post", deal=deal, stats=w.stats, tz="UTC")
+            assert len(telegram_text(html)) < TELEGRAM_MESSAGE_MAX
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_help_example_is_a_valid_deal(renderer: Renderer, locale: str) -> None:
+    """The one-message example in /help parses, in each language."""
+    text = telegram_text(renderer.render(locale, "help"))
+    example = text.split("/newdeal\n", 1)[1]
+    spec = parse_deal(example, "CNY", ("1", "2"), NOW, ZoneInfo("Asia/Shanghai"))
+    assert spec.items and spec.minimum == 20
+
+
+def macro_context(collection: str, w: World) -> dict[str, Any]:
+    """Everything a macro of the collection may be given, as the code gives it."""
+    if collection == "labels":
+        return {
+            "item": w.items[0], "quantity": 2, "total": 3750, "currency": "CNY",
+            "code": w.order.code, "name": w.texts.buildings[0],
+        }  # fmt: skip
+    if collection == "errors":  # DomainError params: already-formatted words and numbers
+        return {
+            "buildings": ", ".join(w.texts.buildings), "limit": 4, "item": w.items[0].name,
+            "code": "K7P2X", "digits": 2, "field": "title", "days": limits.DEADLINE_MAX_DAYS,
+            "name": w.texts.buildings[0] + "X", "known": ", ".join(w.texts.buildings), "line": 3,
+        }  # fmt: skip
+    if collection == "pickup_labels":
+        return {"at": "11月26日 周四 17:30"}
+    if collection == "deal_macros":
+        return {"item": w.items[0], "currency": "CNY", "deal": w.deal, "stats": w.stats}
+    return {}
+
+
+def test_every_collection_has_sample_arguments(renderer: Renderer) -> None:
+    for collection in collections():
+        given = macro_context(collection, world(VARIANTS["en"]))
+        for name in renderer.macro_names(collection):
+            module = renderer._envs["en"].get_template(f"_{collection}.html.j2").make_module()
+            needed = set(getattr(module, name).arguments)
+            assert needed <= given.keys(), (
+                f"{collection}.{name}: no sample for {needed - given.keys()}"
+            )
+
+
+MACRO_CASES = [
+    pytest.param(collection, name, locale, variant, id=f"{collection}.{name}-{locale}-{variant}")
+    for collection in collections()
+    for name in Renderer().macro_names(collection)
+    for locale in LOCALES
+    for variant in VARIANTS
+]
+TOASTS = {"sent_privately", "deal_not_open", "order_cancelled_toast"}
+
+
+@pytest.mark.parametrize(("collection", "name", "locale", "variant"), MACRO_CASES)
+def test_macro_renders(
+    renderer: Renderer, collection: str, name: str, locale: str, variant: str
+) -> None:
+    w = world(VARIANTS[variant])
+    text = renderer.macro(locale, collection, name, **macro_context(collection, w))
+    assert text.strip() or collection == "deal_macros"
+    assert "%(" not in text
+    if collection in {"labels", "errors"}:  # plain text for buttons, toasts and alerts
+        assert len(text) <= CALLBACK_ANSWER_MAX
+        if variant != "html":
+            assert not re.search(r"</?[a-z]+>", text), "a label is plain text, not HTML"
+    is_button = not name.endswith("_toast") and name not in TOASTS
+    if collection == "labels" and variant != "html" and is_button:
+        assert len(text) <= BUTTON_LABEL_MAX, f"button label too long for a phone: {text!r}"
