@@ -137,13 +137,6 @@ class Performer:
         )
 
     async def _edit(self, action: Edit) -> tg.Message | bool:
-        if action.caption:
-            return await self.bot.edit_message_caption(
-                chat_id=action.chat_id,
-                message_id=action.message_id,
-                caption=action.text,
-                reply_markup=markup(action.keyboard),
-            )
         return await self.bot.edit_message_text(
             text=action.text,
             chat_id=action.chat_id,

@@ -31,7 +31,6 @@ class Edit:
     message_id: int
     text: str
     keyboard: Keyboard = ()
-    caption: bool = False  # the message is a photo with a caption
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from groupbuy.model import Community, Deal, DealStats, DealStatus
 from handlers.actions import Button, Edit, Keyboard, Send
 from handlers.callbacks import Callback, Op
@@ -16,7 +18,6 @@ def post_text(deps: Deps, locale: str, deal: Deal, stats: DealStats, community: 
         deal=deal,
         stats=stats,
         tz=community.timezone,
-        with_photo=deal.photo_file_id is not None,
     )
 
 
@@ -63,15 +64,20 @@ def confirm_cancel_keyboard(deps: Deps, locale: str, deal: Deal) -> Keyboard:
     )
 
 
-async def new_post(deps: Deps, deal: Deal, community: Community, stats: DealStats) -> Send:
+async def new_post(deps: Deps, deal: Deal, community: Community, stats: DealStats) -> list[Send]:
+    """The deal post; a photo goes just before it as its own message, so the post is always
+    text: a caption would cap it at 1024 characters and need a different edit method."""
     locale = deps.community_locale(community)
-    return Send(
+    post = Send(
         community.chat_id,
         post_text(deps, locale, deal, stats, community),
         post_keyboard(deps, locale, deal),
-        photo_file_id=deal.photo_file_id,
         post_of_deal=deal.id,
     )
+    if deal.photo_file_id is None:
+        return [post]
+    photo = Send(community.chat_id, deps.texts.render(locale, "deal_photo", deal=deal))
+    return [replace(photo, photo_file_id=deal.photo_file_id), post]
 
 
 async def refreshed_post(deps: Deps, deal_id: int) -> Edit | None:
@@ -90,5 +96,4 @@ async def refreshed_post(deps: Deps, deal_id: int) -> Edit | None:
         deal.post_message_id,
         post_text(deps, locale, deal, stats, community),
         post_keyboard(deps, locale, deal),
-        caption=deal.photo_file_id is not None,
     )

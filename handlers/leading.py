@@ -69,9 +69,7 @@ async def on_press(deps: Deps, press: Press, cb: Callback) -> list[Action]:
             return [alert(deps, press.query_id, locale, error)]
         return [Answer(press.query_id, deps.texts.macro(locale, "labels", "cancelled_toast"))]
     text = post_text(deps, group_locale, deal, stats, community)
-    edit = Edit(
-        press.chat.id, press.message_id, text, keyboard, caption=deal.photo_file_id is not None
-    )
+    edit = Edit(press.chat.id, press.message_id, text, keyboard)
     return [Answer(press.query_id), edit]
 
 

@@ -232,8 +232,8 @@ async def publish(
         deal = await open_deal(uow, community, person.id, spec, now, deps.config.reminder_before)
         await uow.dialogs.clear(person.id)
         await uow.commit()
-    post = await new_post(deps, deal, community, DealStats(0, 0))
-    return [post], locale
+    posts: list[Action] = [*await new_post(deps, deal, community, DealStats(0, 0))]
+    return posts, locale
 
 
 async def on_publish(

@@ -111,6 +111,7 @@ VARIANTS = {
 # Templates that show text people typed (in their first sample): in the "html" variant
 # HTML_MARKER must be in the text Telegram displays, proving it was escaped, not dropped.
 SHOWS_USER_TEXT = {
+    "deal_photo",
     "deal_post",
     "error",
     "my_order",
@@ -212,7 +213,7 @@ Sample = Callable[[Renderer, str, World], dict[str, Any]]
 def _deal_post(status: DealStatus, **changes: Any) -> Sample:
     def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
         deal = w.deal_in(status, **changes)
-        return {"deal": deal, "stats": w.stats, "tz": w.community.timezone, "with_photo": False}
+        return {"deal": deal, "stats": w.stats, "tz": w.community.timezone}
 
     return build
 
@@ -359,6 +360,7 @@ SAMPLES: dict[str, list[Sample]] = {
         _deal_post(DealStatus.FAILED),
         _deal_post(DealStatus.CANCELLED),
     ],
+    "deal_photo": [_deal_post(DealStatus.OPEN)],
     "dialog_cancelled": [_nothing],
     "error": [_error],
     "generic_error": [_nothing],
