@@ -57,6 +57,8 @@ def parse_price(text: str, currency: str) -> int:
     cleaned = text.strip().replace(" ", "").replace("\u00a0", "")
     cleaned = re.sub(rf"^{re.escape(currency)}|{re.escape(currency)}$", "", cleaned, flags=re.I)
     cleaned = cleaned.strip(_CURRENCY_SIGNS)
+    if exponent(currency) != 3 and re.fullmatch(r"\d{1,3},\d{3}", cleaned):
+        raise InputError("price_invalid")  # '1,000': a thousands separator or a decimal comma?
     match = _PRICE_RE.match(cleaned)
     if match is None:
         raise InputError("price_invalid")

@@ -45,7 +45,8 @@ async def change_quantity(
     item = deal.item(item_id)
     if item is None:
         raise DomainError("item_not_found")
-    if resident is not None and not deal.open_to(resident.building):
+    # A deal for some buildings needs to know where a joiner lives; removing is always allowed.
+    if delta > 0 and deal.buildings and (resident is None or not deal.open_to(resident.building)):
         raise NotAllowed("deal_not_for_building", buildings=", ".join(deal.buildings))
     if not await uow.deals.begin_change(deal_id):
         raise DomainError("deal_not_open")

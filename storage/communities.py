@@ -18,7 +18,7 @@ class SqlCommunities:
         self._s = session
 
     async def get(self, chat_id: int) -> Community | None:
-        row = await self._s.get(CommunityRow, chat_id)
+        row = await self._s.get(CommunityRow, chat_id, populate_existing=True)
         return convert.community(row) if row else None
 
     async def save(self, community: Community) -> None:
@@ -38,7 +38,10 @@ class SqlCommunities:
 
     async def configured(self, limit: int) -> list[Community]:
         rows = await self._s.scalars(
-            select(CommunityRow).where(CommunityRow.configured.is_(True)).limit(limit)
+            select(CommunityRow)
+            .where(CommunityRow.configured.is_(True))
+            .order_by(CommunityRow.chat_id)
+            .limit(limit)
         )
         return [convert.community(r) for r in rows]
 
@@ -48,7 +51,7 @@ class SqlUsers:
         self._s = session
 
     async def get(self, user_id: int) -> User | None:
-        row = await self._s.get(UserRow, user_id)
+        row = await self._s.get(UserRow, user_id, populate_existing=True)
         return convert.user(row) if row else None
 
     async def seen(self, user: User) -> User:
@@ -89,7 +92,7 @@ class SqlUsers:
         await self._s.execute(update(UserRow).where(UserRow.id == user_id).values(locale=locale))
 
     async def resident(self, community_id: int, user_id: int) -> Resident | None:
-        row = await self._s.get(ResidentRow, (community_id, user_id))
+        row = await self._s.get(ResidentRow, (community_id, user_id), populate_existing=True)
         return convert.resident(row) if row else None
 
     async def save_resident(self, resident: Resident) -> None:

@@ -162,6 +162,7 @@ class SqlDeals:
                 DealRow.remind_at <= now,
                 DealRow.deadline > now,
             )
+            .order_by(DealRow.remind_at, DealRow.id)
             .limit(limit)
         )
         return list(rows)
