@@ -8,6 +8,11 @@ from collections.abc import Awaitable, Callable
 AdminFetcher = Callable[[int], Awaitable[frozenset[int]]]
 
 
+# Someone missing from a cached list is looked up again after this long: a freshly promoted
+# admin should not wait the full TTL, and a stranger pressing buttons must not cost a call each.
+RECHECK_MISS_SECONDS = 15.0
+
+
 class CachedLeaders:
     def __init__(self, fetch: AdminFetcher, ttl_seconds: float) -> None:
         self._fetch = fetch
@@ -16,7 +21,11 @@ class CachedLeaders:
 
     async def is_leader(self, chat_id: int, user_id: int) -> bool:
         hit = self._cache.get(chat_id)
-        if hit is None or time.monotonic() - hit[0] > self._ttl:
+        age = time.monotonic() - hit[0] if hit else 0.0
+        stale = hit is None or age > self._ttl
+        if not stale and hit is not None and user_id not in hit[1]:
+            stale = age > min(self._ttl, RECHECK_MISS_SECONDS)
+        if stale:
             try:
                 admins = await self._fetch(chat_id)
             except Exception:

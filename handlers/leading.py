@@ -14,7 +14,7 @@ from handlers.actions import Action, Answer, Edit, Send
 from handlers.callbacks import Callback, Op
 from handlers.common import alert, error_text, led_communities, remember
 from handlers.context import Deps
-from handlers.deal_post import confirm_cancel_keyboard, post_keyboard, post_text
+from handlers.deal_post import confirm_cancel_keyboard
 from handlers.events import MessageIn, Press
 from handlers.pickup_list import documents
 
@@ -53,24 +53,27 @@ async def on_press(deps: Deps, press: Press, cb: Callback) -> list[Action]:
         return [Answer(press.query_id, deps.texts.macro(locale, "labels", key))]
     async with deps.uow() as uow:
         community = await uow.communities.get(deal.community_id)
-        stats = await uow.deals.stats(deal.id)
-    assert community is not None
     group_locale = deps.community_locale(community)
     if cb.op is Op.CANCEL_DEAL:
+        # The question is its own message, not the post's buttons: the post refresher rebuilds
+        # those whenever counters change, which would silently drop a pending confirmation.
+        question = deps.texts.render(group_locale, "cancel_confirm", deal=deal)
         keyboard = confirm_cancel_keyboard(deps, group_locale, deal)
-    elif cb.op is Op.BACK:
-        keyboard = post_keyboard(deps, group_locale, deal)
-    else:  # CONFIRM_CANCEL
-        try:
-            async with deps.uow() as uow:
-                await cancel_deal(uow, deal.id, deps.clock.now())
-                await uow.commit()
-        except DomainError as error:
-            return [alert(deps, press.query_id, locale, error)]
-        return [Answer(press.query_id, deps.texts.macro(locale, "labels", "cancelled_toast"))]
-    text = post_text(deps, group_locale, deal, stats, community)
-    edit = Edit(press.chat.id, press.message_id, text, keyboard)
-    return [Answer(press.query_id), edit]
+        return [Answer(press.query_id), Send(press.chat.id, question, keyboard)]
+    if cb.op is Op.BACK:
+        kept = deps.texts.render(group_locale, "cancel_kept", deal=deal)
+        return [Answer(press.query_id), Edit(press.chat.id, press.message_id, kept)]
+    try:  # CONFIRM_CANCEL
+        async with deps.uow() as uow:
+            await cancel_deal(uow, deal.id, deps.clock.now())
+            await uow.commit()
+    except DomainError as error:
+        return [alert(deps, press.query_id, locale, error)]
+    done = deps.texts.render(group_locale, "cancel_done", deal=deal)
+    return [
+        Answer(press.query_id, deps.texts.macro(locale, "labels", "cancelled_toast")),
+        Edit(press.chat.id, press.message_id, done),
+    ]
 
 
 async def _send_list(deps: Deps, press: Press, deal: Deal, locale: str) -> list[Action]:

@@ -155,8 +155,8 @@ async def answer(
             if step == "photo" and photo is not None:
                 data["photo"] = photo
             elif value is None:
-                if step == "more" and choice == 1:
-                    step = "more_again"
+                if step == "more":
+                    step = "more_again" if choice == 1 else "more"  # add another, or continue
                 elif step not in SKIPPABLE:
                     raise InputError("step_required")
             elif step == "more":

@@ -25,7 +25,7 @@ def _guard_phone(text: str) -> str:
 
 
 def _guard(text: str) -> str:
-    if text.startswith(_FORMULA_START):
+    if len(text) > 1 and text.startswith(_FORMULA_START):  # a lone '-' is no formula
         return "'" + text
     return text
 

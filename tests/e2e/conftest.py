@@ -65,3 +65,124 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         finally:
             await runtime.stop()
             await asyncio.wait_for(task, timeout=15)
+
+
+# --- helpers for the e2e test files (import them from tests.e2e.conftest) -------------------
+
+from sandbox.views import CallbackAnswer, SentMessage  # noqa: E402
+
+SKIP = "s:0:0"  # callback data of every Skip / Keep / All buildings button
+
+
+def start_payload(url: str) -> str:
+    """The ?start= payload of a deep link such as https://t.me/bot?start=setup_42."""
+    from urllib.parse import parse_qs, urlparse
+
+    return parse_qs(urlparse(url).query)["start"][0]
+
+
+def last_id(world: World, chat_id: int) -> int:
+    return max((m.message_id for m in world.emu.messages(chat_id)), default=0)
+
+
+async def bot_says(
+    world: World, chat_id: int, after: int, contains: str | None = None, timeout: float = 5.0
+) -> SentMessage:
+    """The first bot message in the chat after message id `after` (containing `contains`)."""
+    return await world.emu.wait_for_message(
+        chat_id,
+        lambda m: (
+            m.from_bot and m.message_id > after and (contains is None or contains in (m.text or ""))
+        ),
+        timeout,
+    )
+
+
+async def say(
+    world: World, user: int, chat_id: int, text: str, contains: str | None = None
+) -> SentMessage:
+    """`user` writes `text` in the chat; returns the bot's first reply there."""
+    after = last_id(world, chat_id)
+    await world.emu.send_message(user, chat_id, text)
+    return await bot_says(world, chat_id, after, contains)
+
+
+async def press_for_reply(
+    world: World, user: int, chat_id: int, message_id: int, label: str, contains: str | None = None
+) -> tuple[CallbackAnswer, SentMessage]:
+    """Press a button by label; returns the answer and the bot's next message in the chat."""
+    after = last_id(world, chat_id)
+    answer = await world.emu.press_button(user, chat_id, message_id, text=label)
+    return answer, await bot_says(world, chat_id, after, contains)
+
+
+async def set_up_group(
+    world: World,
+    *,
+    owner_name: str = "Olga",
+    owner_language: str = "en",
+    title: str = "Sunny Garden residents",
+    name: str = "Sunny Garden",
+    buildings: str = "1, 2, 3A",
+) -> tuple[int, int]:
+    """A group with the bot added and set up through the private dialog. Returns (owner, group)."""
+    emu = world.emu
+    owner = await emu.add_user(owner_name, language_code=owner_language)
+    group = await emu.create_group(title, owner=owner)
+    await emu.add_bot_to_group(group, owner)
+    greeting = await bot_says(world, group, 0)
+    (_, url) = greeting.keyboard[0][0]
+    await say(world, owner, owner, f"/start {start_payload(url)}")
+    await say(world, owner, owner, name)
+    currency = await say(world, owner, owner, buildings)
+    after = last_id(world, owner)
+    await emu.press_button(owner, owner, currency.message_id, data=SKIP)
+    timezone = await bot_says(world, owner, after)
+    after_group = last_id(world, group)
+    await emu.press_button(owner, owner, timezone.message_id, data=SKIP)
+    await bot_says(world, group, after_group, name)
+    return owner, group
+
+
+async def publish_one_message(world: World, leader: int, group: int, body: str) -> SentMessage:
+    """`/newdeal` + the deal in one message; returns the deal post."""
+    after = last_id(world, group)
+    await world.emu.send_message(leader, group, f"/newdeal\n{body}")
+    return await bot_says(world, group, after)
+
+
+def deal_id_of(post: SentMessage) -> int:
+    """The deal id, read from the Join button's callback data (op:deal:item)."""
+    for row in post.keyboard:
+        for _, data in row:
+            if data.startswith("j:"):
+                return int(data.split(":")[1])
+    raise AssertionError(f"no join button on {post.keyboard}")
+
+
+async def become_resident(
+    world: World,
+    user: int,
+    group: int,
+    post_id: int,
+    join_data: str,
+    *,
+    building: str = "1",
+    room: str = "101",
+) -> SentMessage:
+    """Press Join, follow the deep link, fill the profile (unit and phone skipped).
+
+    Returns the private 'my order' message the bot shows at the end.
+    """
+    emu = world.emu
+    answer = await emu.press_button(user, group, post_id, data=join_data)
+    assert answer.url is not None, answer
+    ask = await say(world, user, user, f"/start {start_payload(answer.url)}")
+    unit_q = (await press_for_reply(world, user, user, ask.message_id, building))[1]
+    after = last_id(world, user)
+    await emu.press_button(user, user, unit_q.message_id, data=SKIP)
+    await bot_says(world, user, after)  # the room question
+    phone_q = await say(world, user, user, room)
+    after = last_id(world, user)
+    await emu.press_button(user, user, phone_q.message_id, data=SKIP)
+    return await bot_says(world, user, after, "🧾")

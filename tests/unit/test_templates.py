@@ -111,6 +111,9 @@ VARIANTS = {
 # Templates that show text people typed (in their first sample): in the "html" variant
 # HTML_MARKER must be in the text Telegram displays, proving it was escaped, not dropped.
 SHOWS_USER_TEXT = {
+    "cancel_confirm",
+    "cancel_done",
+    "cancel_kept",
     "deal_photo",
     "deal_post",
     "error",
@@ -360,6 +363,9 @@ SAMPLES: dict[str, list[Sample]] = {
         _deal_post(DealStatus.FAILED),
         _deal_post(DealStatus.CANCELLED),
     ],
+    "cancel_confirm": [_deal_post(DealStatus.OPEN)],
+    "cancel_done": [_deal_post(DealStatus.CANCELLED)],
+    "cancel_kept": [_deal_post(DealStatus.OPEN)],
     "deal_photo": [_deal_post(DealStatus.OPEN)],
     "dialog_cancelled": [_nothing],
     "error": [_error],
