@@ -21,11 +21,13 @@ class CachedLeaders:
 
     async def is_leader(self, chat_id: int, user_id: int) -> bool:
         hit = self._cache.get(chat_id)
-        age = time.monotonic() - hit[0] if hit else 0.0
-        stale = hit is None or age > self._ttl
-        if not stale and hit is not None and user_id not in hit[1]:
-            stale = age > min(self._ttl, RECHECK_MISS_SECONDS)
-        if stale:
+        if hit is None:
+            stale = True
+        else:
+            age = time.monotonic() - hit[0]
+            limit = self._ttl if user_id in hit[1] else min(self._ttl, RECHECK_MISS_SECONDS)
+            stale = age > limit
+        if stale or hit is None:
             try:
                 admins = await self._fetch(chat_id)
             except Exception:
