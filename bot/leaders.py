@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
+
+from groupbuy.clock import Clock
 
 AdminFetcher = Callable[[int], Awaitable[frozenset[int]]]
 
@@ -14,8 +15,9 @@ RECHECK_MISS_SECONDS = 15.0
 
 
 class CachedLeaders:
-    def __init__(self, fetch: AdminFetcher, ttl_seconds: float) -> None:
+    def __init__(self, fetch: AdminFetcher, ttl_seconds: float, clock: Clock) -> None:
         self._fetch = fetch
+        self._clock = clock
         self._ttl = ttl_seconds
         self._cache: dict[int, tuple[float, frozenset[int]]] = {}
 
@@ -24,7 +26,7 @@ class CachedLeaders:
         if hit is None:
             stale = True
         else:
-            age = time.monotonic() - hit[0]
+            age = self._now() - hit[0]
             limit = self._ttl if user_id in hit[1] else min(self._ttl, RECHECK_MISS_SECONDS)
             stale = age > limit
         if stale or hit is None:
@@ -34,9 +36,12 @@ class CachedLeaders:
                 if hit is None:
                     return False  # we cannot ask Telegram: refuse rather than trust
                 admins = hit[1]
-            hit = (time.monotonic(), admins)
+            hit = (self._now(), admins)
             self._cache[chat_id] = hit
         return user_id in hit[1]
+
+    def _now(self) -> float:
+        return self._clock.now().timestamp()
 
     def forget(self, chat_id: int) -> None:
         self._cache.pop(chat_id, None)

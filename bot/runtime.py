@@ -76,7 +76,7 @@ class Runtime:
                 uow=uow,
                 clock=self.clock,
                 texts=texts,
-                leaders=CachedLeaders(admins, settings.admin_cache_seconds),
+                leaders=CachedLeaders(admins, settings.admin_cache_seconds, self.clock),
                 config=Config(
                     bot_username=me.username or "",
                     default_locale=settings.default_locale,

@@ -12,7 +12,7 @@ from groupbuy.model import CloseReason, Deal, DealStatus
 from groupbuy.orders import mark_picked_up
 from handlers.actions import Action, Answer, Edit, Send
 from handlers.callbacks import Callback, Op
-from handlers.common import alert, error_text, led_communities, remember
+from handlers.common import alert, button, error_text, led_communities, remember
 from handlers.context import Deps
 from handlers.deal_post import confirm_cancel_keyboard
 from handlers.events import MessageIn, Press
@@ -76,6 +76,16 @@ async def on_press(deps: Deps, press: Press, cb: Callback) -> list[Action]:
     ]
 
 
+async def list_for_revealed_admin(deps: Deps, press: Press) -> list[Action]:
+    """An anonymous admin pressed 'continue' under /list: the newest closed deal's list."""
+    async with deps.uow() as uow:
+        found = await uow.deals.for_community(press.chat.id, [DealStatus.CLOSED], 1)
+    locale = deps.user_locale(press.sender)
+    if not found:
+        return [alert(deps, press.query_id, locale, DomainError("deal_not_closed"))]
+    return await _send_list(deps, press, found[0], locale)
+
+
 async def _send_list(deps: Deps, press: Press, deal: Deal, locale: str) -> list[Action]:
     async with deps.uow() as uow:
         user = await uow.users.get(press.sender.id)
@@ -112,7 +122,10 @@ async def list_command(deps: Deps, message: MessageIn, args: str) -> list[Action
             deal = found[0] if found else None
     if deal is None or deal.status is not DealStatus.CLOSED:
         return [Send(chat_id, deps.texts.render(locale, "list_none"))]
-    if message.anonymous_admin or not await deps.leaders.is_leader(deal.community_id, user.id):
+    if message.anonymous_admin:  # the list goes to a person: ask who, with a button
+        keyboard = ((button(deps, locale, "continue_private", Callback(Op.LEADER, 0, 1)),),)
+        return [Send(chat_id, deps.texts.render(locale, "anonymous_admin"), keyboard)]
+    if not await deps.leaders.is_leader(deal.community_id, user.id):
         return [Send(chat_id, deps.texts.render(locale, "leaders_only"))]
     if not user.started:
         return [Send(chat_id, deps.texts.render(locale, "start_bot_first"))]
@@ -134,9 +147,9 @@ async def pickup_command(deps: Deps, message: MessageIn, args: str) -> list[Acti
         communities = [c.chat_id for c in await led_communities(deps, user.id)]
         if not communities:
             return [Send(chat_id, deps.texts.render(locale, "pickup_in_group"))]
-    elif message.anonymous_admin or not await deps.leaders.is_leader(chat_id, user.id):
+    elif not message.anonymous_admin and not await deps.leaders.is_leader(chat_id, user.id):
         return [Send(chat_id, deps.texts.render(locale, "leaders_only"))]
-    else:
+    else:  # an anonymous admin is an admin of this group, which is all /pickup needs
         communities = [chat_id]
     code = normalize_code(args)
     error: DomainError = DomainError("code_invalid")

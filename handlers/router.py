@@ -115,6 +115,10 @@ async def on_anonymous_reveal(deps: Deps, press: Press) -> list[Action]:
     locale = deps.user_locale(press.sender)
     if not await deps.leaders.is_leader(press.chat.id, press.sender.id):
         return [alert(deps, press.query_id, locale, DomainError("leaders_only"))]
+    if press.chat.is_private:
+        return [alert(deps, press.query_id, locale, DomainError("stale_button"))]
+    if unpack(press.data) == Callback(Op.LEADER, 0, 1):
+        return await leading.list_for_revealed_admin(deps, press)
     return [Answer(press.query_id, url=deps.deep_link(f"deal_{-press.chat.id}"))]
 
 

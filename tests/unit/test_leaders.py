@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from bot import leaders as module
@@ -21,16 +23,22 @@ class Telegram:
         return frozenset(self.admins.get(chat_id, set()))
 
 
+class Clock:
+    def __init__(self, moments: list[float]) -> None:
+        self.moments = moments
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.moments[0], UTC)
+
+
 @pytest.fixture
-def now(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    clock = [1000.0]
-    monkeypatch.setattr(module.time, "monotonic", lambda: clock[0])
-    return clock
+def now() -> list[float]:
+    return [1000.0]
 
 
 async def test_cached_within_ttl(now: list[float]) -> None:
     tg = Telegram()
-    cache = CachedLeaders(tg.fetch, ttl_seconds=300)
+    cache = CachedLeaders(tg.fetch, ttl_seconds=300, clock=Clock(now))
     assert await cache.is_leader(-1, 10)
     assert await cache.is_leader(-1, 10)
     assert tg.calls == 1
@@ -38,7 +46,7 @@ async def test_cached_within_ttl(now: list[float]) -> None:
 
 async def test_a_stranger_is_refused_without_a_call_per_press(now: list[float]) -> None:
     tg = Telegram()
-    cache = CachedLeaders(tg.fetch, ttl_seconds=300)
+    cache = CachedLeaders(tg.fetch, ttl_seconds=300, clock=Clock(now))
     assert not await cache.is_leader(-1, 99)
     for _ in range(50):
         assert not await cache.is_leader(-1, 99)
@@ -47,7 +55,7 @@ async def test_a_stranger_is_refused_without_a_call_per_press(now: list[float]) 
 
 async def test_a_promoted_admin_is_seen_soon(now: list[float]) -> None:
     tg = Telegram()
-    cache = CachedLeaders(tg.fetch, ttl_seconds=300)
+    cache = CachedLeaders(tg.fetch, ttl_seconds=300, clock=Clock(now))
     assert not await cache.is_leader(-1, 20)
     tg.admins[-1].add(20)
     now[0] += module.RECHECK_MISS_SECONDS + 1
@@ -56,7 +64,7 @@ async def test_a_promoted_admin_is_seen_soon(now: list[float]) -> None:
 
 async def test_a_demoted_admin_is_refused_after_the_ttl(now: list[float]) -> None:
     tg = Telegram()
-    cache = CachedLeaders(tg.fetch, ttl_seconds=300)
+    cache = CachedLeaders(tg.fetch, ttl_seconds=300, clock=Clock(now))
     assert await cache.is_leader(-1, 10)
     tg.admins[-1].clear()
     now[0] += 301
@@ -65,7 +73,7 @@ async def test_a_demoted_admin_is_refused_after_the_ttl(now: list[float]) -> Non
 
 async def test_telegram_down_refuses_unknown_and_keeps_known(now: list[float]) -> None:
     tg = Telegram()
-    cache = CachedLeaders(tg.fetch, ttl_seconds=300)
+    cache = CachedLeaders(tg.fetch, ttl_seconds=300, clock=Clock(now))
     tg.down = True
     assert not await cache.is_leader(-1, 10)  # never trusted without asking
     tg.down = False
