@@ -12,9 +12,11 @@ from groupbuy.model import (
     Deal,
     DealSpec,
     DealStatus,
+    RefundReason,
     minimum_reached,
 )
 from groupbuy.notices import Notice, NoticeKind
+from groupbuy.payments import lapse, refund_everyone
 from groupbuy.ports import UnitOfWork, UnitOfWorkFactory
 
 
@@ -41,6 +43,7 @@ async def open_deal(
         spec,
         now,
         remind_at(spec, now, reminder_before),
+        community.payment_mode,
     )
 
 
@@ -57,6 +60,10 @@ async def close_deal(
     deal = await uow.deals.get(deal_id)
     if deal is None:
         return None
+    if deal.payment_mode.invoiced:
+        # Unpaid units are not sold: their hold ends with the deal, before counting the minimum.
+        for order in await uow.orders.for_deal(deal_id):
+            await lapse(uow, order.id, now, force=True)
     stats = await uow.deals.stats(deal_id)
     formed = minimum_reached(deal, stats)
     dst = DealStatus.CLOSED if formed else DealStatus.FAILED
@@ -68,6 +75,8 @@ async def close_deal(
     notices = [Notice(group_kind, deal.community_id, deal_id)]
     notices += [Notice(each_kind, o.user_id, deal_id, o.user_id) for o in orders]
     await uow.outbox.add(notices, now)
+    if not formed:
+        await refund_everyone(uow, deal, RefundReason.FAILED, now)
     return await uow.deals.get(deal_id)
 
 
@@ -82,6 +91,7 @@ async def cancel_deal(uow: UnitOfWork, deal_id: int, now: datetime) -> Deal:
     notices = [Notice(NoticeKind.DEAL_CANCELLED, deal.community_id, deal_id)]
     notices += [Notice(NoticeKind.ORDER_CANCELLED, o.user_id, deal_id, o.user_id) for o in orders]
     await uow.outbox.add(notices, now)
+    await refund_everyone(uow, deal, RefundReason.CANCELLED, now)
     return deal
 
 
@@ -96,6 +106,43 @@ async def close_due(uow_factory: UnitOfWorkFactory, clock: Clock, batch: int = 5
                 await uow.commit()
                 closed.append(deal_id)
     return closed
+
+
+async def lapse_due(uow_factory: UnitOfWorkFactory, clock: Clock, batch: int = 100) -> list[int]:
+    """Release the unpaid units of orders whose payment window has passed."""
+    lapsed: list[int] = []
+    async with uow_factory() as uow:
+        due = await uow.orders.lapsing(clock.now(), batch)
+    for order_id in due:
+        async with uow_factory() as uow:
+            if await lapse(uow, order_id, clock.now()):
+                await uow.commit()
+                lapsed.append(order_id)
+    return lapsed
+
+
+async def remind_payers(
+    uow_factory: UnitOfWorkFactory, clock: Clock, lead: timedelta, batch: int = 100
+) -> int:
+    """A reminder to pay, once per hold, a little before the hold ends."""
+    count = 0
+    async with uow_factory() as uow:
+        due = await uow.orders.pay_reminders_due(clock.now(), lead, batch)
+    for order_id in due:
+        async with uow_factory() as uow:
+            order = await uow.orders.get(order_id)
+            if order is None or order.pay_by is None:
+                continue
+            if not await uow.orders.claim_pay_reminder(order_id):
+                continue
+            ref = int(order.pay_by.timestamp())
+            notice = Notice(
+                NoticeKind.PAYMENT_REMINDER, order.user_id, order.deal_id, order.user_id, ref
+            )
+            await uow.outbox.add([notice], clock.now())
+            await uow.commit()
+            count += 1
+    return count
 
 
 async def send_reminders(

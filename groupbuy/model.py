@@ -20,6 +20,20 @@ class CloseReason(StrEnum):
     LEADER = "leader"
 
 
+class PaymentMode(StrEnum):
+    """How a community's residents pay; a deal keeps the mode it was opened with."""
+
+    CASH = "cash"  # cash on pickup, confirmed by the leader when handing out
+    LEADER = "leader"  # transfer to the leader; the resident says so, the leader confirms
+    ONLINE = "online"  # Telegram Payments with a provider (card)
+    STARS = "stars"  # Telegram Stars (XTR), for digital items or service fees
+
+    @property
+    def invoiced(self) -> bool:
+        """Paid through Telegram invoices, with a payment window per order."""
+        return self in (PaymentMode.ONLINE, PaymentMode.STARS)
+
+
 class MinimumKind(StrEnum):
     NONE = "none"
     PARTICIPANTS = "participants"
@@ -49,6 +63,8 @@ class Community:
     timezone: str = "Asia/Shanghai"
     locale: str = "en"
     configured: bool = False
+    payment_mode: PaymentMode = PaymentMode.CASH
+    payment_window_minutes: int = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +156,7 @@ class Deal:
     post_chat_id: int | None
     post_message_id: int | None
     items: tuple[Item, ...] = field(default=())
+    payment_mode: PaymentMode = PaymentMode.CASH
 
     def item(self, item_id: int) -> Item | None:
         return next((i for i in self.items if i.id == item_id), None)
@@ -156,6 +173,7 @@ class Deal:
 class OrderLine:
     item_id: int
     quantity: int
+    paid_quantity: int = 0  # units covered by money received (invoiced modes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +184,7 @@ class Order:
     code: str
     lines: tuple[OrderLine, ...]
     picked_up_at: datetime | None = None
+    pay_by: datetime | None = None  # invoiced modes: the hold on unpaid units ends then
 
     def quantity(self, item_id: int) -> int:
         return next((ln.quantity for ln in self.lines if ln.item_id == item_id), 0)
@@ -182,11 +201,87 @@ class Order:
         prices = {i.id: i.price for i in deal.items}
         return sum(prices[ln.item_id] * ln.quantity for ln in self.lines)
 
+    def paid_amount(self, deal: Deal) -> int:
+        """What the paid units are worth (invoiced modes)."""
+        prices = {i.id: i.price for i in deal.items}
+        return sum(prices[ln.item_id] * ln.paid_quantity for ln in self.lines)
+
 
 @dataclass(frozen=True, slots=True)
 class DealStats:
     participants: int
     quantity: int
+    paid: int = 0  # orders whose money covers them
+
+
+class PaymentMethod(StrEnum):
+    TELEGRAM = "telegram"  # a provider payment through Telegram (card)
+    STARS = "stars"
+    TRANSFER = "transfer"  # to the leader, confirmed by them
+    CASH = "cash"  # at pickup, confirmed by the leader
+
+
+class PaymentStatus(StrEnum):
+    RECEIVED = "received"
+    CLAIMED = "claimed"  # the resident says they paid the leader; awaiting confirmation
+    REJECTED = "rejected"
+
+
+class RefundStatus(StrEnum):
+    OWED = "owed"
+    DONE = "done"
+
+
+class RefundReason(StrEnum):
+    FAILED = "failed"  # the deal missed its minimum
+    CANCELLED = "cancelled"  # the leader cancelled the deal
+    REDUCED = "reduced"  # the resident lowered or cancelled their order
+    SHORTFALL = "shortfall"  # fewer goods arrived than were sold
+    LATE = "late"  # money arrived for an order that had lapsed or a deal that ended
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    id: int
+    order_id: int
+    deal_id: int
+    user_id: int
+    method: PaymentMethod
+    status: PaymentStatus
+    amount: int
+    currency: str
+    charge_id: str | None
+    provider_charge_id: str | None
+    photo_file_id: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Refund:
+    id: int
+    order_id: int
+    deal_id: int
+    user_id: int
+    payment_id: int | None
+    amount: int
+    currency: str
+    method: PaymentMethod  # STARS: made through the Bot API; anything else: by the leader
+    status: RefundStatus
+    reason: RefundReason
+    created_at: datetime
+    done_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    token: str  # the opaque payload Telegram hands back
+    order_id: int
+    deal_id: int
+    user_id: int
+    amount: int
+    currency: str
+    open: bool
+    message_id: int | None
 
 
 def minimum_reached(deal: Deal, stats: DealStats) -> bool:

@@ -15,16 +15,23 @@ class NoticeKind(StrEnum):
     ORDER_FAILED = "order_failed"  # to each participant of a failed deal
     DEAL_CANCELLED = "deal_cancelled"  # to the group
     ORDER_CANCELLED = "order_cancelled"  # to each participant of a cancelled deal
+    PAYMENT_RECEIPT = "payment_receipt"  # to the payer (ref: payment id)
+    PAYMENT_REJECTED = "payment_rejected"  # the leader did not find the transfer (ref: payment)
+    PAYMENT_REMINDER = "payment_reminder"  # the hold on unpaid units ends soon (ref: its time)
+    ORDER_LAPSED = "order_lapsed"  # unpaid units released (ref: the time)
+    REFUND_OWED = "refund_owed"  # to the resident: a refund is on its way (ref: refund id)
+    REFUND_DONE = "refund_done"  # to the resident: the refund was made (ref: refund id)
 
 
 @dataclass(frozen=True, slots=True)
 class Notice:
-    """One message owed. (kind, deal_id, chat_id) is unique, so writing it twice sends it once."""
+    """One message owed. (kind, deal_id, chat_id, ref) is unique: written twice, sent once."""
 
     kind: NoticeKind
     chat_id: int
     deal_id: int
     user_id: int | None = None  # the recipient in a private chat, for their language
+    ref: int = 0  # tells apart repeatable notices (a payment's or a refund's id)
 
 
 @dataclass(frozen=True, slots=True)

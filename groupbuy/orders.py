@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from groupbuy.deals import close_deal
 from groupbuy.errors import DomainError, NotAllowed
 from groupbuy.model import CloseReason, Deal, DealStatus, Order, Resident
+from groupbuy.payments import settle
 from groupbuy.ports import UnitOfWork
+
+DEFAULT_WINDOW = timedelta(minutes=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +37,7 @@ async def change_quantity(
     delta: int,
     resident: Resident | None,
     now: datetime,
+    window: timedelta = DEFAULT_WINDOW,
 ) -> OrderChange:
     """Add or remove units of one item. Stock and the per-person limit hold under any concurrency:
     each is a single conditional UPDATE, and the deal row is locked first so a close waits for us.
@@ -62,6 +66,7 @@ async def change_quantity(
         await uow.deals.release(deal_id, item_id, -delta)
     after = await uow.deals.get(deal_id)
     assert after is not None
+    await settle(uow, after, order, now, window)
     closed = False
     if after.sold_out:
         closed = await close_deal(uow, deal_id, CloseReason.SOLD_OUT, now) is not None
@@ -72,7 +77,9 @@ async def change_quantity(
     return OrderChange(after, fresh, closed)
 
 
-async def cancel_order(uow: UnitOfWork, deal_id: int, user_id: int, now: datetime) -> Deal:
+async def cancel_order(
+    uow: UnitOfWork, deal_id: int, user_id: int, now: datetime, window: timedelta = DEFAULT_WINDOW
+) -> Deal:
     """Give back every unit of a resident's order in an open deal."""
     _check_open(await uow.deals.get(deal_id), now)
     # Lock the deal first, then read the order: a +1 committed meanwhile is cancelled too.
@@ -88,6 +95,7 @@ async def cancel_order(uow: UnitOfWork, deal_id: int, user_id: int, now: datetim
             await uow.deals.release(deal_id, line.item_id, line.quantity)
     after = await uow.deals.get(deal_id)
     assert after is not None
+    await settle(uow, after, order, now, window)
     return after
 
 

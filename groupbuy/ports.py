@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self
 
@@ -14,7 +14,14 @@ from groupbuy.model import (
     DealSpec,
     DealStats,
     DealStatus,
+    Invoice,
     Order,
+    Payment,
+    PaymentMethod,
+    PaymentMode,
+    PaymentStatus,
+    Refund,
+    RefundReason,
     Resident,
     User,
 )
@@ -53,6 +60,7 @@ class Deals(Protocol):
         spec: DealSpec,
         now: datetime,
         remind_at: datetime | None,
+        payment_mode: PaymentMode = PaymentMode.CASH,
     ) -> Deal: ...
     async def get(self, deal_id: int) -> Deal | None: ...
     async def set_post(self, deal_id: int, chat_id: int, message_id: int) -> None: ...
@@ -99,6 +107,10 @@ class Deals(Protocol):
         ...
 
     async def post_synced(self, deal_id: int, version: int) -> None: ...
+    async def claim_unpaid_reminder(self, deal_id: int, now: datetime, every: timedelta) -> bool:
+        """The leader's 'remind unpaid': True at most once per `every` per deal."""
+        ...
+
     async def stats(self, deal_id: int) -> DealStats: ...
 
 
@@ -122,6 +134,127 @@ class Orders(Protocol):
     async def active_for_user(self, user_id: int, limit: int) -> list[tuple[Deal, Order]]: ...
     async def by_code(self, community_id: int, code: str) -> Order | None: ...
     async def mark_picked_up(self, order_id: int, now: datetime) -> bool: ...
+    async def set_pay_by(self, order_id: int, pay_by: datetime | None) -> None:
+        """Start (or end, with None) the hold on an order's unpaid units; re-arms its reminder."""
+        ...
+
+    async def cover(self, order_id: int) -> None:
+        """Money now covers the order: every line's paid_quantity becomes its quantity."""
+        ...
+
+    async def uncover(self, order_id: int) -> None:
+        """Money no longer covers anything (all refunded): every paid_quantity becomes 0."""
+        ...
+
+    async def cap_paid(self, order_id: int) -> None:
+        """paid_quantity = min(paid_quantity, quantity) on every line, after a reduction."""
+        ...
+
+    async def revert_to_paid(self, order_id: int) -> list[tuple[int, int]]:
+        """Drop the unpaid units (quantity = paid_quantity); returns (item_id, units dropped)."""
+        ...
+
+    async def lapsing(self, now: datetime, limit: int) -> list[int]:
+        """Orders in open deals whose payment hold has ended."""
+        ...
+
+    async def pay_reminders_due(self, now: datetime, lead: timedelta, limit: int) -> list[int]:
+        """Orders whose hold ends within `lead` and whose reminder has not been sent."""
+        ...
+
+    async def claim_pay_reminder(self, order_id: int) -> bool: ...
+    async def want_invoice(self, order_id: int) -> None:
+        """Ask the background to (re)issue this order's invoice: changes coalesce."""
+        ...
+
+    async def invoices_wanted(self, limit: int) -> list[tuple[int, int]]:
+        """(order_id, version) of orders waiting for a fresh invoice."""
+        ...
+
+    async def invoice_issued(self, order_id: int, version: int) -> None: ...
+
+
+class Payments(Protocol):
+    """The money ledger: payments received or claimed, refunds owed or done, invoices."""
+
+    async def add(
+        self,
+        *,
+        order_id: int,
+        deal_id: int,
+        user_id: int,
+        method: PaymentMethod,
+        status: PaymentStatus,
+        amount: int,
+        currency: str,
+        now: datetime,
+        charge_id: str | None = None,
+        provider_charge_id: str | None = None,
+        photo_file_id: str | None = None,
+    ) -> Payment | None:
+        """Record a payment; None if its charge id was recorded before (a duplicate update)."""
+        ...
+
+    async def get(self, payment_id: int) -> Payment | None: ...
+    async def by_charge(self, charge_id: str) -> Payment | None: ...
+    async def for_order(self, order_id: int) -> list[Payment]: ...
+    async def for_deal(self, deal_id: int) -> list[Payment]: ...
+    async def decide(self, payment_id: int, status: PaymentStatus, now: datetime) -> bool:
+        """A leader's decision on a claimed payment; False unless it was still CLAIMED."""
+        ...
+
+    async def attach_photo(self, payment_id: int, photo_file_id: str) -> None: ...
+    async def add_refund(
+        self,
+        *,
+        order_id: int,
+        deal_id: int,
+        user_id: int,
+        payment_id: int | None,
+        amount: int,
+        currency: str,
+        method: PaymentMethod,
+        reason: RefundReason,
+        now: datetime,
+    ) -> Refund: ...
+    async def refund(self, refund_id: int) -> Refund | None: ...
+    async def refunds_for_order(self, order_id: int) -> list[Refund]: ...
+    async def refunds_for_deal(self, deal_id: int) -> list[Refund]: ...
+    async def refund_done(self, refund_id: int, now: datetime) -> bool:
+        """OWED → DONE, once; False if it was already done."""
+        ...
+
+    async def owed_star_refunds(self, limit: int) -> list[Refund]: ...
+    async def held(self, order_id: int) -> int:
+        """Money received for an order minus its refunds (owed or done)."""
+        ...
+
+    async def held_by_order(self, deal_id: int) -> dict[int, int]: ...
+    async def add_invoice(
+        self,
+        token: str,
+        order_id: int,
+        deal_id: int,
+        user_id: int,
+        amount: int,
+        currency: str,
+        now: datetime,
+    ) -> Invoice: ...
+    async def invoice(self, token: str) -> Invoice | None: ...
+    async def void_invoices(self, order_id: int) -> list[Invoice]:
+        """Close every open invoice of an order (it changed); returns them."""
+        ...
+
+    async def pay_invoice(self, token: str) -> bool:
+        """OPEN → paid, once."""
+        ...
+
+    async def set_invoice_message(self, token: str, message_id: int) -> None: ...
+    async def invoice_messages(self, order_id: int) -> list[tuple[str, int]]:
+        """(token, message id) of an order's dead (voided) invoices still shown in the chat."""
+        ...
+
+    async def forget_invoice_message(self, token: str) -> None: ...
 
 
 class Outbox(Protocol):
@@ -146,6 +279,7 @@ class UnitOfWork(Protocol):
     orders: Orders
     outbox: Outbox
     dialogs: Dialogs
+    payments: Payments
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

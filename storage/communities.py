@@ -31,6 +31,8 @@ class SqlCommunities:
             "timezone": community.timezone,
             "locale": community.locale,
             "configured": community.configured,
+            "payment_mode": community.payment_mode.value,
+            "payment_window_minutes": community.payment_window_minutes,
         }
         stmt = insert_for(self._s, CommunityRow).values(**values)
         stmt = stmt.on_conflict_do_update(index_elements=["chat_id"], set_=values)

@@ -9,14 +9,32 @@ from groupbuy.model import (
     Community,
     Deal,
     DealStatus,
+    Invoice,
     Item,
     MinimumKind,
     Order,
     OrderLine,
+    Payment,
+    PaymentMethod,
+    PaymentMode,
+    PaymentStatus,
+    Refund,
+    RefundReason,
+    RefundStatus,
     Resident,
     User,
 )
-from storage.tables import CommunityRow, DealRow, ItemRow, OrderRow, ResidentRow, UserRow
+from storage.tables import (
+    CommunityRow,
+    DealRow,
+    InvoiceRow,
+    ItemRow,
+    OrderRow,
+    PaymentRow,
+    RefundRow,
+    ResidentRow,
+    UserRow,
+)
 
 
 def split_lines(text: str) -> tuple[str, ...]:
@@ -33,6 +51,8 @@ def community(row: CommunityRow) -> Community:
         timezone=row.timezone,
         locale=row.locale,
         configured=row.configured,
+        payment_mode=PaymentMode(row.payment_mode),
+        payment_window_minutes=row.payment_window_minutes,
     )
 
 
@@ -88,15 +108,64 @@ def deal(row: DealRow, items: Iterable[ItemRow]) -> Deal:
         post_chat_id=row.post_chat_id,
         post_message_id=row.post_message_id,
         items=tuple(sorted((item(i) for i in items), key=lambda i: i.position)),
+        payment_mode=PaymentMode(row.payment_mode),
     )
 
 
-def order(row: OrderRow, lines: Iterable[tuple[int, int]]) -> Order:
+def order(row: OrderRow, lines: Iterable[tuple[int, int, int]]) -> Order:
     return Order(
         id=row.id,
         deal_id=row.deal_id,
         user_id=row.user_id,
         code=row.code,
-        lines=tuple(OrderLine(item_id, qty) for item_id, qty in sorted(lines)),
+        lines=tuple(OrderLine(item_id, qty, paid) for item_id, qty, paid in sorted(lines)),
         picked_up_at=row.picked_up_at,
+        pay_by=row.pay_by,
+    )
+
+
+def payment(row: PaymentRow) -> Payment:
+    return Payment(
+        id=row.id,
+        order_id=row.order_id,
+        deal_id=row.deal_id,
+        user_id=row.user_id,
+        method=PaymentMethod(row.method),
+        status=PaymentStatus(row.status),
+        amount=row.amount,
+        currency=row.currency,
+        charge_id=row.charge_id,
+        provider_charge_id=row.provider_charge_id,
+        photo_file_id=row.photo_file_id,
+        created_at=row.created_at,
+    )
+
+
+def refund(row: RefundRow) -> Refund:
+    return Refund(
+        id=row.id,
+        order_id=row.order_id,
+        deal_id=row.deal_id,
+        user_id=row.user_id,
+        payment_id=row.payment_id,
+        amount=row.amount,
+        currency=row.currency,
+        method=PaymentMethod(row.method),
+        status=RefundStatus(row.status),
+        reason=RefundReason(row.reason),
+        created_at=row.created_at,
+        done_at=row.done_at,
+    )
+
+
+def invoice(row: InvoiceRow) -> Invoice:
+    return Invoice(
+        token=row.token,
+        order_id=row.order_id,
+        deal_id=row.deal_id,
+        user_id=row.user_id,
+        amount=row.amount,
+        currency=row.currency,
+        open=row.open,
+        message_id=row.message_id,
     )

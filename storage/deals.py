@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from groupbuy.model import CloseReason, Deal, DealSpec, DealStats, DealStatus
+from groupbuy.model import CloseReason, Deal, DealSpec, DealStats, DealStatus, PaymentMode
 from storage import convert
 from storage.tables import DealRow, ItemRow, OrderLineRow, OrderRow
 
@@ -25,6 +25,7 @@ class SqlDeals:
         spec: DealSpec,
         now: datetime,
         remind_at: datetime | None,
+        payment_mode: PaymentMode = PaymentMode.CASH,
     ) -> Deal:
         row = DealRow(
             community_id=community_id,
@@ -45,6 +46,7 @@ class SqlDeals:
             created_at=now,
             post_version=0,
             post_synced_version=0,
+            payment_mode=payment_mode.value,
         )
         self._s.add(row)
         await self._s.flush()
@@ -224,8 +226,12 @@ class SqlDeals:
         )
 
     async def stats(self, deal_id: int) -> DealStats:
+        unpaid = OrderLineRow.quantity - OrderLineRow.paid_quantity
         per_order = (
-            select(func.sum(OrderLineRow.quantity).label("q"))
+            select(
+                func.sum(OrderLineRow.quantity).label("q"),
+                func.sum(case((unpaid > 0, unpaid), else_=0)).label("u"),
+            )
             .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
             .where(and_(OrderRow.deal_id == deal_id))
             .group_by(OrderLineRow.order_id)
@@ -233,9 +239,28 @@ class SqlDeals:
             .subquery()
         )
         row = (
-            await self._s.execute(select(func.count(), func.coalesce(func.sum(per_order.c.q), 0)))
+            await self._s.execute(
+                select(
+                    func.count(),
+                    func.coalesce(func.sum(per_order.c.q), 0),
+                    func.coalesce(func.sum(case((per_order.c.u == 0, 1), else_=0)), 0),
+                )
+            )
         ).one()
-        return DealStats(participants=int(row[0]), quantity=int(row[1]))
+        return DealStats(participants=int(row[0]), quantity=int(row[1]), paid=int(row[2]))
+
+    async def claim_unpaid_reminder(self, deal_id: int, now: datetime, every: timedelta) -> bool:
+        result = await self._s.execute(
+            update(DealRow)
+            .where(
+                DealRow.id == deal_id,
+                or_(
+                    DealRow.unpaid_reminded_at.is_(None), DealRow.unpaid_reminded_at <= now - every
+                ),
+            )
+            .values(unpaid_reminded_at=now)
+        )
+        return _one(result)
 
 
 def _one(result: object) -> bool:

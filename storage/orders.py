@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,16 +22,19 @@ class SqlOrders:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
-    async def _lines(self, order_ids: list[int]) -> dict[int, list[tuple[int, int]]]:
-        lines: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    async def _lines(self, order_ids: list[int]) -> dict[int, list[tuple[int, int, int]]]:
+        lines: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
         for i in range(0, len(order_ids), 900):
             rows = await self._s.execute(
-                select(OrderLineRow.order_id, OrderLineRow.item_id, OrderLineRow.quantity).where(
-                    OrderLineRow.order_id.in_(order_ids[i : i + 900])
-                )
+                select(
+                    OrderLineRow.order_id,
+                    OrderLineRow.item_id,
+                    OrderLineRow.quantity,
+                    OrderLineRow.paid_quantity,
+                ).where(OrderLineRow.order_id.in_(order_ids[i : i + 900]))
             )
-            for order_id, item_id, quantity in rows:
-                lines[order_id].append((item_id, quantity))
+            for order_id, item_id, quantity, paid in rows:
+                lines[order_id].append((item_id, quantity, paid))
         return lines
 
     async def _one(self, row: OrderRow | None) -> Order | None:
@@ -159,3 +162,114 @@ class SqlOrders:
             .values(picked_up_at=now)
         )
         return int(getattr(result, "rowcount", 0)) == 1
+
+    async def set_pay_by(self, order_id: int, pay_by: datetime | None) -> None:
+        await self._s.execute(
+            update(OrderRow)
+            .where(OrderRow.id == order_id)
+            .values(pay_by=pay_by, pay_reminded=False)
+        )
+
+    async def cover(self, order_id: int) -> None:
+        await self._s.execute(
+            update(OrderLineRow)
+            .where(OrderLineRow.order_id == order_id)
+            .values(paid_quantity=OrderLineRow.quantity)
+        )
+
+    async def uncover(self, order_id: int) -> None:
+        await self._s.execute(
+            update(OrderLineRow).where(OrderLineRow.order_id == order_id).values(paid_quantity=0)
+        )
+
+    async def cap_paid(self, order_id: int) -> None:
+        await self._s.execute(
+            update(OrderLineRow)
+            .where(
+                OrderLineRow.order_id == order_id,
+                OrderLineRow.paid_quantity > OrderLineRow.quantity,
+            )
+            .values(paid_quantity=OrderLineRow.quantity)
+        )
+
+    async def revert_to_paid(self, order_id: int) -> list[tuple[int, int]]:
+        rows = (
+            await self._s.execute(
+                select(
+                    OrderLineRow.item_id, OrderLineRow.quantity, OrderLineRow.paid_quantity
+                ).where(
+                    OrderLineRow.order_id == order_id,
+                    OrderLineRow.quantity > OrderLineRow.paid_quantity,
+                )
+            )
+        ).all()
+        dropped: list[tuple[int, int]] = []
+        for item_id, quantity, paid in rows:
+            result = await self._s.execute(
+                update(OrderLineRow)
+                .where(
+                    OrderLineRow.order_id == order_id,
+                    OrderLineRow.item_id == item_id,
+                    OrderLineRow.quantity == quantity,  # unchanged since read, or skip it
+                )
+                .values(quantity=paid)
+            )
+            if int(getattr(result, "rowcount", 0)) == 1:
+                dropped.append((item_id, quantity - paid))
+        return dropped
+
+    async def lapsing(self, now: datetime, limit: int) -> list[int]:
+        rows = await self._s.scalars(
+            select(OrderRow.id)
+            .join(DealRow, DealRow.id == OrderRow.deal_id)
+            .where(OrderRow.pay_by <= now, DealRow.status == DealStatus.OPEN.value)
+            .order_by(OrderRow.pay_by, OrderRow.id)
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def pay_reminders_due(self, now: datetime, lead: timedelta, limit: int) -> list[int]:
+        rows = await self._s.scalars(
+            select(OrderRow.id)
+            .join(DealRow, DealRow.id == OrderRow.deal_id)
+            .where(
+                OrderRow.pay_by <= now + lead,
+                OrderRow.pay_by > now,
+                OrderRow.pay_reminded.is_(False),
+                DealRow.status == DealStatus.OPEN.value,
+            )
+            .order_by(OrderRow.pay_by, OrderRow.id)
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def claim_pay_reminder(self, order_id: int) -> bool:
+        result = await self._s.execute(
+            update(OrderRow)
+            .where(OrderRow.id == order_id, OrderRow.pay_reminded.is_(False))
+            .values(pay_reminded=True)
+        )
+        return int(getattr(result, "rowcount", 0)) == 1
+
+    async def want_invoice(self, order_id: int) -> None:
+        await self._s.execute(
+            update(OrderRow)
+            .where(OrderRow.id == order_id)
+            .values(invoice_version=OrderRow.invoice_version + 1)
+        )
+
+    async def invoices_wanted(self, limit: int) -> list[tuple[int, int]]:
+        rows = await self._s.execute(
+            select(OrderRow.id, OrderRow.invoice_version)
+            .where(OrderRow.invoice_version > OrderRow.invoice_issued_version)
+            .order_by(OrderRow.id)
+            .limit(limit)
+        )
+        return [(r.id, r.invoice_version) for r in rows]
+
+    async def invoice_issued(self, order_id: int, version: int) -> None:
+        await self._s.execute(
+            update(OrderRow)
+            .where(OrderRow.id == order_id, OrderRow.invoice_issued_version < version)
+            .values(invoice_issued_version=version)
+        )

@@ -27,6 +27,7 @@ class SqlOutbox:
                 "chat_id": n.chat_id,
                 "deal_id": n.deal_id,
                 "user_id": n.user_id,
+                "ref": n.ref,
                 "created_at": now,
                 "attempts": 0,
                 "due_at": now,
@@ -58,7 +59,7 @@ class SqlOutbox:
         claimed = [
             PendingNotice(
                 id=r.id,
-                notice=Notice(NoticeKind(r.kind), r.chat_id, r.deal_id, r.user_id),
+                notice=Notice(NoticeKind(r.kind), r.chat_id, r.deal_id, r.user_id, r.ref),
                 attempts=r.attempts + 1,
                 created_at=r.created_at,
             )

@@ -67,6 +67,8 @@ class CommunityRow(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     locale: Mapped[str] = mapped_column(String(16), default="en")
     configured: Mapped[bool] = mapped_column(Boolean, default=False)
+    payment_mode: Mapped[str] = mapped_column(String(16), default="cash", server_default="cash")
+    payment_window_minutes: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
 
 
 class UserRow(Base):
@@ -117,6 +119,8 @@ class DealRow(Base):
     post_message_id: Mapped[int | None] = mapped_column(BigInteger)
     post_version: Mapped[int] = mapped_column(Integer, default=0)
     post_synced_version: Mapped[int] = mapped_column(Integer, default=0)
+    payment_mode: Mapped[str] = mapped_column(String(16), default="cash", server_default="cash")
+    unpaid_reminded_at: Mapped[datetime | None]
     __table_args__ = (
         Index("ix_deals_status_deadline", "status", "deadline"),
         Index("ix_deals_post_stale", "post_version", "post_synced_version"),
@@ -149,7 +153,13 @@ class OrderRow(Base):
     code: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime]
     picked_up_at: Mapped[datetime | None]
+    pay_by: Mapped[datetime | None]  # invoiced modes: unpaid units are held until then
+    pay_reminded: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    invoice_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    invoice_issued_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     __table_args__ = (
+        Index("ix_orders_pay_by", "pay_by"),
+        Index("ix_orders_invoice_wanted", "invoice_version", "invoice_issued_version"),
         UniqueConstraint("deal_id", "user_id", name="uq_orders_deal_user"),
         UniqueConstraint("community_id", "code", name="uq_orders_community_code"),
     )
@@ -164,7 +174,11 @@ class OrderLineRow(Base):
         ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
     )
     quantity: Mapped[int] = mapped_column(Integer, default=0)
-    __table_args__ = (CheckConstraint("quantity >= 0", name="quantity_not_negative"),)
+    paid_quantity: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    __table_args__ = (
+        CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+        CheckConstraint("paid_quantity >= 0", name="paid_quantity_not_negative"),
+    )
 
 
 class OutboxRow(Base):
@@ -174,6 +188,7 @@ class OutboxRow(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     deal_id: Mapped[int] = mapped_column(Integer)
     user_id: Mapped[int | None] = mapped_column(BigInteger)
+    ref: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     due_at: Mapped[datetime]  # next attempt; a claim pushes it forward as a lease
@@ -181,7 +196,7 @@ class OutboxRow(Base):
     done: Mapped[bool] = mapped_column(Boolean, default=False)
     error: Mapped[str | None] = mapped_column(Text)
     __table_args__ = (
-        UniqueConstraint("kind", "deal_id", "chat_id", name="uq_outbox_once"),
+        UniqueConstraint("kind", "deal_id", "chat_id", "ref", name="uq_outbox_once"),
         Index("ix_outbox_pending", "done", "due_at"),
     )
 
@@ -192,3 +207,52 @@ class DialogRow(Base):
     state: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict[str, Any]]
     updated_at: Mapped[datetime]
+
+
+class PaymentRow(Base):
+    __tablename__ = "payments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"), index=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    method: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[int] = mapped_column(BigInteger)  # minor units
+    currency: Mapped[str] = mapped_column(String(3))
+    # Telegram's id of the charge: unique, so a repeated successful_payment records nothing.
+    charge_id: Mapped[str | None] = mapped_column(String(128), unique=True)
+    provider_charge_id: Mapped[str | None] = mapped_column(String(128))
+    photo_file_id: Mapped[str | None] = mapped_column(String(256))
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+
+class RefundRow(Base):
+    __tablename__ = "refunds"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"), index=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    method: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    reason: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+
+class InvoiceRow(Base):
+    __tablename__ = "invoices"
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    open: Mapped[bool] = mapped_column(Boolean, default=True)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]

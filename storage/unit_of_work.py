@@ -7,11 +7,12 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from groupbuy.ports import Communities, Deals, Dialogs, Orders, Outbox, Users
+from groupbuy.ports import Communities, Deals, Dialogs, Orders, Outbox, Payments, Users
 from storage.communities import SqlCommunities, SqlUsers
 from storage.deals import SqlDeals
 from storage.orders import SqlOrders
 from storage.outbox import SqlDialogs, SqlOutbox
+from storage.payments import SqlPayments
 
 
 class SqlUnitOfWork:
@@ -21,6 +22,7 @@ class SqlUnitOfWork:
     orders: Orders
     outbox: Outbox
     dialogs: Dialogs
+    payments: Payments
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -35,6 +37,7 @@ class SqlUnitOfWork:
         self.orders = SqlOrders(session)
         self.outbox = SqlOutbox(session)
         self.dialogs = SqlDialogs(session)
+        self.payments = SqlPayments(session)
         return self
 
     async def __aexit__(

@@ -1,0 +1,381 @@
+"""Money: invoices, payments received or claimed, refunds, payment holds. Amounts are integers.
+
+The ledger's rule: for every order, held = payments received − refunds (owed or done). A change
+that leaves an order holding more than it is worth refunds the difference at once; an order
+holding less owes the rest (invoiced modes hold the unpaid units for a payment window).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from groupbuy.errors import DomainError, NotAllowed
+from groupbuy.model import (
+    Deal,
+    DealStatus,
+    Order,
+    Payment,
+    PaymentMethod,
+    PaymentMode,
+    PaymentStatus,
+    RefundReason,
+)
+from groupbuy.notices import Notice, NoticeKind
+from groupbuy.ports import UnitOfWork
+
+INVOICE_TOKEN_BYTES = 16  # 22 characters of payload: opaque, unguessable, far below 128 bytes
+
+
+def method_of(mode: PaymentMode) -> PaymentMethod:
+    return {
+        PaymentMode.ONLINE: PaymentMethod.TELEGRAM,
+        PaymentMode.STARS: PaymentMethod.STARS,
+        PaymentMode.LEADER: PaymentMethod.TRANSFER,
+        PaymentMode.CASH: PaymentMethod.CASH,
+    }[mode]
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(INVOICE_TOKEN_BYTES)
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """Where an order stands with money."""
+
+    worth: int
+    held: int
+    claimed: int  # transfers the resident reported, awaiting the leader
+
+    @property
+    def due(self) -> int:
+        return max(0, self.worth - self.held)
+
+    @property
+    def paid(self) -> bool:
+        return self.worth > 0 and self.held >= self.worth
+
+
+async def standing(uow: UnitOfWork, deal: Deal, order: Order) -> Standing:
+    held = await uow.payments.held(order.id)
+    claimed = sum(
+        p.amount
+        for p in await uow.payments.for_order(order.id)
+        if p.status is PaymentStatus.CLAIMED
+    )
+    return Standing(order.amount(deal), held, claimed)
+
+
+async def _refund(
+    uow: UnitOfWork, deal: Deal, order: Order, amount: int, reason: RefundReason, now: datetime
+) -> None:
+    """Refund `amount` of what an order holds and tell its owner.
+
+    Stars can only be refunded a whole charge at a time (refundStarPayment), so a Stars refund
+    returns whole charges, newest first, and the order owes the remainder again. Card and
+    leader payments are refunded by the leader, by any amount: the refund is recorded as owed.
+    """
+    if amount <= 0:
+        return
+    if deal.payment_mode is PaymentMode.STARS:
+        refunded = {r.payment_id for r in await uow.payments.refunds_for_order(order.id)}
+        charges = [
+            p
+            for p in await uow.payments.for_order(order.id)
+            if p.status is PaymentStatus.RECEIVED and p.id not in refunded
+        ]
+        left = amount
+        for charge in sorted(charges, key=lambda p: p.id, reverse=True):
+            if left <= 0:
+                break
+            await _record_refund(uow, deal, order, charge, charge.amount, reason, now)
+            left -= charge.amount
+        await uow.orders.uncover(order.id)
+        return
+    await _record_refund(uow, deal, order, None, amount, reason, now)
+
+
+async def _record_refund(
+    uow: UnitOfWork,
+    deal: Deal,
+    order: Order,
+    payment: Payment | None,
+    amount: int,
+    reason: RefundReason,
+    now: datetime,
+) -> None:
+    refund = await uow.payments.add_refund(
+        order_id=order.id,
+        deal_id=deal.id,
+        user_id=order.user_id,
+        payment_id=payment.id if payment else None,
+        amount=amount,
+        currency=deal.currency,
+        method=method_of(deal.payment_mode),
+        reason=reason,
+        now=now,
+    )
+    await uow.outbox.add(
+        [Notice(NoticeKind.REFUND_OWED, order.user_id, deal.id, order.user_id, refund.id)], now
+    )
+
+
+async def settle(
+    uow: UnitOfWork, deal: Deal, order: Order, now: datetime, window: timedelta
+) -> None:
+    """After an order changed: refund any excess at once; invoice and hold what is new."""
+    fresh = await uow.orders.get(order.id)
+    assert fresh is not None
+    money = await standing(uow, deal, fresh)
+    if money.held > money.worth:
+        await _refund(uow, deal, fresh, money.held - money.worth, RefundReason.REDUCED, now)
+        await uow.orders.cap_paid(fresh.id)
+        money = await standing(uow, deal, fresh)
+    if money.held >= money.worth:
+        await uow.orders.cover(fresh.id)
+    if not deal.payment_mode.invoiced:
+        return
+    await uow.payments.void_invoices(fresh.id)
+    if money.due > 0:
+        await uow.orders.set_pay_by(fresh.id, min(now + window, deal.deadline))
+        await uow.orders.want_invoice(fresh.id)
+    else:
+        await uow.orders.set_pay_by(fresh.id, None)
+        await uow.orders.want_invoice(fresh.id)  # so an outdated invoice message is removed
+
+
+async def refund_everyone(uow: UnitOfWork, deal: Deal, reason: RefundReason, now: datetime) -> None:
+    """A deal that will not go ahead returns all money it holds."""
+    for order in await uow.orders.for_deal(deal.id):
+        await uow.payments.void_invoices(order.id)
+        await uow.orders.set_pay_by(order.id, None)
+    for order_id, amount in (await uow.payments.held_by_order(deal.id)).items():
+        holder = await uow.orders.get(order_id)
+        if holder is not None and amount > 0:
+            await _refund(uow, deal, holder, amount, reason, now)
+            await uow.orders.uncover(order_id)
+
+
+async def issue_invoice(
+    uow: UnitOfWork, order_id: int, now: datetime
+) -> tuple[Deal, Order, int, str] | None:
+    """A fresh invoice for what an order owes, or None if it owes nothing (or cannot pay now)."""
+    order = await uow.orders.get(order_id)
+    if order is None:
+        return None
+    deal = await uow.deals.get(order.deal_id)
+    if deal is None or deal.status is not DealStatus.OPEN or not deal.payment_mode.invoiced:
+        return None
+    money = await standing(uow, deal, order)
+    if money.due <= 0 or order.pay_by is None or order.pay_by <= now:
+        return None
+    token = new_token()
+    await uow.payments.add_invoice(
+        token, order.id, deal.id, order.user_id, money.due, deal.currency, now
+    )
+    return deal, order, money.due, token
+
+
+async def check_pre_checkout(
+    uow: UnitOfWork, token: str, user_id: int, amount: int, currency: str, now: datetime
+) -> str | None:
+    """Telegram asks whether to take the money: None for yes, else the reason's message key.
+
+    Database only and quick: Telegram allows 10 seconds for the answer.
+    """
+    invoice = await uow.payments.invoice(token)
+    if invoice is None:
+        return "invoice_unknown"
+    if invoice.user_id != user_id:
+        return "invoice_not_yours"
+    if not invoice.open:
+        return "invoice_outdated"
+    if invoice.amount != amount or invoice.currency != currency:
+        return "invoice_outdated"
+    order = await uow.orders.get(invoice.order_id)
+    deal = await uow.deals.get(invoice.deal_id)
+    if order is None or deal is None or deal.status is not DealStatus.OPEN:
+        return "deal_not_open"
+    if order.pay_by is None or order.pay_by <= now:
+        return "invoice_expired"
+    money = await standing(uow, deal, order)
+    if money.due != amount:
+        return "invoice_outdated"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    payment: Payment | None  # None: a duplicate update, nothing recorded
+    applied: bool  # it paid the order; False: kept on record and refunded
+
+
+async def receive_payment(
+    uow: UnitOfWork,
+    token: str,
+    user_id: int,
+    amount: int,
+    currency: str,
+    charge_id: str,
+    provider_charge_id: str | None,
+    now: datetime,
+) -> Received:
+    """Telegram says money arrived. Recorded once per charge id, whatever state the order is in;
+    money that no longer buys anything (lapsed order, ended deal, outdated invoice) is refunded."""
+    if await uow.payments.by_charge(charge_id) is not None:
+        return Received(None, False)
+    invoice = await uow.payments.invoice(token)
+    if invoice is None:
+        raise DomainError("invoice_unknown")  # money with no order: kept in the log, see caller
+    deal = await uow.deals.get(invoice.deal_id)
+    order = await uow.orders.get(invoice.order_id)
+    assert deal is not None and order is not None
+    payment = await uow.payments.add(
+        order_id=order.id,
+        deal_id=deal.id,
+        user_id=user_id,
+        method=method_of(deal.payment_mode),
+        status=PaymentStatus.RECEIVED,
+        amount=amount,
+        currency=currency,
+        now=now,
+        charge_id=charge_id,
+        provider_charge_id=provider_charge_id,
+    )
+    if payment is None:  # a concurrent duplicate won the unique charge id
+        return Received(None, False)
+    money = await standing(uow, deal, order)
+    fits = (
+        await uow.payments.pay_invoice(token)
+        and deal.status is DealStatus.OPEN
+        and currency == deal.currency
+        and money.held == money.worth
+    )
+    notices = [Notice(NoticeKind.PAYMENT_RECEIPT, user_id, deal.id, user_id, payment.id)]
+    await uow.outbox.add(notices, now)
+    if fits:
+        await uow.orders.cover(order.id)
+        await uow.orders.set_pay_by(order.id, None)
+        await uow.deals.touch_post(deal.id)
+        return Received(payment, True)
+    await _record_refund(uow, deal, order, payment, amount, RefundReason.LATE, now)
+    return Received(payment, False)
+
+
+async def claim_paid(uow: UnitOfWork, deal: Deal, user_id: int, now: datetime) -> Payment:
+    """'I have paid': the resident says they paid the leader what they owe."""
+    if deal.payment_mode not in (PaymentMode.LEADER, PaymentMode.CASH):
+        raise DomainError("pay_in_chat")
+    order = await uow.orders.of_user(deal.id, user_id)
+    if order is None or not order.active:
+        raise DomainError("no_order")
+    money = await standing(uow, deal, order)
+    if money.due <= 0:
+        raise DomainError("already_paid")
+    if money.claimed >= money.due:
+        raise DomainError("claim_pending")
+    payment = await uow.payments.add(
+        order_id=order.id,
+        deal_id=deal.id,
+        user_id=user_id,
+        method=method_of(deal.payment_mode),
+        status=PaymentStatus.CLAIMED,
+        amount=money.due - money.claimed,
+        currency=deal.currency,
+        now=now,
+    )
+    assert payment is not None
+    return payment
+
+
+async def decide_claim(
+    uow: UnitOfWork, payment_id: int, accept: bool, now: datetime, window: timedelta
+) -> tuple[Deal, Payment]:
+    """A leader confirms or rejects a reported payment (the caller checked they lead)."""
+    payment = await uow.payments.get(payment_id)
+    if payment is None:
+        raise DomainError("stale_button")
+    deal = await uow.deals.get(payment.deal_id)
+    order = await uow.orders.get(payment.order_id)
+    assert deal is not None and order is not None
+    status = PaymentStatus.RECEIVED if accept else PaymentStatus.REJECTED
+    if not await uow.payments.decide(payment_id, status, now):
+        raise DomainError("already_decided")
+    kind = NoticeKind.PAYMENT_RECEIPT if accept else NoticeKind.PAYMENT_REJECTED
+    await uow.outbox.add([Notice(kind, payment.user_id, deal.id, payment.user_id, payment.id)], now)
+    if accept:
+        if deal.status in (DealStatus.FAILED, DealStatus.CANCELLED):
+            await _record_refund(uow, deal, order, payment, payment.amount, RefundReason.LATE, now)
+        else:
+            await settle(uow, deal, order, now, window)
+        await uow.deals.touch_post(deal.id)
+    fresh = await uow.payments.get(payment_id)
+    assert fresh is not None
+    return deal, fresh
+
+
+async def collect_cash(uow: UnitOfWork, deal: Deal, order: Order, now: datetime) -> int:
+    """At pickup, the leader takes what a cash order still owes; returns the amount taken."""
+    money = await standing(uow, deal, order)
+    if money.due <= 0:
+        return 0
+    payment = await uow.payments.add(
+        order_id=order.id,
+        deal_id=deal.id,
+        user_id=order.user_id,
+        method=PaymentMethod.CASH,
+        status=PaymentStatus.RECEIVED,
+        amount=money.due,
+        currency=deal.currency,
+        now=now,
+    )
+    assert payment is not None
+    await uow.orders.cover(order.id)
+    await uow.deals.touch_post(deal.id)
+    return money.due
+
+
+async def confirm_refund(uow: UnitOfWork, refund_id: int, now: datetime) -> int:
+    """The leader says a refund was made; returns the deal id. Only owed refunds move."""
+    refund = await uow.payments.refund(refund_id)
+    if refund is None:
+        raise DomainError("stale_button")
+    if refund.method is PaymentMethod.STARS:
+        raise NotAllowed("stars_refund_automatic")
+    if not await uow.payments.refund_done(refund_id, now):
+        raise DomainError("refund_already_done")
+    await uow.outbox.add(
+        [Notice(NoticeKind.REFUND_DONE, refund.user_id, refund.deal_id, refund.user_id, refund.id)],
+        now,
+    )
+    return refund.deal_id
+
+
+async def lapse(uow: UnitOfWork, order_id: int, now: datetime, *, force: bool = False) -> bool:
+    """The payment window passed (or the deal is closing): unpaid units go back to stock, money
+    that no longer buys anything is refunded, and the resident is told."""
+    order = await uow.orders.get(order_id)
+    if order is None or order.pay_by is None or (order.pay_by > now and not force):
+        return False
+    deal = await uow.deals.get(order.deal_id)
+    if deal is None or not deal.payment_mode.invoiced:
+        return False
+    if deal.status is DealStatus.OPEN and not await uow.deals.begin_change(deal.id):
+        return False
+    for item_id, dropped in await uow.orders.revert_to_paid(order_id):
+        await uow.deals.release(deal.id, item_id, dropped)
+    reverted = await uow.orders.get(order_id)
+    assert reverted is not None
+    money = await standing(uow, deal, reverted)
+    if money.held > money.worth:  # Stars refund whole charges, so this can be left over
+        await _refund(uow, deal, reverted, money.held - money.worth, RefundReason.LATE, now)
+    await uow.payments.void_invoices(order_id)
+    await uow.orders.set_pay_by(order_id, None)
+    await uow.orders.want_invoice(order_id)  # removes the dead invoice message
+    ref = int(now.timestamp())
+    await uow.outbox.add(
+        [Notice(NoticeKind.ORDER_LAPSED, order.user_id, deal.id, order.user_id, ref)], now
+    )
+    return True
