@@ -11,9 +11,10 @@ from datetime import timedelta
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 
 from bot.telegram import Performer
-from groupbuy.deals import close_due, send_reminders
-from groupbuy.notices import PendingNotice
-from handlers import notices
+from groupbuy.deals import close_due, lapse_due, remind_payers, send_reminders
+from groupbuy.notices import Notice, NoticeKind, PendingNotice
+from handlers import notices, paying
+from handlers.actions import RefundStars
 from handlers.context import Deps
 from handlers.deal_post import refreshed_post
 
@@ -32,9 +33,12 @@ class Background:
 
     async def sweep(self) -> None:
         """Due deals and reminders; idempotent, so the scheduler may call it at any time."""
-        closed = await close_due(self.deps.uow, self.deps.clock)
-        reminded = await send_reminders(self.deps.uow, self.deps.clock)
-        if closed or reminded:
+        deps = self.deps
+        lapsed = await lapse_due(deps.uow, deps.clock)
+        payers = await remind_payers(deps.uow, deps.clock, deps.config.pay_reminder_lead)
+        closed = await close_due(deps.uow, deps.clock)
+        reminded = await send_reminders(deps.uow, deps.clock)
+        if closed or reminded or lapsed or payers:
             self.nudge.set()
 
     async def deliver(self) -> int:
@@ -69,6 +73,52 @@ class Background:
                 await uow.outbox.sent(pending.id, now)
             await uow.commit()
 
+    async def issue_invoices(self) -> None:
+        """Orders whose amount due changed get one fresh invoice (and lose the old one): a
+        resident pressing +1 three times gets one invoice, not three."""
+        async with self.deps.uow() as uow:
+            wanted = await uow.orders.invoices_wanted(BATCH)
+        for order_id, version in wanted:
+            try:
+                actions, _ = await paying.invoice_actions(self.deps, order_id)
+                await self.performer.perform(actions)
+            except Exception:
+                log.exception("invoice for order %s", order_id)
+            async with self.deps.uow() as uow:
+                await uow.orders.invoice_issued(order_id, version)
+                await uow.commit()
+
+    async def refund_stars(self) -> None:
+        """Stars go back through the Bot API; each refund is marked done once Telegram agrees."""
+        async with self.deps.uow() as uow:
+            owed = await uow.payments.owed_star_refunds(BATCH)
+            charges = {r.id: await uow.payments.get(r.payment_id) for r in owed if r.payment_id}
+        for refund in owed:
+            charge = charges.get(refund.id)
+            if charge is None or charge.charge_id is None:
+                continue
+            try:
+                await self.performer.one(RefundStars(refund.user_id, charge.charge_id))
+            except TelegramBadRequest as exc:
+                if "ALREADY_REFUNDED" not in exc.message:
+                    log.warning("stars refund %s: %s", refund.id, exc.message)
+                    continue
+            except Exception:
+                log.exception("stars refund %s", refund.id)
+                continue
+            now = self.deps.clock.now()
+            async with self.deps.uow() as uow:
+                if await uow.payments.refund_done(refund.id, now):
+                    notice = Notice(
+                        NoticeKind.REFUND_DONE,
+                        refund.user_id,
+                        refund.deal_id,
+                        refund.user_id,
+                        refund.id,
+                    )
+                    await uow.outbox.add([notice], now)
+                await uow.commit()
+
     async def refresh_posts(self) -> None:
         """Edit stale deal posts, at most one edit per group per interval: edits coalesce."""
         async with self.deps.uow() as uow:
@@ -94,6 +144,8 @@ class Background:
         while not stop.is_set():
             self.nudge.clear()  # before the work, so a nudge during it is not lost
             try:
+                await self.issue_invoices()
+                await self.refund_stars()
                 while await self.deliver() == BATCH:
                     pass
                 await self.refresh_posts()

@@ -1,4 +1,4 @@
-"""The `groupbuy` command: run the bot, apply migrations."""
+"""The `groupbuy` command: run the bot, apply migrations, play it in the sandbox."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import asyncio
 import contextlib
 import logging
 import sys
+from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -26,12 +28,16 @@ def main(argv: list[str] | None = None) -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="run the bot (long polling); applies migrations first")
     commands.add_parser("migrate", help="create or upgrade the database schema")
+    _sandbox_parser(commands)
     args = parser.parse_args(argv)
     settings = _settings()
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if args.command == "sandbox":
+        _sandbox(args, settings)
+        return
     if args.command == "migrate":
         from storage.migrate import upgrade
 
@@ -47,6 +53,30 @@ def main(argv: list[str] | None = None) -> None:
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(Runtime(settings).run())
+
+
+def _sandbox_parser(commands: Any) -> None:
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="the whole bot on this machine with no Telegram account, played in a browser",
+    )
+    sandbox.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    sandbox.add_argument("--host", default="127.0.0.1", help="listen address (loopback)")
+    sandbox.add_argument("--db", type=Path, default=Path("sandbox.db"), help="the bot's SQLite")
+    sandbox.add_argument("--fresh", action="store_true", help="delete the sandbox's data first")
+    sandbox.add_argument("--empty", action="store_true", help="no demo compound on first start")
+
+
+def _sandbox(args: argparse.Namespace, settings: Settings) -> None:
+    # Every update, job run and migration step is logged at INFO; in the sandbox the page shows
+    # what happens instead.
+    for name in ("aiogram.event", "aiogram.dispatcher", "apscheduler", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    from bot.sandbox_mode import Options, serve
+
+    options = Options(args.host, args.port, args.db, args.fresh, args.empty)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(options, settings))
 
 
 if __name__ == "__main__":

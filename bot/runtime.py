@@ -22,12 +22,12 @@ from bot.leaders import CachedLeaders
 from bot.scheduler import DealScheduler
 from bot.sender import RateLimits
 from bot.settings import Settings, check_token
-from bot.telegram import Performer, bot_added, message_in, press
+from bot.telegram import Performer, bot_added, message_in, pre_checkout, press
 from groupbuy.clock import Clock, SystemClock
-from handlers import router
-from handlers.actions import Action, Answer, Send
+from handlers import paying, router
+from handlers.actions import Action, Answer, AnswerPreCheckout, Send
 from handlers.context import Config, Deps
-from handlers.events import BotAdded, Incoming
+from handlers.events import BotAdded, Incoming, PreCheckout
 from messages.render import Renderer
 from storage.engine import make_engine, make_sessions
 from storage.migrate import upgrade_async
@@ -83,13 +83,20 @@ class Runtime:
                     default_timezone=settings.timezone,
                     default_currency=settings.default_currency,
                     reminder_before=timedelta(minutes=settings.reminder_before_minutes),
+                    online_payments=bool(settings.payment_provider_token),
                 ),
             )
             self.deps = deps
             limits = RateLimits(
                 settings.send_per_second, settings.private_per_second, settings.group_per_minute
             )
-            performer = Performer(bot, limits, self._record_post)
+            performer = Performer(
+                bot,
+                limits,
+                self._record_post,
+                self._record_invoice,
+                settings.payment_provider_token,
+            )
             background = Background(deps, performer, settings.post_edit_interval)
             self.background = background
             scheduler = DealScheduler(self.clock, background.sweep, settings.sweep_seconds)
@@ -129,6 +136,10 @@ class Runtime:
         if deal is not None:
             self.scheduler.schedule(deal)
 
+    async def _record_invoice(self, token: str, message_id: int) -> None:
+        assert self.deps is not None
+        await paying.record_invoice_message(self.deps, token, message_id)
+
     def _wire(self, bot_id: int, deps: Deps, performer: Performer, background: Background) -> None:
         dp = self.dispatcher
         # aiogram handles updates concurrently; one person's updates must still be taken in order
@@ -167,6 +178,10 @@ class Runtime:
                 return
             await serve(event, None, query.id)
 
+        @dp.pre_checkout_query()
+        async def on_pre_checkout(query: tg.PreCheckoutQuery) -> None:
+            await serve(pre_checkout(query), None, None)
+
         @dp.my_chat_member()
         async def on_member(update: tg.ChatMemberUpdated) -> None:
             deps.leaders.forget(update.chat.id)
@@ -178,6 +193,8 @@ class Runtime:
         sender: Any = getattr(event, "sender", None)
         locale = deps.user_locale(sender)
         text = deps.texts.macro(locale, "errors", "generic")
+        if isinstance(event, PreCheckout):  # unanswered, Telegram would keep the payer waiting
+            return [AnswerPreCheckout(event.query_id, text)]
         if query_id is not None:
             return [Answer(query_id, text, alert=True)]
         if chat_id is not None:

@@ -19,6 +19,9 @@ class Settings(BaseSettings):
         default="https://api.telegram.org",
         description="A local Bot API server or the emulator, e.g. http://127.0.0.1:8081",
     )
+    payment_provider_token: str = Field(
+        default="", description="From BotFather's Payments section; enables online (card) payments"
+    )
     default_locale: str = "en"
     timezone: str = "Asia/Shanghai"
     default_currency: str = "CNY"

@@ -11,12 +11,23 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.sender import RateLimits, not_modified, with_retries
-from handlers.actions import Action, Answer, Edit, Keyboard, Send
-from handlers.events import BotAdded, Chat, MessageIn, Person, Press
+from handlers.actions import (
+    Action,
+    Answer,
+    AnswerPreCheckout,
+    Delete,
+    Edit,
+    Keyboard,
+    RefundStars,
+    Send,
+    SendInvoice,
+)
+from handlers.events import BotAdded, Chat, MessageIn, PaymentIn, Person, PreCheckout, Press
 
 log = logging.getLogger(__name__)
 ANONYMOUS_ADMIN_BOT = 1087968824  # Telegram's GroupAnonymousBot
 PostRecorder = Callable[[int, int, int], Awaitable[None]]
+InvoiceRecorder = Callable[[str, int], Awaitable[None]]
 
 
 def person(user: tg.User) -> Person:
@@ -36,6 +47,18 @@ def message_in(message: tg.Message) -> MessageIn | None:
         and message.sender_chat.id == message.chat.id
     )
     photo = message.photo[-1].file_id if message.photo else None
+    paid = message.successful_payment
+    payment = (
+        PaymentIn(
+            currency=paid.currency,
+            total_amount=paid.total_amount,
+            payload=paid.invoice_payload,
+            charge_id=paid.telegram_payment_charge_id,
+            provider_charge_id=paid.provider_payment_charge_id or None,
+        )
+        if paid
+        else None
+    )
     return MessageIn(
         chat=chat(message.chat),
         sender=person(message.from_user),
@@ -43,6 +66,13 @@ def message_in(message: tg.Message) -> MessageIn | None:
         text=message.text or message.caption or "",
         photo_file_id=photo,
         anonymous_admin=anonymous,
+        payment=payment,
+    )
+
+
+def pre_checkout(query: tg.PreCheckoutQuery) -> PreCheckout:
+    return PreCheckout(
+        query.id, person(query.from_user), query.currency, query.total_amount, query.invoice_payload
     )
 
 
@@ -84,10 +114,19 @@ def markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
 class Performer:
     """Carries out actions through one aiogram Bot, within Telegram's limits."""
 
-    def __init__(self, bot: Bot, limits: RateLimits, record_post: PostRecorder) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        limits: RateLimits,
+        record_post: PostRecorder,
+        record_invoice: InvoiceRecorder,
+        provider_token: str,
+    ) -> None:
         self.bot = bot
         self.limits = limits
         self.record_post = record_post
+        self.record_invoice = record_invoice
+        self.provider_token = provider_token
 
     async def perform(self, actions: list[Action]) -> None:
         for action in actions:
@@ -106,7 +145,26 @@ class Performer:
                     action.query_id, text=action.text, show_alert=action.alert, url=action.url
                 )
             )
+        if isinstance(action, AnswerPreCheckout):
+            return await bot.answer_pre_checkout_query(
+                action.query_id, ok=action.error is None, error_message=action.error
+            )
+        if isinstance(action, RefundStars):
+            return await with_retries(
+                lambda: bot.refund_star_payment(action.user_id, action.charge_id)
+            )
+        if isinstance(action, Delete):
+            try:
+                return await with_retries(
+                    lambda: bot.delete_message(action.chat_id, action.message_id)
+                )
+            except TelegramBadRequest:
+                return None  # already gone, or too old to delete: nothing to do
         await self.limits.acquire(action.chat_id)
+        if isinstance(action, SendInvoice):
+            sent_invoice = await with_retries(lambda: self._invoice(action))
+            await self.record_invoice(action.payload, sent_invoice.message_id)
+            return sent_invoice
         if isinstance(action, Send):
             sent = await with_retries(lambda: self._send(action))
             if action.post_of_deal is not None:
@@ -122,6 +180,18 @@ class Performer:
         document = BufferedInputFile(action.content, filename=action.filename)
         return await with_retries(
             lambda: bot.send_document(action.chat_id, document, caption=action.caption or None)
+        )
+
+    async def _invoice(self, action: SendInvoice) -> tg.Message:
+        stars = action.currency == "XTR"  # Stars take no provider token
+        return await self.bot.send_invoice(
+            chat_id=action.chat_id,
+            title=action.title,
+            description=action.description,
+            payload=action.payload,
+            currency=action.currency,
+            prices=[tg.LabeledPrice(label=label, amount=amount) for label, amount in action.prices],
+            provider_token=None if stars else self.provider_token,
         )
 
     async def _send(self, action: Send) -> tg.Message:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from groupbuy.deals import close_deal
 from groupbuy.errors import DomainError, NotAllowed
 from groupbuy.model import CloseReason, Deal, DealStatus, Order, Resident
-from groupbuy.payments import settle
+from groupbuy.payments import collect_cash, settle
 from groupbuy.ports import UnitOfWork
 
 DEFAULT_WINDOW = timedelta(minutes=30)
@@ -103,6 +103,7 @@ async def cancel_order(
 class Pickup:
     deal: Deal
     order: Order
+    collected: int = 0  # what the leader took at the table (cash, or an unconfirmed transfer)
 
 
 async def mark_picked_up(uow: UnitOfWork, community_id: int, code: str, now: datetime) -> Pickup:
@@ -117,6 +118,8 @@ async def mark_picked_up(uow: UnitOfWork, community_id: int, code: str, now: dat
         raise DomainError("already_picked_up", code=code)
     if not await uow.orders.mark_picked_up(order.id, now):
         raise DomainError("already_picked_up", code=code)
+    # Goods never leave unpaid: what is still owed is taken at the table and recorded.
+    collected = 0 if deal.payment_mode.invoiced else await collect_cash(uow, deal, order, now)
     fresh = await uow.orders.get(order.id)
     assert fresh is not None
-    return Pickup(deal, fresh)
+    return Pickup(deal, fresh, collected)

@@ -51,4 +51,35 @@ class SendDocument:
     caption: str = ""
 
 
-Action = Send | Edit | Answer | SendDocument
+@dataclass(frozen=True, slots=True)
+class SendInvoice:
+    chat_id: int
+    title: str
+    description: str
+    payload: str  # the invoice token: opaque, the database knows what it pays for
+    currency: str
+    prices: tuple[tuple[str, int], ...]  # (label, amount in minor units)
+    order_id: int  # where the sent message's id is recorded, by the adapter
+
+
+@dataclass(frozen=True, slots=True)
+class Delete:
+    chat_id: int
+    message_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerPreCheckout:
+    query_id: str
+    error: str | None = None  # None: take the money; else the reason shown to the payer
+
+
+@dataclass(frozen=True, slots=True)
+class RefundStars:
+    user_id: int
+    charge_id: str
+
+
+Action = (
+    Send | Edit | Answer | SendDocument | SendInvoice | Delete | AnswerPreCheckout | RefundStars
+)

@@ -23,6 +23,12 @@ class Op(StrEnum):
     DISCARD = "D"  # new deal dialog: discard
     LANG = "L"  # /lang choice (arg: index in LOCALES)
     BACK = "B"  # leader: back from the cancel confirmation to the post's buttons
+    CLAIM_PAID = "I"  # resident: "I have paid" the leader
+    CONFIRM_PAYMENT = "Y"  # leader: the reported payment arrived (arg: payment id)
+    REJECT_PAYMENT = "N"  # leader: it did not (arg: payment id)
+    REFUND_MADE = "R"  # leader: I made this refund (arg: refund id)
+    REMIND_UNPAID = "U"  # leader: remind everyone who has not paid
+    PAY_MODE = "M"  # leader: the community's payment mode (arg: index)
     LEADER = "A"  # anonymous admin reveals themselves to continue in private
 
 

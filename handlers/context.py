@@ -28,6 +28,8 @@ class Config:
     default_timezone: str = "Asia/Shanghai"
     default_currency: str = "CNY"
     reminder_before: timedelta = timedelta(hours=1)
+    online_payments: bool = False  # a payment provider token is configured
+    pay_reminder_lead: timedelta = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)

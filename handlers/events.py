@@ -26,6 +26,17 @@ class Chat:
 
 
 @dataclass(frozen=True, slots=True)
+class PaymentIn:
+    """Telegram's successful_payment."""
+
+    currency: str
+    total_amount: int
+    payload: str
+    charge_id: str
+    provider_charge_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class MessageIn:
     chat: Chat
     sender: Person
@@ -34,6 +45,7 @@ class MessageIn:
     photo_file_id: str | None = None
     # A group admin posting as the group: we do not know who it is until they press a button.
     anonymous_admin: bool = False
+    payment: PaymentIn | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,4 +65,15 @@ class BotAdded:
     by: Person
 
 
-Incoming = MessageIn | Press | BotAdded
+@dataclass(frozen=True, slots=True)
+class PreCheckout:
+    """Telegram asks, before taking the money, whether the order can still be paid."""
+
+    query_id: str
+    sender: Person
+    currency: str
+    total_amount: int
+    payload: str
+
+
+Incoming = MessageIn | Press | BotAdded | PreCheckout

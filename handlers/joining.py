@@ -5,12 +5,14 @@ from __future__ import annotations
 from groupbuy.errors import DomainError
 from groupbuy.model import DealStatus
 from groupbuy.orders import cancel_order, change_quantity
+from groupbuy.payments import standing
 from handlers.actions import Action, Answer, Edit, Send
 from handlers.callbacks import Callback, Op
 from handlers.common import alert, error_text, remember
 from handlers.context import Deps
 from handlers.events import Person, Press
 from handlers.my_order import order_keyboard, order_text
+from handlers.paying import window
 
 
 async def on_change(deps: Deps, press: Press, cb: Callback) -> list[Action]:
@@ -28,12 +30,15 @@ async def on_change(deps: Deps, press: Press, cb: Callback) -> list[Action]:
             # deep link, and /start finishes the join there.
             await uow.commit()
             return [Answer(press.query_id, url=deps.deep_link(f"j_{deal.id}_{cb.arg}"))]
+        community = await uow.communities.get(deal.community_id)
         try:
-            change = await change_quantity(uow, deal.id, cb.arg, user.id, delta, resident, now)
+            change = await change_quantity(
+                uow, deal.id, cb.arg, user.id, delta, resident, now, window(community)
+            )
         except DomainError as error:
             return [alert(deps, press.query_id, locale, error)]
+        money = await standing(uow, change.deal, change.order) if press.chat.is_private else None
         await uow.commit()
-        community = await uow.communities.get(deal.community_id)
     item = change.deal.item(cb.arg)
     assert item is not None and community is not None
     toast = deps.texts.macro(
@@ -51,8 +56,8 @@ async def on_change(deps: Deps, press: Press, cb: Callback) -> list[Action]:
             Edit(
                 press.chat.id,
                 press.message_id,
-                order_text(deps, locale, change.deal, change.order, community),
-                order_keyboard(deps, locale, change.deal, change.order),
+                order_text(deps, locale, change.deal, change.order, community, money),
+                order_keyboard(deps, locale, change.deal, change.order, money),
             )
         )
     return actions
@@ -62,12 +67,13 @@ async def on_cancel_order(deps: Deps, press: Press, cb: Callback) -> list[Action
     async with deps.uow() as uow:
         user = await remember(uow, press.sender, private=press.chat.is_private)
         locale = deps.user_locale(user)
+        found = await uow.deals.get(cb.deal)
+        community = await uow.communities.get(found.community_id) if found else None
         try:
-            deal = await cancel_order(uow, cb.deal, user.id, deps.clock.now())
+            deal = await cancel_order(uow, cb.deal, user.id, deps.clock.now(), window(community))
         except DomainError as error:
             return [alert(deps, press.query_id, locale, error)]
         await uow.commit()
-        community = await uow.communities.get(deal.community_id)
     assert community is not None
     actions: list[Action] = [
         Answer(press.query_id, deps.texts.macro(locale, "labels", "order_cancelled_toast"))
@@ -77,8 +83,8 @@ async def on_cancel_order(deps: Deps, press: Press, cb: Callback) -> list[Action
             Edit(
                 press.chat.id,
                 press.message_id,
-                order_text(deps, locale, deal, None, community),
-                order_keyboard(deps, locale, deal, None),
+                order_text(deps, locale, deal, None, community, None),
+                order_keyboard(deps, locale, deal, None, None),
             )
         )
     return actions
@@ -105,12 +111,13 @@ async def show_order(deps: Deps, person: Person, deal_id: int) -> Send | None:
             return None
         community = await uow.communities.get(deal.community_id)
         order = await uow.orders.of_user(deal_id, person.id)
+        money = await standing(uow, deal, order) if order else None
     assert community is not None
     locale = deps.user_locale(user)
     return Send(
         person.id,
-        order_text(deps, locale, deal, order, community),
-        order_keyboard(deps, locale, deal, order),
+        order_text(deps, locale, deal, order, community, money),
+        order_keyboard(deps, locale, deal, order, money),
     )
 
 
@@ -126,8 +133,11 @@ async def join_from_link(deps: Deps, person: Person, deal_id: int, item_id: int)
         resident = await uow.users.resident(deal.community_id, person.id)
         order = await uow.orders.of_user(deal_id, person.id)
         if order is None or order.quantity(item_id) == 0:
+            community = await uow.communities.get(deal.community_id)
             try:
-                await change_quantity(uow, deal_id, item_id, person.id, 1, resident, now)
+                await change_quantity(
+                    uow, deal_id, item_id, person.id, 1, resident, now, window(community)
+                )
             except DomainError as error:
                 return [_error(deps, person.id, locale, error)]
             await uow.commit()

@@ -17,6 +17,7 @@ from handlers.context import Deps
 from handlers.deal_post import confirm_cancel_keyboard
 from handlers.events import MessageIn, Press
 from handlers.pickup_list import documents
+from messages import formatting
 
 
 async def _leader_deal(
@@ -105,7 +106,12 @@ async def _picked(deps: Deps, press: Press, deal: Deal, order_id: int, locale: s
         except DomainError as error:
             return [alert(deps, press.query_id, locale, error)]
         await uow.commit()
-    text = deps.texts.macro(locale, "labels", "picked_toast", code=pickup.order.code)
+    collected = (
+        formatting.money(pickup.collected, deal.currency, locale) if pickup.collected else ""
+    )
+    text = deps.texts.macro(
+        locale, "labels", "picked_toast", code=pickup.order.code, collected=collected
+    )
     return [Answer(press.query_id, text)]
 
 
@@ -178,6 +184,7 @@ async def pickup_command(deps: Deps, message: MessageIn, args: str) -> list[Acti
                 deal=pickup.deal,
                 order=pickup.order,
                 name=owner.display_name if owner else "",
+                collected=pickup.collected,
             ),
         )
     ]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from groupbuy.model import Community, Deal, DealStatus, Order
+from groupbuy.model import Community, Deal, DealStatus, Order, PaymentMode
+from groupbuy.payments import Standing
 from handlers.actions import Button, Keyboard
 from handlers.callbacks import Callback, Op
 from handlers.common import button
@@ -24,7 +25,12 @@ def order_lines(deal: Deal, order: Order | None) -> list[dict[str, object]]:
 
 
 def order_text(
-    deps: Deps, locale: str, deal: Deal, order: Order | None, community: Community
+    deps: Deps,
+    locale: str,
+    deal: Deal,
+    order: Order | None,
+    community: Community,
+    money: Standing | None,
 ) -> str:
     return deps.texts.render(
         locale,
@@ -34,12 +40,23 @@ def order_text(
         lines=order_lines(deal, order),
         total=order.amount(deal) if order else 0,
         tz=community.timezone,
+        money=money,
     )
 
 
-def order_keyboard(deps: Deps, locale: str, deal: Deal, order: Order | None) -> Keyboard:
+def order_keyboard(
+    deps: Deps, locale: str, deal: Deal, order: Order | None, money: Standing | None
+) -> Keyboard:
+    claim: list[tuple[Button, ...]] = []
+    if (
+        deal.payment_mode is PaymentMode.LEADER
+        and money is not None
+        and money.due > money.claimed
+        and deal.status in (DealStatus.OPEN, DealStatus.CLOSED)
+    ):
+        claim = [(button(deps, locale, "claim_paid", Callback(Op.CLAIM_PAID, deal.id)),)]
     if deal.status is not DealStatus.OPEN:
-        return ()
+        return tuple(claim)
     rows: list[tuple[Button, ...]] = [
         (
             button(deps, locale, "add_item", Callback(Op.JOIN, deal.id, item.id), item=item),
@@ -49,4 +66,4 @@ def order_keyboard(deps: Deps, locale: str, deal: Deal, order: Order | None) -> 
     ]
     if order is not None and order.active:
         rows.append((button(deps, locale, "cancel_order", Callback(Op.CANCEL_ORDER, deal.id)),))
-    return tuple(rows)
+    return tuple(rows + claim)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from groupbuy.notices import NoticeKind, PendingNotice
+from groupbuy.payments import standing
 from handlers.actions import Keyboard, Send
 from handlers.callbacks import Callback, Op
 from handlers.common import button
@@ -15,6 +18,8 @@ _GROUP = {
     NoticeKind.DEAL_FAILED,
     NoticeKind.DEAL_CANCELLED,
 }
+_ABOUT_PAYMENT = {NoticeKind.PAYMENT_RECEIPT, NoticeKind.PAYMENT_REJECTED}
+_ABOUT_REFUND = {NoticeKind.REFUND_OWED, NoticeKind.REFUND_DONE}
 
 
 async def render(deps: Deps, pending: PendingNotice) -> Send | None:
@@ -37,11 +42,24 @@ async def render(deps: Deps, pending: PendingNotice) -> Send | None:
                 locale, f"notice_{notice.kind.value}", deal=deal, stats=stats, tz=community.timezone
             )
             return Send(notice.chat_id, text, keyboard)
-        user = await uow.users.get(notice.user_id or notice.chat_id)
-        order = await uow.orders.of_user(deal.id, notice.user_id or notice.chat_id)
-    locale = deps.user_locale(user)
-    if order is None:
+        user_id = notice.user_id or notice.chat_id
+        user = await uow.users.get(user_id)
+        order = await uow.orders.of_user(deal.id, user_id)
+        if order is None:
+            return None
+        extra: dict[str, Any] = {}
+        if notice.kind in _ABOUT_PAYMENT:
+            extra["payment"] = await uow.payments.get(notice.ref)
+        elif notice.kind in _ABOUT_REFUND:
+            extra["refund"] = await uow.payments.refund(notice.ref)
+        elif notice.kind is NoticeKind.PAYMENT_REMINDER:
+            money = await standing(uow, deal, order)
+            if money.due <= 0:
+                return None  # paid meanwhile: no reminder
+            extra["money"] = money
+    if any(value is None for value in extra.values()):
         return None
+    locale = deps.user_locale(user)
     text = deps.texts.render(
         locale,
         f"notice_{notice.kind.value}",
@@ -50,5 +68,6 @@ async def render(deps: Deps, pending: PendingNotice) -> Send | None:
         lines=order_lines(deal, order),
         total=order.amount(deal),
         tz=community.timezone,
+        **extra,
     )
     return Send(notice.chat_id, text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from groupbuy.model import Community, Deal, Order, Resident, User
+from groupbuy.model import Community, Deal, Order, PaymentStatus, Resident, User
 from handlers.actions import Action, Button, Send, SendDocument
 from handlers.callbacks import Callback, Op
 from handlers.context import Deps
@@ -35,6 +35,18 @@ def labels(deps: Deps, locale: str, deal: Deal, community: Community) -> PickupL
     return PickupListLabels(**values)
 
 
+def payment_state(
+    deps: Deps, locale: str, deal: Deal, order: Order, held: int, claimed: int
+) -> str:
+    """What the leader does at the table: nothing (paid), check a transfer, or collect cash."""
+    due = order.amount(deal) - held
+    if due <= 0:
+        return deps.texts.macro(locale, "labels", "pay_state_paid")
+    amount = formatting.money(due, deal.currency, locale)
+    key = "pay_state_claimed" if claimed >= due else "pay_state_due"
+    return deps.texts.macro(locale, "labels", key, amount=amount)
+
+
 def rows(
     deps: Deps,
     locale: str,
@@ -42,6 +54,8 @@ def rows(
     orders: list[Order],
     residents: dict[int, Resident],
     users: dict[int, User],
+    held: dict[int, int],
+    claimed: dict[int, int],
 ) -> tuple[PickupRow, ...]:
     items = {i.id: i for i in deal.items}
     result = []
@@ -62,6 +76,9 @@ def rows(
                 ),
                 amount=formatting.money(order.amount(deal), deal.currency, locale),
                 code=order.code,
+                payment=payment_state(
+                    deps, locale, deal, order, held.get(order.id, 0), claimed.get(order.id, 0)
+                ),
                 picked_up=order.picked_up_at is not None,
             )
         )
@@ -75,9 +92,14 @@ async def build(deps: Deps, deal: Deal, locale: str) -> tuple[PickupList, list[O
         user_ids = [o.user_id for o in orders]
         residents = await uow.users.residents(deal.community_id, user_ids)
         users = await uow.users.many(user_ids)
+        held = await uow.payments.held_by_order(deal.id)
+        claimed: dict[int, int] = {}
+        for p in await uow.payments.for_deal(deal.id):
+            if p.status is PaymentStatus.CLAIMED:
+                claimed[p.order_id] = claimed.get(p.order_id, 0) + p.amount
     if community is None:
         return None
-    found = rows(deps, locale, deal, orders, residents, users)
+    found = rows(deps, locale, deal, orders, residents, users, held, claimed)
     pickup = PickupList(
         deal_title=deal.title,
         community=community.name or community.title,

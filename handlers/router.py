@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from groupbuy.errors import DomainError
-from handlers import joining, language, leading, newdeal, profile, setup
+from handlers import joining, language, leading, ledger, newdeal, paying, profile, setup
 from handlers.actions import Action, Answer, Send
 from handlers.callbacks import Callback, Op, unpack
 from handlers.common import alert, button, led_communities, link_button, remember
 from handlers.context import Deps
-from handlers.events import BotAdded, Incoming, MessageIn, Press
+from handlers.events import BotAdded, Incoming, MessageIn, PreCheckout, Press
 
 CommandHandler = Callable[[Deps, MessageIn, str], Awaitable[list[Action]]]
 
@@ -20,6 +20,10 @@ async def handle(deps: Deps, event: Incoming) -> list[Action]:
         return await setup.on_bot_added(deps, event)
     if isinstance(event, Press):
         return await on_press(deps, event)
+    if isinstance(event, PreCheckout):
+        return await paying.on_pre_checkout(deps, event)
+    if event.payment is not None:
+        return await paying.on_successful_payment(deps, event)
     return await on_message(deps, event)
 
 
@@ -58,6 +62,8 @@ async def on_message(deps: Deps, message: MessageIn) -> list[Action]:
         return await profile.answer(deps, message.sender, data, text or "")
     if state == setup.STATE:
         return await setup.answer(deps, message.sender, data, text or "")
+    if state == paying.PHOTO_STATE:
+        return await paying.on_claim_photo(deps, message, data)
     return await newdeal.answer(deps, message.sender, data, text or "", photo=message.photo_file_id)
 
 
@@ -77,6 +83,12 @@ async def on_press(deps: Deps, press: Press) -> list[Action]:
         return await leading.on_press(deps, press, cb)
     if cb.op is Op.LANG:
         return await language.on_choice(deps, press, cb)
+    if cb.op is Op.CLAIM_PAID:
+        return await paying.on_claim(deps, press, cb)
+    if cb.op in (Op.CONFIRM_PAYMENT, Op.REJECT_PAYMENT, Op.REFUND_MADE, Op.REMIND_UNPAID):
+        return await ledger.on_press(deps, press, cb)
+    if cb.op is Op.PAY_MODE:
+        return await ledger.on_mode(deps, press, cb)
     if cb.op is Op.LEADER:
         return await on_anonymous_reveal(deps, press)
     return await on_dialog_button(deps, press, cb)
@@ -279,4 +291,7 @@ COMMANDS: dict[str, CommandHandler] = {
     "lang": cmd_lang,
     "list": leading.list_command,
     "pickup": leading.pickup_command,
+    "payments": ledger.command,
+    "paymode": ledger.mode_command,
+    "paywindow": ledger.window_command,
 }

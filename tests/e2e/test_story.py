@@ -451,6 +451,8 @@ async def _play_the_rest(world: World, cast: Cast, post: SentMessage) -> None:
     # --- picking up -----------------------------------------------------------------------------
     done = await say(world, olga, group, f"/pickup {ann_code.lower()}")
     assert f"{ann_code} picked up: Ann Lee, Fresh milk." in done.text
+    # The community pays cash at pickup: the leader is told what to take, and it is recorded.
+    assert "Collect CN¥42.50" in done.text
     again = await say(world, olga, group, f"/pickup {ann_code}")
     assert f"{ann_code} was already picked up." in again.text
     refused = await say(world, dave, group, f"/pickup {bob_code}")
@@ -458,12 +460,18 @@ async def _play_the_rest(world: World, cast: Cast, post: SentMessage) -> None:
     unknown = await say(world, olga, group, "/pickup ZZZZZ")
     assert "No order has the code ZZZZZ." in unknown.text
     answer = await emu.press_button(olga, olga, list_msg.message_id, text=f"✓ {bob_code}")
-    assert (answer.text, answer.show_alert) == (f"{bob_code} marked picked up.", False)
+    assert (answer.text, answer.show_alert) == (
+        f"{bob_code} marked picked up. Collect CN¥10.00",
+        False,
+    )
     answer = await emu.press_button(olga, olga, list_msg.message_id, text=f"✓ {bob_code}")
     assert answer.show_alert and answer.text == f"{bob_code} was already picked up."
     async with world.runtime.deps.uow() as uow:
         orders = await uow.orders.for_deal(deal_id)
     assert {o.code: o.picked_up_at is not None for o in orders} == {ann_code: True, bob_code: True}
+    async with world.runtime.deps.uow() as uow:
+        received = [p.amount for p in await uow.payments.for_deal(deal_id)]
+    assert sorted(received) == [1000, 4250]  # the cash taken at the table, recorded once each
 
     # --- the bot never sent Telegram an invalid request ----------------------------------------
     assert_no_bad_requests(world, allowed_403={ann, bob, carol, dave})

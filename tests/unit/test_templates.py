@@ -27,9 +27,17 @@ from groupbuy.model import (
     MinimumKind,
     Order,
     OrderLine,
+    Payment,
+    PaymentMethod,
+    PaymentMode,
+    PaymentStatus,
+    Refund,
+    RefundReason,
+    RefundStatus,
     Resident,
     User,
 )
+from groupbuy.payments import Standing
 from messages import catalog
 from messages.i18n import LOCALES
 from messages.pickup_list import PickupLine, PickupRow
@@ -270,19 +278,99 @@ def _order_notice(status: DealStatus) -> Sample:
     return build
 
 
-def _my_order(status: DealStatus, *, has_order: bool = True) -> Sample:
+def _my_order(
+    status: DealStatus,
+    *,
+    has_order: bool = True,
+    mode: PaymentMode = PaymentMode.CASH,
+    money: Standing | None = None,
+) -> Sample:
     """handlers.my_order.order_text."""
 
     def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
-        deal = w.deal_in(status)
-        order = w.order if has_order else None
+        deal = w.deal_in(status, payment_mode=mode)
+        order = replace(w.order, pay_by=DEADLINE) if has_order else None
         return {
             "deal": deal,
             "order": order,
             "lines": w.lines(deal, order),
             "total": order.amount(deal) if order else 0,
             "tz": w.community.timezone,
+            "money": money,
         }
+
+    return build
+
+
+def _payment(w: World, status: PaymentStatus = PaymentStatus.RECEIVED) -> Payment:
+    return Payment(
+        id=3, order_id=w.order.id, deal_id=w.deal.id, user_id=w.user.id,
+        method=PaymentMethod.TELEGRAM, status=status, amount=2800, currency="CNY",
+        charge_id="tg-charge-1", provider_charge_id="ch_1", photo_file_id="photo-1",
+        created_at=NOW,
+    )  # fmt: skip
+
+
+def _refund(w: World, reason: RefundReason, method: PaymentMethod) -> Refund:
+    return Refund(
+        id=5, order_id=w.order.id, deal_id=w.deal.id, user_id=w.user.id, payment_id=3,
+        amount=1250, currency="CNY", method=method, status=RefundStatus.OWED, reason=reason,
+        created_at=NOW, done_at=None,
+    )  # fmt: skip
+
+
+def _money_notice(**extra: Any) -> Callable[..., Sample]:
+    """handlers.notices.render for payment and refund notices (extra: what the ref points at)."""
+
+    def with_extra(**overrides: Any) -> Sample:
+        def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+            base = _order_notice(DealStatus.OPEN)(r, locale, w)
+            base["order"] = replace(w.order, pay_by=DEADLINE)
+            made = {k: v(w) if callable(v) else v for k, v in {**extra, **overrides}.items()}
+            return {**base, **made}
+
+        return build
+
+    return with_extra
+
+
+def _payments_summary(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    counts = {k: 2 for k in ("paid", "unpaid", "claims", "owed", "done")}
+    amounts = {f"{k}_amount": 2500 for k in ("paid", "unpaid", "claims", "owed", "done")}
+    return {"deal": w.deal, **counts, **amounts, "received": 9000, "refunded": 2500}
+
+
+def _payments_claims(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    entries = [
+        {
+            "payment": _payment(w, PaymentStatus.CLAIMED),
+            "code": w.order.code,
+            "name": w.user.display_name,
+        }
+    ]
+    return {"deal": w.deal, "entries": entries}
+
+
+def _payments_refunds(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    entries = [
+        {
+            "refund": _refund(w, RefundReason.FAILED, method),
+            "code": w.order.code,
+            "name": w.user.display_name,
+            "charges": ["ch_1"],
+        }
+        for method in (PaymentMethod.TELEGRAM, PaymentMethod.STARS)
+    ]
+    return {"deal": w.deal, "entries": entries}
+
+
+def _claim(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    return {"deal": w.deal, "payment": _payment(w, PaymentStatus.CLAIMED)}
+
+
+def _mode(mode: PaymentMode) -> Sample:
+    def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+        return {"community": replace(w.community, payment_mode=mode), "online": False}
 
     return build
 
@@ -304,7 +392,7 @@ def _preview(r: Renderer, locale: str, w: World) -> dict[str, Any]:
 
 def _picked_up(r: Renderer, locale: str, w: World) -> dict[str, Any]:
     deal = w.deal_in(DealStatus.CLOSED)
-    return {"deal": deal, "order": w.order, "name": w.user.display_name}
+    return {"deal": deal, "order": w.order, "name": w.user.display_name, "collected": 2500}
 
 
 def _pickup_caption(r: Renderer, locale: str, w: World) -> dict[str, Any]:
@@ -367,7 +455,31 @@ SAMPLES: dict[str, list[Sample]] = {
     "cancel_done": [_deal_post(DealStatus.CANCELLED)],
     "cancel_kept": [_deal_post(DealStatus.OPEN)],
     "deal_photo": [_deal_post(DealStatus.OPEN)],
+    "claim_photo_saved": [_nothing],
+    "claim_recorded": [_claim],
     "dialog_cancelled": [_nothing],
+    "invoice_description": [_order_notice(DealStatus.OPEN)],
+    "notice_order_lapsed": [
+        _money_notice()(),
+        _money_notice()(lines=[]),
+    ],
+    "notice_payment_receipt": [_money_notice(payment=_payment)()],
+    "notice_payment_rejected": [_money_notice(payment=_payment)()],
+    "notice_payment_reminder": [_money_notice(money=Standing(4000, 1000, 0))()],
+    "notice_refund_done": [
+        _money_notice(refund=lambda w: _refund(w, RefundReason.REDUCED, PaymentMethod.TELEGRAM))()
+    ],
+    "notice_refund_owed": [
+        _money_notice(refund=lambda w, reason=reason, method=method: _refund(w, reason, method))()
+        for reason in RefundReason
+        for method in (PaymentMethod.TELEGRAM, PaymentMethod.STARS)
+    ],
+    "payments_claims": [_payments_claims],
+    "payments_refunds": [_payments_refunds],
+    "payments_summary": [_payments_summary],
+    "paymode_choose": [_mode(PaymentMode.CASH)],
+    "paymode_set": [_mode(mode) for mode in PaymentMode],
+    "paywindow_set": [_community],
     "error": [_error],
     "generic_error": [_nothing],
     "greeting": [_unnamed_community],
@@ -378,6 +490,12 @@ SAMPLES: dict[str, list[Sample]] = {
     "list_none": [_nothing],
     "my_order": [
         _my_order(DealStatus.OPEN),
+        _my_order(DealStatus.OPEN, money=Standing(4000, 4000, 0)),
+        _my_order(DealStatus.OPEN, money=Standing(4000, 0, 4000), mode=PaymentMode.LEADER),
+        _my_order(DealStatus.OPEN, money=Standing(4000, 0, 0), mode=PaymentMode.LEADER),
+        _my_order(DealStatus.OPEN, money=Standing(4000, 0, 0), mode=PaymentMode.CASH),
+        _my_order(DealStatus.OPEN, money=Standing(4000, 1500, 0), mode=PaymentMode.ONLINE),
+        _my_order(DealStatus.OPEN, money=Standing(40, 0, 0), mode=PaymentMode.STARS),
         _my_order(DealStatus.OPEN, has_order=False),
         _my_order(DealStatus.CLOSED),
         _my_order(DealStatus.FAILED),
@@ -557,7 +675,8 @@ def macro_context(collection: str, w: World) -> dict[str, Any]:
     if collection == "labels":
         return {
             "item": w.items[0], "quantity": 2, "total": 3750, "currency": "CNY",
-            "code": w.order.code, "name": w.texts.buildings[0],
+            "code": w.order.code, "name": w.texts.buildings[0], "amount": "¥25.00", "count": 3,
+            "collected": "¥25.00",
         }  # fmt: skip
     if collection == "errors":  # DomainError params: already-formatted words and numbers
         return {
@@ -568,7 +687,10 @@ def macro_context(collection: str, w: World) -> dict[str, Any]:
     if collection == "pickup_labels":
         return {"at": "11月26日 周四 17:30"}
     if collection == "deal_macros":
-        return {"item": w.items[0], "currency": "CNY", "deal": w.deal, "stats": w.stats}
+        return {
+            "item": w.items[0], "currency": "CNY", "deal": w.deal, "stats": w.stats,
+            "order": w.order, "money": Standing(4000, 1000, 0), "tz": w.community.timezone,
+        }  # fmt: skip
     return {}
 
 

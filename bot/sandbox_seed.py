@@ -1,0 +1,118 @@
+"""The sandbox's demo compound, made through the real conversation (no database writes).
+
+A leader adds the bot to "Sunny Garden 阳光花园" and sets it up in private chat, publishes a
+deal with two items, and three residents (one writing Chinese) join it through the deep link,
+giving building, unit and room the way any neighbour does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlparse
+
+from sandbox.emulator import Emulator
+from sandbox.views import SentMessage
+
+GROUP_TITLE = "Sunny Garden 阳光花园"
+DEAL = """/newdeal
+Title: Fresh milk 鲜牛奶
+Description: Bright Farm, 1 L bottles, delivered on Saturday morning
+Item: Milk 1L | bottle | 12.50 | 100 | 4
+Item: Yogurt | cup | 5 | 60
+Deadline: tomorrow 20:00
+Minimum: 2 people
+Pickup: Property office, gate 2
+Window: Sat 9:00-11:00"""
+
+
+@dataclass(frozen=True)
+class Resident:
+    first_name: str
+    last_name: str | None
+    language: str
+    building: str
+    unit: str
+    room: str
+    item: int  # which of the post's +1 buttons they press first
+
+
+RESIDENTS = (
+    Resident("王芳", None, "zh-hans", "1", "2", "502", 0),
+    Resident("Ann", "Lee", "en", "2", "1", "1201", 0),
+    Resident("Bob", "Brown", "en", "3", "1", "302", 1),
+)
+
+
+class _Player:
+    def __init__(self, emu: Emulator, timeout: float = 15.0) -> None:
+        self.emu = emu
+        self.timeout = timeout
+
+    def last_id(self, chat: int) -> int:
+        return max((m.message_id for m in self.emu.messages(chat)), default=0)
+
+    async def reply(self, chat: int, after: int, contains: str | None = None) -> SentMessage:
+        return await self.emu.wait_for_message(
+            chat,
+            lambda m: (
+                m.from_bot and m.message_id > after and (contains is None or contains in m.text)
+                if m.text is not None
+                else False
+            ),
+            self.timeout,
+        )
+
+    async def say(
+        self, user: int, chat: int, text: str, contains: str | None = None
+    ) -> SentMessage:
+        after = self.last_id(chat)
+        await self.emu.send_message(user, chat, text)
+        return await self.reply(chat, after, contains)
+
+    async def press(self, user: int, chat: int, message: SentMessage, data: str) -> SentMessage:
+        after = self.last_id(chat)
+        await self.emu.press_button(user, chat, message.message_id, data=data)
+        return await self.reply(chat, after)
+
+
+def start_payload(url: str) -> str:
+    return parse_qs(urlparse(url).query)["start"][0]
+
+
+async def seed_demo(emu: Emulator) -> None:
+    p = _Player(emu)
+    leader = await emu.add_user("Li", last_name="Na", username="lina", language_code="en")
+    residents = [
+        await emu.add_user(r.first_name, last_name=r.last_name, language_code=r.language)
+        for r in RESIDENTS
+    ]
+    group = await emu.create_group(GROUP_TITLE, owner=leader, members=residents)
+
+    # The leader adds the bot and answers its four set-up questions in private chat.
+    await emu.add_bot_to_group(group, leader)
+    greeting = await p.reply(group, 0)
+    setup_url = greeting.keyboard[0][0][1]
+    await p.say(leader, leader, f"/start {start_payload(setup_url)}")
+    await p.say(leader, leader, "Sunny Garden")
+    await p.say(leader, leader, "1, 2, 3")
+    await p.say(leader, leader, "CNY")
+    after = p.last_id(group)
+    await emu.send_message(leader, leader, "Asia/Shanghai")
+    await p.reply(group, after)  # "… is ready for group buys"
+
+    # A deal in one message, then each resident joins through the post's button.
+    post = await p.say(leader, group, DEAL, "Fresh milk")
+    plus = [data for row in post.keyboard for label, data in row if label.startswith("+1")]
+    for uid, r in zip(residents, RESIDENTS, strict=True):
+        answer = await emu.press_button(uid, group, post.message_id, data=plus[r.item])
+        assert answer.url is not None, answer
+        building_q = await p.say(uid, uid, f"/start {start_payload(answer.url)}")
+        chosen = next(
+            data for row in building_q.keyboard for label, data in row if label == r.building
+        )
+        await p.press(uid, uid, building_q, chosen)
+        await p.say(uid, uid, r.unit)
+        phone_q = await p.say(uid, uid, r.room)
+        after = p.last_id(uid)
+        await emu.press_button(uid, uid, phone_q.message_id, data=phone_q.keyboard[0][0][1])
+        await p.reply(uid, after, "🧾")

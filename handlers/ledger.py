@@ -1,0 +1,327 @@
+"""The leader's money view: /payments per deal, confirming transfers and refunds, reminders,
+and the community's payment mode (/paymode, /paywindow)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from groupbuy import parsing
+from groupbuy.errors import DomainError
+from groupbuy.model import (
+    Deal,
+    DealStatus,
+    Payment,
+    PaymentMethod,
+    PaymentMode,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+)
+from groupbuy.notices import Notice, NoticeKind
+from groupbuy.payments import confirm_refund, decide_claim, standing
+from groupbuy.ports import UnitOfWork
+from handlers.actions import Action, Answer, Button, Edit, Send
+from handlers.callbacks import Callback, Op
+from handlers.common import alert, button, error_text, remember
+from handlers.context import Deps
+from handlers.events import MessageIn, Press
+from handlers.paying import window
+
+MODES = (PaymentMode.CASH, PaymentMode.LEADER, PaymentMode.ONLINE, PaymentMode.STARS)
+REMIND_EVERY = timedelta(hours=1)
+ENTRIES_PER_MESSAGE = 10  # a message per ten claims or refunds, each with its own buttons
+
+
+async def summary(deps: Deps, deal: Deal, locale: str, chat_id: int) -> list[Action]:
+    """Paid, awaiting payment, awaiting confirmation, refunds owed and made, totals; then one
+    message per batch of claims to confirm and refunds to make, with their buttons."""
+    async with deps.uow() as uow:
+        orders = await uow.orders.for_deal(deal.id)
+        payments = await uow.payments.for_deal(deal.id)
+        refunds = await uow.payments.refunds_for_deal(deal.id)
+        standings = {o.id: await standing(uow, deal, o) for o in orders}
+        users = await uow.users.many([o.user_id for o in orders] + [r.user_id for r in refunds])
+        all_orders = {o.id: o for o in orders}
+        for r in refunds:
+            if r.order_id not in all_orders:
+                found = await uow.orders.get(r.order_id)
+                if found is not None:
+                    all_orders[found.id] = found
+    received = [p for p in payments if p.status is PaymentStatus.RECEIVED]
+    claims = [p for p in payments if p.status is PaymentStatus.CLAIMED]
+    owed = [r for r in refunds if r.status is RefundStatus.OWED]
+    done = [r for r in refunds if r.status is RefundStatus.DONE]
+    paid = [o for o in orders if standings[o.id].paid]
+    unpaid = [o for o in orders if standings[o.id].due > 0]
+    text = deps.texts.render(
+        locale,
+        "payments_summary",
+        deal=deal,
+        paid=len(paid),
+        paid_amount=sum(standings[o.id].held for o in paid),
+        unpaid=len(unpaid),
+        unpaid_amount=sum(standings[o.id].due for o in unpaid),
+        claims=len(claims),
+        claims_amount=sum(p.amount for p in claims),
+        owed=len(owed),
+        owed_amount=sum(r.amount for r in owed),
+        done=len(done),
+        done_amount=sum(r.amount for r in done),
+        received=sum(p.amount for p in received),
+        refunded=sum(r.amount for r in refunds),
+    )
+    keyboard: tuple[tuple[Button, ...], ...] = ()
+    if unpaid and deal.status is DealStatus.OPEN:
+        keyboard = ((button(deps, locale, "remind_unpaid", Callback(Op.REMIND_UNPAID, deal.id)),),)
+    actions: list[Action] = [Send(chat_id, text, keyboard)]
+    codes = {o.id: o.code for o in all_orders.values()}
+    names = {uid: u.display_name for uid, u in users.items()}
+    actions += _claim_messages(deps, locale, deal, claims, codes, names, chat_id)
+    actions += _refund_messages(deps, locale, deal, owed, payments, codes, names, chat_id)
+    return actions
+
+
+def _claim_messages(
+    deps: Deps,
+    locale: str,
+    deal: Deal,
+    claims: list[Payment],
+    codes: dict[int, str],
+    names: dict[int, str],
+    chat_id: int,
+) -> list[Action]:
+    messages: list[Action] = []
+    for start in range(0, len(claims), ENTRIES_PER_MESSAGE):
+        batch = claims[start : start + ENTRIES_PER_MESSAGE]
+        rows = tuple(
+            (
+                button(
+                    deps,
+                    locale,
+                    "confirm_payment",
+                    Callback(Op.CONFIRM_PAYMENT, deal.id, p.id),
+                    code=codes.get(p.order_id, "?"),
+                ),
+                button(
+                    deps,
+                    locale,
+                    "reject_payment",
+                    Callback(Op.REJECT_PAYMENT, deal.id, p.id),
+                    code=codes.get(p.order_id, "?"),
+                ),
+            )
+            for p in batch
+        )
+        entries = [
+            {"payment": p, "code": codes.get(p.order_id, "?"), "name": names.get(p.user_id, "")}
+            for p in batch
+        ]
+        text = deps.texts.render(locale, "payments_claims", deal=deal, entries=entries)
+        messages.append(Send(chat_id, text, rows))
+    return messages
+
+
+def _refund_messages(
+    deps: Deps,
+    locale: str,
+    deal: Deal,
+    owed: list[Refund],
+    payments: list[Payment],
+    codes: dict[int, str],
+    names: dict[int, str],
+    chat_id: int,
+) -> list[Action]:
+    """Refunds the leader makes by hand, with the charge ids a card refund needs."""
+    by_order: dict[int, list[Payment]] = {}
+    for p in payments:
+        if p.status is PaymentStatus.RECEIVED:
+            by_order.setdefault(p.order_id, []).append(p)
+    messages: list[Action] = []
+    for start in range(0, len(owed), ENTRIES_PER_MESSAGE):
+        batch = owed[start : start + ENTRIES_PER_MESSAGE]
+        entries = [
+            {
+                "refund": r,
+                "code": codes.get(r.order_id, "?"),
+                "name": names.get(r.user_id, ""),
+                "charges": [
+                    p.provider_charge_id or p.charge_id
+                    for p in by_order.get(r.order_id, [])
+                    if p.charge_id
+                ],
+            }
+            for r in batch
+        ]
+        rows = tuple(
+            (
+                button(
+                    deps,
+                    locale,
+                    "refund_made",
+                    Callback(Op.REFUND_MADE, deal.id, r.id),
+                    code=codes.get(r.order_id, "?"),
+                ),
+            )
+            for r in batch
+            if r.method is not PaymentMethod.STARS  # Stars go back through the Bot API
+        )
+        text = deps.texts.render(locale, "payments_refunds", deal=deal, entries=entries)
+        messages.append(Send(chat_id, text, rows))
+    return messages
+
+
+async def command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
+    """/payments [deal id]: the newest deal of the group unless one is named; sent privately."""
+    async with deps.uow() as uow:
+        user = await remember(uow, message.sender, private=message.chat.is_private)
+        await uow.commit()
+        deal = await uow.deals.get(int(args)) if args.strip().isdigit() else None
+        if deal is None and not message.chat.is_private:
+            statuses = list(DealStatus)
+            found = await uow.deals.for_community(message.chat.id, statuses, 1)
+            deal = found[0] if found else None
+    locale = deps.user_locale(user)
+    if deal is None:
+        return [Send(message.chat.id, deps.texts.render(locale, "list_none"))]
+    if message.anonymous_admin or not await deps.leaders.is_leader(deal.community_id, user.id):
+        return [Send(message.chat.id, deps.texts.render(locale, "leaders_only"))]
+    if not user.started:
+        return [Send(message.chat.id, deps.texts.render(locale, "start_bot_first"))]
+    actions = await summary(deps, deal, locale, user.id)
+    if not message.chat.is_private:
+        actions.insert(0, Send(message.chat.id, deps.texts.render(locale, "sent_privately")))
+    return actions
+
+
+async def _leader_of(
+    deps: Deps, press: Press, deal_id: int
+) -> tuple[Deal | None, str, list[Action]]:
+    async with deps.uow() as uow:
+        user = await remember(uow, press.sender, private=press.chat.is_private)
+        await uow.commit()
+        deal = await uow.deals.get(deal_id)
+    locale = deps.user_locale(user)
+    if deal is None:
+        return None, locale, [alert(deps, press.query_id, locale, DomainError("stale_button"))]
+    if not await deps.leaders.is_leader(deal.community_id, press.sender.id):
+        return None, locale, [alert(deps, press.query_id, locale, DomainError("leaders_only"))]
+    return deal, locale, []
+
+
+async def on_press(deps: Deps, press: Press, cb: Callback) -> list[Action]:
+    deal, locale, refusal = await _leader_of(deps, press, cb.deal)
+    if deal is None:
+        return refusal
+    now = deps.clock.now()
+    try:
+        async with deps.uow() as uow:
+            community = await uow.communities.get(deal.community_id)
+            if cb.op is Op.REMIND_UNPAID:
+                reminded = await _remind_unpaid(uow, deal, now)
+                await uow.commit()
+                key = "reminded_toast" if reminded else "remind_too_soon_toast"
+                return [
+                    Answer(press.query_id, deps.texts.macro(locale, "labels", key, count=reminded))
+                ]
+            if cb.op is Op.REFUND_MADE:
+                await confirm_refund(uow, cb.arg, now)
+                toast = "refund_made_toast"
+            else:
+                payment = await uow.payments.get(cb.arg)
+                if payment is None or payment.deal_id != deal.id:
+                    raise DomainError("stale_button")
+                accept = cb.op is Op.CONFIRM_PAYMENT
+                await decide_claim(uow, cb.arg, accept, now, window(community))
+                toast = "payment_confirmed_toast" if accept else "payment_rejected_toast"
+            await uow.commit()
+    except DomainError as error:
+        return [alert(deps, press.query_id, locale, error)]
+    return [Answer(press.query_id, deps.texts.macro(locale, "labels", toast))]
+
+
+async def _remind_unpaid(uow: UnitOfWork, deal: Deal, now: datetime) -> int:
+    """Everyone who still owes gets a reminder; at most once an hour per deal."""
+    if not await uow.deals.claim_unpaid_reminder(deal.id, now, REMIND_EVERY):
+        return 0
+    ref = int(now.timestamp())
+    notices = [
+        Notice(NoticeKind.PAYMENT_REMINDER, order.user_id, deal.id, order.user_id, ref)
+        for order in await uow.orders.for_deal(deal.id)
+        if (await standing(uow, deal, order)).due > 0
+    ]
+    await uow.outbox.add(notices, now)
+    return len(notices)
+
+
+async def mode_command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
+    """/paymode in the group: a leader picks how residents pay (new deals use it)."""
+    async with deps.uow() as uow:
+        user = await remember(uow, message.sender, private=message.chat.is_private)
+        await uow.commit()
+        community = None if message.chat.is_private else await uow.communities.get(message.chat.id)
+    locale = deps.community_locale(community) if community else deps.user_locale(user)
+    if community is None:
+        return [Send(message.chat.id, deps.texts.render(locale, "setup_in_group"))]
+    if not message.anonymous_admin and not await deps.leaders.is_leader(community.chat_id, user.id):
+        return [Send(message.chat.id, deps.texts.render(locale, "leaders_only"))]
+    rows = tuple(
+        (button(deps, locale, f"mode_{mode.value}", Callback(Op.PAY_MODE, 0, i)),)
+        for i, mode in enumerate(MODES)
+    )
+    text = deps.texts.render(
+        locale, "paymode_choose", community=community, online=deps.config.online_payments
+    )
+    return [Send(message.chat.id, text, rows)]
+
+
+async def on_mode(deps: Deps, press: Press, cb: Callback) -> list[Action]:
+    async with deps.uow() as uow:
+        user = await remember(uow, press.sender, private=press.chat.is_private)
+        await uow.commit()
+        community = await uow.communities.get(press.chat.id)
+    locale = deps.user_locale(user)
+    if community is None or not 0 <= cb.arg < len(MODES):
+        return [alert(deps, press.query_id, locale, DomainError("stale_button"))]
+    if not await deps.leaders.is_leader(community.chat_id, user.id):
+        return [alert(deps, press.query_id, locale, DomainError("leaders_only"))]
+    mode = MODES[cb.arg]
+    if mode is PaymentMode.ONLINE and not deps.config.online_payments:
+        return [alert(deps, press.query_id, locale, DomainError("payments_not_configured"))]
+    currency = community.currency
+    if mode is PaymentMode.STARS:
+        currency = "XTR"  # Stars are their own currency
+    elif currency == "XTR":
+        currency = deps.config.default_currency
+    updated = replace(community, payment_mode=mode, currency=currency)
+    async with deps.uow() as uow:
+        await uow.communities.save(updated)
+        await uow.commit()
+    group_locale = deps.community_locale(updated)
+    text = deps.texts.render(group_locale, "paymode_set", community=updated)
+    return [Answer(press.query_id), Edit(press.chat.id, press.message_id, text)]
+
+
+async def window_command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
+    """/paywindow MINUTES: how long unpaid units are held (never past a deal's deadline)."""
+    async with deps.uow() as uow:
+        user = await remember(uow, message.sender, private=message.chat.is_private)
+        await uow.commit()
+        community = None if message.chat.is_private else await uow.communities.get(message.chat.id)
+    locale = deps.community_locale(community) if community else deps.user_locale(user)
+    if community is None:
+        return [Send(message.chat.id, deps.texts.render(locale, "setup_in_group"))]
+    if not message.anonymous_admin and not await deps.leaders.is_leader(community.chat_id, user.id):
+        return [Send(message.chat.id, deps.texts.render(locale, "leaders_only"))]
+    try:
+        minutes = parsing.positive_int(args or "0", 24 * 60, key="minutes")
+        if minutes < 5:
+            raise DomainError("int_out_of_range", field="minutes", limit=24 * 60)
+    except DomainError as error:
+        text = deps.texts.render(locale, "error", message=error_text(deps, locale, error))
+        return [Send(message.chat.id, text)]
+    updated = replace(community, payment_window_minutes=minutes)
+    async with deps.uow() as uow:
+        await uow.communities.save(updated)
+        await uow.commit()
+    return [Send(message.chat.id, deps.texts.render(locale, "paywindow_set", community=updated))]
