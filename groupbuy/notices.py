@@ -21,6 +21,7 @@ class NoticeKind(StrEnum):
     ORDER_LAPSED = "order_lapsed"  # unpaid units released (ref: the time)
     REFUND_OWED = "refund_owed"  # to the resident: a refund is on its way (ref: refund id)
     REFUND_DONE = "refund_done"  # to the resident: the refund was made (ref: refund id)
+    SHORTFALL = "shortfall"  # fewer goods arrived: the resident's order was cut (ref: item, order)
 
 
 @dataclass(frozen=True, slots=True)

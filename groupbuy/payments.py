@@ -379,3 +379,19 @@ async def lapse(uow: UnitOfWork, order_id: int, now: datetime, *, force: bool = 
         [Notice(NoticeKind.ORDER_LAPSED, order.user_id, deal.id, order.user_id, ref)], now
     )
     return True
+
+
+async def refund_excess(
+    uow: UnitOfWork, deal: Deal, order_id: int, reason: RefundReason, now: datetime
+) -> int:
+    """Refund whatever an order holds beyond what it is now worth; returns the amount."""
+    order = await uow.orders.get(order_id)
+    if order is None:
+        return 0
+    money = await standing(uow, deal, order)
+    excess = money.held - money.worth
+    if excess <= 0:
+        return 0
+    await _refund(uow, deal, order, excess, reason, now)
+    await uow.orders.cap_paid(order_id)
+    return excess

@@ -10,6 +10,7 @@ from groupbuy.deals import cancel_deal, close_deal
 from groupbuy.errors import DomainError
 from groupbuy.model import CloseReason, Deal, DealStatus
 from groupbuy.orders import mark_picked_up
+from groupbuy.shortfall import record_shortfall
 from handlers.actions import Action, Answer, Edit, Send
 from handlers.callbacks import Callback, Op
 from handlers.common import alert, button, error_text, led_communities, remember
@@ -187,4 +188,43 @@ async def pickup_command(deps: Deps, message: MessageIn, args: str) -> list[Acti
                 collected=pickup.collected,
             ),
         )
+    ]
+
+
+async def shortfall_command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
+    """/shortfall ITEM UNITS [DEAL]: fewer goods arrived than were sold in a closed deal."""
+    chat_id = message.chat.id
+    async with deps.uow() as uow:
+        user = await remember(uow, message.sender, private=message.chat.is_private)
+        await uow.commit()
+    locale = deps.user_locale(user)
+    parts = args.split()
+    if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
+        return [Send(chat_id, deps.texts.render(locale, "shortfall_usage"))]
+    position, missing = int(parts[0]), int(parts[1])
+    async with deps.uow() as uow:
+        if len(parts) == 3:
+            deal = await uow.deals.get(int(parts[2]))
+        elif message.chat.is_private:
+            deal = None
+        else:
+            found = await uow.deals.for_community(chat_id, [DealStatus.CLOSED], 1)
+            deal = found[0] if found else None
+    if deal is None:
+        return [Send(chat_id, deps.texts.render(locale, "list_none"))]
+    if message.anonymous_admin:
+        allowed = not message.chat.is_private and deal.community_id == chat_id
+    else:
+        allowed = await deps.leaders.is_leader(deal.community_id, user.id)
+    if not allowed:
+        return [Send(chat_id, deps.texts.render(locale, "leaders_only"))]
+    try:
+        async with deps.uow() as uow:
+            result = await record_shortfall(uow, deal.id, position, missing, deps.clock.now())
+            await uow.commit()
+    except DomainError as error:
+        text = deps.texts.render(locale, "error", message=error_text(deps, locale, error))
+        return [Send(chat_id, text)]
+    return [
+        Send(chat_id, deps.texts.render(locale, "shortfall_recorded", deal=deal, result=result))
     ]

@@ -291,6 +291,7 @@ COMMANDS: dict[str, CommandHandler] = {
     "lang": cmd_lang,
     "list": leading.list_command,
     "pickup": leading.pickup_command,
+    "shortfall": leading.shortfall_command,
     "payments": ledger.command,
     "paymode": ledger.mode_command,
     "paywindow": ledger.window_command,

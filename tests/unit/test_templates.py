@@ -38,6 +38,7 @@ from groupbuy.model import (
     User,
 )
 from groupbuy.payments import Standing
+from groupbuy.shortfall import Shortfall
 from messages import catalog
 from messages.i18n import LOCALES
 from messages.pickup_list import PickupLine, PickupRow
@@ -119,6 +120,8 @@ VARIANTS = {
 # Templates that show text people typed (in their first sample): in the "html" variant
 # HTML_MARKER must be in the text Telegram displays, proving it was escaped, not dropped.
 SHOWS_USER_TEXT = {
+    "notice_shortfall",
+    "shortfall_recorded",
     "cancel_confirm",
     "cancel_done",
     "cancel_kept",
@@ -364,6 +367,10 @@ def _payments_refunds(r: Renderer, locale: str, w: World) -> dict[str, Any]:
     return {"deal": w.deal, "entries": entries}
 
 
+def _shortfall_recorded(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    return {"deal": w.deal, "result": Shortfall(w.items[0].name, 5, 3)}
+
+
 def _claim(r: Renderer, locale: str, w: World) -> dict[str, Any]:
     return {"deal": w.deal, "payment": _payment(w, PaymentStatus.CLAIMED)}
 
@@ -456,6 +463,9 @@ SAMPLES: dict[str, list[Sample]] = {
     "cancel_kept": [_deal_post(DealStatus.OPEN)],
     "deal_photo": [_deal_post(DealStatus.OPEN)],
     "claim_photo_saved": [_nothing],
+    "notice_shortfall": [_order_notice(DealStatus.CLOSED), _money_notice()(lines=[])],
+    "shortfall_recorded": [_shortfall_recorded],
+    "shortfall_usage": [_nothing],
     "claim_recorded": [_claim],
     "dialog_cancelled": [_nothing],
     "invoice_description": [_order_notice(DealStatus.OPEN)],
@@ -683,6 +693,7 @@ def macro_context(collection: str, w: World) -> dict[str, Any]:
             "buildings": ", ".join(w.texts.buildings), "limit": 4, "item": w.items[0].name,
             "code": "K7P2X", "digits": 2, "field": "title", "days": limits.DEADLINE_MAX_DAYS,
             "name": w.texts.buildings[0] + "X", "known": ", ".join(w.texts.buildings), "line": 3,
+            "sold": 12,
         }  # fmt: skip
     if collection == "pickup_labels":
         return {"at": "11月26日 周四 17:30"}

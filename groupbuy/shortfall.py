@@ -1,0 +1,57 @@
+"""Fewer goods arrived than were sold: the leader records it, the last to join lose units first,
+and whatever they paid for the missing units is refunded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from groupbuy.errors import DomainError
+from groupbuy.model import DealStatus, RefundReason
+from groupbuy.notices import Notice, NoticeKind
+from groupbuy.payments import refund_excess
+from groupbuy.ports import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class Shortfall:
+    item_name: str
+    units: int  # units taken away in all
+    orders: int  # orders affected
+
+
+async def record_shortfall(
+    uow: UnitOfWork, deal_id: int, position: int, missing: int, now: datetime
+) -> Shortfall:
+    """`missing` units of the deal's item number `position` (1-based) did not arrive."""
+    deal = await uow.deals.get(deal_id)
+    if deal is None:
+        raise DomainError("deal_not_found")
+    if deal.status is not DealStatus.CLOSED:
+        raise DomainError("deal_not_closed")
+    if not 1 <= position <= len(deal.items):
+        raise DomainError("item_not_found")
+    item = deal.items[position - 1]
+    if missing < 1 or missing > item.sold:
+        raise DomainError("shortfall_too_large", item=item.name, sold=item.sold)
+    left = missing
+    affected = 0
+    # Last come, first cut: those who joined first keep their goods.
+    for order in sorted(await uow.orders.for_deal(deal_id), key=lambda o: o.id, reverse=True):
+        if left == 0:
+            break
+        cut = min(left, order.quantity(item.id))
+        if cut == 0 or order.picked_up_at is not None:
+            continue
+        if not await uow.orders.change_line(order.id, item.id, -cut, None):
+            continue
+        await uow.deals.release(deal_id, item.id, cut)
+        left -= cut
+        affected += 1
+        await refund_excess(uow, deal, order.id, RefundReason.SHORTFALL, now)
+        ref = item.id * 1_000_000 + order.id  # one notice per item and order
+        await uow.outbox.add(
+            [Notice(NoticeKind.SHORTFALL, order.user_id, deal_id, order.user_id, ref)], now
+        )
+    await uow.deals.touch_post(deal_id)
+    return Shortfall(item.name, missing - left, affected)
