@@ -1,18 +1,21 @@
 """The sandbox's demo compound, made through the real conversation (no database writes).
 
-A leader adds the bot to "Sunny Garden 阳光花园" and sets it up in private chat, publishes a
+A leader adds the bot to "Sunny Garden 阳光花园", sets it up in private chat, chooses online
+payments, publishes a
 deal with two items, and three residents (one writing Chinese) join it through the deep link,
-giving building, unit and room the way any neighbour does.
+giving building, unit and room the way any neighbour does; two of them pay their invoices.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlparse
 
 from sandbox.emulator import Emulator
 from sandbox.views import SentMessage
 
+log = logging.getLogger(__name__)
 GROUP_TITLE = "Sunny Garden 阳光花园"
 DEAL = """/newdeal
 Title: Fresh milk 鲜牛奶
@@ -34,12 +37,13 @@ class Resident:
     unit: str
     room: str
     item: int  # which of the post's +1 buttons they press first
+    pays: bool  # pays the invoice at once (online payments); the others show the Pay button
 
 
 RESIDENTS = (
-    Resident("王芳", None, "zh-hans", "1", "2", "502", 0),
-    Resident("Ann", "Lee", "en", "2", "1", "1201", 0),
-    Resident("Bob", "Brown", "en", "3", "1", "302", 1),
+    Resident("王芳", None, "zh-hans", "1", "2", "502", 0, True),
+    Resident("Ann", "Lee", "en", "2", "1", "1201", 0, True),
+    Resident("Bob", "Brown", "en", "3", "1", "302", 1, False),
 )
 
 
@@ -75,6 +79,24 @@ class _Player:
         return await self.reply(chat, after)
 
 
+async def _pay_online(emu: Emulator, p: _Player, leader: int, group: int) -> bool:
+    """/paymode → "Online (card)", so the demo shows invoices (the sandbox is the test provider).
+
+    Best effort: a bot without that command or button keeps its default payment mode."""
+    after = p.last_id(group)
+    await emu.send_message(leader, group, "/paymode")
+    try:
+        choose = await _Player(emu, timeout=5.0).reply(group, after)
+    except TimeoutError:
+        log.warning("the bot did not answer /paymode; the demo keeps its default payment mode")
+        return False
+    online = [data for row in choose.keyboard for label, data in row if "Online" in label]
+    if not online:
+        return False
+    answer = await emu.press_button(leader, group, choose.message_id, data=online[0])
+    return not answer.show_alert
+
+
 def start_payload(url: str) -> str:
     return parse_qs(urlparse(url).query)["start"][0]
 
@@ -100,6 +122,8 @@ async def seed_demo(emu: Emulator) -> None:
     await emu.send_message(leader, leader, "Asia/Shanghai")
     await p.reply(group, after)  # "… is ready for group buys"
 
+    online = await _pay_online(emu, p, leader, group)
+
     # A deal in one message, then each resident joins through the post's button.
     post = await p.say(leader, group, DEAL, "Fresh milk")
     plus = [data for row in post.keyboard for label, data in row if label.startswith("+1")]
@@ -116,3 +140,7 @@ async def seed_demo(emu: Emulator) -> None:
         after = p.last_id(uid)
         await emu.press_button(uid, uid, phone_q.message_id, data=phone_q.keyboard[0][0][1])
         await p.reply(uid, after, "🧾")
+        if online and r.pays:
+            invoice = await emu.wait_for_message(uid, lambda m: m.invoice is not None, 10.0)
+            paid = await emu.pay_invoice(uid, uid, invoice.message_id)
+            assert paid.ok, paid

@@ -14,16 +14,16 @@ from aiogram.types import CallbackQuery
 
 from sandbox import render
 from sandbox.errors import DriverError
+from sandbox.payer import PayerDriver
 from sandbox.state import (
     CallbackRec,
     FileRec,
     RequestLogEntry,
 )
 from sandbox.views import CallbackAnswer, SentMessage, snapshot
-from sandbox.world import WorldDriver
 
 
-class Driver(WorldDriver):
+class Driver(PayerDriver):
     """Python driver API; every mutation wakes waiters via ``State.changed``."""
 
     # --- user actions ------------------------------------------------------------

@@ -35,9 +35,11 @@ ACTIONS = frozenset(
         "press_raw",
         "advance",
         "inject_flood",
+        "pay_invoice",
+        "resend_successful_payment",
     }
 )
-READS = frozenset({"messages", "last_message", "stats"})
+READS = frozenset({"messages", "last_message", "stats", "payments", "refunds"})
 
 
 def add_driver_routes(app: web.Application, emu: Emulator) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from sandbox.clock import Clock
 from sandbox.errors import bad_request
+from sandbox.payments import PaymentBook
 
 ANONYMOUS_ADMIN_ID = 1087968824  # @GroupAnonymousBot, as in real Telegram
 MAX_EVENTS = 10_000
@@ -116,6 +117,7 @@ class State:
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.requests_log: list[RequestLogEntry] = []
         self.events: list[dict[str, Any]] = []
+        self.payments = PaymentBook()
         self._update_ids = itertools.count(1)
         self._event_ids = itertools.count(1)
         self._ids = itertools.count(1)
@@ -150,6 +152,15 @@ class State:
     # --- ids and lookups -------------------------------------------------------
     def new_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids):08d}"
+
+    def next_id_number(self) -> int:
+        """The number ``new_id`` will use next (for snapshots)."""
+        n = next(self._ids)
+        self._ids = itertools.count(n)
+        return n
+
+    def continue_ids_from(self, n: int) -> None:
+        self._ids = itertools.count(max(n, 1))
 
     def push_update(self, kind: str, payload: dict[str, Any]) -> int:
         update_id = next(self._update_ids)

@@ -34,6 +34,7 @@ class SentMessage:
     reply_to: int | None
     history: list[str | None] = field(default_factory=list)  # previous texts, oldest first
     service: dict[str, Any] = field(default_factory=dict)  # e.g. new_chat_members
+    invoice: dict[str, Any] | None = None  # title, description, currency, total_amount, ...
 
     def button_labels(self) -> list[str]:
         return [label for row in self.keyboard for label, _ in row]
@@ -74,5 +75,6 @@ def snapshot(state: State, rec: MessageRec) -> SentMessage:
         deleted=rec.deleted,
         reply_to=rec.reply_to,
         history=[text for _, text, _ in rec.history],
-        service=dict(rec.extra),
+        service={k: v for k, v in rec.extra.items() if k != "invoice"},
+        invoice=rec.extra.get("invoice"),
     )

@@ -48,6 +48,8 @@ class WorldDriver:
         self, title: str, *, owner: int, members: list[int] | tuple[int, ...] = ()
     ) -> int:
         chat_id = -1_000_000_000_000 - next(_group_ids)
+        while chat_id in self.state.chats:  # a restored snapshot may hold earlier groups
+            chat_id = -1_000_000_000_000 - next(_group_ids)
         chat = ChatRec(chat_id, "supergroup", title)
         chat.members[self._user(owner).id] = MemberRec(owner, "creator")
         for uid in members:

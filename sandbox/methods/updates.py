@@ -10,7 +10,7 @@ from sandbox.methods.base import Ctx, Params, method
 from sandbox.state import DEFAULT_EXCLUDED_UPDATES
 
 CALLBACK_TIMEOUT = 15.0  # seconds of emulator time before a query expires
-_EXPIRED = "query is too old and response timeout expired or query ID is invalid"
+EXPIRED = "query is too old and response timeout expired or query ID is invalid"
 
 
 def _wanted(ctx: Ctx, kind: str) -> bool:
@@ -65,7 +65,7 @@ async def answer_callback_query(ctx: Ctx, p: Params) -> Any:
     st = ctx.state
     cb = st.callbacks.get(p["callback_query_id"])
     if cb is None or cb.answer is not None or st.clock.now() - cb.created > CALLBACK_TIMEOUT:
-        raise bad_request(_EXPIRED)
+        raise bad_request(EXPIRED)
     text = p.get("text")
     if text is not None and len(text) > 200:
         raise bad_request("MESSAGE_TOO_LONG")

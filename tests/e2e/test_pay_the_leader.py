@@ -31,8 +31,12 @@ async def test_pay_the_leader_with_a_shortfall(world: World) -> None:
     after = last_id(world, group)
     await emu.press_button(olga, group, choose.message_id, text="💸 Transfer to the leader")
     await emu.wait_until(
-        lambda: "pay the leader by transfer"
-        in (next(m for m in emu.messages(group) if m.message_id == choose.message_id).text or "")
+        lambda: (
+            "pay the leader by transfer"
+            in (
+                next(m for m in emu.messages(group) if m.message_id == choose.message_id).text or ""
+            )
+        )
     )
     assert last_id(world, group) == after  # the choice was edited in place, nothing new posted
 
@@ -44,7 +48,7 @@ async def test_pay_the_leader_with_a_shortfall(world: World) -> None:
     for who in (ann, bob):
         await emu.add_member(group, who)
     ann_order = await become_resident(world, ann, group, post.message_id, post.keyboard[0][0][1])
-    bob_order = await become_resident(world, bob, group, post.message_id, post.keyboard[0][0][1])
+    await become_resident(world, bob, group, post.message_id, post.keyboard[0][0][1])
     answer = await emu.press_button(ann, ann, ann_order.message_id, text="+1 Orange box")
     assert answer.text == "Orange box × 2 · total CN¥100.00"
 
