@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from groupbuy.deals import close_deal
 from groupbuy.errors import DomainError, NotAllowed
 from groupbuy.model import CloseReason, Deal, DealStatus, Order, Resident
-from groupbuy.payments import collect_cash, settle
+from groupbuy.payments import collect_cash, settle, sold_out
 from groupbuy.ports import UnitOfWork
 
 DEFAULT_WINDOW = timedelta(minutes=30)
@@ -68,7 +68,7 @@ async def change_quantity(
     assert after is not None
     await settle(uow, after, order, now, window)
     closed = False
-    if after.sold_out:
+    if await sold_out(uow, after):
         closed = await close_deal(uow, deal_id, CloseReason.SOLD_OUT, now) is not None
         after = await uow.deals.get(deal_id)
         assert after is not None

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from groupbuy.errors import DomainError, NotAllowed
 from groupbuy.model import (
+    CloseReason,
     Deal,
     DealStatus,
     Order,
@@ -112,7 +113,7 @@ async def _record_refund(
         user_id=order.user_id,
         payment_id=payment.id if payment else None,
         amount=amount,
-        currency=deal.currency,
+        currency=payment.currency if payment else deal.currency,
         method=method_of(deal.payment_mode),
         reason=reason,
         now=now,
@@ -126,12 +127,14 @@ async def settle(
     uow: UnitOfWork, deal: Deal, order: Order, now: datetime, window: timedelta
 ) -> None:
     """After an order changed: refund any excess at once; invoice and hold what is new."""
+    # Units taken out are no longer paid units, even when the money stays to pay for new ones:
+    # a paid unit removed and added again must be paid again, and a lapse must drop it.
+    await uow.orders.cap_paid(order.id)
     fresh = await uow.orders.get(order.id)
     assert fresh is not None
     money = await standing(uow, deal, fresh)
     if money.held > money.worth:
         await _refund(uow, deal, fresh, money.held - money.worth, RefundReason.REDUCED, now)
-        await uow.orders.cap_paid(fresh.id)
         money = await standing(uow, deal, fresh)
     if money.held >= money.worth:
         await uow.orders.cover(fresh.id)
@@ -144,6 +147,17 @@ async def settle(
     else:
         await uow.orders.set_pay_by(fresh.id, None)
         await uow.orders.want_invoice(fresh.id)  # so an outdated invoice message is removed
+
+
+async def sold_out(uow: UnitOfWork, deal: Deal) -> bool:
+    """Every unit is taken, and in invoiced modes paid for: held units may still lapse, and
+    closing would drop them at once."""
+    if not deal.sold_out:
+        return False
+    if not deal.payment_mode.invoiced:
+        return True
+    stats = await uow.deals.stats(deal.id)
+    return stats.paid == stats.participants
 
 
 async def refund_everyone(uow: UnitOfWork, deal: Deal, reason: RefundReason, now: datetime) -> None:
@@ -171,6 +185,9 @@ async def issue_invoice(
     money = await standing(uow, deal, order)
     if money.due <= 0 or order.pay_by is None or order.pay_by <= now:
         return None
+    # One payable invoice per order: a re-issue (say, after a crash before it was marked issued)
+    # voids the one before, whose message then goes.
+    await uow.payments.void_invoices(order.id)
     token = new_token()
     await uow.payments.add_invoice(
         token, order.id, deal.id, order.user_id, money.due, deal.currency, now
@@ -190,14 +207,16 @@ async def check_pre_checkout(
         return "invoice_unknown"
     if invoice.user_id != user_id:
         return "invoice_not_yours"
+    order = await uow.orders.get(invoice.order_id)
+    deal = await uow.deals.get(invoice.deal_id)
+    # before the invoice's own state: ending a deal voids its invoices, and the payer should
+    # hear that the deal ended, not that the invoice is outdated
+    if order is None or deal is None or deal.status is not DealStatus.OPEN:
+        return "deal_not_open"
     if not invoice.open:
         return "invoice_outdated"
     if invoice.amount != amount or invoice.currency != currency:
         return "invoice_outdated"
-    order = await uow.orders.get(invoice.order_id)
-    deal = await uow.deals.get(invoice.deal_id)
-    if order is None or deal is None or deal.status is not DealStatus.OPEN:
-        return "deal_not_open"
     if order.pay_by is None or order.pay_by <= now:
         return "invoice_expired"
     money = await standing(uow, deal, order)
@@ -259,6 +278,11 @@ async def receive_payment(
         await uow.orders.cover(order.id)
         await uow.orders.set_pay_by(order.id, None)
         await uow.deals.touch_post(deal.id)
+        after = await uow.deals.get(deal.id)
+        if after is not None and await sold_out(uow, after):
+            from groupbuy.deals import close_deal  # deals imports this module
+
+            await close_deal(uow, deal.id, CloseReason.SOLD_OUT, now)
         return Received(payment, True)
     await _record_refund(uow, deal, order, payment, amount, RefundReason.LATE, now)
     return Received(payment, False)
@@ -268,6 +292,8 @@ async def claim_paid(uow: UnitOfWork, deal: Deal, user_id: int, now: datetime) -
     """'I have paid': the resident says they paid the leader what they owe."""
     if deal.payment_mode not in (PaymentMode.LEADER, PaymentMode.CASH):
         raise DomainError("pay_in_chat")
+    if deal.status in (DealStatus.FAILED, DealStatus.CANCELLED):
+        raise DomainError("deal_not_open")  # nothing to pay for: it was all refunded
     order = await uow.orders.of_user(deal.id, user_id)
     if order is None or not order.active:
         raise DomainError("no_order")
@@ -353,6 +379,33 @@ async def confirm_refund(uow: UnitOfWork, refund_id: int, now: datetime) -> int:
     return refund.deal_id
 
 
+async def _keep_paid_units(
+    uow: UnitOfWork, deal: Deal, order_id: int, reason: RefundReason, now: datetime
+) -> None:
+    """Units were taken out of an order with no hold left (a lapse, a shortfall): refund the money
+    that paid for them. In invoiced modes only paid units stay: Stars go back whole charges and
+    uncover the order, and when what is left pays for no exact set of units, those units go too
+    (back to stock) and the rest of the money goes back."""
+    order = await uow.orders.get(order_id)
+    assert order is not None
+    money = await standing(uow, deal, order)
+    if money.held > money.worth:
+        await _refund(uow, deal, order, money.held - money.worth, reason, now)
+        money = await standing(uow, deal, order)
+    if deal.payment_mode.invoiced and money.held < money.worth:
+        await uow.orders.uncover(order_id)
+        for item_id, dropped in await uow.orders.revert_to_paid(order_id):
+            await uow.deals.release(deal.id, item_id, dropped)
+        emptied = await uow.orders.get(order_id)
+        assert emptied is not None
+        money = await standing(uow, deal, emptied)
+        if money.held > money.worth:
+            await _refund(uow, deal, emptied, money.held - money.worth, reason, now)
+            money = await standing(uow, deal, emptied)
+    if money.held >= money.worth:
+        await uow.orders.cover(order_id)  # what is left is paid for
+
+
 async def lapse(uow: UnitOfWork, order_id: int, now: datetime, *, force: bool = False) -> bool:
     """The payment window passed (or the deal is closing): unpaid units go back to stock, money
     that no longer buys anything is refunded, and the resident is told."""
@@ -366,11 +419,7 @@ async def lapse(uow: UnitOfWork, order_id: int, now: datetime, *, force: bool = 
         return False
     for item_id, dropped in await uow.orders.revert_to_paid(order_id):
         await uow.deals.release(deal.id, item_id, dropped)
-    reverted = await uow.orders.get(order_id)
-    assert reverted is not None
-    money = await standing(uow, deal, reverted)
-    if money.held > money.worth:  # Stars refund whole charges, so this can be left over
-        await _refund(uow, deal, reverted, money.held - money.worth, RefundReason.LATE, now)
+    await _keep_paid_units(uow, deal, order_id, RefundReason.LATE, now)
     await uow.payments.void_invoices(order_id)
     await uow.orders.set_pay_by(order_id, None)
     await uow.orders.want_invoice(order_id)  # removes the dead invoice message
@@ -388,10 +437,7 @@ async def refund_excess(
     order = await uow.orders.get(order_id)
     if order is None:
         return 0
+    await uow.orders.cap_paid(order_id)  # units taken away are not paid units any more
     money = await standing(uow, deal, order)
-    excess = money.held - money.worth
-    if excess <= 0:
-        return 0
-    await _refund(uow, deal, order, excess, reason, now)
-    await uow.orders.cap_paid(order_id)
-    return excess
+    await _keep_paid_units(uow, deal, order_id, reason, now)
+    return max(0, money.held - money.worth)

@@ -8,15 +8,19 @@ is written, as with the real unit of work.
 
 Rules kept as in storage/: stock is reserved only if sold + q <= stock; order lines stay within
 0 <= quantity <= limit; begin_change answers False unless the deal is OPEN; move is conditional on
-the current status; the outbox is unique by (kind, deal_id, chat_id); foreign keys (a deal needs
-its community, a resident needs the user and the community) are enforced; datetimes must be aware
-and come back in UTC; dialog data must survive a JSON round trip.
+the current status; the outbox is unique by (kind, deal_id, chat_id, ref); a payment's charge id is
+unique (a duplicate add answers None; two concurrent units of work adding the same charge id make
+the later commit fail, where PostgreSQL would make the later insert do nothing); payment and refund
+amounts are positive; claimed payments are decided once and owed refunds done once; foreign keys
+(a deal needs its community, a resident needs the user and the community, payments, refunds and
+invoices need their order and deal) are enforced; datetimes must be aware and come back in UTC;
+dialog data must survive a JSON round trip.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -31,22 +35,32 @@ from groupbuy.model import (
     DealSpec,
     DealStats,
     DealStatus,
+    Invoice,
     Item,
     ItemSpec,
     MinimumKind,
     Order,
     OrderLine,
+    Payment,
+    PaymentMethod,
+    PaymentMode,
+    PaymentStatus,
+    Refund,
+    RefundReason,
+    RefundStatus,
     Resident,
     User,
 )
 from groupbuy.notices import Notice, NoticeKind, PendingNotice
-from groupbuy.orders import OrderChange, cancel_order, change_quantity
+from groupbuy.orders import DEFAULT_WINDOW, OrderChange, cancel_order, change_quantity
+from groupbuy.payments import Received, issue_invoice, receive_payment
 from groupbuy.ports import (
     Communities,
     Deals,
     Dialogs,
     Orders,
     Outbox,
+    Payments,
     UnitOfWork,
     UnitOfWorkFactory,
     Users,
@@ -118,6 +132,8 @@ class DealRec:
     post_message_id: int | None
     post_version: int
     post_synced_version: int
+    payment_mode: PaymentMode = PaymentMode.CASH
+    unpaid_reminded_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +145,22 @@ class OrderRec:
     code: str
     created_at: datetime
     picked_up_at: datetime | None
+    pay_by: datetime | None = None
+    pay_reminded: bool = False
+    invoice_version: int = 0
+    invoice_issued_version: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LineRec:
+    quantity: int
+    paid_quantity: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRec:
+    payment: Payment
+    decided_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,10 +176,15 @@ class OutboxRec:
     sent_at: datetime | None
     done: bool
     error: str | None
+    ref: int = 0
 
     @property
     def notice(self) -> Notice:
-        return Notice(self.kind, self.chat_id, self.deal_id, self.user_id)
+        return Notice(self.kind, self.chat_id, self.deal_id, self.user_id, self.ref)
+
+    @property
+    def key(self) -> tuple[NoticeKind, int, int, int]:
+        return (self.kind, self.deal_id, self.chat_id, self.ref)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +204,9 @@ TABLES = (
     "lines",
     "outbox",
     "dialogs",
+    "payments",
+    "refunds",
+    "invoices",
 )
 
 
@@ -193,6 +233,26 @@ class FakeStore:
         rec: DealRec = self.tables["deals"][deal_id]
         return rec
 
+    def order_rec(self, order_id: int) -> OrderRec:
+        rec: OrderRec = self.tables["orders"][order_id]
+        return rec
+
+    def payments(self, deal_id: int | None = None) -> list[Payment]:
+        found = [r.payment for r in self.tables["payments"].values()]
+        return sorted(
+            (p for p in found if deal_id is None or p.deal_id == deal_id), key=lambda p: p.id
+        )
+
+    def refunds(self, deal_id: int | None = None) -> list[Refund]:
+        found = self.tables["refunds"].values()
+        return sorted(
+            (r for r in found if deal_id is None or r.deal_id == deal_id), key=lambda r: r.id
+        )
+
+    def invoices(self, order_id: int | None = None) -> list[Invoice]:
+        found = self.tables["invoices"].values()
+        return [i for i in found if order_id is None or i.order_id == order_id]
+
     def commit(self, snapshot: dict[str, dict[Any, Any]], work: dict[str, dict[Any, Any]]) -> None:
         changes: list[tuple[str, Any, Any]] = []
         for name in TABLES:
@@ -204,14 +264,26 @@ class FakeStore:
                 if live.get(key, _ABSENT) is not old:
                     raise FakeConflict(f"{name}[{key!r}] changed by a concurrent unit of work")
                 changes.append((name, key, new))
-        # the outbox is unique by (kind, deal_id, chat_id) also against concurrent commits
-        taken = {(r.kind, r.deal_id, r.chat_id) for r in self.tables["outbox"].values()}
+        # a charge id is unique also against concurrent commits (PostgreSQL would make the later
+        # insert wait and then do nothing; the fake cannot wait, so the later commit fails)
+        charges = {r.payment.charge_id for r in self.tables["payments"].values()}
+        for name, key, new in changes:
+            if (
+                name == "payments"
+                and new is not _ABSENT
+                and key not in self.tables["payments"]
+                and new.payment.charge_id is not None
+                and new.payment.charge_id in charges
+            ):
+                raise FakeIntegrityError(f"payments.charge_id {new.payment.charge_id!r} taken")
+        # the outbox is unique by (kind, deal_id, chat_id, ref) also against concurrent commits
+        taken = {r.key for r in self.tables["outbox"].values()}
         for name, key, new in changes:
             if (
                 name == "outbox"
                 and new is not _ABSENT
                 and key not in self.tables["outbox"]
-                and (new.kind, new.deal_id, new.chat_id) in taken
+                and new.key in taken
             ):
                 continue  # ON CONFLICT DO NOTHING
             if new is _ABSENT:
@@ -300,6 +372,7 @@ class FakeDeals(_Repo):
         spec: DealSpec,
         now: datetime,
         remind_at: datetime | None,
+        payment_mode: PaymentMode = PaymentMode.CASH,
     ) -> Deal:
         if community_id not in self.t("communities"):
             raise FakeIntegrityError("deals.community_id: no such community")
@@ -329,6 +402,7 @@ class FakeDeals(_Repo):
                 post_message_id=None,
                 post_version=0,
                 post_synced_version=0,
+                payment_mode=payment_mode,
             )
         )
         for position, it in enumerate(spec.items):
@@ -377,6 +451,7 @@ class FakeDeals(_Repo):
             post_chat_id=rec.post_chat_id,
             post_message_id=rec.post_message_id,
             items=tuple(items),
+            payment_mode=rec.payment_mode,
         )
 
     async def set_post(self, deal_id: int, chat_id: int, message_id: int) -> None:
@@ -485,11 +560,24 @@ class FakeDeals(_Repo):
         if rec is not None and rec.post_synced_version < version:
             self._put(replace(rec, post_synced_version=version))
 
+    async def claim_unpaid_reminder(self, deal_id: int, now: datetime, every: timedelta) -> bool:
+        rec = self._deal(deal_id)
+        now = _utc(now)
+        if rec is None or (
+            rec.unpaid_reminded_at is not None and rec.unpaid_reminded_at > now - every
+        ):
+            return False
+        self._put(replace(rec, unpaid_reminded_at=now))
+        return True
+
     async def stats(self, deal_id: int) -> DealStats:
-        totals = [
-            o.total_quantity for o in await FakeOrders(self._uow).for_deal(deal_id) if o.active
-        ]
-        return DealStats(participants=len(totals), quantity=sum(totals))
+        orders = [o for o in await FakeOrders(self._uow).for_deal(deal_id) if o.active]
+        paid = [o for o in orders if all(ln.quantity <= ln.paid_quantity for ln in o.lines)]
+        return DealStats(
+            participants=len(orders),
+            quantity=sum(o.total_quantity for o in orders),
+            paid=len(paid),
+        )
 
 
 class FakeOrders(_Repo):
@@ -497,8 +585,8 @@ class FakeOrders(_Repo):
         if rec is None:
             return None
         lines = [
-            OrderLine(item_id, qty)
-            for (oid, item_id), qty in self.t("lines").items()
+            OrderLine(item_id, line.quantity, line.paid_quantity)
+            for (oid, item_id), line in self.t("lines").items()
             if oid == rec.id
         ]
         return Order(
@@ -508,6 +596,7 @@ class FakeOrders(_Repo):
             code=rec.code,
             lines=tuple(sorted(lines, key=lambda ln: ln.item_id)),
             picked_up_at=rec.picked_up_at,
+            pay_by=rec.pay_by,
         )
 
     def _recs(self) -> list[OrderRec]:
@@ -546,13 +635,13 @@ class FakeOrders(_Repo):
         if delta > 0 and key not in lines:
             if order_id not in self.t("orders") or item_id not in self.t("items"):
                 raise FakeIntegrityError("order_lines: no such order or item")
-            lines[key] = 0
+            lines[key] = LineRec(0)
         if key not in lines:
             return False
-        quantity = lines[key] + delta
+        quantity = lines[key].quantity + delta
         if quantity < 0 or (limit is not None and quantity > limit):
             return False
-        lines[key] = quantity
+        lines[key] = replace(lines[key], quantity=quantity)
         return True
 
     async def for_deal(self, deal_id: int) -> list[Order]:
@@ -590,20 +679,330 @@ class FakeOrders(_Repo):
         self.t("orders")[order_id] = replace(rec, picked_up_at=_utc(now))
         return True
 
+    # ---- payment holds and invoices ----
+
+    def _rec(self, order_id: int) -> OrderRec | None:
+        found: OrderRec | None = self.t("orders").get(order_id)
+        return found
+
+    def _set_lines(self, order_id: int, change: Callable[[LineRec], LineRec]) -> None:
+        lines = self.t("lines")
+        for key, line in list(lines.items()):
+            if key[0] == order_id:
+                new = change(line)
+                if new != line:
+                    lines[key] = new
+
+    async def set_pay_by(self, order_id: int, pay_by: datetime | None) -> None:
+        rec = self._rec(order_id)
+        if rec is not None:
+            self.t("orders")[order_id] = replace(
+                rec, pay_by=_utc_or_none(pay_by), pay_reminded=False
+            )
+
+    async def cover(self, order_id: int) -> None:
+        self._set_lines(order_id, lambda ln: replace(ln, paid_quantity=ln.quantity))
+
+    async def uncover(self, order_id: int) -> None:
+        self._set_lines(order_id, lambda ln: replace(ln, paid_quantity=0))
+
+    async def cap_paid(self, order_id: int) -> None:
+        self._set_lines(
+            order_id, lambda ln: replace(ln, paid_quantity=min(ln.paid_quantity, ln.quantity))
+        )
+
+    async def revert_to_paid(self, order_id: int) -> list[tuple[int, int]]:
+        lines = self.t("lines")
+        dropped: list[tuple[int, int]] = []
+        for (oid, item_id), line in sorted(lines.items()):
+            if oid == order_id and line.quantity > line.paid_quantity:
+                lines[(oid, item_id)] = replace(line, quantity=line.paid_quantity)
+                dropped.append((item_id, line.quantity - line.paid_quantity))
+        return dropped
+
+    def _in_open_deals(self) -> list[OrderRec]:
+        deals = self.t("deals")
+        return [
+            r
+            for r in self._recs()
+            if r.pay_by is not None
+            and r.deal_id in deals
+            and deals[r.deal_id].status is DealStatus.OPEN
+        ]
+
+    async def lapsing(self, now: datetime, limit: int) -> list[int]:
+        now = _utc(now)
+        found = [r for r in self._in_open_deals() if r.pay_by is not None and r.pay_by <= now]
+        found.sort(key=lambda r: (r.pay_by, r.id))
+        return [r.id for r in found][:limit]
+
+    async def pay_reminders_due(self, now: datetime, lead: timedelta, limit: int) -> list[int]:
+        now = _utc(now)
+        found = [
+            r
+            for r in self._in_open_deals()
+            if r.pay_by is not None and now < r.pay_by <= now + lead and not r.pay_reminded
+        ]
+        found.sort(key=lambda r: (r.pay_by, r.id))
+        return [r.id for r in found][:limit]
+
+    async def claim_pay_reminder(self, order_id: int) -> bool:
+        rec = self._rec(order_id)
+        if rec is None or rec.pay_reminded:
+            return False
+        self.t("orders")[order_id] = replace(rec, pay_reminded=True)
+        return True
+
+    async def want_invoice(self, order_id: int) -> None:
+        rec = self._rec(order_id)
+        if rec is not None:
+            self.t("orders")[order_id] = replace(rec, invoice_version=rec.invoice_version + 1)
+
+    async def invoices_wanted(self, limit: int) -> list[tuple[int, int]]:
+        return [
+            (r.id, r.invoice_version)
+            for r in self._recs()
+            if r.invoice_version > r.invoice_issued_version
+        ][:limit]
+
+    async def invoice_issued(self, order_id: int, version: int) -> None:
+        rec = self._rec(order_id)
+        if rec is not None and rec.invoice_issued_version < version:
+            self.t("orders")[order_id] = replace(rec, invoice_issued_version=version)
+
+
+class FakePayments(_Repo):
+    def _fk(self, table: str, order_id: int, deal_id: int) -> None:
+        if order_id not in self.t("orders"):
+            raise FakeIntegrityError(f"{table}.order_id: no such order")
+        if deal_id not in self.t("deals"):
+            raise FakeIntegrityError(f"{table}.deal_id: no such deal")
+
+    def _payments(self) -> list[Payment]:
+        return sorted((r.payment for r in self.t("payments").values()), key=lambda p: p.id)
+
+    def _refunds(self) -> list[Refund]:
+        return sorted(self.t("refunds").values(), key=lambda r: r.id)
+
+    async def add(
+        self,
+        *,
+        order_id: int,
+        deal_id: int,
+        user_id: int,
+        method: PaymentMethod,
+        status: PaymentStatus,
+        amount: int,
+        currency: str,
+        now: datetime,
+        charge_id: str | None = None,
+        provider_charge_id: str | None = None,
+        photo_file_id: str | None = None,
+    ) -> Payment | None:
+        self._fk("payments", order_id, deal_id)
+        if amount <= 0:
+            raise FakeIntegrityError("payments.amount must be positive")
+        if charge_id is not None and await self.by_charge(charge_id) is not None:
+            return None  # ON CONFLICT DO NOTHING
+        payment = Payment(
+            id=self._uow.store.next_id("payments"),
+            order_id=order_id,
+            deal_id=deal_id,
+            user_id=user_id,
+            method=method,
+            status=status,
+            amount=amount,
+            currency=currency,
+            charge_id=charge_id,
+            provider_charge_id=provider_charge_id,
+            photo_file_id=photo_file_id,
+            created_at=_utc(now),
+        )
+        self.t("payments")[payment.id] = PaymentRec(payment)
+        return payment
+
+    async def get(self, payment_id: int) -> Payment | None:
+        rec: PaymentRec | None = self.t("payments").get(payment_id)
+        return rec.payment if rec else None
+
+    async def by_charge(self, charge_id: str) -> Payment | None:
+        return next((p for p in self._payments() if p.charge_id == charge_id), None)
+
+    async def for_order(self, order_id: int) -> list[Payment]:
+        return [p for p in self._payments() if p.order_id == order_id]
+
+    async def for_deal(self, deal_id: int) -> list[Payment]:
+        return [p for p in self._payments() if p.deal_id == deal_id]
+
+    async def decide(self, payment_id: int, status: PaymentStatus, now: datetime) -> bool:
+        rec: PaymentRec | None = self.t("payments").get(payment_id)
+        if rec is None or rec.payment.status is not PaymentStatus.CLAIMED:
+            return False
+        self.t("payments")[payment_id] = PaymentRec(replace(rec.payment, status=status), _utc(now))
+        return True
+
+    async def attach_photo(self, payment_id: int, photo_file_id: str) -> None:
+        rec: PaymentRec | None = self.t("payments").get(payment_id)
+        if rec is not None:
+            self.t("payments")[payment_id] = replace(
+                rec, payment=replace(rec.payment, photo_file_id=photo_file_id)
+            )
+
+    async def add_refund(
+        self,
+        *,
+        order_id: int,
+        deal_id: int,
+        user_id: int,
+        payment_id: int | None,
+        amount: int,
+        currency: str,
+        method: PaymentMethod,
+        reason: RefundReason,
+        now: datetime,
+    ) -> Refund:
+        self._fk("refunds", order_id, deal_id)
+        if amount <= 0:
+            raise FakeIntegrityError("refunds.amount must be positive")
+        if payment_id is not None and payment_id not in self.t("payments"):
+            raise FakeIntegrityError("refunds.payment_id: no such payment")
+        refund = Refund(
+            id=self._uow.store.next_id("refunds"),
+            order_id=order_id,
+            deal_id=deal_id,
+            user_id=user_id,
+            payment_id=payment_id,
+            amount=amount,
+            currency=currency,
+            method=method,
+            status=RefundStatus.OWED,
+            reason=reason,
+            created_at=_utc(now),
+            done_at=None,
+        )
+        self.t("refunds")[refund.id] = refund
+        return refund
+
+    async def refund(self, refund_id: int) -> Refund | None:
+        found: Refund | None = self.t("refunds").get(refund_id)
+        return found
+
+    async def refunds_for_order(self, order_id: int) -> list[Refund]:
+        return [r for r in self._refunds() if r.order_id == order_id]
+
+    async def refunds_for_deal(self, deal_id: int) -> list[Refund]:
+        return [r for r in self._refunds() if r.deal_id == deal_id]
+
+    async def refund_done(self, refund_id: int, now: datetime) -> bool:
+        found = await self.refund(refund_id)
+        if found is None or found.status is not RefundStatus.OWED:
+            return False
+        self.t("refunds")[refund_id] = replace(found, status=RefundStatus.DONE, done_at=_utc(now))
+        return True
+
+    async def owed_star_refunds(self, limit: int) -> list[Refund]:
+        return [
+            r
+            for r in self._refunds()
+            if r.status is RefundStatus.OWED and r.method is PaymentMethod.STARS
+        ][:limit]
+
+    def _net(self, wanted: Callable[[int, int], bool]) -> dict[int, int]:
+        held: dict[int, int] = {}
+        for p in self._payments():
+            if p.status is PaymentStatus.RECEIVED and wanted(p.order_id, p.deal_id):
+                held[p.order_id] = held.get(p.order_id, 0) + p.amount
+        for r in self._refunds():
+            if wanted(r.order_id, r.deal_id):
+                held[r.order_id] = held.get(r.order_id, 0) - r.amount
+        return held
+
+    async def held(self, order_id: int) -> int:
+        return self._net(lambda o, _: o == order_id).get(order_id, 0)
+
+    async def held_by_order(self, deal_id: int) -> dict[int, int]:
+        return self._net(lambda _, d: d == deal_id)
+
+    async def add_invoice(
+        self,
+        token: str,
+        order_id: int,
+        deal_id: int,
+        user_id: int,
+        amount: int,
+        currency: str,
+        now: datetime,
+    ) -> Invoice:
+        self._fk("invoices", order_id, deal_id)
+        if token in self.t("invoices") or len(token) > 64:
+            raise FakeIntegrityError("invoices.token: taken or too long")
+        _utc(now)
+        invoice = Invoice(token, order_id, deal_id, user_id, amount, currency, True, None)
+        self.t("invoices")[token] = invoice
+        return invoice
+
+    async def invoice(self, token: str) -> Invoice | None:
+        found: Invoice | None = self.t("invoices").get(token)
+        return found
+
+    async def void_invoices(self, order_id: int) -> list[Invoice]:
+        voided: list[Invoice] = []
+        for token, inv in list(self.t("invoices").items()):
+            if inv.order_id == order_id and inv.open:
+                self.t("invoices")[token] = replace(inv, open=False)
+                voided.append(self.t("invoices")[token])
+        return voided
+
+    async def pay_invoice(self, token: str) -> bool:
+        inv = await self.invoice(token)
+        if inv is None or not inv.open:
+            return False
+        # a paid invoice stays in the chat as Telegram's receipt: its message is not removed
+        self.t("invoices")[token] = replace(inv, open=False, message_id=None)
+        return True
+
+    async def set_invoice_message(self, token: str, message_id: int) -> None:
+        inv = await self.invoice(token)
+        if inv is not None:
+            self.t("invoices")[token] = replace(inv, message_id=message_id)
+
+    async def invoice_messages(self, order_id: int) -> list[tuple[str, int]]:
+        return [
+            (inv.token, inv.message_id)
+            for inv in self.t("invoices").values()
+            if inv.order_id == order_id and not inv.open and inv.message_id is not None
+        ]
+
+    async def forget_invoice_message(self, token: str) -> None:
+        inv = await self.invoice(token)
+        if inv is not None:
+            self.t("invoices")[token] = replace(inv, message_id=None)
+
 
 class FakeOutbox(_Repo):
     async def add(self, notices: Sequence[Notice], now: datetime) -> None:
         now = _utc(now)
         table = self.t("outbox")
-        taken = {(r.kind, r.deal_id, r.chat_id) for r in table.values()}
+        taken = {r.key for r in table.values()}
         for n in notices:
-            key = (n.kind, n.deal_id, n.chat_id)
+            key = (n.kind, n.deal_id, n.chat_id, n.ref)
             if key in taken:
                 continue  # ON CONFLICT DO NOTHING
             taken.add(key)
             notice_id = self._uow.store.next_id("outbox")
             table[notice_id] = OutboxRec(
-                notice_id, n.kind, n.chat_id, n.deal_id, n.user_id, now, 0, now, None, False, None
+                notice_id,
+                n.kind,
+                n.chat_id,
+                n.deal_id,
+                n.user_id,
+                now,
+                0,
+                now,
+                None,
+                False,
+                None,
+                n.ref,
             )
 
     async def claim(self, now: datetime, limit: int, lease_seconds: int) -> list[PendingNotice]:
@@ -658,6 +1057,7 @@ class FakeUnitOfWork:
     orders: Orders
     outbox: Outbox
     dialogs: Dialogs
+    payments: Payments
 
     def __init__(self, store: FakeStore) -> None:
         self.store = store
@@ -668,6 +1068,7 @@ class FakeUnitOfWork:
         self.orders = FakeOrders(self)
         self.outbox = FakeOutbox(self)
         self.dialogs = FakeDialogs(self)
+        self.payments = FakePayments(self)
         self._snapshot: dict[str, dict[Any, Any]] | None = None
         self._work: dict[str, dict[Any, Any]] | None = None
 
@@ -741,8 +1142,24 @@ def deal_spec(
     )
 
 
-def community(chat_id: int = -1001, buildings: tuple[str, ...] = ("1", "2", "3")) -> Community:
-    return Community(chat_id=chat_id, title="Garden Court", buildings=buildings, configured=True)
+def community(
+    chat_id: int = -1001,
+    buildings: tuple[str, ...] = ("1", "2", "3"),
+    *,
+    payment_mode: PaymentMode = PaymentMode.CASH,
+    currency: str | None = None,
+    window_minutes: int = 30,
+) -> Community:
+    """A set-up community; Stars communities get the XTR currency unless told otherwise."""
+    return Community(
+        chat_id=chat_id,
+        title="Garden Court",
+        buildings=buildings,
+        currency=currency or ("XTR" if payment_mode is PaymentMode.STARS else "CNY"),
+        configured=True,
+        payment_mode=payment_mode,
+        payment_window_minutes=window_minutes,
+    )
 
 
 # ---- flows: run a use case in its own unit of work, as a handler does (any factory) ----------
@@ -773,21 +1190,60 @@ async def change_committed(
     user_id: int,
     delta: int,
     resident: Resident | None = None,
+    window: timedelta = DEFAULT_WINDOW,
 ) -> OrderChange:
     """change_quantity in its own unit of work; commits only if it succeeds."""
     async with factory() as uow:
-        change = await change_quantity(uow, deal_id, item_id, user_id, delta, resident, now)
+        change = await change_quantity(uow, deal_id, item_id, user_id, delta, resident, now, window)
         await uow.commit()
     return change
 
 
 async def cancel_committed(
-    factory: UnitOfWorkFactory, now: datetime, deal_id: int, user_id: int
+    factory: UnitOfWorkFactory,
+    now: datetime,
+    deal_id: int,
+    user_id: int,
+    window: timedelta = DEFAULT_WINDOW,
 ) -> Deal:
     async with factory() as uow:
-        deal = await cancel_order(uow, deal_id, user_id, now)
+        deal = await cancel_order(uow, deal_id, user_id, now, window)
         await uow.commit()
     return deal
+
+
+async def invoice_committed(
+    factory: UnitOfWorkFactory, now: datetime, order_id: int
+) -> tuple[str, int] | None:
+    """issue_invoice in its own unit of work: (token, amount due), or None if none is due."""
+    async with factory() as uow:
+        issued = await issue_invoice(uow, order_id, now)
+        await uow.commit()
+    return None if issued is None else (issued[3], issued[2])
+
+
+async def pay_committed(
+    factory: UnitOfWorkFactory,
+    now: datetime,
+    token: str,
+    user_id: int,
+    amount: int,
+    currency: str,
+    charge_id: str,
+) -> Received:
+    """Telegram's successful_payment, recorded in its own unit of work as the handler does."""
+    async with factory() as uow:
+        received = await receive_payment(
+            uow, token, user_id, amount, currency, charge_id, f"provider-{charge_id}", now
+        )
+        await uow.commit()
+    return received
+
+
+async def ledger(factory: UnitOfWorkFactory, deal_id: int) -> tuple[list[Payment], list[Refund]]:
+    """A deal's payments and refunds as committed."""
+    async with factory() as uow:
+        return await uow.payments.for_deal(deal_id), await uow.payments.refunds_for_deal(deal_id)
 
 
 async def read_deal(factory: UnitOfWorkFactory, deal_id: int) -> tuple[Deal, list[Order]]:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 
 from groupbuy.deals import close_due
 from groupbuy.errors import DomainError
@@ -200,3 +201,43 @@ async def test_cancel_takes_back_units_added_meanwhile(
     after, orders = await read_deal(sql_factory, deal.id)
     assert orders == []
     assert after.items[0].sold == 0
+
+
+async def test_the_same_payment_delivered_ten_times_is_recorded_once(
+    sql_factory: SqlUnitOfWorkFactory,
+) -> None:
+    """Telegram may deliver one successful_payment more than once, and our handlers run updates
+    concurrently: exactly one payment, one receipt, and the order paid once."""
+    from groupbuy.model import PaymentMode
+    from groupbuy.payments import Received
+    from tests.fakes import invoice_committed, pay_committed
+
+    chat = community(payment_mode=PaymentMode.ONLINE)
+    spec = deal_spec(T0 + timedelta(days=1), item_spec(stock=10, limit=None))
+    deal = await open_deal_committed(sql_factory, T0, spec, chat)
+    change = await change_committed(sql_factory, T0, deal.id, deal.items[0].id, 1, 2)
+    issued = await invoice_committed(sql_factory, T0, change.order.id)
+    assert issued is not None
+    token, due = issued
+
+    async def deliver() -> Received:
+        for _ in range(20):  # as the handler's caller would on a serialization failure
+            try:
+                return await pay_committed(sql_factory, T0, token, 1, due, "CNY", "charge-1")
+            except DBAPIError as exc:  # SQLite: database is locked; never an integrity error
+                assert "locked" in str(exc), exc
+                await asyncio.sleep(0.01)
+        raise AssertionError("never delivered")
+
+    results = await asyncio.gather(*(deliver() for _ in range(10)))
+    assert sum(r.payment is not None for r in results) == 1
+    assert sum(r.applied for r in results) == 1
+    async with sql_factory() as uow:
+        payments = await uow.payments.for_deal(deal.id)
+        assert [(p.charge_id, p.amount) for p in payments] == [("charge-1", due)]
+        assert await uow.payments.refunds_for_deal(deal.id) == []
+        assert await uow.payments.held(change.order.id) == due
+        order = await uow.orders.get(change.order.id)
+        assert order is not None and [ln.paid_quantity for ln in order.lines] == [2]
+        pending = await uow.outbox.claim(T0, 100, 60)
+    assert Counter(p.notice.kind for p in pending) == {NoticeKind.PAYMENT_RECEIPT: 1}

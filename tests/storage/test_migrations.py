@@ -11,7 +11,7 @@ from sqlalchemy import Column, Integer, MetaData, inspect
 from sqlalchemy.engine import Connection
 
 from storage import migrate
-from storage.engine import make_engine
+from storage.engine import make_engine, make_sessions
 from storage.tables import Base
 from tests.storage.db import in_thread, run_sync
 
@@ -89,3 +89,73 @@ def test_the_comparison_sees_a_difference(database_url: str) -> None:
     found = _on_connection(database_url, diff)
     assert [d[0] for d in found] == ["add_column"]
     assert found[0][3].name == "not_migrated"
+
+
+def test_the_stairway_has_the_payments_step() -> None:
+    assert [r for r, _ in _revisions()][:2] == ["0001", "0002"]
+
+
+def test_payments_migration_keeps_existing_data(database_url: str) -> None:
+    """Rows written before 0002 come through it with the defaults the code expects: cash, a
+    30-minute window, nothing paid, no hold, notices with ref 0 still sent once."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import bindparam, text
+
+    from groupbuy.model import OrderLine, PaymentMode
+    from groupbuy.notices import Notice, NoticeKind
+    from storage.tables import UTCDateTime
+    from storage.unit_of_work import SqlUnitOfWorkFactory
+
+    t0 = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)
+    in_thread(migrate.downgrade, database_url, "base")
+    in_thread(migrate.upgrade, database_url, "0001")
+    rows = [
+        "INSERT INTO communities (chat_id, title, name, buildings, currency, timezone, locale,"
+        " configured) VALUES (-5, 'Old', '', '', 'CNY', 'Asia/Shanghai', 'en', true)",
+        "INSERT INTO deals (id, community_id, leader_id, title, description, currency, deadline,"
+        " reminder_sent, pickup_place, pickup_window, minimum_kind, minimum, buildings, status,"
+        " created_at, post_version, post_synced_version) VALUES (1, -5, 7, 'Old deal', '',"
+        " 'CNY', :t, false, 'Gate', 'Sat', 'none', 0, '', 'open', :t, 0, 0)",
+        "INSERT INTO items (id, deal_id, position, name, unit, price, stock, sold)"
+        " VALUES (1, 1, 0, 'Apples', 'box', 1250, 10, 2)",
+        "INSERT INTO orders (id, deal_id, community_id, user_id, code, created_at)"
+        " VALUES (1, 1, -5, 11, 'ABCDE', :t)",
+        "INSERT INTO order_lines (order_id, item_id, quantity) VALUES (1, 1, 2)",
+        "INSERT INTO outbox (kind, chat_id, deal_id, user_id, created_at, attempts, due_at, done)"
+        " VALUES ('pickup', 11, 1, 11, :t, 0, :t, false)",
+    ]
+
+    def write(conn: Connection) -> None:
+        for sql in rows:
+            stmt = text(sql)
+            if ":t" in sql:
+                stmt = stmt.bindparams(bindparam("t", t0, type_=UTCDateTime()))
+            conn.execute(stmt)
+        conn.commit()
+
+    _on_connection(database_url, write)
+    in_thread(migrate.upgrade, database_url, "head")
+
+    async def read() -> None:
+        engine = make_engine(database_url)
+        try:
+            factory = SqlUnitOfWorkFactory(make_sessions(engine))
+            async with factory() as uow:
+                chat = await uow.communities.get(-5)
+                assert chat is not None and chat.payment_mode is PaymentMode.CASH
+                assert chat.payment_window_minutes == 30
+                deal = await uow.deals.get(1)
+                assert deal is not None and deal.payment_mode is PaymentMode.CASH
+                order = await uow.orders.get(1)
+                assert order is not None and order.pay_by is None
+                assert order.lines == (OrderLine(1, 2, 0),)
+                assert await uow.payments.held(1) == 0
+                await uow.outbox.add([Notice(NoticeKind.PICKUP, 11, 1, 11)], t0)  # a duplicate
+                await uow.outbox.add([Notice(NoticeKind.PICKUP, 11, 1, 11, 1)], t0)  # ref 1: new
+                claimed = await uow.outbox.claim(t0, 10, 60)
+                assert [p.notice.ref for p in claimed] == [0, 1]
+        finally:
+            await engine.dispose()
+
+    run_sync(read)

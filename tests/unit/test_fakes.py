@@ -22,6 +22,7 @@ from tests.fakes import (
     FakeIntegrityError,
     FakeOrders,
     FakeOutbox,
+    FakePayments,
     FakeStore,
     FakeUnitOfWork,
     FakeUnitOfWorkFactory,
@@ -115,6 +116,7 @@ async def test_usage_outside_a_transaction_is_an_error(
         (ports.Orders, FakeOrders),
         (ports.Outbox, FakeOutbox),
         (ports.Dialogs, FakeDialogs),
+        (ports.Payments, FakePayments),
         (ports.UnitOfWork, FakeUnitOfWork),
     ],
 )
@@ -128,3 +130,12 @@ def test_the_fakes_implement_every_port_method(port: type, fake: type) -> None:
         assert hasattr(fake, name), f"{fake.__name__} lacks {name}"
         wanted = list(inspect.signature(member).parameters)
         assert list(inspect.signature(getattr(fake, name)).parameters) == wanted, name
+
+
+def test_the_fake_unit_of_work_has_every_repository() -> None:
+    """When the unit of work grows a repository, this says the fakes need it too."""
+    wanted = set(ports.UnitOfWork.__annotations__)
+    uow = FakeUnitOfWork(FakeStore())
+    for name in wanted:
+        assert hasattr(uow, name), f"FakeUnitOfWork lacks {name}"
+    assert wanted <= set(FakeUnitOfWork.__annotations__)
