@@ -37,12 +37,17 @@ class PayerDriver(WorldDriver):
         timeout: float = PRE_CHECKOUT_TIMEOUT,
         skip_pre_checkout: bool = False,
         order_info: dict[str, Any] | None = None,
+        form_open: bool = False,
     ) -> PaymentResult:
-        """Pay an invoice the bot sent. ``timeout`` is in emulator seconds (Telegram: 10)."""
+        """Pay an invoice the bot sent. ``timeout`` is in emulator seconds (Telegram: 10).
+
+        ``form_open``: the payer opened Telegram's payment form before the bot deleted the
+        invoice message, and pays anyway (Telegram still asks the bot first)."""
         st = self.state
         chat = self._chat_for(user_id, chat_id)
         invoice = st.payments.invoices.get((chat.id, message_id))
-        if invoice is None or st.find_message(chat.id, message_id) is None:
+        shown = st.find_message(chat.id, message_id) is not None
+        if invoice is None or not (shown or form_open):
             raise DriverError(f"message {message_id} in chat {chat_id} is not an invoice")
         result = PaymentResult("paid", invoice.currency, invoice.total_amount, invoice.payload)
         if not skip_pre_checkout:

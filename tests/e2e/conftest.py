@@ -50,6 +50,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
             private_per_second=50,
             group_per_minute=6000,
             send_per_second=500,
+            payment_provider_token="284685063:TEST:groupbuy",  # the emulator plays the provider
             _env_file=None,  # type: ignore[call-arg]
         )
         clock = OffsetClock()
