@@ -8,12 +8,14 @@ holding less owes the rest (invoiced modes hold the unpaid units for a payment w
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from groupbuy.errors import DomainError, NotAllowed
+from groupbuy import parsing
+from groupbuy.errors import DomainError, InputError, NotAllowed
 from groupbuy.model import (
     CloseReason,
+    Community,
     Deal,
     DealStatus,
     Order,
@@ -441,3 +443,26 @@ async def refund_excess(
     money = await standing(uow, deal, order)
     await _keep_paid_units(uow, deal, order_id, reason, now)
     return max(0, money.held - money.worth)
+
+
+WINDOW_MINUTES = (5, 24 * 60)  # the shortest and longest hold a community may choose
+
+
+def with_mode(community: Community, mode: PaymentMode, default_currency: str) -> Community:
+    """A community's new payment mode. Stars are their own currency (XTR); leaving Stars goes
+    back to the default currency, since prices in Stars mean nothing in yuan."""
+    currency = community.currency
+    if mode is PaymentMode.STARS:
+        currency = "XTR"
+    elif currency == "XTR":
+        currency = default_currency
+    return replace(community, payment_mode=mode, currency=currency)
+
+
+def with_window(community: Community, text: str) -> Community:
+    """A community's payment window, typed in minutes."""
+    low, high = WINDOW_MINUTES
+    minutes = parsing.positive_int(text or "0", high, key="minutes")
+    if minutes < low:
+        raise InputError("int_out_of_range", field="minutes", limit=high)
+    return replace(community, payment_window_minutes=minutes)

@@ -3,12 +3,11 @@ and the community's payment mode (/paymode, /paywindow)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 
-from groupbuy import parsing
 from groupbuy.errors import DomainError
 from groupbuy.model import (
+    Community,
     Deal,
     DealStatus,
     Payment,
@@ -19,7 +18,7 @@ from groupbuy.model import (
     RefundStatus,
 )
 from groupbuy.notices import Notice, NoticeKind
-from groupbuy.payments import confirm_refund, decide_claim, standing
+from groupbuy.payments import confirm_refund, decide_claim, standing, with_mode, with_window
 from groupbuy.ports import UnitOfWork
 from handlers.actions import Action, Answer, Button, Edit, Send
 from handlers.callbacks import Callback, Op
@@ -254,17 +253,27 @@ async def _remind_unpaid(uow: UnitOfWork, deal: Deal, now: datetime) -> int:
     return len(notices)
 
 
-async def mode_command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
-    """/paymode in the group: a leader picks how residents pay (new deals use it)."""
+async def _leader_group(
+    deps: Deps, message: MessageIn
+) -> tuple[Community | None, str, list[Action]]:
+    """The community of the group a leader writes in, or the refusal to send."""
     async with deps.uow() as uow:
         user = await remember(uow, message.sender, private=message.chat.is_private)
         await uow.commit()
         community = None if message.chat.is_private else await uow.communities.get(message.chat.id)
     locale = deps.community_locale(community) if community else deps.user_locale(user)
     if community is None:
-        return [Send(message.chat.id, deps.texts.render(locale, "setup_in_group"))]
+        return None, locale, [Send(message.chat.id, deps.texts.render(locale, "setup_in_group"))]
     if not message.anonymous_admin and not await deps.leaders.is_leader(community.chat_id, user.id):
-        return [Send(message.chat.id, deps.texts.render(locale, "leaders_only"))]
+        return None, locale, [Send(message.chat.id, deps.texts.render(locale, "leaders_only"))]
+    return community, locale, []
+
+
+async def mode_command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
+    """/paymode in the group: a leader picks how residents pay (new deals use it)."""
+    community, locale, refusal = await _leader_group(deps, message)
+    if community is None:
+        return refusal
     rows = tuple(
         (button(deps, locale, f"mode_{mode.value}", Callback(Op.PAY_MODE, 0, i)),)
         for i, mode in enumerate(MODES)
@@ -288,39 +297,24 @@ async def on_mode(deps: Deps, press: Press, cb: Callback) -> list[Action]:
     mode = MODES[cb.arg]
     if mode is PaymentMode.ONLINE and not deps.config.online_payments:
         return [alert(deps, press.query_id, locale, DomainError("payments_not_configured"))]
-    currency = community.currency
-    if mode is PaymentMode.STARS:
-        currency = "XTR"  # Stars are their own currency
-    elif currency == "XTR":
-        currency = deps.config.default_currency
-    updated = replace(community, payment_mode=mode, currency=currency)
+    updated = with_mode(community, mode, deps.config.default_currency)
     async with deps.uow() as uow:
         await uow.communities.save(updated)
         await uow.commit()
-    group_locale = deps.community_locale(updated)
-    text = deps.texts.render(group_locale, "paymode_set", community=updated)
+    text = deps.texts.render(deps.community_locale(updated), "paymode_set", community=updated)
     return [Answer(press.query_id), Edit(press.chat.id, press.message_id, text)]
 
 
 async def window_command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     """/paywindow MINUTES: how long unpaid units are held (never past a deal's deadline)."""
-    async with deps.uow() as uow:
-        user = await remember(uow, message.sender, private=message.chat.is_private)
-        await uow.commit()
-        community = None if message.chat.is_private else await uow.communities.get(message.chat.id)
-    locale = deps.community_locale(community) if community else deps.user_locale(user)
+    community, locale, refusal = await _leader_group(deps, message)
     if community is None:
-        return [Send(message.chat.id, deps.texts.render(locale, "setup_in_group"))]
-    if not message.anonymous_admin and not await deps.leaders.is_leader(community.chat_id, user.id):
-        return [Send(message.chat.id, deps.texts.render(locale, "leaders_only"))]
+        return refusal
     try:
-        minutes = parsing.positive_int(args or "0", 24 * 60, key="minutes")
-        if minutes < 5:
-            raise DomainError("int_out_of_range", field="minutes", limit=24 * 60)
+        updated = with_window(community, args)
     except DomainError as error:
         text = deps.texts.render(locale, "error", message=error_text(deps, locale, error))
         return [Send(message.chat.id, text)]
-    updated = replace(community, payment_window_minutes=minutes)
     async with deps.uow() as uow:
         await uow.communities.save(updated)
         await uow.commit()

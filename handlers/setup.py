@@ -9,29 +9,36 @@ from groupbuy import limits, parsing
 from groupbuy.errors import DomainError, InputError
 from groupbuy.model import Community
 from groupbuy.money import is_known_currency
+from groupbuy.ports import UnitOfWork
 from handlers.actions import Action, Answer, Keyboard, Send
 from handlers.callbacks import Callback, Op
 from handlers.common import button, error_text, link_button, remember
 from handlers.context import Deps
-from handlers.events import BotAdded, MessageIn, Person
+from handlers.events import BotAdded, Chat, MessageIn, Person
 
 STATE = "setup"
 _STEPS = ("name", "buildings", "currency", "timezone")
 
 
+async def _community(deps: Deps, uow: UnitOfWork, chat: Chat, by: Person) -> Community:
+    """The group's community, created (not yet set up) the first time we see the group."""
+    community = await uow.communities.get(chat.id)
+    if community is None:
+        community = Community(
+            chat_id=chat.id,
+            title=chat.title or "",
+            currency=deps.config.default_currency,
+            timezone=deps.config.default_timezone,
+            locale=deps.user_locale(by),
+        )
+        await uow.communities.save(community)
+    return community
+
+
 async def on_bot_added(deps: Deps, event: BotAdded) -> list[Action]:
     async with deps.uow() as uow:
         await remember(uow, event.by, private=False)
-        community = await uow.communities.get(event.chat.id)
-        if community is None:
-            community = Community(
-                chat_id=event.chat.id,
-                title=event.chat.title or "",
-                currency=deps.config.default_currency,
-                timezone=deps.config.default_timezone,
-                locale=deps.user_locale(event.by),
-            )
-            await uow.communities.save(community)
+        community = await _community(deps, uow, event.chat, event.by)
         await uow.commit()
     locale = community.locale
     keyboard = ((link_button(deps, locale, "setup", f"setup_{-event.chat.id}"),),)
@@ -43,17 +50,8 @@ async def on_bot_added(deps: Deps, event: BotAdded) -> list[Action]:
 async def on_setup_command(deps: Deps, message: MessageIn) -> list[Action]:
     """/setup in the group: an admin continues in private (the answers are not the group's)."""
     async with deps.uow() as uow:
-        community = await uow.communities.get(message.chat.id)
-        if community is None:
-            community = Community(
-                chat_id=message.chat.id,
-                title=message.chat.title or "",
-                currency=deps.config.default_currency,
-                timezone=deps.config.default_timezone,
-                locale=deps.user_locale(message.sender),
-            )
-            await uow.communities.save(community)
-            await uow.commit()
+        community = await _community(deps, uow, message.chat, message.sender)
+        await uow.commit()
     locale = community.locale
     if not message.anonymous_admin and not await deps.leaders.is_leader(
         message.chat.id, message.sender.id
