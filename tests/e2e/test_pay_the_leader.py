@@ -130,3 +130,31 @@ def _text(world: World, chat: int, message_id: int) -> str:
 def _labels(world: World, chat: int, message_id: int) -> list[str]:
     message = next(m for m in world.emu.messages(chat) if m.message_id == message_id)
     return [label for row in message.keyboard for label, _ in row]
+
+
+async def test_remind_unpaid_at_most_once_an_hour(world: World) -> None:
+    emu = world.emu
+    olga, group = await set_up_group(world)
+    choose = await say(world, olga, group, "/paymode", "How do neighbours pay")
+    await emu.press_button(olga, group, choose.message_id, text="💸 Transfer to the leader")
+    await emu.wait_until(lambda: _text(world, group, choose.message_id).startswith("✅"))
+    post = await publish_one_message(world, olga, group, DEAL)
+    ann = await emu.add_user("Ann")
+    await emu.add_member(group, ann)
+    await become_resident(world, ann, group, post.message_id, post.keyboard[0][0][1])
+
+    after = last_id(world, olga)
+    await emu.send_message(olga, group, "/payments")
+    summary = await bot_says(world, olga, after, "Awaiting payment: 1 orders, CN¥50.00")
+    after_ann = last_id(world, ann)
+    answer = await emu.press_button(olga, olga, summary.message_id, text="⏰ Remind unpaid")
+    assert answer.text == "Reminded 1 neighbours."
+    await bot_says(world, ann, after_ann, "Please pay CN¥50.00 for Oranges.")
+    again = await emu.press_button(olga, olga, summary.message_id, text="⏰ Remind unpaid")
+    assert again.text == "Already reminded within the last hour."
+    await world.advance(timedelta(minutes=61))
+    later = await emu.press_button(olga, olga, summary.message_id, text="⏰ Remind unpaid")
+    assert later.text == "Reminded 1 neighbours."
+    await emu.wait_until(
+        lambda: sum("Please pay" in (m.text or "") for m in emu.messages(ann)) == 2
+    )
