@@ -1,0 +1,190 @@
+"""Figure 1 (and 6): the join burst through the real runtime and the emulator, beside the floor.
+
+1,000 residents press Join/+1 3,000 times at once on 10 open deals (two with limited stock that
+sells out, two with a limit of one per person). The presses are put into the emulator's update
+queue all at once; the bot in its own process polls them over loopback. Printed: presses answered
+per second (the bare aiogram bot's in the same run is the floor), oversold units (from the
+database), Bot API calls per press, and deal-post edits per group per minute (emulator counters).
+
+    .venv/bin/python -m bench.join_burst                 # figure 1, SQLite, 3 rounds
+    .venv/bin/python -m bench.join_burst --db sqlite,postgresql   # figure 6, side by side
+    .venv/bin/python -m bench.join_burst --profile /tmp/burst.txt # + py-spy of the bot process
+    .venv/bin/python -m bench.join_burst --quick         # 100 residents, seconds
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from bench.harness import header, median, row, table_head, verdict, workdir
+from bench.joins import FULL, QUICK, Round, Served, Shape, one_round
+from bench.profile_summary import summarize
+
+TARGET_RATIO = 0.6
+TARGET_CALLS = 1.2
+TARGET_EDITS = 20
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, one round")
+    parser.add_argument("--repeats", type=int, default=None, help="rounds (default 3, quick 1)")
+    parser.add_argument(
+        "--db", default="sqlite", help="sqlite, postgresql or both, comma-separated"
+    )
+    parser.add_argument("--profile", type=Path, help="py-spy the bot in round 1 (raw stacks here)")
+    parser.add_argument("--post-edit-interval", type=float, help="POST_EDIT_INTERVAL (6; quick 1)")
+    return parser.parse_args(argv)
+
+
+def calls_per_press(s: Served) -> tuple[float, str]:
+    """Bot API calls the presses cost (answers and post edits) per press, and the breakdown.
+
+    Notices that a sold-out close owes its buyers (sendMessage from the outbox) are the close's
+    cost, not the presses'; they are shown beside, not counted."""
+    per_press = {
+        m: c
+        for m, c in s.calls.items()
+        if m not in ("getMe", "deleteWebhook", "sendMessage", "getChatAdministrators")
+    }
+    total = sum(per_press.values())
+    parts = ", ".join(f"{m} {c / s.presses:.3f}" for m, c in sorted(s.calls.items()))
+    return (total / s.presses if s.presses else 0.0), parts
+
+
+def report(label: str, shape: Shape, rounds: list[Round]) -> bool:
+    floors = [r.floor for r in rounds]
+    bots = [r.bot for r in rounds]
+    total = shape.residents * shape.presses_each
+    print(
+        f"\nFigure 1: join burst, {shape.residents} residents, {total} presses at once on "
+        f"10 deals, {label}, {len(rounds)} round(s), medians"
+    )
+    table_head()
+    f_rate = median([s.rate for s in floors])
+    b_rate = median([s.rate for s in bots])
+    ratio = median([r.bot.rate / r.floor.rate for r in rounds if r.floor.rate])
+    ok_rate = ratio >= TARGET_RATIO
+    row(
+        "joins per second (answered/s)",
+        f"{b_rate:.0f}",
+        f"{f_rate:.0f}",
+        f"{ratio:.2f}",
+        f">= {TARGET_RATIO} x floor",
+        verdict(ok_rate, f"{ratio / TARGET_RATIO:.2f} of target"),
+    )
+    over = max(s.oversold for s in bots)
+    mismatch = max(s.mismatched_items for s in bots)
+    row("oversold units", str(over), "", "", "0", verdict(over == 0 and mismatch == 0))
+    calls = median([calls_per_press(s)[0] for s in bots])
+    f_calls = median([calls_per_press(s)[0] for s in floors])
+    row(
+        "Bot API calls per join",
+        f"{calls:.3f}",
+        f"{f_calls:.3f}",
+        f"{calls / f_calls:.2f}" if f_calls else "",
+        f"<= {TARGET_CALLS}",
+        verdict(calls <= TARGET_CALLS),
+    )
+    edits = max(s.group_edits_per_minute for s in bots)
+    acts = max(s.group_actions_per_minute for s in bots)
+    row(
+        "post edits / group / minute (max)",
+        str(edits),
+        "",
+        "",
+        f"<= {TARGET_EDITS}",
+        verdict(edits <= TARGET_EDITS),
+    )
+    row(
+        "  all sends+edits / group / minute",
+        str(acts),
+        "",
+        "",
+        f"<= {TARGET_EDITS}",
+        verdict(acts <= TARGET_EDITS),
+    )
+    row(
+        "p50 / p99 press->answer in burst ms",
+        f"{median([s.p(50) for s in bots]):.0f} / {median([s.p(99) for s in bots]):.0f}",
+        f"{median([s.p(50) for s in floors]):.0f} / {median([s.p(99) for s in floors]):.0f}",
+    )
+    row(
+        "peak RSS of the bot process MB",
+        f"{median([s.peak_rss_kb for s in bots]) / 1024:.0f}",
+        f"{median([s.peak_rss_kb for s in floors]) / 1024:.0f}",
+    )
+    for n, r in enumerate(rounds, 1):
+        b = r.bot
+        _, parts = calls_per_press(b)
+        print(
+            f"  round {n}: bot {b.rate:.0f}/s over {b.seconds:.2f} s, floor {r.floor.rate:.0f}/s "
+            f"over {r.floor.seconds:.2f} s; answered {b.answered}/{b.presses} "
+            f"({b.expired} refused by the emulator, e.g. expired); {b.accepted} joins went "
+            f"through, units sold in the database {b.sold}, {b.presses - b.accepted} refused "
+            f"(sold out, limit); calls per press: {parts}"
+        )
+        reasons = "; ".join(f"{c} x {t!r}" for t, c in b.refusals.most_common(5))
+        print(f"    refusals: {reasons}")
+    consistent = all(r.bot.accepted == r.bot.sold for r in rounds)
+    if not consistent:
+        print("  WARNING: accepted toasts differ from units sold in the database")
+    return over == 0 and mismatch == 0 and all(r.bot.answered == r.bot.presses for r in rounds)
+
+
+async def run(args: argparse.Namespace) -> bool:
+    shape = QUICK if args.quick else FULL
+    repeats = args.repeats or (1 if args.quick else 3)
+    header("join burst (figures 1 and 6)", args.quick)
+    interval = args.post_edit_interval or (1.0 if args.quick else 6.0)
+    settings: dict[str, str | float] = {"post_edit_interval": interval}
+    ok = True
+    results: dict[str, list[Round]] = {}
+    with workdir("burst") as tmp:
+        for kind in args.db.split(","):
+            rounds = []
+            for n in range(repeats):
+                profile = args.profile if (n == 0 and kind == args.db.split(",")[0]) else None
+                rounds.append(
+                    await one_round(
+                        kind,
+                        shape,
+                        Path(tmp),
+                        n,
+                        rate=None,
+                        timeout=120.0,
+                        settings=settings,
+                        profile=profile,
+                    )
+                )
+            label = "SQLite" if kind == "sqlite" else "PostgreSQL"
+            results[label] = rounds
+            ok = report(label, shape, rounds) and ok
+    if len(results) > 1:
+        print("\nFigure 6: runtimes and stores side by side (join burst, medians)")
+        row("runtime / store", "joins/s", "floor", "ratio", "calls/join", "p99 ms")
+        for label, rounds in results.items():
+            row(
+                f"aiogram / {label}",
+                f"{median([r.bot.rate for r in rounds]):.0f}",
+                f"{median([r.floor.rate for r in rounds]):.0f}",
+                f"{median([r.bot.rate / r.floor.rate for r in rounds]):.2f}",
+                f"{median([calls_per_press(r.bot)[0] for r in rounds]):.3f}",
+                f"{median([r.bot.p(99) for r in rounds]):.0f}",
+            )
+        print("  python-telegram-bot: not built yet (no runtime to measure)")
+    if args.profile:
+        print()
+        summarize(args.profile)
+    return ok
+
+
+def main(argv: list[str] | None = None) -> None:
+    ok = asyncio.run(run(parse(argv)))
+    raise SystemExit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""Diagnostic for figures 1 and 2: what one Join press costs inside the bot, without HTTP.
+
+Calls `handlers.router.handle` with the same Press events the runtime builds, one after another
+(as the single SQLite connection serialises them anyway), counting SQL statements per press and
+time per press, beside the same number of the cheapest possible round trips on the same engine
+(`SELECT 1`), so the share of the per-statement round trip is visible.
+
+    .venv/bin/python -m bench.press_cost [--db sqlite,postgresql] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+
+from bench.harness import (
+    LoadEmulator,
+    deps_for,
+    drop_database,
+    header,
+    median,
+    new_database,
+    open_deals,
+    seed_people,
+    workdir,
+)
+from bench.joins import stocks
+from bench.profile_summary import by_library
+from handlers import router
+from handlers.callbacks import Callback, Op
+from handlers.events import Chat, Person, Press
+from storage.engine import make_engine
+
+
+async def measure(kind: str, residents: int, tmp: Path, profile: bool) -> None:
+    emu = LoadEmulator()
+    await emu.start()
+    db = await new_database(kind, tmp, f"cost-{kind}")
+    engine = make_engine(db.url)
+    try:
+        deps = deps_for(engine)
+        world = await seed_people(emu, deps, residents)
+        from bench.joins import FULL
+
+        await open_deals(emu, deps, world, stocks(FULL))
+        statements: Counter[str] = Counter()
+
+        def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            statements[statement.split(None, 1)[0].upper()] += 1
+
+        event.listen(engine.sync_engine, "before_cursor_execute", count)
+        chat = Chat(world.group, "supergroup", "Bench Garden residents")
+        times: list[float] = []
+        profiler = cProfile.Profile() if profile else None
+        if profiler is not None:
+            profiler.enable()
+        for n, uid in enumerate(world.residents):
+            post = world.posts[4 + n % 6]  # plenty of stock: every press is a join
+            press = Press(
+                f"q{n}",
+                Person(uid, f"N{n}", language_code="en"),
+                chat,
+                post.message_id,
+                Callback(Op.JOIN, post.deal_id, post.item_id).pack(),
+            )
+            t = time.perf_counter()
+            actions = await router.handle(deps, press)
+            times.append(time.perf_counter() - t)
+            assert actions and getattr(actions[0], "alert", True) is False, actions
+        if profiler is not None:
+            profiler.disable()
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+        per_press = sum(statements.values()) / len(times)
+        rt: list[float] = []
+        async with engine.connect() as conn:
+            for _ in range(2000):
+                t = time.perf_counter()
+                await conn.execute(text("SELECT 1"))
+                rt.append(time.perf_counter() - t)
+        press_ms = median(times) * 1000
+        rt_ms = median(rt) * 1000
+        print(f"\n{db.label}: {len(times)} Join presses handled in-process, one at a time")
+        print(
+            f"  median time per press            {press_ms:7.2f} ms  (= {1000 / press_ms:.0f}/s "
+            "if presses are serialised on one connection)"
+        )
+        print(
+            f"  SQL statements per press         {per_press:7.1f}  "
+            + ", ".join(f"{k} {v / len(times):.1f}" for k, v in statements.most_common())
+        )
+        print(
+            f"  median SELECT 1 round trip       {rt_ms:7.3f} ms  (x {per_press:.0f} statements = "
+            f"{rt_ms * per_press:.1f} ms, {100 * rt_ms * per_press / press_ms:.0f}% of a press)"
+        )
+        if profiler is not None:
+            by_library(profiler, sum(times))
+    finally:
+        await engine.dispose()
+        await emu.stop()
+        await drop_database(db)
+
+
+async def run(args: argparse.Namespace) -> None:
+    header("press cost (diagnostic for figures 1 and 2)", args.quick)
+    with workdir("cost") as tmp:
+        for kind in args.db.split(","):
+            await measure(kind, 100 if args.quick else 600, Path(tmp), args.profile)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--db", default="sqlite")
+    parser.add_argument("--profile", action="store_true", help="cProfile the presses")
+    asyncio.run(run(parser.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()
