@@ -45,7 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from groupbuy.clock import SystemClock
 from groupbuy.deals import open_deal
 from groupbuy.model import Community, DealSpec, DealStats, ItemSpec, MinimumKind, Resident, User
-from handlers.context import Config, Deps
+from handlers.context import Config, Deps, KnownPeople
 from handlers.deal_post import new_post
 from messages.render import Renderer
 from sandbox import render
@@ -330,12 +330,14 @@ class _NoLeaders:
 
 
 def deps_for(engine: AsyncEngine) -> Deps:
+    clock = SystemClock()
     return Deps(
         uow=SqlUnitOfWorkFactory(make_sessions(engine)),
-        clock=SystemClock(),
+        clock=clock,
         texts=Renderer(),
         leaders=_NoLeaders(),
         config=Config(bot_username=BOT_USERNAME),
+        people=KnownPeople(clock),
     )
 
 

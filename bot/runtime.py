@@ -26,7 +26,7 @@ from bot.telegram import Performer, bot_added, message_in, pre_checkout, press
 from groupbuy.clock import Clock, SystemClock
 from handlers import paying, router
 from handlers.actions import Action, Answer, AnswerPreCheckout, Send
-from handlers.context import Config, Deps
+from handlers.context import Config, Deps, KnownPeople
 from handlers.events import BotAdded, Incoming, PreCheckout
 from messages.render import Renderer
 from storage.engine import make_engine, make_sessions
@@ -77,6 +77,7 @@ class Runtime:
                 clock=self.clock,
                 texts=texts,
                 leaders=CachedLeaders(admins, settings.admin_cache_seconds, self.clock),
+                people=KnownPeople(self.clock),
                 config=Config(
                     bot_username=me.username or "",
                     default_locale=settings.default_locale,

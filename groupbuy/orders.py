@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from groupbuy.deals import close_deal
@@ -38,14 +38,23 @@ async def change_quantity(
     resident: Resident | None,
     now: datetime,
     window: timedelta = DEFAULT_WINDOW,
+    loaded: Deal | None = None,
 ) -> OrderChange:
     """Add or remove units of one item. Stock and the per-person limit hold under any concurrency:
     each is a single conditional UPDATE, and the deal row is locked first so a close waits for us.
     The caller commits; on any DomainError it must not.
+
+    `loaded`: the deal as the caller already read it. Items, prices and limits never change, and
+    the status is checked again under the lock, so it need not be read twice; the returned deal
+    is then that one with this change applied to its counts (a neighbour's change made at the
+    same moment may not show: the post refresher shows the truth), unless the change sold the
+    deal out, when it is read afresh. Without `loaded` the deal is read before and after.
     """
     if delta == 0:
         raise DomainError("nothing_changed")
-    deal = _check_open(await uow.deals.get(deal_id), now)
+    deal = _check_open(
+        loaded if loaded and loaded.id == deal_id else await uow.deals.get(deal_id), now
+    )
     item = deal.item(item_id)
     if item is None:
         raise DomainError("item_not_found")
@@ -64,17 +73,32 @@ async def change_quantity(
         if not await uow.orders.change_line(order.id, item_id, delta, None):
             raise DomainError("nothing_to_remove", item=item.name)
         await uow.deals.release(deal_id, item_id, -delta)
-    after = await uow.deals.get(deal_id)
-    assert after is not None
-    await settle(uow, after, order, now, window)
+    await settle(uow, deal, order, now, window)
     closed = False
-    if await sold_out(uow, after):
-        closed = await close_deal(uow, deal_id, CloseReason.SOLD_OUT, now) is not None
-        after = await uow.deals.get(deal_id)
-        assert after is not None
+    after = _with_sold(deal, item_id, delta) if loaded else await _read(uow, deal_id)
+    if delta > 0 and await uow.deals.all_taken(deal_id):
+        fresh_deal = await uow.deals.get(deal_id)
+        assert fresh_deal is not None
+        after = fresh_deal
+        if await sold_out(uow, after):
+            closed = await close_deal(uow, deal_id, CloseReason.SOLD_OUT, now) is not None
+            fresh_deal = await uow.deals.get(deal_id)
+            assert fresh_deal is not None
+            after = fresh_deal
     fresh = await uow.orders.get(order.id)
     assert fresh is not None
     return OrderChange(after, fresh, closed)
+
+
+def _with_sold(deal: Deal, item_id: int, delta: int) -> Deal:
+    items = tuple(replace(i, sold=i.sold + delta) if i.id == item_id else i for i in deal.items)
+    return replace(deal, items=items)
+
+
+async def _read(uow: UnitOfWork, deal_id: int) -> Deal:
+    deal = await uow.deals.get(deal_id)
+    assert deal is not None
+    return deal
 
 
 async def cancel_order(

@@ -129,6 +129,8 @@ async def settle(
     uow: UnitOfWork, deal: Deal, order: Order, now: datetime, window: timedelta
 ) -> None:
     """After an order changed: refund any excess at once; invoice and hold what is new."""
+    if not deal.payment_mode.invoiced and not await uow.payments.touched(order.id):
+        return  # cash or transfer, and no money yet: nothing to settle (the common press)
     # Units taken out are no longer paid units, even when the money stays to pay for new ones:
     # a paid unit removed and added again must be paid again, and a lapse must drop it.
     await uow.orders.cap_paid(order.id)

@@ -11,9 +11,15 @@ from handlers.context import Deps
 from handlers.events import Person
 
 
-async def remember(uow: UnitOfWork, person: Person, *, private: bool) -> User:
-    """Record who we are talking to; a private message means they have started the bot."""
-    return await uow.users.seen(
+async def remember(deps: Deps, uow: UnitOfWork, person: Person, *, private: bool) -> User:
+    """Record who we are talking to; a private message means they have started the bot.
+
+    Most updates come from people whose Telegram profile has not changed since the last one: the
+    recent ones are kept in memory so a press does not rewrite the same row every time."""
+    known = deps.people.get(person, private)
+    if known is not None:
+        return known
+    user = await uow.users.seen(
         User(
             id=person.id,
             first_name=person.first_name,
@@ -23,6 +29,8 @@ async def remember(uow: UnitOfWork, person: Person, *, private: bool) -> User:
             started=private,
         )
     )
+    deps.people.keep(person, user)
+    return user
 
 
 def error_text(deps: Deps, locale: str, error: DomainError) -> str:

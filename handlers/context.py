@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from groupbuy.clock import Clock
@@ -32,6 +33,39 @@ class Config:
     pay_reminder_lead: timedelta = timedelta(minutes=10)
 
 
+class KnownPeople:
+    """Users recorded lately, by their Telegram profile. A hit skips one write per update. Kept
+    short (a minute): a /lang choice made through another worker shows after at most that."""
+
+    def __init__(self, clock: Clock, size: int = 20_000, ttl: timedelta = timedelta(minutes=1)):
+        self._clock = clock
+        self._size = size
+        self._ttl = ttl
+        self._users: OrderedDict[int, tuple[datetime, Person, User]] = OrderedDict()
+
+    def get(self, person: Person, private: bool) -> User | None:
+        hit = self._users.get(person.id)
+        if hit is None:
+            return None
+        at, seen_as, user = hit
+        if (
+            seen_as != person
+            or (private and not user.started)
+            or self._clock.now() - at > self._ttl
+        ):
+            return None
+        return user
+
+    def keep(self, person: Person, user: User) -> None:
+        self._users[person.id] = (self._clock.now(), person, user)
+        self._users.move_to_end(person.id)
+        if len(self._users) > self._size:
+            self._users.popitem(last=False)
+
+    def forget(self, user_id: int) -> None:
+        self._users.pop(user_id, None)
+
+
 @dataclass(frozen=True, slots=True)
 class Deps:
     uow: UnitOfWorkFactory
@@ -39,6 +73,7 @@ class Deps:
     texts: Renderer
     leaders: Leaders
     config: Config
+    people: KnownPeople
 
     def user_locale(self, user: User | Person | None) -> str:
         if user is None:

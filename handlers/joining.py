@@ -19,7 +19,7 @@ async def on_change(deps: Deps, press: Press, cb: Callback) -> list[Action]:
     delta = 1 if cb.op is Op.JOIN else -1
     now = deps.clock.now()
     async with deps.uow() as uow:
-        user = await remember(uow, press.sender, private=press.chat.is_private)
+        user = await remember(deps, uow, press.sender, private=press.chat.is_private)
         locale = deps.user_locale(user)
         deal = await uow.deals.get(cb.deal)
         if deal is None:
@@ -33,7 +33,7 @@ async def on_change(deps: Deps, press: Press, cb: Callback) -> list[Action]:
         community = await uow.communities.get(deal.community_id)
         try:
             change = await change_quantity(
-                uow, deal.id, cb.arg, user.id, delta, resident, now, window(community)
+                uow, deal.id, cb.arg, user.id, delta, resident, now, window(community), deal
             )
         except DomainError as error:
             return [alert(deps, press.query_id, locale, error)]
@@ -65,7 +65,7 @@ async def on_change(deps: Deps, press: Press, cb: Callback) -> list[Action]:
 
 async def on_cancel_order(deps: Deps, press: Press, cb: Callback) -> list[Action]:
     async with deps.uow() as uow:
-        user = await remember(uow, press.sender, private=press.chat.is_private)
+        user = await remember(deps, uow, press.sender, private=press.chat.is_private)
         locale = deps.user_locale(user)
         found = await uow.deals.get(cb.deal)
         community = await uow.communities.get(found.community_id) if found else None
@@ -92,7 +92,7 @@ async def on_cancel_order(deps: Deps, press: Press, cb: Callback) -> list[Action
 
 async def on_mine(deps: Deps, press: Press, cb: Callback) -> list[Action]:
     async with deps.uow() as uow:
-        user = await remember(uow, press.sender, private=press.chat.is_private)
+        user = await remember(deps, uow, press.sender, private=press.chat.is_private)
         await uow.commit()
     locale = deps.user_locale(user)
     if not user.started:

@@ -14,7 +14,7 @@ from messages.i18n import LOCALES
 
 async def command(deps: Deps, message: MessageIn) -> list[Action]:
     async with deps.uow() as uow:
-        user = await remember(uow, message.sender, private=message.chat.is_private)
+        user = await remember(deps, uow, message.sender, private=message.chat.is_private)
         await uow.commit()
         community = None if message.chat.is_private else await uow.communities.get(message.chat.id)
     locale = deps.community_locale(community) if community else deps.user_locale(user)
@@ -32,10 +32,11 @@ async def on_choice(deps: Deps, press: Press, cb: Callback) -> list[Action]:
         return [Answer(press.query_id)]
     chosen = LOCALES[cb.arg]
     async with deps.uow() as uow:
-        user = await remember(uow, press.sender, private=press.chat.is_private)
+        user = await remember(deps, uow, press.sender, private=press.chat.is_private)
         if press.chat.is_private:
             await uow.users.set_locale(user.id, chosen)
             await uow.commit()
+            deps.people.forget(user.id)
         else:
             community = await uow.communities.get(press.chat.id)
             await uow.commit()

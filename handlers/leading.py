@@ -26,7 +26,7 @@ async def _leader_deal(
 ) -> tuple[Deal | None, str, list[Action]]:
     """The deal a leader button points at, or the refusal to send."""
     async with deps.uow() as uow:
-        user = await remember(uow, press.sender, private=press.chat.is_private)
+        user = await remember(deps, uow, press.sender, private=press.chat.is_private)
         await uow.commit()
         deal = await uow.deals.get(cb.deal)
     locale = deps.user_locale(user)
@@ -120,7 +120,7 @@ async def list_command(deps: Deps, message: MessageIn, args: str) -> list[Action
     """/list [deal id]: the newest closed deal of the group, sent to the leader privately."""
     chat_id = message.chat.id
     async with deps.uow() as uow:
-        user = await remember(uow, message.sender, private=message.chat.is_private)
+        user = await remember(deps, uow, message.sender, private=message.chat.is_private)
         await uow.commit()
         locale = deps.user_locale(user)
         deal = await uow.deals.get(int(args)) if args.strip().isdigit() else None
@@ -146,7 +146,7 @@ async def pickup_command(deps: Deps, message: MessageIn, args: str) -> list[Acti
     """/pickup CODE in the group (or in private, for the groups one leads): mark it handed out."""
     chat_id = message.chat.id
     async with deps.uow() as uow:
-        user = await remember(uow, message.sender, private=message.chat.is_private)
+        user = await remember(deps, uow, message.sender, private=message.chat.is_private)
         await uow.commit()
     locale = deps.user_locale(user)
     if message.chat.is_private:
@@ -195,7 +195,7 @@ async def shortfall_command(deps: Deps, message: MessageIn, args: str) -> list[A
     """/shortfall ITEM UNITS [DEAL]: fewer goods arrived than were sold in a closed deal."""
     chat_id = message.chat.id
     async with deps.uow() as uow:
-        user = await remember(uow, message.sender, private=message.chat.is_private)
+        user = await remember(deps, uow, message.sender, private=message.chat.is_private)
         await uow.commit()
     locale = deps.user_locale(user)
     parts = args.split()

@@ -173,7 +173,7 @@ def _refund_messages(
 async def command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     """/payments [deal id]: the newest deal of the group unless one is named; sent privately."""
     async with deps.uow() as uow:
-        user = await remember(uow, message.sender, private=message.chat.is_private)
+        user = await remember(deps, uow, message.sender, private=message.chat.is_private)
         await uow.commit()
         deal = await uow.deals.get(int(args)) if args.strip().isdigit() else None
         if deal is None and not message.chat.is_private:
@@ -197,7 +197,7 @@ async def _leader_of(
     deps: Deps, press: Press, deal_id: int
 ) -> tuple[Deal | None, str, list[Action]]:
     async with deps.uow() as uow:
-        user = await remember(uow, press.sender, private=press.chat.is_private)
+        user = await remember(deps, uow, press.sender, private=press.chat.is_private)
         await uow.commit()
         deal = await uow.deals.get(deal_id)
     locale = deps.user_locale(user)
@@ -258,7 +258,7 @@ async def _leader_group(
 ) -> tuple[Community | None, str, list[Action]]:
     """The community of the group a leader writes in, or the refusal to send."""
     async with deps.uow() as uow:
-        user = await remember(uow, message.sender, private=message.chat.is_private)
+        user = await remember(deps, uow, message.sender, private=message.chat.is_private)
         await uow.commit()
         community = None if message.chat.is_private else await uow.communities.get(message.chat.id)
     locale = deps.community_locale(community) if community else deps.user_locale(user)
@@ -286,7 +286,7 @@ async def mode_command(deps: Deps, message: MessageIn, args: str) -> list[Action
 
 async def on_mode(deps: Deps, press: Press, cb: Callback) -> list[Action]:
     async with deps.uow() as uow:
-        user = await remember(uow, press.sender, private=press.chat.is_private)
+        user = await remember(deps, uow, press.sender, private=press.chat.is_private)
         await uow.commit()
         community = await uow.communities.get(press.chat.id)
     locale = deps.user_locale(user)

@@ -122,7 +122,7 @@ async def on_successful_payment(deps: Deps, message: MessageIn) -> list[Action]:
     payment = message.payment
     assert payment is not None
     async with deps.uow() as uow:
-        await remember(uow, message.sender, private=True)
+        await remember(deps, uow, message.sender, private=True)
         try:
             await receive_payment(
                 uow,
@@ -147,7 +147,7 @@ async def on_claim(deps: Deps, press: Press, cb: Callback) -> list[Action]:
     """'I have paid' the leader: recorded as claimed, for the leader to confirm."""
     now = deps.clock.now()
     async with deps.uow() as uow:
-        user = await remember(uow, press.sender, private=press.chat.is_private)
+        user = await remember(deps, uow, press.sender, private=press.chat.is_private)
         locale = deps.user_locale(user)
         deal = await uow.deals.get(cb.deal)
         if deal is None:
@@ -166,7 +166,7 @@ async def on_claim(deps: Deps, press: Press, cb: Callback) -> list[Action]:
 async def on_claim_photo(deps: Deps, message: MessageIn, data: dict[str, Any]) -> list[Action]:
     """A photo of the transfer, sent right after 'I have paid'."""
     async with deps.uow() as uow:
-        user = await remember(uow, message.sender, private=True)
+        user = await remember(deps, uow, message.sender, private=True)
         await uow.dialogs.clear(user.id)
         if message.photo_file_id:
             await uow.payments.attach_photo(int(data["payment"]), message.photo_file_id)

@@ -51,7 +51,7 @@ async def on_message(deps: Deps, message: MessageIn) -> list[Action]:
     if not message.chat.is_private:
         return []  # ordinary group chatter
     async with deps.uow() as uow:
-        user = await remember(uow, message.sender, private=True)
+        user = await remember(deps, uow, message.sender, private=True)
         dialog = await uow.dialogs.get(message.sender.id)
         await uow.commit()
     if dialog is None:
@@ -141,7 +141,7 @@ async def cmd_start(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     if not message.chat.is_private:
         return []
     async with deps.uow() as uow:
-        user = await remember(uow, message.sender, private=True)
+        user = await remember(deps, uow, message.sender, private=True)
         await uow.commit()
     payload = args.strip()
     person = message.sender
@@ -191,7 +191,7 @@ async def _newdeal_private(deps: Deps, message: MessageIn, chat_id: int) -> list
 
 async def cmd_newdeal(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     async with deps.uow() as uow:
-        user = await remember(uow, message.sender, private=message.chat.is_private)
+        user = await remember(deps, uow, message.sender, private=message.chat.is_private)
         await uow.commit()
         community = None if message.chat.is_private else await uow.communities.get(message.chat.id)
     locale = deps.user_locale(user)
@@ -218,7 +218,7 @@ async def cmd_newdeal(deps: Deps, message: MessageIn, args: str) -> list[Action]
 
 async def cmd_myorders(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     async with deps.uow() as uow:
-        user = await remember(uow, message.sender, private=message.chat.is_private)
+        user = await remember(deps, uow, message.sender, private=message.chat.is_private)
         await uow.commit()
         found = await uow.orders.active_for_user(user.id, 20)
         communities = {d.community_id: await uow.communities.get(d.community_id) for d, _ in found}
@@ -239,7 +239,7 @@ async def cmd_myorders(deps: Deps, message: MessageIn, args: str) -> list[Action
 
 async def cmd_profile(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     async with deps.uow() as uow:
-        user = await remember(uow, message.sender, private=message.chat.is_private)
+        user = await remember(deps, uow, message.sender, private=message.chat.is_private)
         await uow.commit()
         found = await uow.orders.active_for_user(user.id, 1)
     locale = deps.user_locale(user)
@@ -252,7 +252,7 @@ async def cmd_profile(deps: Deps, message: MessageIn, args: str) -> list[Action]
 
 async def cmd_cancel(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     async with deps.uow() as uow:
-        user = await remember(uow, message.sender, private=message.chat.is_private)
+        user = await remember(deps, uow, message.sender, private=message.chat.is_private)
         await uow.dialogs.clear(user.id)
         await uow.commit()
     return [Send(message.chat.id, deps.texts.render(deps.user_locale(user), "dialog_cancelled"))]
@@ -260,7 +260,7 @@ async def cmd_cancel(deps: Deps, message: MessageIn, args: str) -> list[Action]:
 
 async def cmd_help(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     async with deps.uow() as uow:
-        user = await remember(uow, message.sender, private=message.chat.is_private)
+        user = await remember(deps, uow, message.sender, private=message.chat.is_private)
         await uow.commit()
     return [Send(message.chat.id, deps.texts.render(deps.user_locale(user), "help"))]
 

@@ -37,7 +37,7 @@ async def _community(deps: Deps, uow: UnitOfWork, chat: Chat, by: Person) -> Com
 
 async def on_bot_added(deps: Deps, event: BotAdded) -> list[Action]:
     async with deps.uow() as uow:
-        await remember(uow, event.by, private=False)
+        await remember(deps, uow, event.by, private=False)
         community = await _community(deps, uow, event.chat, event.by)
         await uow.commit()
     locale = community.locale

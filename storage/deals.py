@@ -114,6 +114,14 @@ class SqlDeals:
             .values(sold=ItemRow.sold - quantity)
         )
 
+    async def all_taken(self, deal_id: int) -> bool:
+        left = await self._s.scalar(
+            select(func.count())
+            .select_from(ItemRow)
+            .where(ItemRow.deal_id == deal_id, ItemRow.sold < ItemRow.stock)
+        )
+        return not left
+
     async def move(
         self,
         deal_id: int,

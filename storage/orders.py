@@ -91,11 +91,20 @@ class SqlOrders:
 
     async def change_line(self, order_id: int, item_id: int, delta: int, limit: int | None) -> bool:
         if delta > 0:
-            await self._s.execute(
-                insert_for(self._s, OrderLineRow)
-                .values(order_id=order_id, item_id=item_id, quantity=0)
-                .on_conflict_do_nothing()
+            if limit is not None and delta > limit:
+                return False
+            # One statement: a new line, or the existing one raised while within the limit.
+            table = OrderLineRow.__table__
+            stmt = insert_for(self._s, OrderLineRow).values(
+                order_id=order_id, item_id=item_id, quantity=delta, paid_quantity=0
             )
+            within = table.c.quantity + delta <= limit if limit is not None else None
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["order_id", "item_id"],
+                set_={"quantity": table.c.quantity + delta},
+                where=within,
+            ).returning(table.c.quantity)
+            return (await self._s.execute(stmt)).first() is not None
         conditions = [
             OrderLineRow.order_id == order_id,
             OrderLineRow.item_id == item_id,

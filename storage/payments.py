@@ -179,6 +179,12 @@ class SqlPayments:
     async def held(self, order_id: int) -> int:
         return (await self.held_by_order_ids([order_id])).get(order_id, 0)
 
+    async def touched(self, order_id: int) -> bool:
+        found = await self._s.scalar(
+            select(PaymentRow.id).where(PaymentRow.order_id == order_id).limit(1)
+        )
+        return found is not None
+
     async def held_by_order(self, deal_id: int) -> dict[int, int]:
         received = await self._s.execute(
             select(PaymentRow.order_id, func.sum(PaymentRow.amount))

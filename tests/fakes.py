@@ -470,6 +470,9 @@ class FakeDeals(_Repo):
         self.t("items")[item_id] = replace(it, sold=it.sold + quantity)
         return True
 
+    async def all_taken(self, deal_id: int) -> bool:
+        return not any(i.deal_id == deal_id and i.sold < i.stock for i in self.t("items").values())
+
     async def release(self, deal_id: int, item_id: int, quantity: int) -> None:
         it = self._item(deal_id, item_id)
         if it is not None and it.sold >= quantity:
@@ -830,6 +833,9 @@ class FakePayments(_Repo):
 
     async def for_order(self, order_id: int) -> list[Payment]:
         return [p for p in self._payments() if p.order_id == order_id]
+
+    async def touched(self, order_id: int) -> bool:
+        return any(p.order_id == order_id for p in self._payments())
 
     async def for_deal(self, deal_id: int) -> list[Payment]:
         return [p for p in self._payments() if p.deal_id == deal_id]
