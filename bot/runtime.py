@@ -112,7 +112,13 @@ class Runtime:
             self.ready.set()
             try:
                 await self.dispatcher.start_polling(
-                    bot, handle_signals=False, polling_timeout=10, close_bot_session=False
+                    bot,
+                    handle_signals=False,
+                    polling_timeout=10,
+                    close_bot_session=False,
+                    # A burst waits in Telegram's queue rather than as thousands of tasks here:
+                    # memory stays flat and each press is answered soon after it is taken.
+                    tasks_concurrency_limit=settings.updates_in_flight,
                 )
             finally:
                 self.stopping.set()

@@ -23,7 +23,9 @@ class RateLimits:
     def __init__(
         self, per_second: float, private_per_second: float, group_per_minute: float
     ) -> None:
-        self._all = AsyncLimiter(per_second, 1.0)
+        # Buckets a fraction of the period long: the same rates without letting a whole period's
+        # worth go at once (a one-second bucket refilling while it drained sent 49 in a second).
+        self._all = AsyncLimiter(max(1.0, per_second / 5), 0.2)
         self._private_rate = private_per_second
         self._group_rate = group_per_minute
         self._chats: OrderedDict[int, AsyncLimiter] = OrderedDict()
@@ -32,7 +34,7 @@ class RateLimits:
         limiter = self._chats.get(chat_id)
         if limiter is None:
             limiter = (
-                AsyncLimiter(self._group_rate, 60.0)
+                AsyncLimiter(max(1.0, self._group_rate / 6), 10.0)
                 if chat_id < 0
                 else AsyncLimiter(self._private_rate, 1.0)
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
@@ -17,6 +18,7 @@ def babel_locale(locale: str) -> str:
     return _BABEL_LOCALE.get(locale, "en")
 
 
+@lru_cache(maxsize=8192)  # lists print the same few amounts thousands of times
 def money(amount: int, currency: str, locale: str) -> str:
     if currency.upper() == "XTR":
         return f"{amount} ⭐"

@@ -47,6 +47,7 @@ class Renderer:
 
     def __init__(self) -> None:
         self._envs = {locale: _environment(locale) for locale in LOCALES}
+        self._modules: dict[tuple[str, str], Any] = {}
 
     def render(self, locale: str, name: str, /, **context: Any) -> str:
         env = self._envs.get(locale) or self._envs["en"]
@@ -57,18 +58,25 @@ class Renderer:
 
     def macro(self, locale: str, collection: str, name: str, /, **context: Any) -> str:
         """A short text from a collection of macros (labels, errors): plain text, unescaped."""
-        env = self._envs.get(locale) or self._envs["en"]
-        module = env.get_template(f"_{collection}.html.j2").make_module()
-        fn = getattr(module, name, None)
+        fn = getattr(self._module(locale, collection), name, None)
         if fn is None:
             raise KeyError(f"no text {collection}.{name}")
         if not fn.catch_kwargs:  # a macro takes only what it names; extra facts are dropped
             context = {k: v for k, v in context.items() if k in fn.arguments}
         return html.unescape(str(fn(**context)).strip())
 
+    def _module(self, locale: str, collection: str) -> Any:
+        """A collection's macros, made once per locale: macros are pure, and making the module
+        runs the whole template (it was most of the cost of a button label)."""
+        key = (locale if locale in self._envs else "en", collection)
+        module = self._modules.get(key)
+        if module is None:
+            module = self._envs[key[0]].get_template(f"_{collection}.html.j2").make_module()
+            self._modules[key] = module
+        return module
+
     def has_macro(self, collection: str, name: str) -> bool:
-        module = self._envs["en"].get_template(f"_{collection}.html.j2").make_module()
-        return callable(getattr(module, name, None))
+        return callable(getattr(self._module("en", collection), name, None))
 
     def macro_names(self, collection: str) -> list[str]:
         module = self._envs["en"].get_template(f"_{collection}.html.j2").make_module()

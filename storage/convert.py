@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from groupbuy.model import (
     CloseReason,
@@ -29,7 +30,6 @@ from storage.tables import (
     DealRow,
     InvoiceRow,
     ItemRow,
-    OrderRow,
     PaymentRow,
     RefundRow,
     ResidentRow,
@@ -56,7 +56,7 @@ def community(row: CommunityRow) -> Community:
     )
 
 
-def user(row: UserRow) -> User:
+def user(row: UserRow | Any) -> User:
     return User(
         id=row.id,
         first_name=row.first_name,
@@ -68,7 +68,7 @@ def user(row: UserRow) -> User:
     )
 
 
-def resident(row: ResidentRow) -> Resident:
+def resident(row: ResidentRow | Any) -> Resident:
     return Resident(row.community_id, row.user_id, row.building, row.unit, row.room, row.phone)
 
 
@@ -112,7 +112,8 @@ def deal(row: DealRow, items: Iterable[ItemRow]) -> Deal:
     )
 
 
-def order(row: OrderRow, lines: Iterable[tuple[int, int, int]]) -> Order:
+def order(row: Any, lines: Iterable[tuple[int, int, int]]) -> Order:
+    """From an OrderRow or a row of the same columns (the bulk reads use plain columns)."""
     return Order(
         id=row.id,
         deal_id=row.deal_id,

@@ -118,15 +118,34 @@ class SqlOrders:
         return int(getattr(result, "rowcount", 0)) == 1
 
     async def for_deal(self, deal_id: int) -> list[Order]:
-        rows = list(
-            await self._s.scalars(
-                select(OrderRow)
+        # Plain columns, two statements whatever the size: a 100k-order pickup list reads these.
+        rows = (
+            await self._s.execute(
+                select(
+                    OrderRow.id,
+                    OrderRow.deal_id,
+                    OrderRow.user_id,
+                    OrderRow.code,
+                    OrderRow.picked_up_at,
+                    OrderRow.pay_by,
+                )
                 .where(OrderRow.deal_id == deal_id)
                 .order_by(OrderRow.id)
-                .execution_options(populate_existing=True)
             )
+        ).all()
+        found = await self._s.execute(
+            select(
+                OrderLineRow.order_id,
+                OrderLineRow.item_id,
+                OrderLineRow.quantity,
+                OrderLineRow.paid_quantity,
+            )
+            .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
+            .where(OrderRow.deal_id == deal_id)
         )
-        lines = await self._lines([r.id for r in rows])
+        lines: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+        for order_id, item_id, quantity, paid in found:
+            lines[order_id].append((item_id, quantity, paid))
         orders = [convert.order(r, lines[r.id]) for r in rows]
         return [o for o in orders if o.active]
 
