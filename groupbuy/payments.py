@@ -468,3 +468,18 @@ def with_window(community: Community, text: str) -> Community:
     if minutes < low:
         raise InputError("int_out_of_range", field="minutes", limit=high)
     return replace(community, payment_window_minutes=minutes)
+
+
+async def remind_unpaid(uow: UnitOfWork, deal: Deal, now: datetime, every: timedelta) -> int:
+    """The leader's 'remind unpaid': everyone who still owes is reminded, at most once per
+    `every` per deal; returns how many were."""
+    if not await uow.deals.claim_unpaid_reminder(deal.id, now, every):
+        return 0
+    ref = int(now.timestamp())
+    notices = [
+        Notice(NoticeKind.PAYMENT_REMINDER, order.user_id, deal.id, order.user_id, ref)
+        for order in await uow.orders.for_deal(deal.id)
+        if (await standing(uow, deal, order)).due > 0
+    ]
+    await uow.outbox.add(notices, now)
+    return len(notices)

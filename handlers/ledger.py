@@ -3,7 +3,7 @@ and the community's payment mode (/paymode, /paywindow)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from groupbuy.errors import DomainError
 from groupbuy.model import (
@@ -17,9 +17,14 @@ from groupbuy.model import (
     Refund,
     RefundStatus,
 )
-from groupbuy.notices import Notice, NoticeKind
-from groupbuy.payments import confirm_refund, decide_claim, standing, with_mode, with_window
-from groupbuy.ports import UnitOfWork
+from groupbuy.payments import (
+    confirm_refund,
+    decide_claim,
+    remind_unpaid,
+    standing,
+    with_mode,
+    with_window,
+)
 from handlers.actions import Action, Answer, Button, Edit, Send
 from handlers.callbacks import Callback, Op
 from handlers.common import alert, button, error_text, remember
@@ -217,7 +222,7 @@ async def on_press(deps: Deps, press: Press, cb: Callback) -> list[Action]:
         async with deps.uow() as uow:
             community = await uow.communities.get(deal.community_id)
             if cb.op is Op.REMIND_UNPAID:
-                reminded = await _remind_unpaid(uow, deal, now)
+                reminded = await remind_unpaid(uow, deal, now, REMIND_EVERY)
                 await uow.commit()
                 key = "reminded_toast" if reminded else "remind_too_soon_toast"
                 return [
@@ -237,20 +242,6 @@ async def on_press(deps: Deps, press: Press, cb: Callback) -> list[Action]:
     except DomainError as error:
         return [alert(deps, press.query_id, locale, error)]
     return [Answer(press.query_id, deps.texts.macro(locale, "labels", toast))]
-
-
-async def _remind_unpaid(uow: UnitOfWork, deal: Deal, now: datetime) -> int:
-    """Everyone who still owes gets a reminder; at most once an hour per deal."""
-    if not await uow.deals.claim_unpaid_reminder(deal.id, now, REMIND_EVERY):
-        return 0
-    ref = int(now.timestamp())
-    notices = [
-        Notice(NoticeKind.PAYMENT_REMINDER, order.user_id, deal.id, order.user_id, ref)
-        for order in await uow.orders.for_deal(deal.id)
-        if (await standing(uow, deal, order)).due > 0
-    ]
-    await uow.outbox.add(notices, now)
-    return len(notices)
 
 
 async def _leader_group(
