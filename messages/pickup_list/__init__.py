@@ -5,10 +5,20 @@ translated, amounts already formatted) and call :func:`render_pdf` or
 :func:`render_csv`.
 """
 
+from datetime import datetime
+
 from .csv_export import format_lines, render_csv
 from .model import ItemTotal, PickupLine, PickupList, PickupListLabels, PickupRow
-from .pdf import render_pdf
 from .sorting import compute_totals, natural_key, sort_rows
+
+
+def render_pdf(pl: PickupList, *, created_at: datetime | None = None) -> bytes:
+    """The printable list (see :mod:`.pdf`). fpdf2 and fontTools are imported on the first
+    list, not when the bot starts: most of a bot's life needs no PDF."""
+    from .pdf import render_pdf as render
+
+    return render(pl, created_at=created_at)
+
 
 __all__ = [
     "ItemTotal",
