@@ -15,6 +15,7 @@ from bot.runtime import Runtime
 from bot.settings import Settings
 from groupbuy.clock import OffsetClock
 from sandbox.emulator import Emulator
+from storage.migrate import downgrade
 
 TOKEN = "4242:TEST-TOKEN-groupbuy"
 
@@ -34,8 +35,14 @@ class World:
         self.runtime.background.nudge.set()
 
 
-def database_url(tmp_path: Path) -> str:
-    return os.environ.get("E2E_DATABASE_URL") or f"sqlite+aiosqlite:///{tmp_path / 'e2e.db'}"
+async def database_url(tmp_path: Path) -> str:
+    """A fresh SQLite file per test; or, with E2E_DATABASE_URL, that database emptied first
+    (every test starts from no schema: the runtime migrates it as in production)."""
+    url = os.environ.get("E2E_DATABASE_URL")
+    if not url:
+        return f"sqlite+aiosqlite:///{tmp_path / 'e2e.db'}"
+    await asyncio.to_thread(downgrade, url, "base")  # Alembic runs its own event loop
+    return url
 
 
 @pytest_asyncio.fixture
@@ -43,7 +50,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     async with Emulator(token=TOKEN, username="groupbuy_test_bot") as emu:
         settings = Settings(
             bot_token=TOKEN,
-            database_url=database_url(tmp_path),
+            database_url=await database_url(tmp_path),
             telegram_api_base=emu.base_url,
             sweep_seconds=0.2,
             post_edit_interval=0.2,

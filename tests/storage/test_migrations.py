@@ -7,7 +7,7 @@ from typing import Any
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Column, Integer, MetaData, inspect
+from sqlalchemy import Column, Integer, MetaData, inspect, text
 from sqlalchemy.engine import Connection
 
 from storage import migrate
@@ -100,7 +100,7 @@ def test_payments_migration_keeps_existing_data(database_url: str) -> None:
     30-minute window, nothing paid, no hold, notices with ref 0 still sent once."""
     from datetime import UTC, datetime
 
-    from sqlalchemy import bindparam, text
+    from sqlalchemy import bindparam
 
     from groupbuy.model import OrderLine, PaymentMode
     from groupbuy.notices import Notice, NoticeKind
@@ -159,3 +159,13 @@ def test_payments_migration_keeps_existing_data(database_url: str) -> None:
             await engine.dispose()
 
     run_sync(read)
+
+    # And back down: notices told apart by ref cannot live under 0001's narrower key; the
+    # downgrade drops them instead of failing on the unique index.
+    in_thread(migrate.downgrade, database_url, "0001")
+    assert _current(database_url) == "0001"
+
+    def count(conn: Connection) -> int:
+        return int(conn.execute(text("SELECT count(*) FROM outbox")).scalar_one())
+
+    assert _on_connection(database_url, count) == 1  # the notice from before 0002 remains
