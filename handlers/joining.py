@@ -30,7 +30,10 @@ async def on_change(deps: Deps, press: Press, cb: Callback) -> list[Action]:
             # deep link, and /start finishes the join there.
             await uow.commit()
             return [Answer(press.query_id, url=deps.deep_link(f"j_{deal.id}_{cb.arg}"))]
-        community = await uow.communities.get(deal.community_id)
+        # The community is needed for its payment window (invoiced modes) and its timezone
+        # (the private order view); a press on the group's post in cash mode needs neither.
+        needs_community = deal.payment_mode.invoiced or press.chat.is_private
+        community = await uow.communities.get(deal.community_id) if needs_community else None
         try:
             change = await change_quantity(
                 uow, deal.id, cb.arg, user.id, delta, resident, now, window(community), deal
@@ -40,7 +43,7 @@ async def on_change(deps: Deps, press: Press, cb: Callback) -> list[Action]:
         money = await standing(uow, change.deal, change.order) if press.chat.is_private else None
         await uow.commit()
     item = change.deal.item(cb.arg)
-    assert item is not None and community is not None
+    assert item is not None
     toast = deps.texts.macro(
         locale,
         "labels",
@@ -51,7 +54,7 @@ async def on_change(deps: Deps, press: Press, cb: Callback) -> list[Action]:
         currency=change.deal.currency,
     )
     actions: list[Action] = [Answer(press.query_id, toast)]
-    if press.chat.is_private:
+    if press.chat.is_private and community is not None:
         actions.append(
             Edit(
                 press.chat.id,

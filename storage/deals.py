@@ -69,24 +69,19 @@ class SqlDeals:
         return deal
 
     async def get(self, deal_id: int) -> Deal | None:
-        # populate_existing: the conditional UPDATEs bypass the identity map, so always re-read.
-        row = (
+        # One statement for the deal and its items (read on every press). populate_existing:
+        # the conditional UPDATEs bypass the identity map, so always re-read.
+        rows = (
             await self._s.execute(
-                select(DealRow)
+                select(DealRow, ItemRow)
+                .outerjoin(ItemRow, ItemRow.deal_id == DealRow.id)
                 .where(DealRow.id == deal_id)
                 .execution_options(populate_existing=True)
             )
-        ).scalar_one_or_none()
-        if row is None:
+        ).all()
+        if not rows:
             return None
-        items = (
-            await self._s.execute(
-                select(ItemRow)
-                .where(ItemRow.deal_id == deal_id)
-                .execution_options(populate_existing=True)
-            )
-        ).scalars()
-        return convert.deal(row, items)
+        return convert.deal(rows[0][0], [item for _, item in rows if item is not None])
 
     async def set_post(self, deal_id: int, chat_id: int, message_id: int) -> None:
         await self._s.execute(
