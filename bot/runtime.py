@@ -189,6 +189,11 @@ class Runtime:
         async def on_pre_checkout(query: tg.PreCheckoutQuery) -> None:
             await serve(pre_checkout(query), None, None)
 
+        @dp.chat_member()
+        async def on_member_change(update: tg.ChatMemberUpdated) -> None:
+            # Someone was promoted or demoted (Telegram tells bots that are admins): ask again.
+            deps.leaders.forget(update.chat.id)
+
         @dp.my_chat_member()
         async def on_member(update: tg.ChatMemberUpdated) -> None:
             deps.leaders.forget(update.chat.id)

@@ -87,15 +87,36 @@ class WorldDriver:
         chat = self._group(chat_id)
         current = self._member(chat, user_id)
         status = "creator" if current.status == "creator" else "administrator"
-        chat.members[user_id] = MemberRec(user_id, status, anonymous)
-        self.state.changed({"type": "member", "chat_id": chat_id, "user_id": user_id})
+        self._set_member(chat, user_id, MemberRec(user_id, status, anonymous))
 
     async def remove_admin(self, chat_id: int, user_id: int) -> None:
         chat = self._group(chat_id)
         if self._member(chat, user_id).status == "creator":
             raise DriverError("the owner cannot be demoted")
-        chat.members[user_id] = MemberRec(user_id, "member")
-        self.state.changed({"type": "member", "chat_id": chat_id, "user_id": user_id})
+        self._set_member(chat, user_id, MemberRec(user_id, "member"))
+
+    def _set_member(self, chat: ChatRec, user_id: int, record: MemberRec) -> None:
+        """Change someone's standing; Telegram tells the bot with a chat_member update, but only
+        a bot that is an administrator of the chat (and asked for them in allowed_updates)."""
+        st = self.state
+        old = render.dump(render.member(st, chat, user_id))
+        chat.members[user_id] = record
+        bot = chat.members.get(st.bot.id)
+        if user_id != st.bot.id and bot is not None and bot.status == "administrator":
+            owner = next(
+                (m.user_id for m in chat.members.values() if m.status == "creator"), user_id
+            )
+            st.push_update(
+                "chat_member",
+                {
+                    "chat": render.dump(render.chat(st, chat)),
+                    "from": render.dump(render.user(st.users[owner])),
+                    "date": int(st.clock.now()),
+                    "old_chat_member": old,
+                    "new_chat_member": render.dump(render.member(st, chat, user_id)),
+                },
+            )
+        st.changed({"type": "member", "chat_id": chat.id, "user_id": user_id})
 
     async def block_bot(self, user_id: int) -> None:
         self._user(user_id).blocked = True

@@ -15,6 +15,7 @@ from tests.e2e.conftest import (
     bot_says,
     last_id,
     publish_one_message,
+    say,
     set_up_group,
     start_payload,
 )
@@ -94,3 +95,19 @@ async def test_a_failing_handler_still_answers(
     answer = await emu.press_button(olga, group, post.message_id, text="Close now")
     assert answer.text == "Deal closed."
     await asyncio.sleep(0)
+
+
+async def test_a_promoted_admin_leads_at_once_when_the_bot_is_an_admin(world: World) -> None:
+    """Telegram tells an admin bot about promotions (chat_member): no waiting for the cache."""
+    emu = world.emu
+    _, group = await set_up_group(world)
+    await emu.make_admin(group, emu.state.bot.id)  # the group made the bot an admin
+    sam = await emu.add_user("Sam")
+    await emu.add_member(group, sam)
+    refused = await say(world, sam, group, "/newdeal", "Only the group's admins")
+    assert refused.keyboard == []
+    await emu.make_admin(group, sam)
+    # The chat_member update is queued before Sam's next message, and its handler forgets the
+    # cached admin list at once, so the message finds Sam among the admins (no clock moved).
+    reply = await say(world, sam, group, "/newdeal")
+    assert "Let's prepare the deal in private chat." in reply.text
