@@ -39,12 +39,15 @@ def error_text(deps: Deps, locale: str, error: DomainError) -> str:
     return deps.texts.macro(locale, "errors", "generic")
 
 
+def refusal(deps: Deps, chat_id: int, locale: str, error: DomainError) -> Send:
+    """A rule said no to something typed: the reason, as a message in that chat."""
+    return Send(
+        chat_id, deps.texts.render(locale, "error", message=error_text(deps, locale, error))
+    )
+
+
 def alert(deps: Deps, query_id: str, locale: str, error: DomainError) -> Answer:
     return Answer(query_id, error_text(deps, locale, error), alert=True)
-
-
-def say(deps: Deps, chat_id: int, locale: str, name: str, **context: object) -> Send:
-    return Send(chat_id, deps.texts.render(locale, name, **context))
 
 
 def button(deps: Deps, locale: str, label: str, cb: Callback, **context: object) -> Button:
@@ -60,7 +63,3 @@ async def led_communities(deps: Deps, user_id: int) -> list[Community]:
     async with deps.uow() as uow:
         communities = await uow.communities.configured(200)
     return [c for c in communities if await deps.leaders.is_leader(c.chat_id, user_id)]
-
-
-def group_locale(deps: Deps, community: Community | None) -> str:
-    return deps.community_locale(community)

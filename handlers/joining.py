@@ -8,7 +8,7 @@ from groupbuy.orders import cancel_order, change_quantity
 from groupbuy.payments import standing
 from handlers.actions import Action, Answer, Edit, Send
 from handlers.callbacks import Callback, Op
-from handlers.common import alert, error_text, remember
+from handlers.common import alert, refusal, remember
 from handlers.context import Deps
 from handlers.events import Person, Press
 from handlers.my_order import order_keyboard, order_text
@@ -132,7 +132,7 @@ async def join_from_link(deps: Deps, person: Person, deal_id: int, item_id: int)
         deal = await uow.deals.get(deal_id)
         locale = deps.user_locale(user or person)
         if deal is None:
-            return [_error(deps, person.id, locale, DomainError("stale_button"))]
+            return [refusal(deps, person.id, locale, DomainError("stale_button"))]
         resident = await uow.users.resident(deal.community_id, person.id)
         order = await uow.orders.of_user(deal_id, person.id)
         if order is None or order.quantity(item_id) == 0:
@@ -142,13 +142,7 @@ async def join_from_link(deps: Deps, person: Person, deal_id: int, item_id: int)
                     uow, deal_id, item_id, person.id, 1, resident, now, window(community)
                 )
             except DomainError as error:
-                return [_error(deps, person.id, locale, error)]
+                return [refusal(deps, person.id, locale, error)]
             await uow.commit()
     shown = await show_order(deps, person, deal_id)
     return [shown] if shown else []
-
-
-def _error(deps: Deps, chat_id: int, locale: str, error: DomainError) -> Send:
-    return Send(
-        chat_id, deps.texts.render(locale, "error", message=error_text(deps, locale, error))
-    )

@@ -13,7 +13,7 @@ from groupbuy.orders import mark_picked_up
 from groupbuy.shortfall import record_shortfall
 from handlers.actions import Action, Answer, Edit, Send
 from handlers.callbacks import Callback, Op
-from handlers.common import alert, button, error_text, led_communities, remember
+from handlers.common import alert, button, led_communities, refusal, remember
 from handlers.context import Deps
 from handlers.deal_post import confirm_cancel_keyboard
 from handlers.events import MessageIn, Press
@@ -38,9 +38,9 @@ async def _leader_deal(
 
 
 async def on_press(deps: Deps, press: Press, cb: Callback) -> list[Action]:
-    deal, locale, refusal = await _leader_deal(deps, press, cb)
+    deal, locale, refused = await _leader_deal(deps, press, cb)
     if deal is None:
-        return refusal
+        return refused
     if cb.op is Op.LIST:
         return await _send_list(deps, press, deal, locale)
     if cb.op is Op.PICKED:
@@ -173,8 +173,7 @@ async def pickup_command(deps: Deps, message: MessageIn, args: str) -> list[Acti
         else:
             code = None
     if code is None:
-        message_text = error_text(deps, locale, error)
-        return [Send(chat_id, deps.texts.render(locale, "error", message=message_text))]
+        return [refusal(deps, chat_id, locale, error)]
     owner = users.get(pickup.order.user_id)
     return [
         Send(
@@ -223,8 +222,7 @@ async def shortfall_command(deps: Deps, message: MessageIn, args: str) -> list[A
             result = await record_shortfall(uow, deal.id, position, missing, deps.clock.now())
             await uow.commit()
     except DomainError as error:
-        text = deps.texts.render(locale, "error", message=error_text(deps, locale, error))
-        return [Send(chat_id, text)]
+        return [refusal(deps, chat_id, locale, error)]
     return [
         Send(chat_id, deps.texts.render(locale, "shortfall_recorded", deal=deal, result=result))
     ]

@@ -27,7 +27,7 @@ from groupbuy.payments import (
 )
 from handlers.actions import Action, Answer, Button, Edit, Send
 from handlers.callbacks import Callback, Op
-from handlers.common import alert, button, error_text, remember
+from handlers.common import alert, button, refusal, remember
 from handlers.context import Deps
 from handlers.events import MessageIn, Press
 from handlers.paying import window
@@ -214,9 +214,9 @@ async def _leader_of(
 
 
 async def on_press(deps: Deps, press: Press, cb: Callback) -> list[Action]:
-    deal, locale, refusal = await _leader_of(deps, press, cb.deal)
+    deal, locale, refused = await _leader_of(deps, press, cb.deal)
     if deal is None:
-        return refusal
+        return refused
     now = deps.clock.now()
     try:
         async with deps.uow() as uow:
@@ -262,9 +262,9 @@ async def _leader_group(
 
 async def mode_command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     """/paymode in the group: a leader picks how residents pay (new deals use it)."""
-    community, locale, refusal = await _leader_group(deps, message)
+    community, locale, refused = await _leader_group(deps, message)
     if community is None:
-        return refusal
+        return refused
     rows = tuple(
         (button(deps, locale, f"mode_{mode.value}", Callback(Op.PAY_MODE, 0, i)),)
         for i, mode in enumerate(MODES)
@@ -298,14 +298,13 @@ async def on_mode(deps: Deps, press: Press, cb: Callback) -> list[Action]:
 
 async def window_command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     """/paywindow MINUTES: how long unpaid units are held (never past a deal's deadline)."""
-    community, locale, refusal = await _leader_group(deps, message)
+    community, locale, refused = await _leader_group(deps, message)
     if community is None:
-        return refusal
+        return refused
     try:
         updated = with_window(community, args)
     except DomainError as error:
-        text = deps.texts.render(locale, "error", message=error_text(deps, locale, error))
-        return [Send(message.chat.id, text)]
+        return [refusal(deps, message.chat.id, locale, error)]
     async with deps.uow() as uow:
         await uow.communities.save(updated)
         await uow.commit()

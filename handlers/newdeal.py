@@ -23,7 +23,7 @@ from groupbuy.model import (
 from groupbuy.money import parse_price
 from handlers.actions import Action, Answer, Keyboard, Send
 from handlers.callbacks import Callback, Op
-from handlers.common import button, error_text
+from handlers.common import button, error_text, refusal
 from handlers.context import Deps
 from handlers.deal_post import new_post, post_text
 from handlers.events import Person
@@ -164,8 +164,7 @@ async def answer(
             else:
                 _accept(step, value, data, now)
         except DomainError as error:
-            message = error_text(deps, locale, error)
-            return [*actions, Send(person.id, deps.texts.render(locale, "error", message=message))]
+            return [*actions, refusal(deps, person.id, locale, error)]
         following = _advance(step, data)
         data["step"] = following
         await uow.dialogs.save(person.id, STATE, data, now)

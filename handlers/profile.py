@@ -9,7 +9,7 @@ from groupbuy.errors import DomainError, InputError
 from groupbuy.model import Resident
 from handlers.actions import Action, Answer, Keyboard, Send
 from handlers.callbacks import Callback, Op
-from handlers.common import button, error_text
+from handlers.common import button, refusal
 from handlers.context import Deps
 from handlers.events import Person
 
@@ -83,8 +83,7 @@ async def answer(
             else:
                 data[step] = _accept(step, value, community.buildings)
         except DomainError as error:
-            message = error_text(deps, locale, error)
-            return [*actions, Send(person.id, deps.texts.render(locale, "error", message=message))]
+            return [*actions, refusal(deps, person.id, locale, error)]
         following = _STEPS[_STEPS.index(step) + 1 :]
         if following:
             data["step"] = following[0]

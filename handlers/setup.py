@@ -12,7 +12,7 @@ from groupbuy.money import is_known_currency
 from groupbuy.ports import UnitOfWork
 from handlers.actions import Action, Answer, Keyboard, Send
 from handlers.callbacks import Callback, Op
-from handlers.common import button, error_text, link_button, remember
+from handlers.common import button, link_button, refusal, remember
 from handlers.context import Deps
 from handlers.events import BotAdded, Chat, MessageIn, Person
 
@@ -68,16 +68,7 @@ async def start(deps: Deps, person: Person, chat_id: int) -> list[Action]:
         community = await uow.communities.get(chat_id)
         locale = deps.user_locale(user or person)
         if community is None:
-            return [
-                Send(
-                    person.id,
-                    deps.texts.render(
-                        locale,
-                        "error",
-                        message=error_text(deps, locale, DomainError("community_unknown")),
-                    ),
-                )
-            ]
+            return [refusal(deps, person.id, locale, DomainError("community_unknown"))]
         if not await deps.leaders.is_leader(chat_id, person.id):
             return [Send(person.id, deps.texts.render(locale, "leaders_only"))]
         await uow.dialogs.save(
@@ -135,8 +126,7 @@ async def answer(
             else:
                 community = _apply(step, value, community)
         except DomainError as error:
-            message = error_text(deps, locale, error)
-            return [*actions, Send(person.id, deps.texts.render(locale, "error", message=message))]
+            return [*actions, refusal(deps, person.id, locale, error)]
         following = _STEPS[_STEPS.index(step) + 1 :]
         if following:
             await uow.communities.save(community)
