@@ -30,6 +30,7 @@ from handlers.context import Config, Deps, KnownPeople
 from handlers.events import BotAdded, Incoming, PreCheckout
 from messages.render import Renderer
 from storage.engine import make_engine, make_sessions
+from storage.group_commit import GroupCommit, can_group_commit
 from storage.migrate import upgrade_async
 from storage.unit_of_work import SqlUnitOfWorkFactory
 
@@ -62,6 +63,9 @@ class Runtime:
         settings = self.settings
         await upgrade_async(settings.database_url)
         engine = make_engine(settings.database_url)
+        # SQLite has one writer: the presses of a burst are written together (see
+        # storage/group_commit.py). PostgreSQL writes them side by side instead.
+        writer = GroupCommit(engine) if can_group_commit(settings.database_url) else None
         bot = self._bot()
         try:
             me = await bot.get_me()
@@ -78,6 +82,7 @@ class Runtime:
                 texts=texts,
                 leaders=CachedLeaders(admins, settings.admin_cache_seconds, self.clock),
                 people=KnownPeople(self.clock),
+                writer=writer,
                 config=Config(
                     bot_username=me.username or "",
                     default_locale=settings.default_locale,
@@ -127,6 +132,8 @@ class Runtime:
                 await loop_task
         finally:
             await bot.session.close()
+            if writer is not None:
+                await writer.close()
             await engine.dispose()
 
     async def stop(self) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol, Self, TypeVar
 
 from groupbuy.model import (
     CloseReason,
@@ -26,6 +26,8 @@ from groupbuy.model import (
     User,
 )
 from groupbuy.notices import Notice, PendingNotice
+
+T = TypeVar("T")
 
 
 class Communities(Protocol):
@@ -301,6 +303,20 @@ class UnitOfWork(Protocol):
 
     async def commit(self) -> None: ...
 
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once what this unit of work committed is in the database for good (under
+        group commit: after the batch's COMMIT); never if it rolls back. For caches of rows."""
+        ...
+
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...
+
+
+class Writer(Protocol):
+    """Runs a piece of work in a unit of work of its own and hands back what it returns. The work
+    commits, or not, as any user of a unit of work does. A writer may run several pieces of work
+    one after another in one database transaction (group commit), each in a savepoint of its own,
+    but never interleaved: to the work it looks exactly like a unit of work alone."""
+
+    async def __call__(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T: ...

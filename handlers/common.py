@@ -29,7 +29,8 @@ async def remember(deps: Deps, uow: UnitOfWork, person: Person, *, private: bool
             started=private,
         )
     )
-    deps.people.keep(person, user)
+    # Only once the row is in the database: a press that is refused rolls it back.
+    uow.after_commit(lambda: deps.people.keep(person, user))
     return user
 
 

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from groupbuy.clock import Clock
 from groupbuy.model import Community, User
-from groupbuy.ports import UnitOfWorkFactory
+from groupbuy.ports import UnitOfWork, UnitOfWorkFactory, Writer
 from handlers.events import Person
 from messages.i18n import resolve_locale
 from messages.render import Renderer
+
+T = TypeVar("T")
 
 
 class Leaders(Protocol):
@@ -74,6 +77,17 @@ class Deps:
     leaders: Leaders
     config: Config
     people: KnownPeople
+    # The writer of the hottest path (a press's change): the group commit on SQLite
+    # (storage.group_commit); None runs the work in a unit of work of its own.
+    writer: Writer | None = None
+
+    async def write(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        """Run `work` in a unit of work; it commits or not. It must not await anything but the
+        unit of work: under group commit it runs with other presses' work in one transaction."""
+        if self.writer is not None:
+            return await self.writer(work)
+        async with self.uow() as uow:
+            return await work(uow)
 
     def user_locale(self, user: User | Person | None) -> str:
         if user is None:

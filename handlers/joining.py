@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from groupbuy.errors import DomainError
-from groupbuy.model import DealStatus
-from groupbuy.orders import cancel_order, change_quantity
-from groupbuy.payments import standing
+from groupbuy.model import Community, DealStatus
+from groupbuy.orders import OrderChange, cancel_order, change_quantity
+from groupbuy.payments import Standing, standing
+from groupbuy.ports import UnitOfWork
 from handlers.actions import Action, Answer, Edit, Send
 from handlers.callbacks import Callback, Op
 from handlers.common import alert, refusal, remember
@@ -15,10 +18,21 @@ from handlers.my_order import order_keyboard, order_text
 from handlers.paying import window
 
 
+@dataclass(frozen=True, slots=True)
+class _Changed:
+    locale: str
+    change: OrderChange
+    community: Community | None
+    money: Standing | None
+
+
 async def on_change(deps: Deps, press: Press, cb: Callback) -> list[Action]:
     delta = 1 if cb.op is Op.JOIN else -1
     now = deps.clock.now()
-    async with deps.uow() as uow:
+
+    # The hottest path of all: under group commit (deps.write) it shares a transaction with the
+    # presses that arrive with it, so it awaits nothing but the unit of work.
+    async def work(uow: UnitOfWork) -> list[Action] | _Changed:
         user = await remember(deps, uow, press.sender, private=press.chat.is_private)
         locale = deps.user_locale(user)
         deal = await uow.deals.get(cb.deal)
@@ -42,6 +56,17 @@ async def on_change(deps: Deps, press: Press, cb: Callback) -> list[Action]:
             return [alert(deps, press.query_id, locale, error)]
         money = await standing(uow, change.deal, change.order) if press.chat.is_private else None
         await uow.commit()
+        return _Changed(locale, change, community, money)
+
+    outcome = await deps.write(work)
+    if isinstance(outcome, list):
+        return outcome
+    locale, change, community, money = (
+        outcome.locale,
+        outcome.change,
+        outcome.community,
+        outcome.money,
+    )
     item = change.deal.item(cb.arg)
     assert item is not None
     toast = deps.texts.macro(

@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from groupbuy.model import Community, Resident, User
 from storage import convert
+from storage.db import Db
 from storage.tables import CommunityRow, ResidentRow, UserRow
 from storage.upsert import insert_for
 
 
 class SqlCommunities:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Db) -> None:
         self._s = session
 
     async def get(self, chat_id: int) -> Community | None:
@@ -49,7 +49,7 @@ class SqlCommunities:
 
 
 class SqlUsers:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Db) -> None:
         self._s = session
 
     async def get(self, user_id: int) -> User | None:

@@ -6,15 +6,15 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from groupbuy.model import CloseReason, Deal, DealSpec, DealStats, DealStatus, PaymentMode
 from storage import convert
+from storage.db import Db
 from storage.tables import DealRow, ItemRow, OrderLineRow, OrderRow
 
 
 class SqlDeals:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Db) -> None:
         self._s = session
 
     async def add(

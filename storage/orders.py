@@ -6,11 +6,11 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from groupbuy.codes import new_code
 from groupbuy.model import Deal, DealStatus, Order
 from storage import convert
+from storage.db import Db
 from storage.deals import SqlDeals
 from storage.tables import DealRow, OrderLineRow, OrderRow
 from storage.upsert import insert_for
@@ -19,7 +19,7 @@ _CODE_ATTEMPTS = 8
 
 
 class SqlOrders:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Db) -> None:
         self._s = session
 
     async def _lines(self, order_ids: list[int]) -> dict[int, list[tuple[int, int, int]]]:

@@ -7,15 +7,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from groupbuy.notices import Notice, NoticeKind, PendingNotice
+from storage.db import Db
 from storage.tables import DialogRow, OutboxRow
 from storage.upsert import insert_for
 
 
 class SqlOutbox:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Db) -> None:
         self._s = session
 
     async def add(self, notices: Sequence[Notice], now: datetime) -> None:
@@ -88,7 +88,7 @@ class SqlOutbox:
 
 
 class SqlDialogs:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Db) -> None:
         self._s = session
 
     async def get(self, user_id: int) -> tuple[str, dict[str, Any]] | None:

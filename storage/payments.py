@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Row, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from groupbuy.model import (
     Invoice,
@@ -18,12 +17,13 @@ from groupbuy.model import (
     RefundStatus,
 )
 from storage import convert
+from storage.db import Db
 from storage.tables import InvoiceRow, PaymentRow, RefundRow
 from storage.upsert import insert_for
 
 
 class SqlPayments:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Db) -> None:
         self._s = session
 
     async def add(

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from groupbuy.ports import Communities, Deals, Dialogs, Orders, Outbox, Payments, Users
+from groupbuy.ports import (
+    Communities,
+    Deals,
+    Dialogs,
+    Orders,
+    Outbox,
+    Payments,
+    Users,
+)
 from storage.communities import SqlCommunities, SqlUsers
+from storage.db import SessionLike
 from storage.deals import SqlDeals
 from storage.orders import SqlOrders
 from storage.outbox import SqlDialogs, SqlOutbox
@@ -24,9 +34,17 @@ class SqlUnitOfWork:
     dialogs: Dialogs
     payments: Payments
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessions: Callable[[], SessionLike],
+        held: list[Callable[[], None]] | None = None,
+    ) -> None:
+        """`held`: where to leave the after-commit callbacks when the commit here is not yet
+        the transaction's (group commit's savepoints); None runs them at commit."""
         self._sessions = sessions
-        self._session: AsyncSession | None = None
+        self._session: SessionLike | None = None
+        self._held = held
+        self._after: list[Callable[[], None]] = []
 
     async def __aenter__(self) -> Self:
         session = self._sessions()
@@ -56,6 +74,15 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         assert self._session is not None
         await self._session.commit()
+        callbacks, self._after = self._after, []
+        if self._held is not None:
+            self._held.extend(callbacks)
+        else:
+            for callback in callbacks:
+                callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self._after.append(callback)
 
 
 class SqlUnitOfWorkFactory:
@@ -63,4 +90,4 @@ class SqlUnitOfWorkFactory:
         self._sessions = sessions
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._sessions)
+        return SqlUnitOfWork(lambda: self._sessions())

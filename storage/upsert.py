@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.db import Db
 
 
-def insert_for(session: AsyncSession, table: Any) -> Any:
+def insert_for(session: Db, table: Any) -> Any:
     """The dialect's own insert() so on_conflict_do_nothing/do_update are available."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":

@@ -1077,6 +1077,7 @@ class FakeUnitOfWork:
         self.payments = FakePayments(self)
         self._snapshot: dict[str, dict[Any, Any]] | None = None
         self._work: dict[str, dict[Any, Any]] | None = None
+        self._after: list[Callable[[], None]] = []
 
     @property
     def work(self) -> dict[str, dict[Any, Any]]:
@@ -1106,6 +1107,12 @@ class FakeUnitOfWork:
         self.store.commit(self._snapshot, self._work)
         self.committed = True
         self._begin()  # like a session after commit: a new transaction on fresh state
+        callbacks, self._after = self._after, []
+        for callback in callbacks:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self._after.append(callback)
 
 
 class FakeUnitOfWorkFactory:

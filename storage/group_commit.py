@@ -1,0 +1,153 @@
+"""Group commit for SQLite: the writes that arrive together reach the database in one transaction.
+
+Why: SQLite has one writer, so the units of work of a burst of button presses queue for it
+anyway. Through aiosqlite each statement of a unit of work is a hand-off to the driver's thread
+and back, and each commit writes its pages to the WAL again; a press spent most of its time in
+that traffic, not in SQLite. Here the pieces of work that are waiting run one after another, on
+a synchronous connection, inside one `BEGIN IMMEDIATE … COMMIT`:
+
+- each in a savepoint of its own, through the same repositories and use cases as anywhere else
+  (`storage.db.InlineSession`): a piece that fails or is refused leaves no trace, and the others
+  stand;
+- none learns its outcome before the COMMIT has succeeded, so no button is answered for a change
+  that is not in the database; if the COMMIT fails, every piece in the batch fails with it;
+- while a batch runs it holds the async engine's only connection (`storage.engine` gives SQLite
+  one), so nothing else in this process writes in between, and the event loop, since no
+  statement here suspends: a batch is short (a press is a few hundred microseconds), and it is
+  bounded by `max_batch`.
+
+Only for a SQLite file: PostgreSQL runs units of work side by side on its own connections, and an
+in-memory SQLite database cannot be opened twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, create_engine, event, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import Session
+
+from groupbuy.ports import UnitOfWork
+from storage.db import InlineSession
+from storage.unit_of_work import SqlUnitOfWork
+
+T = TypeVar("T")
+_Work = Callable[[UnitOfWork], Awaitable[Any]]
+
+
+def can_group_commit(url: str) -> bool:
+    parsed = make_url(url)
+    database = parsed.database or ""
+    return (
+        parsed.get_backend_name() == "sqlite"
+        and database not in ("", ":memory:")
+        and parsed.query.get("mode") != "memory"
+    )
+
+
+class GroupCommit:
+    """A `groupbuy.ports.Writer` for SQLite files. `max_batch` bounds how long the loop is held."""
+
+    def __init__(self, engine: AsyncEngine, *, max_batch: int = 256, busy_ms: int = 5000) -> None:
+        if not can_group_commit(str(engine.url)):
+            raise ValueError("group commit needs a SQLite database file")
+        self._guard = engine
+        self._sync = create_engine(engine.url.set(drivername="sqlite"))
+        self._max_batch = max_batch
+        self._queue: deque[tuple[_Work, asyncio.Future[Any]]] = deque()
+        self._drainer: asyncio.Task[None] | None = None
+        self.batches = 0  # how many transactions, and how many pieces of work they carried
+        self.pieces = 0
+
+        @event.listens_for(self._sync, "connect")
+        def _connect(dbapi_connection: Any, _record: Any) -> None:
+            # The stdlib driver's own transaction handling mishandles SAVEPOINT; SQLAlchemy's
+            # recipe: switch it off and say BEGIN ourselves (below).
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+            cursor.close()
+
+        @event.listens_for(self._sync, "begin")
+        def _begin(conn: Connection) -> None:
+            # Take the write lock at once: a batch always writes.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    async def __call__(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.append((work, done))
+        if self._drainer is None:
+            # Started, not run: the presses already taken from this getUpdates batch queue up
+            # behind this one before the first transaction begins.
+            self._drainer = asyncio.create_task(self._drain())
+        return await done
+
+    async def _drain(self) -> None:
+        try:
+            while self._queue:
+                size = min(len(self._queue), self._max_batch)
+                await self._run([self._queue.popleft() for _ in range(size)])
+        finally:
+            self._drainer = None
+            while self._queue:  # only when the drainer itself was cancelled (shutdown)
+                self._queue.popleft()[1].cancel()
+
+    async def _run(self, batch: list[tuple[_Work, asyncio.Future[Any]]]) -> None:
+        outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+        held: list[Callable[[], None]] = []  # after-commit callbacks of the pieces that committed
+        try:
+            async with self._guard.connect():
+                with self._sync.connect() as conn, conn.begin():
+                    for work, done in batch:
+                        if done.cancelled():
+                            continue  # its press gave up waiting: do not do it unseen
+                        try:
+                            value = await self._one(conn, work, held)
+                        except Exception as error:  # rolled back to its savepoint
+                            outcomes.append((done, None, error))
+                        else:
+                            outcomes.append((done, value, None))
+        except Exception as error:
+            # The COMMIT or the connection failed: nothing of this batch is in the database, so
+            # every piece of it hears that it failed; the next batch tries afresh.
+            for _, done in batch:
+                if not done.done():
+                    done.set_exception(error)
+            return
+        except BaseException:  # cancelled (shutdown): the transaction was rolled back
+            for _, done in batch:
+                done.cancel()
+            raise
+        self.batches += 1
+        self.pieces += len(outcomes)
+        for callback in held:
+            callback()
+        for done, value, failure in outcomes:
+            if done.done():
+                continue
+            if failure is None:
+                done.set_result(value)
+            else:
+                done.set_exception(failure)
+
+    @staticmethod
+    async def _one(conn: Connection, work: _Work, held: list[Callable[[], None]]) -> Any:
+        # The session joins the batch's transaction through a savepoint: its commit releases
+        # the savepoint, its rollback (a refusal, an error) undoes this piece alone.
+        session = Session(
+            bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+        async with SqlUnitOfWork(lambda: InlineSession(session), held) as uow:
+            return await work(uow)
+
+    async def close(self) -> None:
+        if self._drainer is not None:
+            await asyncio.wait({self._drainer})
+        self._sync.dispose()
