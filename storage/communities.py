@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import Executable, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from groupbuy.model import Community, Resident, User
 from storage import convert
 from storage.db import Db
-from storage.tables import CommunityRow, ResidentRow, UserRow
+from storage.tables import CommunityRow, ResidentRow, UserRow, table_of
 from storage.upsert import insert_for
 
 
@@ -48,6 +49,44 @@ class SqlCommunities:
         return [convert.community(r) for r in rows]
 
 
+# Asked on every press, so built once (see storage/deals.py): plain-table statements.
+_users = table_of(UserRow)
+_residents = table_of(ResidentRow)
+_RESIDENT = select(_residents).where(
+    _residents.c.community_id == bindparam("community"), _residents.c.user_id == bindparam("user")
+)
+_SEEN: dict[str, Executable] = {}
+
+
+def _seen(dialect: str) -> Executable:
+    """Record a user as Telegram shows them now; the dialect's upsert, built on first use."""
+    built = _SEEN.get(dialect)
+    if built is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = insert(_users).values(
+            id=bindparam("id"),
+            first_name=bindparam("first_name"),
+            last_name=bindparam("last_name"),
+            username=bindparam("username"),
+            language_code=bindparam("language_code"),
+            locale=None,
+            started=bindparam("started"),
+        )
+        built = stmt.on_conflict_do_update(
+            index_elements=["id"],
+            set_={
+                "first_name": stmt.excluded.first_name,
+                "last_name": stmt.excluded.last_name,
+                "username": stmt.excluded.username,
+                "language_code": stmt.excluded.language_code,
+                # once a user has started the bot, that stays true
+                "started": _users.c.started | stmt.excluded.started,
+            },
+        ).returning(*_users.c)
+        _SEEN[dialect] = built
+    return built
+
+
 class SqlUsers:
     def __init__(self, session: Db) -> None:
         self._s = session
@@ -57,29 +96,15 @@ class SqlUsers:
         return convert.user(row) if row else None
 
     async def seen(self, user: User) -> User:
-        table = UserRow.__table__
         values = {
             "id": user.id,
             "first_name": user.first_name,
             "last_name": user.last_name,
             "username": user.username,
             "language_code": user.language_code,
-            "locale": None,
             "started": user.started,
         }
-        stmt = insert_for(self._s, UserRow).values(**values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["id"],
-            set_={
-                "first_name": stmt.excluded.first_name,
-                "last_name": stmt.excluded.last_name,
-                "username": stmt.excluded.username,
-                "language_code": stmt.excluded.language_code,
-                # once a user has started the bot, that stays true
-                "started": table.c.started | stmt.excluded.started,
-            },
-        ).returning(*table.c)
-        row = (await self._s.execute(stmt)).one()
+        row = (await self._s.execute(_seen(self._s.get_bind().dialect.name), values)).one()
         return User(
             id=row.id,
             first_name=row.first_name,
@@ -94,7 +119,8 @@ class SqlUsers:
         await self._s.execute(update(UserRow).where(UserRow.id == user_id).values(locale=locale))
 
     async def resident(self, community_id: int, user_id: int) -> Resident | None:
-        row = await self._s.get(ResidentRow, (community_id, user_id), populate_existing=True)
+        params = {"community": community_id, "user": user_id}
+        row = (await self._s.execute(_RESIDENT, params)).first()
         return convert.resident(row) if row else None
 
     async def save_resident(self, resident: Resident) -> None:

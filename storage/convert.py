@@ -86,7 +86,23 @@ def item(row: ItemRow) -> Item:
     )
 
 
-def deal(row: DealRow, items: Iterable[ItemRow]) -> Deal:
+def item_of(row: Any, prefix: str) -> Item:
+    """An item from a joined row whose item columns are labelled `prefix` + name."""
+    m = row._mapping
+    return Item(
+        id=m[prefix + "id"],
+        deal_id=m[prefix + "deal_id"],
+        position=m[prefix + "position"],
+        name=m[prefix + "name"],
+        unit=m[prefix + "unit"],
+        price=m[prefix + "price"],
+        stock=m[prefix + "stock"],
+        limit=m[prefix + "per_person_limit"],
+        sold=m[prefix + "sold"],
+    )
+
+
+def deal(row: DealRow | Any, items: Iterable[ItemRow | Item]) -> Deal:
     return Deal(
         id=row.id,
         community_id=row.community_id,
@@ -107,7 +123,9 @@ def deal(row: DealRow, items: Iterable[ItemRow]) -> Deal:
         close_reason=CloseReason(row.close_reason) if row.close_reason else None,
         post_chat_id=row.post_chat_id,
         post_message_id=row.post_message_id,
-        items=tuple(sorted((item(i) for i in items), key=lambda i: i.position)),
+        items=tuple(
+            sorted((i if isinstance(i, Item) else item(i) for i in items), key=lambda i: i.position)
+        ),
         payment_mode=PaymentMode(row.payment_mode),
     )
 

@@ -5,12 +5,50 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 
 from groupbuy.model import CloseReason, Deal, DealSpec, DealStats, DealStatus, PaymentMode
 from storage import convert
 from storage.db import Db
-from storage.tables import DealRow, ItemRow, OrderLineRow, OrderRow
+from storage.tables import DealRow, ItemRow, OrderLineRow, OrderRow, table_of
+
+# The statements of a button press, built once: SQLAlchemy then finds each compiled form by the
+# object itself, and plain table columns skip the ORM's row loading (a press is ~10 of these).
+_deals = table_of(DealRow)
+_items = table_of(ItemRow)
+_GET = (
+    select(_deals, *(c.label(f"item_{c.name}") for c in _items.c))
+    .outerjoin(_items, _items.c.deal_id == _deals.c.id)
+    .where(_deals.c.id == bindparam("deal"))
+)
+_BEGIN_CHANGE = (
+    update(_deals)
+    .where(_deals.c.id == bindparam("deal"), _deals.c.status == DealStatus.OPEN.value)
+    .values(post_version=_deals.c.post_version + 1)
+)
+_RESERVE = (
+    update(_items)
+    .where(
+        _items.c.id == bindparam("item"),
+        _items.c.deal_id == bindparam("deal"),
+        _items.c.sold + bindparam("quantity") <= _items.c.stock,
+    )
+    .values(sold=_items.c.sold + bindparam("quantity"))
+)
+_RELEASE = (
+    update(_items)
+    .where(
+        _items.c.id == bindparam("item"),
+        _items.c.deal_id == bindparam("deal"),
+        _items.c.sold >= bindparam("quantity"),
+    )
+    .values(sold=_items.c.sold - bindparam("quantity"))
+)
+_LEFT = (
+    select(func.count())
+    .select_from(_items)
+    .where(_items.c.deal_id == bindparam("deal"), _items.c.sold < _items.c.stock)
+)
 
 
 class SqlDeals:
@@ -69,19 +107,13 @@ class SqlDeals:
         return deal
 
     async def get(self, deal_id: int) -> Deal | None:
-        # One statement for the deal and its items (read on every press). populate_existing:
-        # the conditional UPDATEs bypass the identity map, so always re-read.
-        rows = (
-            await self._s.execute(
-                select(DealRow, ItemRow)
-                .outerjoin(ItemRow, ItemRow.deal_id == DealRow.id)
-                .where(DealRow.id == deal_id)
-                .execution_options(populate_existing=True)
-            )
-        ).all()
+        # One statement for the deal and its items (read on every press), as plain columns: the
+        # conditional UPDATEs bypass any identity map, so nothing here is cached.
+        rows = (await self._s.execute(_GET, {"deal": deal_id})).all()
         if not rows:
             return None
-        return convert.deal(rows[0][0], [item for _, item in rows if item is not None])
+        items = [convert.item_of(row, "item_") for row in rows if row.item_id is not None]
+        return convert.deal(rows[0], items)
 
     async def set_post(self, deal_id: int, chat_id: int, message_id: int) -> None:
         await self._s.execute(
@@ -91,31 +123,15 @@ class SqlDeals:
         )
 
     async def reserve(self, deal_id: int, item_id: int, quantity: int) -> bool:
-        result = await self._s.execute(
-            update(ItemRow)
-            .where(
-                ItemRow.id == item_id,
-                ItemRow.deal_id == deal_id,
-                ItemRow.sold + quantity <= ItemRow.stock,
-            )
-            .values(sold=ItemRow.sold + quantity)
-        )
-        return _one(result)
+        params = {"deal": deal_id, "item": item_id, "quantity": quantity}
+        return _one(await self._s.execute(_RESERVE, params))
 
     async def release(self, deal_id: int, item_id: int, quantity: int) -> None:
-        await self._s.execute(
-            update(ItemRow)
-            .where(ItemRow.id == item_id, ItemRow.deal_id == deal_id, ItemRow.sold >= quantity)
-            .values(sold=ItemRow.sold - quantity)
-        )
+        params = {"deal": deal_id, "item": item_id, "quantity": quantity}
+        await self._s.execute(_RELEASE, params)
 
     async def all_taken(self, deal_id: int) -> bool:
-        left = await self._s.scalar(
-            select(func.count())
-            .select_from(ItemRow)
-            .where(ItemRow.deal_id == deal_id, ItemRow.sold < ItemRow.stock)
-        )
-        return not left
+        return not await self._s.scalar(_LEFT, {"deal": deal_id})
 
     async def move(
         self,
@@ -195,12 +211,7 @@ class SqlDeals:
         return [d for d in deals if d is not None]
 
     async def begin_change(self, deal_id: int) -> bool:
-        result = await self._s.execute(
-            update(DealRow)
-            .where(DealRow.id == deal_id, DealRow.status == DealStatus.OPEN.value)
-            .values(post_version=DealRow.post_version + 1)
-        )
-        return _one(result)
+        return _one(await self._s.execute(_BEGIN_CHANGE, {"deal": deal_id}))
 
     async def touch_post(self, deal_id: int) -> None:
         await self._s.execute(

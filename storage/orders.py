@@ -4,18 +4,100 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import Executable, bindparam, exists, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from groupbuy.codes import new_code
 from groupbuy.model import Deal, DealStatus, Order
 from storage import convert
 from storage.db import Db
 from storage.deals import SqlDeals
-from storage.tables import DealRow, OrderLineRow, OrderRow
-from storage.upsert import insert_for
+from storage.tables import DealRow, OrderLineRow, OrderRow, table_of
 
 _CODE_ATTEMPTS = 8
+
+# The statements of a button press, built once (see storage/deals.py): an order with its lines in
+# one read, and the writes as plain-table statements.
+_orders = table_of(OrderRow)
+_lines = table_of(OrderLineRow)
+_WITH_LINES = select(
+    _orders.c.id,
+    _orders.c.deal_id,
+    _orders.c.user_id,
+    _orders.c.code,
+    _orders.c.picked_up_at,
+    _orders.c.pay_by,
+    _lines.c.item_id,
+    _lines.c.quantity,
+    _lines.c.paid_quantity,
+).outerjoin(_lines, _lines.c.order_id == _orders.c.id)
+_BY_ID = _WITH_LINES.where(_orders.c.id == bindparam("order"))
+_OF_USER = _WITH_LINES.where(
+    _orders.c.deal_id == bindparam("deal"), _orders.c.user_id == bindparam("user")
+)
+_LOWER = (
+    update(_lines)
+    .where(
+        _lines.c.order_id == bindparam("order"),
+        _lines.c.item_id == bindparam("item"),
+        _lines.c.quantity + bindparam("delta") >= 0,
+    )
+    .values(quantity=_lines.c.quantity + bindparam("delta"))
+)
+_PRESS_WRITES: dict[str, dict[str, Executable]] = {}
+
+
+def _press_writes(dialect: str) -> dict[str, Executable]:
+    """The dialect's INSERT … ON CONFLICT statements of a press, built on first use."""
+    built = _PRESS_WRITES.get(dialect)
+    if built is not None:
+        return built
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # no conflict target: covers both (deal, user) and (community, code) uniqueness
+    new_order = (
+        insert(_orders)
+        .values(
+            deal_id=bindparam("deal"),
+            community_id=bindparam("community"),
+            user_id=bindparam("user"),
+            code=bindparam("code"),
+            created_at=bindparam("now"),
+        )
+        .on_conflict_do_nothing()
+        .returning(_orders.c.id)
+    )
+    # a new line, or the existing one raised (while within the limit, when there is one)
+    line = insert(_lines).values(
+        order_id=bindparam("order"),
+        item_id=bindparam("item"),
+        quantity=bindparam("delta"),
+        paid_quantity=0,
+    )
+    raised = {"quantity": _lines.c.quantity + bindparam("delta")}
+    built = {
+        "new_order": new_order,
+        "raise": line.on_conflict_do_update(
+            index_elements=["order_id", "item_id"], set_=raised
+        ).returning(_lines.c.quantity),
+        "raise_within": line.on_conflict_do_update(
+            index_elements=["order_id", "item_id"],
+            set_=raised,
+            where=_lines.c.quantity + bindparam("delta") <= bindparam("limit"),
+        ).returning(_lines.c.quantity),
+    }
+    _PRESS_WRITES[dialect] = built
+    return built
+
+
+def _order_of(rows: Any) -> Order | None:
+    """An order from the rows of _WITH_LINES (one per line, or one with no line)."""
+    rows = list(rows)
+    if not rows:
+        return None
+    lines = [(r.item_id, r.quantity, r.paid_quantity) for r in rows if r.item_id is not None]
+    return convert.order(rows[0], lines)
 
 
 class SqlOrders:
@@ -44,24 +126,10 @@ class SqlOrders:
         return convert.order(row, lines[row.id])
 
     async def get(self, order_id: int) -> Order | None:
-        row = (
-            await self._s.execute(
-                select(OrderRow)
-                .where(OrderRow.id == order_id)
-                .execution_options(populate_existing=True)
-            )
-        ).scalar_one_or_none()
-        return await self._one(row)
+        return _order_of(await self._s.execute(_BY_ID, {"order": order_id}))
 
     async def of_user(self, deal_id: int, user_id: int) -> Order | None:
-        row = (
-            await self._s.execute(
-                select(OrderRow)
-                .where(OrderRow.deal_id == deal_id, OrderRow.user_id == user_id)
-                .execution_options(populate_existing=True)
-            )
-        ).scalar_one_or_none()
-        return await self._one(row)
+        return _order_of(await self._s.execute(_OF_USER, {"deal": deal_id, "user": user_id}))
 
     async def open_order(
         self, deal_id: int, community_id: int, user_id: int, now: datetime
@@ -69,52 +137,48 @@ class SqlOrders:
         existing = await self.of_user(deal_id, user_id)
         if existing is not None:
             return existing
+        new_order = _press_writes(self._s.get_bind().dialect.name)["new_order"]
         for _ in range(_CODE_ATTEMPTS):
-            stmt = (
-                insert_for(self._s, OrderRow)
-                .values(
-                    deal_id=deal_id,
-                    community_id=community_id,
-                    user_id=user_id,
-                    code=new_code(),
-                    created_at=now,
-                )
-                # no target: covers both (deal, user) and (community, code) uniqueness
-                .on_conflict_do_nothing()
-            )
-            await self._s.execute(stmt)
+            code = new_code()
+            params = {
+                "deal": deal_id,
+                "community": community_id,
+                "user": user_id,
+                "code": code,
+                "now": now,
+            }
+            made = (await self._s.execute(new_order, params)).first()
+            if made is not None:
+                return Order(id=made.id, deal_id=deal_id, user_id=user_id, code=code, lines=())
             found = await self.of_user(deal_id, user_id)
-            if found is not None:
+            if found is not None:  # made meanwhile by another press of theirs
                 return found
-            # no row: the code clashed with another order in the community; draw again
+            # neither: the code clashed with another order in the community; draw again
         raise RuntimeError("could not allocate a pickup code")
 
     async def change_line(self, order_id: int, item_id: int, delta: int, limit: int | None) -> bool:
         if delta > 0:
             if limit is not None and delta > limit:
                 return False
-            # One statement: a new line, or the existing one raised while within the limit.
-            table = OrderLineRow.__table__
-            stmt = insert_for(self._s, OrderLineRow).values(
-                order_id=order_id, item_id=item_id, quantity=delta, paid_quantity=0
-            )
-            within = table.c.quantity + delta <= limit if limit is not None else None
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["order_id", "item_id"],
-                set_={"quantity": table.c.quantity + delta},
-                where=within,
-            ).returning(table.c.quantity)
-            return (await self._s.execute(stmt)).first() is not None
-        conditions = [
-            OrderLineRow.order_id == order_id,
-            OrderLineRow.item_id == item_id,
-            OrderLineRow.quantity + delta >= 0,
-        ]
+            writes = _press_writes(self._s.get_bind().dialect.name)
+            params = {"order": order_id, "item": item_id, "delta": delta, "limit": limit}
+            statement = writes["raise"] if limit is None else writes["raise_within"]
+            return (await self._s.execute(statement, params)).first() is not None
         if limit is not None:
-            conditions.append(OrderLineRow.quantity + delta <= limit)
-        result = await self._s.execute(
-            update(OrderLineRow).where(*conditions).values(quantity=OrderLineRow.quantity + delta)
-        )
+            # only a negative delta with a limit reaches here (none of our callers): keep it exact
+            result = await self._s.execute(
+                update(OrderLineRow)
+                .where(
+                    OrderLineRow.order_id == order_id,
+                    OrderLineRow.item_id == item_id,
+                    OrderLineRow.quantity + delta >= 0,
+                    OrderLineRow.quantity + delta <= limit,
+                )
+                .values(quantity=OrderLineRow.quantity + delta)
+            )
+        else:
+            params = {"order": order_id, "item": item_id, "delta": delta}
+            result = await self._s.execute(_LOWER, params)
         return int(getattr(result, "rowcount", 0)) == 1
 
     async def for_deal(self, deal_id: int) -> list[Order]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, bindparam, func, select, update
 
 from groupbuy.model import (
     Invoice,
@@ -18,8 +18,12 @@ from groupbuy.model import (
 )
 from storage import convert
 from storage.db import Db
-from storage.tables import InvoiceRow, PaymentRow, RefundRow
+from storage.tables import InvoiceRow, PaymentRow, RefundRow, table_of
 from storage.upsert import insert_for
+
+# asked on every press (see storage/deals.py for why it is built once)
+_payments = table_of(PaymentRow)
+_TOUCHED = select(_payments.c.id).where(_payments.c.order_id == bindparam("order")).limit(1)
 
 
 class SqlPayments:
@@ -180,10 +184,7 @@ class SqlPayments:
         return (await self.held_by_order_ids([order_id])).get(order_id, 0)
 
     async def touched(self, order_id: int) -> bool:
-        found = await self._s.scalar(
-            select(PaymentRow.id).where(PaymentRow.order_id == order_id).limit(1)
-        )
-        return found is not None
+        return await self._s.scalar(_TOUCHED, {"order": order_id}) is not None
 
     async def held_by_order(self, deal_id: int) -> dict[int, int]:
         received = await self._s.execute(
