@@ -231,6 +231,11 @@ class BotProcess:
             raise RuntimeError(f"{self.name} did not start polling:\n{tail}")
         await asyncio.sleep(0.2)  # its first long poll is in; let aiogram settle
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the process has used so far (/proc/<pid>/stat)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def status(self, key: str) -> int:
         """A /proc/<pid>/status figure in kB (VmHWM: peak resident set; VmRSS: now)."""
         for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():

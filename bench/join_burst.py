@@ -112,6 +112,17 @@ def report(label: str, shape: Shape, rounds: list[Round]) -> bool:
         f"{median([s.p(50) for s in floors]):.0f} / {median([s.p(99) for s in floors]):.0f}",
     )
     row(
+        "bot CPU per press ms (share of a core)",
+        f"{median([s.cpu_ms_per_press for s in bots]):.2f} ({median([s.busy for s in bots]):.0%})",
+        f"{median([s.cpu_ms_per_press for s in floors]):.2f} "
+        f"({median([s.busy for s in floors]):.0%})",
+    )
+    row(
+        "  emulator process, share of a core",
+        f"{median([s.emulator_busy for s in bots]):.0%}",
+        f"{median([s.emulator_busy for s in floors]):.0%}",
+    )
+    row(
         "peak RSS of the bot process MB",
         f"{median([s.peak_rss_kb for s in bots]) / 1024:.0f}",
         f"{median([s.peak_rss_kb for s in floors]) / 1024:.0f}",

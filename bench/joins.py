@@ -78,6 +78,21 @@ class Served:
     mismatched_items: int = 0
     expired: int = 0
     refusals: Counter[str] = field(default_factory=Counter)  # alert texts, by count
+    cpu_seconds: float = 0.0  # the bot process's CPU time from the first press to the last answer
+    emulator_cpu_seconds: float = 0.0  # this process's (emulator and load generator), same span
+
+    @property
+    def cpu_ms_per_press(self) -> float:
+        return 1000 * self.cpu_seconds / self.presses if self.presses else 0.0
+
+    @property
+    def busy(self) -> float:
+        """Share of one core the bot used while serving the load."""
+        return self.cpu_seconds / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def emulator_busy(self) -> float:
+        return self.emulator_cpu_seconds / self.seconds if self.seconds > 0 else 0.0
 
     @property
     def rate(self) -> float:
@@ -158,12 +173,16 @@ async def serve(
     log_start = len(emu.state.requests_log)
     wall_start = emu.clock.now()
     emu.expect(len(load))
+    cpu0 = proc.cpu_seconds()
+    own_cpu0 = time.process_time()
     t0 = time.perf_counter()
     if rate is None:
         emu.burst(load)
     else:
         await emu.offer(load, rate)
     await emu.answered(timeout)
+    cpu = proc.cpu_seconds() - cpu0
+    own_cpu = time.process_time() - own_cpu0
     answers = list(emu.answers.values())
     t_last = max((a.at for a in answers), default=t0)
     if spy is not None:
@@ -193,6 +212,8 @@ async def serve(
         group_actions_per_minute=max_in_window(actions, 60.0),
         expired=sum(1 for a in answers if not a.ok),
         refusals=Counter(a.text or "" for a in answers if a.alert),
+        cpu_seconds=cpu,
+        emulator_cpu_seconds=own_cpu,
     )
 
 

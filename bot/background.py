@@ -30,6 +30,7 @@ class Background:
         self.post_edit_interval = post_edit_interval
         self.nudge = asyncio.Event()  # set after any change so the loops run now, not at the tick
         self._last_group_edit: dict[int, float] = {}
+        self._last_deal_edit: dict[int, float] = {}
 
     async def sweep(self) -> None:
         """Due deals and reminders; idempotent, so the scheduler may call it at any time."""
@@ -123,14 +124,18 @@ class Background:
         """Edit stale deal posts, at most one edit per group per interval: edits coalesce."""
         async with self.deps.uow() as uow:
             stale = await uow.deals.stale_posts(BATCH)
-        for deal_id, version in stale:
+        # The post edited longest ago goes first, so in a long burst every deal of a group takes
+        # its turn, not only the lowest-numbered one.
+        stale.sort(key=lambda post: self._last_deal_edit.get(post[0], 0.0))
+        for deal_id, version, chat_id in stale:
+            # Asked before the post is read and rendered: in a burst every deal of a group is
+            # stale on every pass, and only one of them may be edited per interval.
+            if time.monotonic() - self._last_group_edit.get(chat_id, 0.0) < self.post_edit_interval:
+                continue  # this group had an edit moments ago; the next tick catches up
             edit = await refreshed_post(self.deps, deal_id)
             if edit is None:
                 continue
-            last = self._last_group_edit.get(edit.chat_id, 0.0)
-            if time.monotonic() - last < self.post_edit_interval:
-                continue  # this group had an edit moments ago; the next tick catches up
-            self._last_group_edit[edit.chat_id] = time.monotonic()
+            self._last_group_edit[edit.chat_id] = self._last_deal_edit[deal_id] = time.monotonic()
             try:
                 await self.performer.one(edit)
             except TelegramBadRequest as exc:
@@ -139,9 +144,13 @@ class Background:
                 await uow.deals.post_synced(deal_id, version)
                 await uow.commit()
 
-    async def run(self, stop: asyncio.Event, tick: float) -> None:
-        """The delivery and refresh loop: wakes on a nudge or every `tick` seconds."""
+    async def run(self, stop: asyncio.Event, tick: float, gap: float = 0.1) -> None:
+        """The delivery and refresh loop: wakes on a nudge or every `tick` seconds, but at most
+        once per `gap`: every update nudges it, and in a burst of presses a pass per press
+        would take the database from the presses (each pass asks it four things)."""
+        loop = asyncio.get_running_loop()
         while not stop.is_set():
+            began = loop.time()
             self.nudge.clear()  # before the work, so a nudge during it is not lost
             try:
                 await self.issue_invoices()
@@ -153,3 +162,7 @@ class Background:
                 log.exception("background loop")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.nudge.wait(), timeout=tick)
+            rest = gap - (loop.time() - began)
+            if rest > 0 and not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=rest)

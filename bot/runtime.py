@@ -22,7 +22,14 @@ from bot.leaders import CachedLeaders
 from bot.scheduler import DealScheduler
 from bot.sender import RateLimits
 from bot.settings import Settings, check_token
-from bot.telegram import Performer, bot_added, message_in, pre_checkout, press
+from bot.telegram import (
+    Performer,
+    bot_added,
+    build_response_types,
+    message_in,
+    pre_checkout,
+    press,
+)
 from groupbuy.clock import Clock, SystemClock
 from handlers import paying, router
 from handlers.actions import Action, Answer, AnswerPreCheckout, Send
@@ -69,6 +76,7 @@ class Runtime:
         bot = self._bot()
         try:
             me = await bot.get_me()
+            build_response_types()
             texts = Renderer()
             uow = SqlUnitOfWorkFactory(make_sessions(engine))
 

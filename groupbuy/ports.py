@@ -108,8 +108,8 @@ class Deals(Protocol):
         """Bump the post version whatever the status (the post shows the closed form)."""
         ...
 
-    async def stale_posts(self, limit: int) -> list[tuple[int, int]]:
-        """(deal_id, version) of posts whose shown version is behind."""
+    async def stale_posts(self, limit: int) -> list[tuple[int, int, int]]:
+        """(deal_id, version, chat_id) of posts whose shown version is behind."""
         ...
 
     async def post_synced(self, deal_id: int, version: int) -> None: ...

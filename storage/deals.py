@@ -220,9 +220,9 @@ class SqlDeals:
             .values(post_version=DealRow.post_version + 1)
         )
 
-    async def stale_posts(self, limit: int) -> list[tuple[int, int]]:
+    async def stale_posts(self, limit: int) -> list[tuple[int, int, int]]:
         rows = await self._s.execute(
-            select(DealRow.id, DealRow.post_version)
+            select(DealRow.id, DealRow.post_version, DealRow.post_chat_id)
             .where(
                 DealRow.post_version > DealRow.post_synced_version,
                 DealRow.post_message_id.is_not(None),
@@ -230,7 +230,7 @@ class SqlDeals:
             .order_by(DealRow.id)
             .limit(limit)
         )
-        return [(r.id, r.post_version) for r in rows]
+        return [(r.id, r.post_version, r.post_chat_id or 0) for r in rows]
 
     async def post_synced(self, deal_id: int, version: int) -> None:
         await self._s.execute(

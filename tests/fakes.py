@@ -551,9 +551,9 @@ class FakeDeals(_Repo):
         if rec is not None:
             self._put(replace(rec, post_version=rec.post_version + 1))
 
-    async def stale_posts(self, limit: int) -> list[tuple[int, int]]:
+    async def stale_posts(self, limit: int) -> list[tuple[int, int, int]]:
         return [
-            (r.id, r.post_version)
+            (r.id, r.post_version, r.post_chat_id or 0)
             for r in self._all()
             if r.post_version > r.post_synced_version and r.post_message_id is not None
         ][:limit]

@@ -317,19 +317,22 @@ async def test_post_versions(any_factory: UnitOfWorkFactory) -> None:
         assert await uow.deals.stale_posts(10) == []
         assert await uow.deals.begin_change(deal_id)
         assert await uow.deals.begin_change(deal_id)
-        assert await uow.deals.stale_posts(10) == [(deal_id, 2)]
+        assert await uow.deals.stale_posts(10) == [(deal_id, 2, CHAT.chat_id)]
         await uow.deals.post_synced(deal_id, 1)
-        assert await uow.deals.stale_posts(10) == [(deal_id, 2)]
+        assert await uow.deals.stale_posts(10) == [(deal_id, 2, CHAT.chat_id)]
         await uow.deals.post_synced(deal_id, 2)
         assert await uow.deals.stale_posts(10) == []
         await uow.deals.post_synced(deal_id, 1)  # an older sync never goes back
         assert await uow.deals.stale_posts(10) == []
         assert await uow.deals.move(deal_id, DealStatus.OPEN, DealStatus.CANCELLED, T0, None)
-        assert await uow.deals.stale_posts(10) == [(deal_id, 3)]
+        assert await uow.deals.stale_posts(10) == [(deal_id, 3, CHAT.chat_id)]
         await uow.deals.touch_post(deal_id)  # whatever the status
         await uow.deals.touch_post(quiet)
-        assert await uow.deals.stale_posts(10) == [(deal_id, 4), (quiet, 1)]
-        assert await uow.deals.stale_posts(1) == [(deal_id, 4)]
+        assert await uow.deals.stale_posts(10) == [
+            (deal_id, 4, CHAT.chat_id),
+            (quiet, 1, CHAT.chat_id),
+        ]
+        assert await uow.deals.stale_posts(1) == [(deal_id, 4, CHAT.chat_id)]
 
 
 # ---- orders --------------------------------------------------------------------------------
