@@ -52,7 +52,9 @@ class Runtime:
         self.clock = clock or SystemClock()
         self.stopping = asyncio.Event()
         self.ready = asyncio.Event()
-        self.dispatcher = Dispatcher()
+        # Dialog state lives in our database (handlers/), so aiogram's FSM is not used; without
+        # it no per-update FSM context is resolved.
+        self.dispatcher = Dispatcher(disable_fsm=True)
         self.deps: Deps | None = None
         self.background: Background | None = None
 

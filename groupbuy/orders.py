@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from groupbuy.deals import close_deal
 from groupbuy.errors import DomainError, NotAllowed
-from groupbuy.model import CloseReason, Deal, DealStatus, Order, Resident
+from groupbuy.model import CloseReason, Deal, DealStatus, Order, OrderLine, Resident
 from groupbuy.payments import collect_cash, settle, sold_out
 from groupbuy.ports import UnitOfWork
 
@@ -64,19 +64,24 @@ async def change_quantity(
     if not await uow.deals.begin_change(deal_id):
         raise DomainError("deal_not_open")
     order = await uow.orders.open_order(deal_id, deal.community_id, user_id, now)
+    left: int | None = None
     if delta > 0:
-        if not await uow.orders.change_line(order.id, item_id, delta, item.limit):
+        quantity = await uow.orders.change_line(order.id, item_id, delta, item.limit)
+        if quantity is None:
             raise DomainError("limit_reached", limit=item.limit or 0, item=item.name)
-        if not await uow.deals.reserve(deal_id, item_id, delta):
+        left = await uow.deals.reserve(deal_id, item_id, delta)
+        if left is None:
             raise DomainError("sold_out", item=item.name)
     else:
-        if not await uow.orders.change_line(order.id, item_id, delta, None):
+        quantity = await uow.orders.change_line(order.id, item_id, delta, None)
+        if quantity is None:
             raise DomainError("nothing_to_remove", item=item.name)
         await uow.deals.release(deal_id, item_id, -delta)
-    await settle(uow, deal, order, now, window)
+    settled = await settle(uow, deal, order, now, window)
     closed = False
     after = _with_sold(deal, item_id, delta) if loaded else await _read(uow, deal_id)
-    if delta > 0 and await uow.deals.all_taken(deal_id):
+    # Only a join that took an item's last units can have taken the deal's last ones.
+    if left == 0 and await uow.deals.all_taken(deal_id):
         fresh_deal = await uow.deals.get(deal_id)
         assert fresh_deal is not None
         after = fresh_deal
@@ -85,9 +90,18 @@ async def change_quantity(
             fresh_deal = await uow.deals.get(deal_id)
             assert fresh_deal is not None
             after = fresh_deal
-    fresh = await uow.orders.get(order.id)
+    # The order was read under the deal's lock and the line's new quantity came back from its
+    # own statement, so the order is known exactly, unless settling touched its payments.
+    fresh = await uow.orders.get(order.id) if settled else _with_line(order, item_id, quantity)
     assert fresh is not None
     return OrderChange(after, fresh, closed)
+
+
+def _with_line(order: Order, item_id: int, quantity: int) -> Order:
+    kept = tuple(line for line in order.lines if line.item_id != item_id)
+    paid = next((line.paid_quantity for line in order.lines if line.item_id == item_id), 0)
+    lines = sorted((*kept, OrderLine(item_id, quantity, paid)), key=lambda line: line.item_id)
+    return replace(order, lines=tuple(lines))
 
 
 def _with_sold(deal: Deal, item_id: int, delta: int) -> Deal:
@@ -114,7 +128,7 @@ async def cancel_order(
         raise DomainError("no_order")
     for line in order.lines:
         if line.quantity > 0:
-            if not await uow.orders.change_line(order.id, line.item_id, -line.quantity, None):
+            if await uow.orders.change_line(order.id, line.item_id, -line.quantity, None) is None:
                 raise DomainError("no_order")  # changed meanwhile; caller rolls back
             await uow.deals.release(deal_id, line.item_id, line.quantity)
     after = await uow.deals.get(deal_id)

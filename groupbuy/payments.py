@@ -127,10 +127,11 @@ async def _record_refund(
 
 async def settle(
     uow: UnitOfWork, deal: Deal, order: Order, now: datetime, window: timedelta
-) -> None:
-    """After an order changed: refund any excess at once; invoice and hold what is new."""
+) -> bool:
+    """After an order changed: refund any excess at once; invoice and hold what is new. False
+    when there was nothing to settle, so the order's payment state is as it was."""
     if not deal.payment_mode.invoiced and not await uow.payments.touched(order.id):
-        return  # cash or transfer, and no money yet: nothing to settle (the common press)
+        return False  # cash or transfer, and no money yet: nothing to settle (the common press)
     # Units taken out are no longer paid units, even when the money stays to pay for new ones:
     # a paid unit removed and added again must be paid again, and a lapse must drop it.
     await uow.orders.cap_paid(order.id)
@@ -143,7 +144,7 @@ async def settle(
     if money.held >= money.worth:
         await uow.orders.cover(fresh.id)
     if not deal.payment_mode.invoiced:
-        return
+        return True
     await uow.payments.void_invoices(fresh.id)
     if money.due > 0:
         await uow.orders.set_pay_by(fresh.id, min(now + window, deal.deadline))
@@ -151,6 +152,7 @@ async def settle(
     else:
         await uow.orders.set_pay_by(fresh.id, None)
         await uow.orders.want_invoice(fresh.id)  # so an outdated invoice message is removed
+    return True
 
 
 async def sold_out(uow: UnitOfWork, deal: Deal) -> bool:

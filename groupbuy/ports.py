@@ -66,8 +66,9 @@ class Deals(Protocol):
     ) -> Deal: ...
     async def get(self, deal_id: int) -> Deal | None: ...
     async def set_post(self, deal_id: int, chat_id: int, message_id: int) -> None: ...
-    async def reserve(self, deal_id: int, item_id: int, quantity: int) -> bool:
-        """Take `quantity` of an item's stock in one conditional UPDATE; False if not enough."""
+    async def reserve(self, deal_id: int, item_id: int, quantity: int) -> int | None:
+        """Take `quantity` of an item's stock in one conditional UPDATE: the units left after it,
+        or None when not enough were left (0 is a success: the last units)."""
         ...
 
     async def release(self, deal_id: int, item_id: int, quantity: int) -> None: ...
@@ -129,8 +130,11 @@ class Orders(Protocol):
         """The user's order in a deal, created empty with a fresh pickup code if absent."""
         ...
 
-    async def change_line(self, order_id: int, item_id: int, delta: int, limit: int | None) -> bool:
-        """Add `delta` to a line in one conditional UPDATE keeping 0 <= quantity <= limit."""
+    async def change_line(
+        self, order_id: int, item_id: int, delta: int, limit: int | None
+    ) -> int | None:
+        """Add `delta` to a line in one conditional statement keeping 0 <= quantity <= limit:
+        the line's quantity after it, or None when refused (0 is a success: emptied)."""
         ...
 
     async def for_deal(self, deal_id: int) -> list[Order]:

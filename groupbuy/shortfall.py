@@ -43,7 +43,7 @@ async def record_shortfall(
         cut = min(left, order.quantity(item.id))
         if cut == 0 or order.picked_up_at is not None:
             continue
-        if not await uow.orders.change_line(order.id, item.id, -cut, None):
+        if await uow.orders.change_line(order.id, item.id, -cut, None) is None:
             continue
         await uow.deals.release(deal_id, item.id, cut)
         left -= cut

@@ -34,6 +34,7 @@ _RESERVE = (
         _items.c.sold + bindparam("quantity") <= _items.c.stock,
     )
     .values(sold=_items.c.sold + bindparam("quantity"))
+    .returning(_items.c.stock - _items.c.sold)
 )
 _RELEASE = (
     update(_items)
@@ -122,9 +123,10 @@ class SqlDeals:
             .values(post_chat_id=chat_id, post_message_id=message_id)
         )
 
-    async def reserve(self, deal_id: int, item_id: int, quantity: int) -> bool:
+    async def reserve(self, deal_id: int, item_id: int, quantity: int) -> int | None:
         params = {"deal": deal_id, "item": item_id, "quantity": quantity}
-        return _one(await self._s.execute(_RESERVE, params))
+        left = (await self._s.execute(_RESERVE, params)).first()
+        return None if left is None else int(left[0])
 
     async def release(self, deal_id: int, item_id: int, quantity: int) -> None:
         params = {"deal": deal_id, "item": item_id, "quantity": quantity}

@@ -45,6 +45,7 @@ _LOWER = (
         _lines.c.quantity + bindparam("delta") >= 0,
     )
     .values(quantity=_lines.c.quantity + bindparam("delta"))
+    .returning(_lines.c.quantity)
 )
 _PRESS_WRITES: dict[str, dict[str, Executable]] = {}
 
@@ -156,30 +157,33 @@ class SqlOrders:
             # neither: the code clashed with another order in the community; draw again
         raise RuntimeError("could not allocate a pickup code")
 
-    async def change_line(self, order_id: int, item_id: int, delta: int, limit: int | None) -> bool:
+    async def change_line(
+        self, order_id: int, item_id: int, delta: int, limit: int | None
+    ) -> int | None:
         if delta > 0:
             if limit is not None and delta > limit:
-                return False
+                return None
             writes = _press_writes(self._s.get_bind().dialect.name)
             params = {"order": order_id, "item": item_id, "delta": delta, "limit": limit}
             statement = writes["raise"] if limit is None else writes["raise_within"]
-            return (await self._s.execute(statement, params)).first() is not None
-        if limit is not None:
+        elif limit is not None:
             # only a negative delta with a limit reaches here (none of our callers): keep it exact
-            result = await self._s.execute(
-                update(OrderLineRow)
+            statement = (
+                update(_lines)
                 .where(
-                    OrderLineRow.order_id == order_id,
-                    OrderLineRow.item_id == item_id,
-                    OrderLineRow.quantity + delta >= 0,
-                    OrderLineRow.quantity + delta <= limit,
+                    _lines.c.order_id == order_id,
+                    _lines.c.item_id == item_id,
+                    _lines.c.quantity + delta >= 0,
+                    _lines.c.quantity + delta <= limit,
                 )
-                .values(quantity=OrderLineRow.quantity + delta)
+                .values(quantity=_lines.c.quantity + delta)
+                .returning(_lines.c.quantity)
             )
+            params = {}
         else:
-            params = {"order": order_id, "item": item_id, "delta": delta}
-            result = await self._s.execute(_LOWER, params)
-        return int(getattr(result, "rowcount", 0)) == 1
+            statement, params = _LOWER, {"order": order_id, "item": item_id, "delta": delta}
+        row = (await self._s.execute(statement, params)).first()
+        return None if row is None else int(row[0])
 
     async def for_deal(self, deal_id: int) -> list[Order]:
         # Plain columns, two statements whatever the size: a 100k-order pickup list reads these.

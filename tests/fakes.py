@@ -463,12 +463,12 @@ class FakeDeals(_Repo):
         it: Item | None = self.t("items").get(item_id)
         return it if it is not None and it.deal_id == deal_id else None
 
-    async def reserve(self, deal_id: int, item_id: int, quantity: int) -> bool:
+    async def reserve(self, deal_id: int, item_id: int, quantity: int) -> int | None:
         it = self._item(deal_id, item_id)
         if it is None or it.sold + quantity > it.stock:
-            return False
+            return None
         self.t("items")[item_id] = replace(it, sold=it.sold + quantity)
-        return True
+        return it.stock - it.sold - quantity
 
     async def all_taken(self, deal_id: int) -> bool:
         return not any(i.deal_id == deal_id and i.sold < i.stock for i in self.t("items").values())
@@ -632,7 +632,9 @@ class FakeOrders(_Repo):
         assert order is not None
         return order
 
-    async def change_line(self, order_id: int, item_id: int, delta: int, limit: int | None) -> bool:
+    async def change_line(
+        self, order_id: int, item_id: int, delta: int, limit: int | None
+    ) -> int | None:
         lines = self.t("lines")
         key = (order_id, item_id)
         if delta > 0 and key not in lines:
@@ -640,12 +642,12 @@ class FakeOrders(_Repo):
                 raise FakeIntegrityError("order_lines: no such order or item")
             lines[key] = LineRec(0)
         if key not in lines:
-            return False
+            return None
         quantity = lines[key].quantity + delta
         if quantity < 0 or (limit is not None and quantity > limit):
-            return False
+            return None
         lines[key] = replace(lines[key], quantity=quantity)
-        return True
+        return quantity
 
     async def for_deal(self, deal_id: int) -> list[Order]:
         orders = [self._order(r) for r in self._recs() if r.deal_id == deal_id]

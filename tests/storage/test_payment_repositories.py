@@ -49,7 +49,7 @@ async def _deal(
 async def _order(uow: UnitOfWork, deal_id: int, user_id: int, *lines: tuple[int, int]) -> int:
     order = await uow.orders.open_order(deal_id, CHAT.chat_id, user_id, T0)
     for item_id, quantity in lines:
-        assert await uow.orders.change_line(order.id, item_id, quantity, None)
+        assert await uow.orders.change_line(order.id, item_id, quantity, None) is not None
     return order.id
 
 
@@ -138,10 +138,14 @@ async def test_stats_count_paid_orders(any_factory: UnitOfWorkFactory) -> None:
         assert await uow.deals.stats(deal_id) == DealStats(2, 4, 1)
         await uow.orders.cover(a)
         assert await uow.deals.stats(deal_id) == DealStats(2, 4, 2)
-        assert await uow.orders.change_line(a, pears, 1, None)  # a unit not paid for yet
+        assert (
+            await uow.orders.change_line(a, pears, 1, None) is not None
+        )  # a unit not paid for yet
         assert await uow.deals.stats(deal_id) == DealStats(2, 5, 1)
-        assert await uow.orders.change_line(a, pears, -1, None)
-        assert await uow.orders.change_line(b, apples, -1, None)  # emptied, paid_quantity 1
+        assert await uow.orders.change_line(a, pears, -1, None) is not None
+        assert (
+            await uow.orders.change_line(b, apples, -1, None) is not None
+        )  # emptied, paid_quantity 1
         assert await uow.deals.stats(deal_id) == DealStats(1, 3, 1)
         await uow.commit()
 
@@ -161,11 +165,11 @@ async def test_paid_quantities(any_factory: UnitOfWorkFactory) -> None:
         assert await uow.orders.revert_to_paid(order_id) == [(apples, 3), (pears, 2)]
         got = await uow.orders.get(order_id)
         assert got is not None and got.total_quantity == 0
-        assert await uow.orders.change_line(order_id, apples, 3, None)
-        assert await uow.orders.change_line(order_id, pears, 2, None)
+        assert await uow.orders.change_line(order_id, apples, 3, None) is not None
+        assert await uow.orders.change_line(order_id, pears, 2, None) is not None
         await uow.orders.cover(order_id)
-        assert await uow.orders.change_line(order_id, apples, 1, None)
-        assert await uow.orders.change_line(order_id, pears, -1, None)
+        assert await uow.orders.change_line(order_id, apples, 1, None) is not None
+        assert await uow.orders.change_line(order_id, pears, -1, None) is not None
         got = await uow.orders.get(order_id)
         assert got is not None
         assert got.lines == (OrderLine(apples, 4, 3), OrderLine(pears, 1, 2))

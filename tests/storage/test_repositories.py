@@ -214,10 +214,10 @@ async def test_reserve_and_release(any_factory: UnitOfWorkFactory) -> None:
         deal = await uow.deals.get(deal_id)
         assert deal is not None
         apples = deal.items[0].id
-        assert await uow.deals.reserve(deal_id, apples, 3)
-        assert await uow.deals.reserve(deal_id, apples, 2)
-        assert not await uow.deals.reserve(deal_id, apples, 1)  # 5 of 5 sold
-        assert not await uow.deals.reserve(other_id, apples, 1)  # not that deal's item
+        assert await uow.deals.reserve(deal_id, apples, 3) == 2  # units left
+        assert await uow.deals.reserve(deal_id, apples, 2) == 0  # the last ones: a success
+        assert await uow.deals.reserve(deal_id, apples, 1) is None  # 5 of 5 sold
+        assert await uow.deals.reserve(other_id, apples, 1) is None  # not that deal's item
         deal = await uow.deals.get(deal_id)
         assert deal is not None and deal.items[0].sold == 5 and deal.items[0].remaining == 0
         await uow.deals.release(deal_id, apples, 4)
@@ -225,8 +225,8 @@ async def test_reserve_and_release(any_factory: UnitOfWorkFactory) -> None:
         await uow.deals.release(other_id, apples, 1)
         deal = await uow.deals.get(deal_id)
         assert deal is not None and deal.items[0].sold == 1
-        assert not await uow.deals.reserve(deal_id, apples, 5)
-        assert await uow.deals.reserve(deal_id, apples, 4)
+        assert await uow.deals.reserve(deal_id, apples, 5) is None
+        assert await uow.deals.reserve(deal_id, apples, 4) == 0
         await uow.commit()
     async with any_factory() as uow:
         deal = await uow.deals.get(deal_id)
@@ -352,14 +352,14 @@ async def test_orders(any_factory: UnitOfWorkFactory) -> None:
         second = await uow.orders.open_order(deal_id, CHAT.chat_id, 2, T0)
         assert second.id != first.id and second.code != first.code
 
-        assert not await uow.orders.change_line(first.id, apples, -1, None)  # no line yet
-        assert await uow.orders.change_line(first.id, apples, 2, 2)
-        assert not await uow.orders.change_line(first.id, apples, 1, 2)
-        assert not await uow.orders.change_line(first.id, apples, -3, None)
-        assert await uow.orders.change_line(first.id, pears, 7, None)
-        assert await uow.orders.change_line(first.id, pears, -7, None)
-        assert not await uow.orders.change_line(first.id, pears, -1, None)
-        assert not await uow.orders.change_line(second.id, apples, 3, 2)
+        assert await uow.orders.change_line(first.id, apples, -1, None) is None  # no line yet
+        assert await uow.orders.change_line(first.id, apples, 2, 2) == 2  # the new quantity
+        assert await uow.orders.change_line(first.id, apples, 1, 2) is None
+        assert await uow.orders.change_line(first.id, apples, -3, None) is None
+        assert await uow.orders.change_line(first.id, pears, 7, None) == 7
+        assert await uow.orders.change_line(first.id, pears, -7, None) == 0  # emptied: a success
+        assert await uow.orders.change_line(first.id, pears, -1, None) is None
+        assert await uow.orders.change_line(second.id, apples, 3, 2) is None
         await uow.commit()
     async with any_factory() as uow:
         got = await uow.orders.get(first.id)
@@ -372,7 +372,7 @@ async def test_orders(any_factory: UnitOfWorkFactory) -> None:
         assert await uow.orders.by_code(CHAT.chat_id, first.code) == got
         assert await uow.orders.by_code(-1, first.code) is None
         assert await uow.deals.stats(deal_id) == DealStats(participants=1, quantity=2)
-        assert await uow.orders.change_line(second.id, pears, 3, None)
+        assert await uow.orders.change_line(second.id, pears, 3, None) is not None
         assert await uow.deals.stats(deal_id) == DealStats(participants=2, quantity=5)
         assert [o.user_id for o in await uow.orders.for_deal(deal_id)] == [1, 2]
         assert await uow.deals.stats(deal_id + 1000) == DealStats(0, 0)
@@ -399,7 +399,7 @@ async def test_pickup_and_active_orders(any_factory: UnitOfWorkFactory) -> None:
             deal = await uow.deals.get(deal_id)
             assert deal is not None
             order = await uow.orders.open_order(deal_id, CHAT.chat_id, 1, T0)
-            assert await uow.orders.change_line(order.id, deal.items[0].id, 1, None)
+            assert await uow.orders.change_line(order.id, deal.items[0].id, 1, None) is not None
             orders[deal_id] = order.id
         empty = await uow.orders.open_order(later, CHAT.chat_id, 2, T0)
         assert await uow.deals.move(failed, DealStatus.OPEN, DealStatus.FAILED, T0, None)
@@ -432,7 +432,7 @@ async def test_active_orders_limit_counts_active_orders_only(
         deal = await uow.deals.get(kept)
         assert deal is not None
         order = await uow.orders.open_order(kept, CHAT.chat_id, 1, T0)
-        assert await uow.orders.change_line(order.id, deal.items[0].id, 1, None)
+        assert await uow.orders.change_line(order.id, deal.items[0].id, 1, None) is not None
         await uow.commit()
     async with any_factory() as uow:
         assert [d.id for d, _ in await uow.orders.active_for_user(1, 2)] == [kept]

@@ -52,8 +52,8 @@ async def test_concurrent_writes_to_one_record_conflict(
         uow_factory, clock.now(), deal_spec(clock.now() + timedelta(days=1))
     )
     async with uow_factory() as first, uow_factory() as second:
-        assert await first.deals.reserve(deal.id, deal.items[0].id, 1)
-        assert await second.deals.reserve(deal.id, deal.items[0].id, 1)
+        assert await first.deals.reserve(deal.id, deal.items[0].id, 1) is not None
+        assert await second.deals.reserve(deal.id, deal.items[0].id, 1) is not None
         await first.commit()
         with pytest.raises(FakeConflict):
             await second.commit()
