@@ -29,6 +29,9 @@ class Background:
         self.performer = performer
         self.post_edit_interval = post_edit_interval
         self.nudge = asyncio.Event()  # set after any change so the loops run now, not at the tick
+        # Notices are read two at a time: a hundred claimed at once would otherwise queue a
+        # hundred reads for SQLite's one connection, and every press behind them.
+        self._reading = asyncio.Semaphore(2)
         self._last_group_edit: dict[int, float] = {}
         self._last_deal_edit: dict[int, float] = {}
 
@@ -56,7 +59,8 @@ class Background:
         retry_at: timedelta | None = None
         error = ""
         try:
-            action = await notices.render(self.deps, pending)
+            async with self._reading:
+                action = await notices.render(self.deps, pending)
             if action is not None:
                 await self.performer.one(action)
         except TelegramForbiddenError as exc:

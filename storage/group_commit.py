@@ -39,6 +39,20 @@ T = TypeVar("T")
 _Work = Callable[[UnitOfWork], Awaitable[Any]]
 
 
+class BatchLost(RuntimeError):
+    """SQLite rolled the batch's whole transaction back by itself (a full disk, an I/O error):
+    what earlier pieces released into it is gone, so none of them may be told it succeeded."""
+
+
+def _still_open(conn: Connection) -> None:
+    # On SQLITE_FULL, SQLITE_IOERR or SQLITE_NOMEM SQLite ends the transaction itself. Found by
+    # tests/storage/test_group_commit.py: without this check the pieces after it ran outside
+    # any transaction and the COMMIT, with nothing to commit, raised nothing.
+    dbapi = conn.connection.dbapi_connection
+    if dbapi is None or not dbapi.in_transaction:
+        raise BatchLost("the database ended the transaction of this batch")
+
+
 def can_group_commit(url: str) -> bool:
     parsed = make_url(url)
     database = parsed.database or ""
@@ -114,6 +128,7 @@ class GroupCommit:
                             outcomes.append((done, None, error))
                         else:
                             outcomes.append((done, value, None))
+                        _still_open(conn)
         except Exception as error:
             # The COMMIT or the connection failed: nothing of this batch is in the database, so
             # every piece of it hears that it failed; the next batch tries afresh.

@@ -643,7 +643,7 @@ class FakeOrders(_Repo):
             lines[key] = LineRec(0)
         if key not in lines:
             return None
-        quantity = lines[key].quantity + delta
+        quantity: int = lines[key].quantity + delta
         if quantity < 0 or (limit is not None and quantity > limit):
             return None
         lines[key] = replace(lines[key], quantity=quantity)
