@@ -37,9 +37,9 @@ from handlers.actions import Action, Answer, AnswerPreCheckout, Send
 from handlers.context import Config, Deps, KnownPeople
 from handlers.events import BotAdded, Incoming, PreCheckout
 from messages.render import Renderer
+from storage import schema_version
 from storage.engine import make_engine, make_sessions
 from storage.group_commit import GroupCommit, can_group_commit
-from storage.migrate import upgrade_async
 from storage.unit_of_work import SqlUnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -71,8 +71,11 @@ class Runtime:
 
     async def run(self) -> None:
         settings = self.settings
-        await upgrade_async(settings.database_url)
         engine = make_engine(settings.database_url)
+        if not await schema_version.is_current(engine):
+            from storage.migrate import upgrade_async  # Alembic, only when there is work for it
+
+            await upgrade_async(settings.database_url)
         # SQLite has one writer: the presses of a burst are written together (see
         # storage/group_commit.py). PostgreSQL writes them side by side instead.
         writer = GroupCommit(engine) if can_group_commit(settings.database_url) else None

@@ -10,7 +10,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Column, Integer, MetaData, inspect, text
 from sqlalchemy.engine import Connection
 
-from storage import migrate
+from storage import migrate, schema_version
 from storage.engine import make_engine, make_sessions
 from storage.tables import Base
 from tests.storage.db import in_thread, run_sync
@@ -169,3 +169,29 @@ def test_payments_migration_keeps_existing_data(database_url: str) -> None:
         return int(conn.execute(text("SELECT count(*) FROM outbox")).scalar_one())
 
     assert _on_connection(database_url, count) == 1  # the notice from before 0002 remains
+
+
+def test_the_head_the_runtime_checks_is_alembics() -> None:
+    script = ScriptDirectory.from_config(migrate.alembic_config("sqlite://"))
+    assert script.get_current_head() == schema_version.HEAD
+
+
+def test_schema_version_tells_when_to_migrate(database_url: str) -> None:
+    def current() -> bool:
+        async def go() -> bool:
+            engine = make_engine(database_url)
+            try:
+                return await schema_version.is_current(engine)
+            finally:
+                await engine.dispose()
+
+        return run_sync(go)
+
+    in_thread(migrate.upgrade, database_url, "head")  # whatever the tests before left
+    assert current()
+    in_thread(migrate.downgrade, database_url, "base")
+    assert not current()  # an empty alembic_version table
+    _on_connection(database_url, lambda c: c.execute(text("DROP TABLE alembic_version")))
+    assert not current()  # no table at all: a new database
+    in_thread(migrate.upgrade, database_url, "head")
+    assert current()
