@@ -234,8 +234,8 @@ def _session(uow: UnitOfWork) -> Db:
     return uow.deals._s
 
 
-async def test_a_failing_commit_fails_every_piece_of_the_batch(rig: Rig) -> None:
-    ran: list[int] = []
+def _recording(ran: list[int]) -> Callable[[int], Callable[[UnitOfWork], Awaitable[int]]]:
+    """Pieces that record a user, commit, and note in `ran` once the commit is for good."""
 
     def good(uid: int) -> Callable[[UnitOfWork], Awaitable[int]]:
         async def work(uow: UnitOfWork) -> int:
@@ -245,6 +245,13 @@ async def test_a_failing_commit_fails_every_piece_of_the_batch(rig: Rig) -> None
             return uid
 
         return work
+
+    return good
+
+
+async def test_a_failing_commit_fails_every_piece_of_the_batch(rig: Rig) -> None:
+    ran: list[int] = []
+    good = _recording(ran)
 
     async def breaks_the_commit(uow: UnitOfWork) -> None:
         # With deferred foreign keys SQLite checks them at the COMMIT, not at the statement or
@@ -278,15 +285,7 @@ async def test_a_failing_commit_fails_every_piece_of_the_batch(rig: Rig) -> None
 
 async def test_sqlite_rolling_back_the_batch_itself_fails_every_piece(rig: Rig) -> None:
     ran: list[int] = []
-
-    def good(uid: int) -> Callable[[UnitOfWork], Awaitable[int]]:
-        async def work(uow: UnitOfWork) -> int:
-            await uow.users.seen(_user(uid))
-            uow.after_commit(lambda: ran.append(uid))
-            await uow.commit()
-            return uid
-
-        return work
+    good = _recording(ran)
 
     async def disk_full(uow: UnitOfWork) -> None:
         # A full disk, made to order: the file may not grow. On SQLITE_FULL SQLite may roll back
