@@ -34,6 +34,7 @@ class Background:
         self._reading = asyncio.Semaphore(2)
         self._last_group_edit: dict[int, float] = {}
         self._last_deal_edit: dict[int, float] = {}
+        self._stale_after = 0  # the refresher's cursor over stale posts, by deal id
 
     async def sweep(self) -> None:
         """Due deals and reminders; idempotent, so the scheduler may call it at any time."""
@@ -127,11 +128,14 @@ class Background:
     async def refresh_posts(self) -> None:
         """Edit stale deal posts, at most one edit per group per interval: edits coalesce."""
         async with self.deps.uow() as uow:
-            stale = await uow.deals.stale_posts(BATCH)
-        # The post edited longest ago goes first, so in a long burst every deal of a group takes
-        # its turn, not only the lowest-numbered one.
-        stale.sort(key=lambda post: self._last_deal_edit.get(post[0], 0.0))
-        for deal_id, version, chat_id in stale:
+            stale = await uow.deals.stale_posts(BATCH, after=self._stale_after)
+        # Round all the stale posts, a hundred at a time, not only the lowest-numbered hundred.
+        self._stale_after = stale[-1].deal_id if len(stale) == BATCH else 0
+        # A deal that just ended goes first (its post still shows Join); then the post edited
+        # longest ago, so in a long burst every deal of a group takes its turn.
+        stale.sort(key=lambda post: (post.open, self._last_deal_edit.get(post.deal_id, 0.0)))
+        for post in stale:
+            deal_id, version, chat_id = post.deal_id, post.version, post.chat_id
             # Asked before the post is read and rendered: in a burst every deal of a group is
             # stale on every pass, and only one of them may be edited per interval.
             if time.monotonic() - self._last_group_edit.get(chat_id, 0.0) < self.post_edit_interval:

@@ -208,6 +208,16 @@ class Order:
 
 
 @dataclass(frozen=True, slots=True)
+class StalePost:
+    """A deal post that shows an older version of its deal than the database holds."""
+
+    deal_id: int
+    version: int
+    chat_id: int
+    open: bool  # False: the deal just ended, and its post still invites joins
+
+
+@dataclass(frozen=True, slots=True)
 class DealStats:
     participants: int
     quantity: int

@@ -23,6 +23,7 @@ from groupbuy.model import (
     Refund,
     RefundReason,
     Resident,
+    StalePost,
     User,
 )
 from groupbuy.notices import Notice, PendingNotice
@@ -73,7 +74,7 @@ class Deals(Protocol):
 
     async def release(self, deal_id: int, item_id: int, quantity: int) -> None: ...
     async def all_taken(self, deal_id: int) -> bool:
-        """No item has stock left (one cheap query, asked after every join)."""
+        """No item has stock left (one cheap query, asked when a join took an item's last units)."""
         ...
 
     async def move(
@@ -109,8 +110,9 @@ class Deals(Protocol):
         """Bump the post version whatever the status (the post shows the closed form)."""
         ...
 
-    async def stale_posts(self, limit: int) -> list[tuple[int, int, int]]:
-        """(deal_id, version, chat_id) of posts whose shown version is behind."""
+    async def stale_posts(self, limit: int, after: int = 0) -> list[StalePost]:
+        """Posts whose shown version is behind, by deal id, from the first deal after `after`
+        (a cursor: the refresher goes round all of them, not only the first `limit`)."""
         ...
 
     async def post_synced(self, deal_id: int, version: int) -> None: ...

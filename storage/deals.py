@@ -7,7 +7,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, bindparam, case, func, or_, select, update
 
-from groupbuy.model import CloseReason, Deal, DealSpec, DealStats, DealStatus, PaymentMode
+from groupbuy.model import (
+    CloseReason,
+    Deal,
+    DealSpec,
+    DealStats,
+    DealStatus,
+    PaymentMode,
+    StalePost,
+)
 from storage import convert
 from storage.db import Db
 from storage.tables import DealRow, ItemRow, OrderLineRow, OrderRow, table_of
@@ -222,17 +230,21 @@ class SqlDeals:
             .values(post_version=DealRow.post_version + 1)
         )
 
-    async def stale_posts(self, limit: int) -> list[tuple[int, int, int]]:
+    async def stale_posts(self, limit: int, after: int = 0) -> list[StalePost]:
         rows = await self._s.execute(
-            select(DealRow.id, DealRow.post_version, DealRow.post_chat_id)
+            select(DealRow.id, DealRow.post_version, DealRow.post_chat_id, DealRow.status)
             .where(
+                DealRow.id > after,
                 DealRow.post_version > DealRow.post_synced_version,
                 DealRow.post_message_id.is_not(None),
             )
             .order_by(DealRow.id)
             .limit(limit)
         )
-        return [(r.id, r.post_version, r.post_chat_id or 0) for r in rows]
+        return [
+            StalePost(r.id, r.post_version, r.post_chat_id or 0, r.status == DealStatus.OPEN.value)
+            for r in rows
+        ]
 
     async def post_synced(self, deal_id: int, version: int) -> None:
         await self._s.execute(

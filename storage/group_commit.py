@@ -12,9 +12,11 @@ a synchronous connection, inside one `BEGIN IMMEDIATE … COMMIT`:
 - none learns its outcome before the COMMIT has succeeded, so no button is answered for a change
   that is not in the database; if the COMMIT fails, every piece in the batch fails with it;
 - while a batch runs it holds the async engine's only connection (`storage.engine` gives SQLite
-  one), so nothing else in this process writes in between, and the event loop, since no
-  statement here suspends: a batch is short (a press is a few hundred microseconds), and it is
-  bounded by `max_batch`.
+  one), so nothing else in this process writes in between, and the event loop, since nothing
+  here suspends (a piece that tries fails with `Suspended`): a batch is short (a press is about
+  half a millisecond), and it is bounded by `max_batch`;
+- when another process holds SQLite's write lock, the batch waits for it off the event loop
+  (`lock_wait`), not inside the driver.
 
 Only for a SQLite file: PostgreSQL runs units of work side by side on its own connections, and an
 in-memory SQLite database cannot be opened twice.
@@ -23,11 +25,13 @@ in-memory SQLite database cannot be opened twice.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, create_engine, event, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 
@@ -35,8 +39,31 @@ from groupbuy.ports import UnitOfWork
 from storage.db import InlineSession
 from storage.unit_of_work import SqlUnitOfWork
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 _Work = Callable[[UnitOfWork], Awaitable[Any]]
+_LOCK_RETRY = 0.05  # seconds between tries for the write lock held by another process
+
+
+class Suspended(RuntimeError):
+    """A piece of work awaited something other than the database. While a batch runs it holds
+    the database and the event loop; waiting there for anything else (another unit of work, the
+    network) would stall every press, or deadlock. Its savepoint is rolled back."""
+
+
+def _run_inline(piece: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine that must finish without suspending (InlineSession never does)."""
+    try:
+        piece.send(None)
+    except StopIteration as finished:
+        result: T = finished.value
+        return result
+    piece.close()  # unwinds it: the unit of work rolls back to its savepoint
+    raise Suspended("group-committed work must await nothing but its unit of work")
+
+
+def _locked(error: OperationalError) -> bool:
+    return "locked" in str(error.orig).lower()
 
 
 class BatchLost(RuntimeError):
@@ -58,7 +85,8 @@ def can_group_commit(url: str) -> bool:
     database = parsed.database or ""
     return (
         parsed.get_backend_name() == "sqlite"
-        and database not in ("", ":memory:")
+        and database != ""
+        and ":memory:" not in database
         and parsed.query.get("mode") != "memory"
     )
 
@@ -66,12 +94,23 @@ def can_group_commit(url: str) -> bool:
 class GroupCommit:
     """A `groupbuy.ports.Writer` for SQLite files. `max_batch` bounds how long the loop is held."""
 
-    def __init__(self, engine: AsyncEngine, *, max_batch: int = 256, busy_ms: int = 5000) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        max_batch: int = 256,
+        busy_ms: int = 20,
+        lock_wait: float = 30.0,
+    ) -> None:
+        """`busy_ms`: how long the driver itself may wait for a lock (it waits on the event
+        loop, so briefly); `lock_wait`: how long a batch retries, off the loop, while another
+        process holds the write lock, before its pieces fail."""
         if not can_group_commit(str(engine.url)):
             raise ValueError("group commit needs a SQLite database file")
         self._guard = engine
         self._sync = create_engine(engine.url.set(drivername="sqlite"))
         self._max_batch = max_batch
+        self._lock_wait = lock_wait
         self._queue: deque[tuple[_Work, asyncio.Future[Any]]] = deque()
         self._drainer: asyncio.Task[None] | None = None
         self.batches = 0  # how many transactions, and how many pieces of work they carried
@@ -116,19 +155,27 @@ class GroupCommit:
     async def _run(self, batch: list[tuple[_Work, asyncio.Future[Any]]]) -> None:
         outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
         held: list[Callable[[], None]] = []  # after-commit callbacks of the pieces that committed
+        waited = 0.0
         try:
-            async with self._guard.connect():
-                with self._sync.connect() as conn, conn.begin():
-                    for work, done in batch:
-                        if done.cancelled():
-                            continue  # its press gave up waiting: do not do it unseen
+            while True:
+                async with self._guard.connect():
+                    with self._sync.connect() as conn:
                         try:
-                            value = await self._one(conn, work, held)
-                        except Exception as error:  # rolled back to its savepoint
-                            outcomes.append((done, None, error))
+                            transaction = conn.begin()
+                        except OperationalError as error:
+                            if not _locked(error) or waited >= self._lock_wait:
+                                raise
+                            locked = True
                         else:
-                            outcomes.append((done, value, None))
-                        _still_open(conn)
+                            locked = False
+                            with transaction:
+                                self._pieces(conn, batch, outcomes, held)
+                if not locked:
+                    break
+                # Another process (a second bot on the same file, a sqlite3 shell) holds the
+                # write lock. Waited for here, not in the driver: the event loop stays free.
+                await asyncio.sleep(_LOCK_RETRY)
+                waited += _LOCK_RETRY
         except Exception as error:
             # The COMMIT or the connection failed: nothing of this batch is in the database, so
             # every piece of it hears that it failed; the next batch tries afresh.
@@ -142,8 +189,6 @@ class GroupCommit:
             raise
         self.batches += 1
         self.pieces += len(outcomes)
-        for callback in held:
-            callback()
         for done, value, failure in outcomes:
             if done.done():
                 continue
@@ -151,6 +196,30 @@ class GroupCommit:
                 done.set_result(value)
             else:
                 done.set_exception(failure)
+        # After the outcomes: a callback that fails must not leave a caller waiting.
+        for callback in held:
+            try:
+                callback()
+            except Exception:
+                log.exception("after-commit callback failed")
+
+    def _pieces(
+        self,
+        conn: Connection,
+        batch: list[tuple[_Work, asyncio.Future[Any]]],
+        outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]],
+        held: list[Callable[[], None]],
+    ) -> None:
+        for work, done in batch:
+            if done.cancelled():
+                continue  # its press gave up waiting: do not do it unseen
+            try:
+                value = _run_inline(self._one(conn, work, held))
+            except Exception as error:  # rolled back to its savepoint
+                outcomes.append((done, None, error))
+            else:
+                outcomes.append((done, value, None))
+            _still_open(conn)
 
     @staticmethod
     async def _one(conn: Connection, work: _Work, held: list[Callable[[], None]]) -> Any:

@@ -49,6 +49,7 @@ from groupbuy.model import (
     RefundReason,
     RefundStatus,
     Resident,
+    StalePost,
     User,
 )
 from groupbuy.notices import Notice, NoticeKind, PendingNotice
@@ -551,11 +552,13 @@ class FakeDeals(_Repo):
         if rec is not None:
             self._put(replace(rec, post_version=rec.post_version + 1))
 
-    async def stale_posts(self, limit: int) -> list[tuple[int, int, int]]:
+    async def stale_posts(self, limit: int, after: int = 0) -> list[StalePost]:
         return [
-            (r.id, r.post_version, r.post_chat_id or 0)
+            StalePost(r.id, r.post_version, r.post_chat_id or 0, r.status is DealStatus.OPEN)
             for r in self._all()
-            if r.post_version > r.post_synced_version and r.post_message_id is not None
+            if r.id > after
+            and r.post_version > r.post_synced_version
+            and r.post_message_id is not None
         ][:limit]
 
     async def post_synced(self, deal_id: int, version: int) -> None:

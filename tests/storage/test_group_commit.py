@@ -15,6 +15,9 @@ from the database through a fresh unit of work rather than trusting return value
   locked";
 - a piece whose caller stopped waiting before its turn is not done unseen;
 - `close()` lets the queued work finish;
+- a piece that awaits anything but its unit of work fails alone (`Suspended`); a failing
+  after-commit callback leaves nobody waiting; another process's write lock is waited for off the
+  event loop, and a batch gives up after `lock_wait`;
 - `can_group_commit` accepts SQLite files only.
 
 - when SQLite itself rolls back the whole transaction in the middle of a batch (a full disk
@@ -38,7 +41,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -49,7 +52,7 @@ from groupbuy.ports import UnitOfWork
 from storage.db import Db
 from storage.deals import SqlDeals
 from storage.engine import make_engine, make_sessions
-from storage.group_commit import GroupCommit, can_group_commit
+from storage.group_commit import GroupCommit, Suspended, can_group_commit
 from storage.tables import OrderRow
 from storage.unit_of_work import SqlUnitOfWorkFactory
 from tests.fakes import community, deal_spec, item_spec, open_deal_committed, read_deal
@@ -223,6 +226,88 @@ async def test_after_commit_runs_after_the_batch_commit_only_for_committed_piece
     assert ran == ["first", "last"]
     assert visible == {"first": True, "last": True}
     assert await _users_in_db(rig, [1, 2, 3, 4]) == {1, 4}
+
+
+# ---- what a piece must not do, and what may go wrong around it ------------------------------
+
+
+async def test_a_piece_that_awaits_something_else_fails_alone(rig: Rig) -> None:
+    async def wanders_off(uow: UnitOfWork) -> None:
+        await uow.users.seen(_user(2))
+        # Anything but the unit of work (here a bare yield to the loop) would hold the database
+        # and the loop for as long as it takes, or deadlock on a unit of work of its own.
+        await asyncio.sleep(0)
+        await uow.commit()
+
+    results = await asyncio.gather(
+        rig.writer(_put(1)), rig.writer(wanders_off), rig.writer(_put(3)), return_exceptions=True
+    )
+
+    assert results[0] == 1 and results[2] == 3
+    assert isinstance(results[1], Suspended)
+    assert await _users_in_db(rig, [1, 2, 3]) == {1, 3}  # its write went with its savepoint
+
+
+async def test_a_failing_after_commit_callback_leaves_nobody_waiting(rig: Rig) -> None:
+    def boom() -> None:
+        raise RuntimeError("a cache that breaks")
+
+    async def with_bad_callback(uow: UnitOfWork) -> int:
+        await uow.users.seen(_user(1))
+        uow.after_commit(boom)
+        await uow.commit()
+        return 1
+
+    results = await asyncio.wait_for(
+        asyncio.gather(rig.writer(with_bad_callback), rig.writer(_put(2))), timeout=5
+    )
+
+    assert list(results) == [1, 2]
+    assert await _users_in_db(rig, [1, 2]) == {1, 2}
+    assert await rig.writer(_put(3)) == 3  # and the writer goes on
+
+
+async def test_another_process_holding_the_write_lock_is_waited_for_off_the_loop(
+    rig: Rig,
+) -> None:
+    # A second program on the same file (a sqlite3 shell, another bot) takes the write lock.
+    outsider = sqlite3.connect(rig.path, isolation_level=None)
+    outsider.execute("BEGIN IMMEDIATE")
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    beat = asyncio.create_task(ticker())
+    try:
+        pending = asyncio.ensure_future(rig.writer(_put(1)))
+        await asyncio.sleep(0.5)
+        assert not pending.done()  # still waiting for the lock ...
+        assert ticks >= 20  # ... and the event loop went on meanwhile (~50 ticks in 0.5 s)
+        outsider.execute("COMMIT")
+        assert await asyncio.wait_for(pending, timeout=5) == 1
+    finally:
+        beat.cancel()
+        outsider.close()
+    assert await _users_in_db(rig, [1]) == {1}
+
+
+async def test_a_write_lock_held_too_long_fails_the_batch(rig: Rig) -> None:
+    impatient = GroupCommit(rig.engine, lock_wait=0.2)
+    outsider = sqlite3.connect(rig.path, isolation_level=None)
+    outsider.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(OperationalError, match="locked"):
+            await asyncio.wait_for(impatient(_put(1)), timeout=5)
+    finally:
+        outsider.execute("ROLLBACK")
+        outsider.close()
+        await impatient.close()
+    assert await _users_in_db(rig, [1]) == set()
+    assert await rig.writer(_put(2)) == 2
 
 
 # ---- a failing COMMIT ----------------------------------------------------------------------
@@ -508,6 +593,7 @@ async def test_close_waits_for_queued_work(rig: Rig) -> None:
         ("sqlite+aiosqlite://", False),
         ("sqlite+aiosqlite:///:memory:", False),
         ("sqlite+aiosqlite:///file:x?mode=memory&uri=true", False),
+        ("sqlite+aiosqlite:///file::memory:?cache=shared&uri=true", False),
         ("postgresql+asyncpg://u@h/db", False),
     ],
 )

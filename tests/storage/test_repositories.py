@@ -16,6 +16,7 @@ from groupbuy.model import (
     MinimumKind,
     OrderLine,
     Resident,
+    StalePost,
     User,
 )
 from groupbuy.notices import Notice, NoticeKind
@@ -317,22 +318,22 @@ async def test_post_versions(any_factory: UnitOfWorkFactory) -> None:
         assert await uow.deals.stale_posts(10) == []
         assert await uow.deals.begin_change(deal_id)
         assert await uow.deals.begin_change(deal_id)
-        assert await uow.deals.stale_posts(10) == [(deal_id, 2, CHAT.chat_id)]
+        assert await uow.deals.stale_posts(10) == [StalePost(deal_id, 2, CHAT.chat_id, True)]
         await uow.deals.post_synced(deal_id, 1)
-        assert await uow.deals.stale_posts(10) == [(deal_id, 2, CHAT.chat_id)]
+        assert await uow.deals.stale_posts(10) == [StalePost(deal_id, 2, CHAT.chat_id, True)]
         await uow.deals.post_synced(deal_id, 2)
         assert await uow.deals.stale_posts(10) == []
         await uow.deals.post_synced(deal_id, 1)  # an older sync never goes back
         assert await uow.deals.stale_posts(10) == []
         assert await uow.deals.move(deal_id, DealStatus.OPEN, DealStatus.CANCELLED, T0, None)
-        assert await uow.deals.stale_posts(10) == [(deal_id, 3, CHAT.chat_id)]
+        # cancelled: no longer open
+        assert await uow.deals.stale_posts(10) == [StalePost(deal_id, 3, CHAT.chat_id, False)]
         await uow.deals.touch_post(deal_id)  # whatever the status
         await uow.deals.touch_post(quiet)
-        assert await uow.deals.stale_posts(10) == [
-            (deal_id, 4, CHAT.chat_id),
-            (quiet, 1, CHAT.chat_id),
-        ]
-        assert await uow.deals.stale_posts(1) == [(deal_id, 4, CHAT.chat_id)]
+        both = [StalePost(deal_id, 4, CHAT.chat_id, False), StalePost(quiet, 1, CHAT.chat_id, True)]
+        assert await uow.deals.stale_posts(10) == both
+        assert await uow.deals.stale_posts(1) == [StalePost(deal_id, 4, CHAT.chat_id, False)]
+        assert await uow.deals.stale_posts(10, after=deal_id) == [both[1]]  # the cursor
 
 
 # ---- orders --------------------------------------------------------------------------------

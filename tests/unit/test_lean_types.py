@@ -115,3 +115,61 @@ def test_every_type_method_and_response_builds_and_validates() -> None:
     assert found["press"] == [5, -100]
     assert found["admins"] == ["ChatMemberOwner", "ChatMemberMember"]
     assert found["markup"] == "Pay"
+
+
+def test_types_build_on_first_use_as_the_bot_meets_them() -> None:
+    # No explicit rebuild here: pydantic builds each type the first time it is validated,
+    # from the namespace bot/lean_types.py handed over.
+    found = _fresh(
+        """
+        import aiogram.methods as m
+        import aiogram.types as t
+
+        payer = {"id": 5, "is_bot": False, "first_name": "Olga"}
+        group = {"id": -100, "type": "supergroup", "title": "Garden"}
+        paid = t.Update.model_validate({
+            "update_id": 1,
+            "message": {
+                "message_id": 9, "date": 0, "chat": {"id": 5, "type": "private",
+                "first_name": "Olga"}, "from": payer,
+                "successful_payment": {
+                    "currency": "XTR", "total_amount": 25, "invoice_payload": "tok",
+                    "telegram_payment_charge_id": "ch1", "provider_payment_charge_id": "p1",
+                },
+            },
+        })
+        joined = t.Update.model_validate({
+            "update_id": 2,
+            "my_chat_member": {
+                "chat": group, "from": payer, "date": 0,
+                "old_chat_member": {"status": "left", "user": payer},
+                "new_chat_member": {"status": "member", "user": payer},
+            },
+        })
+        query = t.PreCheckoutQuery.model_validate({
+            "id": "pc1", "from": payer, "currency": "XTR", "total_amount": 25,
+            "invoice_payload": "tok",
+        })
+        invoice = m.SendInvoice(
+            chat_id=5, title="Milk", description="2 x Milk", payload="tok", currency="XTR",
+            prices=[{"label": "Milk", "amount": 25}],
+        )
+        answer = m.AnswerPreCheckoutQuery(pre_checkout_query_id="pc1", ok=True)
+        print(json.dumps({
+            "paid": paid.message.successful_payment.telegram_payment_charge_id,
+            "joined": type(joined.my_chat_member.new_chat_member).__name__,
+            "query": query.total_amount,
+            "invoice": invoice.prices[0].amount,
+            "answer": answer.ok,
+            "built_before": t.InputMediaPhoto.__pydantic_complete__,
+        }))
+        """
+    )
+    assert found == {
+        "paid": "ch1",
+        "joined": "ChatMemberMember",
+        "query": 25,
+        "invoice": 25,
+        "answer": True,
+        "built_before": False,  # and an untouched type is still unbuilt
+    }
