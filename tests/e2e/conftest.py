@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,6 +15,7 @@ import pytest_asyncio
 from bot.runtime import Runtime
 from bot.settings import Settings
 from groupbuy.clock import OffsetClock
+from handlers.context import Deps
 from sandbox.emulator import Emulator
 from storage.migrate import downgrade
 
@@ -25,6 +27,13 @@ class World:
     emu: Emulator
     runtime: Runtime
     clock: OffsetClock
+
+    @property
+    def deps(self) -> Deps:
+        """The runtime's dependencies (set once it has started, which the fixture ensures)."""
+        deps = self.runtime.deps
+        assert deps is not None, "runtime has not started"
+        return deps
 
     async def advance(self, delta: timedelta) -> None:
         """Move the bot's clock and the emulator's together, then let the scheduler see it."""
@@ -80,6 +89,19 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
 from sandbox.views import CallbackAnswer, SentMessage  # noqa: E402
 
 SKIP = "s:0:0"  # callback data of every Skip / Keep / All buildings button
+
+
+def text_of(item: SentMessage | CallbackAnswer) -> str:
+    """The text (or caption) of a message, or the text of a callback answer; fails if absent."""
+    assert item.text is not None, f"expected text on {item!r}"
+    return item.text
+
+
+def group_in(pattern: re.Pattern[str], text: str, group: int = 1) -> str:
+    """Group `group` of `pattern`'s first match in `text`; fails if it does not match."""
+    found = pattern.search(text)
+    assert found is not None, f"{pattern.pattern!r} not found in {text!r}"
+    return found.group(group)
 
 
 def start_payload(url: str) -> str:

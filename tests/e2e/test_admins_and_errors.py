@@ -18,6 +18,7 @@ from tests.e2e.conftest import (
     say,
     set_up_group,
     start_payload,
+    text_of,
 )
 
 DEAL = """Title: Apples
@@ -53,7 +54,7 @@ async def test_anonymous_admin_opens_a_deal_lists_and_hands_out(world: World) ->
     await become_resident(world, ann, group, post.message_id, post.keyboard[0][0][1])
     await world.advance(timedelta(days=2))
     notice = await bot_says(world, ann, 0, "Pickup code:", timeout=10)
-    code = notice.text.rsplit(":", 1)[1].strip()
+    code = text_of(notice).rsplit(":", 1)[1].strip()
 
     # /pickup as the group: an anonymous admin is an admin of this group, which is enough.
     after = last_id(world, group)
@@ -69,7 +70,9 @@ async def test_anonymous_admin_opens_a_deal_lists_and_hands_out(world: World) ->
     answer = await emu.press_button(hidden, group, ask.message_id, text=ask.keyboard[0][0][0])
     assert answer.text == "Sent to you in private chat."
     document = await emu.wait_for_message(hidden, lambda m: m.document is not None)
-    assert document.document is not None and document.document.file_name.endswith(".pdf")
+    assert document.document is not None
+    assert document.document.file_name is not None
+    assert document.document.file_name.endswith(".pdf")
 
 
 async def test_a_failing_handler_still_answers(
@@ -89,7 +92,7 @@ async def test_a_failing_handler_still_answers(
     after = last_id(world, olga)
     await emu.send_message(olga, olga, "/help")
     reply = await bot_says(world, olga, after)
-    assert reply.text.startswith("Sorry, something went wrong")
+    assert text_of(reply).startswith("Sorry, something went wrong")
     monkeypatch.undo()
     # The bot carries on: the same button works once the bug is gone.
     answer = await emu.press_button(olga, group, post.message_id, text="Close now")
@@ -110,4 +113,4 @@ async def test_a_promoted_admin_leads_at_once_when_the_bot_is_an_admin(world: Wo
     # The chat_member update is queued before Sam's next message, and its handler forgets the
     # cached admin list at once, so the message finds Sam among the admins (no clock moved).
     reply = await say(world, sam, group, "/newdeal")
-    assert "Let's prepare the deal in private chat." in reply.text
+    assert "Let's prepare the deal in private chat." in text_of(reply)

@@ -9,7 +9,15 @@ from collections import Counter
 
 from groupbuy.model import CloseReason, DealStatus, Resident, User
 from sandbox.views import CallbackAnswer
-from tests.e2e.conftest import World, deal_id_of, publish_one_message, say, set_up_group
+from tests.e2e.conftest import (
+    World,
+    deal_id_of,
+    group_in,
+    publish_one_message,
+    say,
+    set_up_group,
+    text_of,
+)
 
 RESIDENTS = 150
 PRESSES_EACH = 2
@@ -93,7 +101,7 @@ async def test_three_hundred_presses_at_once(world: World) -> None:
     assert max(quantities.values()) <= LIMIT
     buyers = set(quantities)
     # Each buyer's last toast shows their final quantity.
-    toasted = Counter(int(TOAST.match(t.text or "").group(1)) for t in toasts)  # type: ignore[union-attr]
+    toasted = Counter(int(group_in(TOAST, text_of(t))) for t in toasts)
     assert toasted[1] == len(buyers)
     assert toasted[2] == sum(1 for q in quantities.values() if q == 2)
 
@@ -120,7 +128,7 @@ async def test_three_hundred_presses_at_once(world: World) -> None:
             assert "Pickup code: " in notice
     group_notices = [m for m in emu.messages(group) if "Pickup notice" in (m.text or "")]
     assert len(group_notices) == 1
-    assert f"The deal has closed with {len(buyers)} orders." in group_notices[0].text
+    assert f"The deal has closed with {len(buyers)} orders." in text_of(group_notices[0])
 
     bad = [
         (e.method, e.error)

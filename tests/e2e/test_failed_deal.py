@@ -15,6 +15,7 @@ from tests.e2e.conftest import (
     publish_one_message,
     say,
     set_up_group,
+    text_of,
 )
 
 FAILED_NOTICE = "did not reach its minimum, so your order is cancelled. Nothing is owed."
@@ -39,7 +40,7 @@ async def test_minimum_of_neighbours_not_reached(world: World) -> None:
     emu = world.emu
     olga, group = await set_up_group(world)
     post = await publish_one_message(world, olga, group, _deal("3 people"))
-    assert "Forms at 3 neighbours (0 so far)" in post.text
+    assert "Forms at 3 neighbours (0 so far)" in text_of(post)
     deal_id = deal_id_of(post)
     join = post.keyboard[0][0][1]
 
@@ -65,19 +66,19 @@ async def test_minimum_of_neighbours_not_reached(world: World) -> None:
     told = await bot_says(world, group, group_before, "did not reach its minimum", timeout=10)
     assert (
         "Durian party did not reach its minimum and will not go ahead. "
-        "Everyone who joined has been told." in told.text
+        "Everyone who joined has been told." in text_of(told)
     )
     await emu.wait_until(
         lambda: _text(world, group, post.message_id).startswith("❌ DID NOT FORM"), timeout=10
     )
     failed_post = next(m for m in emu.messages(group) if m.message_id == post.message_id)
-    assert "The minimum was not reached, so this deal did not go ahead." in failed_post.text
+    assert "The minimum was not reached, so this deal did not go ahead." in text_of(failed_post)
     assert failed_post.keyboard == []  # nothing left to press
 
     for user, order in ((ann, ann_order), (bob, bob_order)):
         notice = await bot_says(world, user, order.message_id, FAILED_NOTICE, timeout=10)
-        assert "Durian party" in notice.text
-        assert "Pickup code" not in notice.text
+        assert "Durian party" in text_of(notice)
+        assert "Pickup code" not in text_of(notice)
     await asyncio.sleep(0.5)  # room for a duplicate or a wrong notice to arrive
     for user in (ann, bob):
         texts = [m.text or "" for m in emu.messages(user)]
@@ -86,7 +87,7 @@ async def test_minimum_of_neighbours_not_reached(world: World) -> None:
     assert not any(FAILED_NOTICE in (m.text or "") for m in emu.messages(cid))
     assert not any("Pickup notice" in (m.text or "") for m in emu.messages(group))
 
-    async with world.runtime.deps.uow() as uow:
+    async with world.deps.uow() as uow:
         deal = await uow.deals.get(deal_id)
     assert deal is not None and deal.status is DealStatus.FAILED
 
@@ -94,7 +95,7 @@ async def test_minimum_of_neighbours_not_reached(world: World) -> None:
     answer = await emu.press_raw(ann, group, post.message_id, join)
     assert answer.show_alert and answer.text == "This deal is no longer open."
     reply = await say(world, olga, group, "/list")
-    assert "There is no closed deal to list yet." in reply.text
+    assert "There is no closed deal to list yet." in text_of(reply)
 
 
 async def test_minimum_of_units_not_reached_then_reached(world: World) -> None:
@@ -102,7 +103,7 @@ async def test_minimum_of_units_not_reached_then_reached(world: World) -> None:
     emu = world.emu
     olga, group = await set_up_group(world)
     post = await publish_one_message(world, olga, group, _deal("10 units"))
-    assert "Forms at 10 units (0 so far)" in post.text
+    assert "Forms at 10 units (0 so far)" in text_of(post)
     join = post.keyboard[0][0][1]
     ann = await emu.add_user("Ann")
     await emu.add_member(group, ann)
@@ -125,4 +126,4 @@ async def test_minimum_of_units_not_reached_then_reached(world: World) -> None:
     await world.advance(timedelta(days=2))
     await bot_says(world, group, group_before, "Pickup notice: Durian party", timeout=10)
     pickup = await bot_says(world, ann, ann_before, "Pickup code", timeout=10)
-    assert "Total: CN¥176.00" in pickup.text
+    assert "Total: CN¥176.00" in text_of(pickup)

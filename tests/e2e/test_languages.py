@@ -19,6 +19,7 @@ from tests.e2e.conftest import (
     publish_one_message,
     say,
     set_up_group,
+    text_of,
 )
 
 DEAL = """Title: Fresh milk
@@ -73,14 +74,14 @@ async def test_each_resident_in_their_language(world: World) -> None:
     after = last_id(world, wei)
     await emu.press_button(wei, wei, phone_q.message_id, text=zh("Skip"))
     wei_order = await bot_says(world, wei, after, "🧾")
-    assert zh("Total: %(total)s", total=money(1250, "CNY", "zh_Hans")) in wei_order.text
-    assert zh("You can change or cancel until the deadline.") in wei_order.text
+    assert zh("Total: %(total)s", total=money(1250, "CNY", "zh_Hans")) in text_of(wei_order)
+    assert zh("You can change or cancel until the deadline.") in text_of(wei_order)
     assert zh("Cancel my order") in wei_order.button_labels()
     assert zh("+1 %(name)s", same=True, name="Milk 1L") in wei_order.button_labels()
 
     ann_order = await become_resident(world, ann, group, post.message_id, join)
-    assert "Total: CN¥12.50" in ann_order.text
-    assert not CJK.search(ann_order.text)
+    assert "Total: CN¥12.50" in text_of(ann_order)
+    assert not CJK.search(text_of(ann_order))
     assert "Cancel my order" in ann_order.button_labels()
 
     # Toasts and alerts, each in the presser's language, on the same (English) group post.
@@ -112,15 +113,15 @@ async def test_each_resident_in_their_language(world: World) -> None:
     # Pickup notices at the deadline.
     await world.advance(timedelta(days=2))
     wei_notice = await bot_says(world, wei, wei_order.message_id, "🔑", timeout=10)
-    assert zh("Your order: %(title)s", title="Fresh milk") in wei_notice.text
-    assert zh("Total: %(total)s", total=money(2500, "CNY", "zh_Hans")) in wei_notice.text
+    assert zh("Your order: %(title)s", title="Fresh milk") in text_of(wei_notice)
+    assert zh("Total: %(total)s", total=money(2500, "CNY", "zh_Hans")) in text_of(wei_notice)
     assert zh(
         "Pickup: %(place)s, %(window)s", place="Property office", window="Sat 9:00-11:00"
-    ) in (wei_notice.text)
+    ) in text_of(wei_notice)
     ann_notice = await bot_says(world, ann, ann_order.message_id, "🔑", timeout=10)
-    assert "Your order: Fresh milk" in ann_notice.text
-    assert "Total: CN¥12.50" in ann_notice.text
-    assert not CJK.search(ann_notice.text)
+    assert "Your order: Fresh milk" in text_of(ann_notice)
+    assert "Total: CN¥12.50" in text_of(ann_notice)
+    assert not CJK.search(text_of(ann_notice))
 
 
 async def test_lang_switches_a_person_and_a_group(world: World) -> None:
@@ -141,7 +142,7 @@ async def test_lang_switches_a_person_and_a_group(world: World) -> None:
     done = await bot_says(world, ann, after)
     assert done.text == "✅ " + zh("Language set to English.")
     welcome = await say(world, ann, ann, "/start")
-    assert welcome.text.startswith(
+    assert text_of(welcome).startswith(
         "👋 " + zh("Hello, %(name)s! I run your compound's group buys.", name="Ann")
     )
 
@@ -152,7 +153,7 @@ async def test_lang_switches_a_person_and_a_group(world: World) -> None:
     await emu.press_button(mei, mei, chooser.message_id, text="English")
     assert (await bot_says(world, mei, after)).text == "✅ Language set to English."
     welcome = await say(world, mei, mei, "/start")
-    assert welcome.text.startswith("👋 Hello, Mei!")
+    assert text_of(welcome).startswith("👋 Hello, Mei!")
 
     # Their choices hold for presses in the group too.
     post = await publish_one_message(world, olga, group, DEAL)
@@ -189,4 +190,4 @@ async def test_lang_switches_a_person_and_a_group(world: World) -> None:
     # ...and new posts are in Chinese.
     post2 = await publish_one_message(world, olga, group, DEAL.replace("Fresh milk", "Eggs"))
     assert post2.button_labels()[0] == zh("🛒 Join +1")
-    assert zh("%(n)s neighbours joined", n=0) in post2.text
+    assert zh("%(n)s neighbours joined", n=0) in text_of(post2)

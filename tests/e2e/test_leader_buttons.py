@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 
 from groupbuy.model import CloseReason, DealStatus
+from sandbox.views import SentMessage
 from tests.e2e.conftest import (
     World,
     become_resident,
@@ -14,6 +15,7 @@ from tests.e2e.conftest import (
     last_id,
     publish_one_message,
     set_up_group,
+    text_of,
 )
 
 DEAL = """Title: Lychees
@@ -23,7 +25,7 @@ Pickup: Gate 3
 Window: Sun 8:00-9:00"""
 
 
-def _post(world: World, group: int, message_id: int):
+def _post(world: World, group: int, message_id: int) -> SentMessage:
     return next(m for m in world.emu.messages(group) if m.message_id == message_id)
 
 
@@ -41,19 +43,19 @@ async def test_close_now_closes_at_once(world: World) -> None:
     answer = await emu.press_button(ann, group, post.message_id, text="🧾 My order")
     assert (answer.text, answer.show_alert) == ("Sent to you in private chat.", False)
     mine = await bot_says(world, ann, ann_before, "🧾")
-    assert "Lychee × 1 — CN¥30.00" in mine.text
+    assert "Lychee × 1 — CN¥30.00" in text_of(mine)
 
     group_before = last_id(world, group)
     answer = await emu.press_button(olga, group, post.message_id, text="Close now")
     assert (answer.text, answer.show_alert) == ("Deal closed.", False)
     await bot_says(world, group, group_before, "Pickup notice: Lychees", timeout=10)
     notice = await bot_says(world, ann, order.message_id, "Your order: Lychees", timeout=10)
-    assert "Total: CN¥30.00" in notice.text and "Pickup code:" in notice.text
+    assert "Total: CN¥30.00" in text_of(notice) and "Pickup code:" in text_of(notice)
     await emu.wait_until(
         lambda: (_post(world, group, post.message_id).text or "").startswith("✅ CLOSED"),
         timeout=10,
     )
-    async with world.runtime.deps.uow() as uow:
+    async with world.deps.uow() as uow:
         deal = await uow.deals.get(deal_id_of(post))
     assert deal is not None and deal.status is DealStatus.CLOSED
     assert deal.close_reason is CloseReason.LEADER
@@ -107,13 +109,13 @@ async def test_cancel_deal_asks_first(world: World) -> None:
     told = await bot_says(world, group, group_before, "The leader cancelled Lychees.", timeout=10)
     assert told.keyboard == []
     notice = await bot_says(world, ann, order.message_id, "so your order is cancelled", timeout=10)
-    assert "Nothing is owed." in notice.text
+    assert "Nothing is owed." in text_of(notice)
     await emu.wait_until(
         lambda: (_post(world, group, post.message_id).text or "").startswith("🚫 CANCELLED"),
         timeout=10,
     )
     assert _post(world, group, post.message_id).keyboard == []
-    async with world.runtime.deps.uow() as uow:
+    async with world.deps.uow() as uow:
         deal = await uow.deals.get(deal_id_of(post))
     assert deal is not None and deal.status is DealStatus.CANCELLED
 

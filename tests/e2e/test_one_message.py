@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from groupbuy.model import DealStatus, MinimumKind
+from groupbuy.model import Deal, DealStatus, MinimumKind
 from tests.e2e.conftest import (
     SKIP,
     World,
@@ -20,6 +20,7 @@ from tests.e2e.conftest import (
     say,
     set_up_group,
     start_payload,
+    text_of,
 )
 
 NOTHING_POSTED = "Nothing was posted. Check the format with /help."
@@ -45,8 +46,8 @@ CHINESE = """标题：新鲜牛奶
 楼栋：1，3A"""
 
 
-async def _open_deals(world: World, group: int) -> list:
-    async with world.runtime.deps.uow() as uow:
+async def _open_deals(world: World, group: int) -> list[Deal]:
+    async with world.deps.uow() as uow:
         return await uow.deals.for_community(group, [DealStatus.OPEN], 50)
 
 
@@ -55,14 +56,14 @@ async def test_one_message_publishes_directly(world: World) -> None:
     olga, group = await set_up_group(world)
     private_before = last_id(world, olga)
     post = await publish_one_message(world, olga, group, ENGLISH)
-    assert post.text.startswith("🛒 Fresh milk")
-    assert "Bright Farm, 1 L bottles, delivered Saturday morning" in post.text
-    assert "Milk 1L — CN¥12.50 / bottle · 100 of 100 left · max 4 per person" in post.text
-    assert "Yogurt — CN¥5.00 / cup · 50 of 50 left" in post.text
-    assert "Yogurt — CN¥5.00 / cup · 50 of 50 left · max" not in post.text
-    assert "0 neighbours joined · Forms at 20 neighbours (0 so far)" in post.text
-    assert "Pickup: Property office, gate 2, Sat 9:00-11:00" in post.text
-    assert "For buildings: 1, 2" in post.text
+    assert text_of(post).startswith("🛒 Fresh milk")
+    assert "Bright Farm, 1 L bottles, delivered Saturday morning" in text_of(post)
+    assert "Milk 1L — CN¥12.50 / bottle · 100 of 100 left · max 4 per person" in text_of(post)
+    assert "Yogurt — CN¥5.00 / cup · 50 of 50 left" in text_of(post)
+    assert "Yogurt — CN¥5.00 / cup · 50 of 50 left · max" not in text_of(post)
+    assert "0 neighbours joined · Forms at 20 neighbours (0 so far)" in text_of(post)
+    assert "Pickup: Property office, gate 2, Sat 9:00-11:00" in text_of(post)
+    assert "For buildings: 1, 2" in text_of(post)
     assert post.button_labels() == [
         "+1 Milk 1L",
         "−1",
@@ -94,7 +95,7 @@ async def test_one_message_publishes_directly(world: World) -> None:
     ann = await emu.add_user("Ann")
     await emu.add_member(group, ann)
     order = await become_resident(world, ann, group, post.message_id, post.keyboard[0][0][1])
-    assert "Milk 1L × 1 — CN¥12.50" in order.text
+    assert "Milk 1L × 1 — CN¥12.50" in text_of(order)
 
 
 async def become_resident_expecting_error(world: World, user: int, url: str, building: str) -> None:
@@ -109,7 +110,7 @@ async def become_resident_expecting_error(world: World, user: int, url: str, bui
     after = last_id(world, user)
     await emu.press_button(user, user, phone_q.message_id, data=SKIP)
     error = await bot_says(world, user, after, "⚠️")
-    assert "This deal is only for buildings 1, 2." in error.text
+    assert "This deal is only for buildings 1, 2." in text_of(error)
 
 
 @pytest.mark.parametrize(
@@ -181,15 +182,15 @@ async def test_only_leaders_may_publish(world: World) -> None:
     dave = await emu.add_user("Dave")
     await emu.add_member(group, dave)
     reply = await publish_one_message(world, dave, group, ENGLISH)
-    assert "Only the group's admins (leaders) can do that." in reply.text
+    assert "Only the group's admins (leaders) can do that." in text_of(reply)
     assert await _open_deals(world, group) == []
 
 
 async def test_chinese_keys(world: World) -> None:
     olga, group = await set_up_group(world)
     post = await publish_one_message(world, olga, group, CHINESE)
-    assert "新鲜牛奶" in post.text
-    assert "光明牧场，周六上午送达" in post.text
+    assert "新鲜牛奶" in text_of(post)
+    assert "光明牧场，周六上午送达" in text_of(post)
     [deal] = await _open_deals(world, group)
     assert deal.title == "新鲜牛奶"
     assert deal.description == "光明牧场，周六上午送达"

@@ -17,6 +17,7 @@ from tests.e2e.conftest import (
     publish_one_message,
     say,
     set_up_group,
+    text_of,
 )
 
 DEAL = """Title: Cherries
@@ -67,14 +68,14 @@ async def test_online_join_pay_change_close_and_list(world: World) -> None:
     olga, group = await set_up_group(world)
     await choose_mode(world, olga, group, "💳 Online (card)")
     post = await publish_one_message(world, olga, group, DEAL)
-    assert "Pay online in this chat · 0 paid" in post.text
+    assert "Pay online in this chat · 0 paid" in text_of(post)
     deal_id = deal_id_of(post)
     ann, bob = await emu.add_user("Ann"), await emu.add_user("Bob")
     for who in (ann, bob):
         await emu.add_member(group, who)
 
     order = await become_resident(world, ann, group, post.message_id, post.keyboard[0][0][1])
-    assert "To pay: CN¥80.00" in order.text
+    assert "To pay: CN¥80.00" in text_of(order)
     invoice = await next_invoice(world, ann, 0)
     assert invoice.invoice is not None
     assert (invoice.invoice["currency"], invoice.invoice["total_amount"]) == ("CNY", 8000)
@@ -83,14 +84,14 @@ async def test_online_join_pay_change_close_and_list(world: World) -> None:
     paid = await emu.pay_invoice(ann, ann, invoice.message_id)
     assert paid.ok, paid
     receipt = await bot_says(world, ann, after, "Payment received: CN¥80.00")
-    assert "Cherries" in receipt.text
+    assert "Cherries" in text_of(receipt)
     await emu.wait_until(lambda: "· 1 paid" in (_message(world, group, post.message_id).text or ""))
 
     # The same successful_payment again (Telegram may repeat an update): nothing new is recorded.
     assert paid.telegram_payment_charge_id is not None
     await emu.resend_successful_payment(ann, paid.telegram_payment_charge_id)
     await asyncio.sleep(0.5)
-    async with world.runtime.deps.uow() as uow:
+    async with world.deps.uow() as uow:
         assert len(await uow.payments.for_deal(deal_id)) == 1
     assert sum("Payment received" in (m.text or "") for m in emu.messages(ann)) == 1
 
@@ -110,7 +111,7 @@ async def test_online_join_pay_change_close_and_list(world: World) -> None:
     assert (await emu.pay_invoice(ann, ann, newest.message_id)).ok
 
     bob_order = await become_resident(world, bob, group, post.message_id, post.keyboard[0][0][1])
-    assert "To pay" in bob_order.text
+    assert "To pay" in text_of(bob_order)
     bob_invoice = await next_invoice(world, bob, 0)
     after = last_id(world, bob)
     assert (await emu.pay_invoice(bob, bob, bob_invoice.message_id)).ok
@@ -120,7 +121,7 @@ async def test_online_join_pay_change_close_and_list(world: World) -> None:
 
     await world.advance(timedelta(days=2))
     await bot_says(world, group, post.message_id, "Pickup notice", timeout=10)
-    async with world.runtime.deps.uow() as uow:
+    async with world.deps.uow() as uow:
         payments = await uow.payments.for_deal(deal_id)
         held = await uow.payments.held_by_order(deal_id)
         orders = await uow.orders.for_deal(deal_id)
@@ -134,7 +135,9 @@ async def test_online_join_pay_change_close_and_list(world: World) -> None:
     csv = await emu.wait_for_message(
         olga,
         lambda m: (
-            m.message_id > after and m.document is not None and ".csv" in m.document.file_name
+            m.message_id > after
+            and m.document is not None
+            and ".csv" in (m.document.file_name or "")
         ),
     )
     rows = emu.document_bytes(olga, csv.message_id).decode("utf-8-sig")
@@ -181,8 +184,8 @@ async def test_unpaid_units_lapse_and_late_money_is_refunded(world: World) -> No
     )
     assert late.ok
     owed = await bot_says(world, ann, after, "A refund of CN¥80.00", timeout=10)
-    assert "The payment came after the order had ended." in owed.text
-    async with world.runtime.deps.uow() as uow:
+    assert "The payment came after the order had ended." in text_of(owed)
+    async with world.deps.uow() as uow:
         payments = await uow.payments.for_deal(deal_id)
         refunds = await uow.payments.refunds_for_deal(deal_id)
         held = await uow.payments.held_by_order(deal_id)
@@ -206,15 +209,15 @@ async def test_a_failed_deal_refunds_what_was_paid(world: World) -> None:
     await world.advance(timedelta(days=2))
     await bot_says(world, ann, after, "did not reach its minimum", timeout=10)
     owed = await bot_says(world, ann, after, "A refund of CN¥80.00", timeout=10)
-    assert "The leader will send it back" in owed.text
+    assert "The leader will send it back" in text_of(owed)
 
     # The leader sees it owed, with the charge id a card refund needs, and marks it made.
     after_olga = last_id(world, olga)
     await emu.send_message(olga, olga, f"/payments {deal_id}")
     summary = await bot_says(world, olga, after_olga, "Payments: Cherries")
-    assert "Refunds owed: 1, CN¥80.00" in summary.text
+    assert "Refunds owed: 1, CN¥80.00" in text_of(summary)
     to_make = await bot_says(world, olga, summary.message_id, "Refunds to make")
-    assert paid.provider_payment_charge_id and paid.provider_payment_charge_id in to_make.text
+    assert paid.provider_payment_charge_id and paid.provider_payment_charge_id in text_of(to_make)
     ((label, _),) = to_make.keyboard[0]
     await emu.press_button(olga, olga, to_make.message_id, text=label)
     await bot_says(world, ann, after, "Your refund of CN¥80.00 for Cherries has been made.")
@@ -225,7 +228,7 @@ async def test_stars_pay_then_refund_through_the_bot_api(world: World) -> None:
     olga, group = await set_up_group(world)
     await choose_mode(world, olga, group, "⭐ Telegram Stars")
     post = await publish_one_message(world, olga, group, STARS_DEAL)
-    assert "50 ⭐" in post.text and "Pay with Telegram Stars" in post.text
+    assert "50 ⭐" in text_of(post) and "Pay with Telegram Stars" in text_of(post)
     deal_id = deal_id_of(post)
     ann = await emu.add_user("Ann")
     await emu.add_member(group, ann)
@@ -262,7 +265,7 @@ async def test_stars_pay_then_refund_through_the_bot_api(world: World) -> None:
     await emu.press_button(olga, group, question.message_id, text="Yes, cancel the deal")
     await bot_says(world, ann, after, "Your refund of 50 ⭐", timeout=10)
     assert len(emu.refunds()) == 2
-    async with world.runtime.deps.uow() as uow:
+    async with world.deps.uow() as uow:
         held = await uow.payments.held_by_order(deal_id)
         refunds = await uow.payments.refunds_for_deal(deal_id)
     assert set(held.values()) == {0}

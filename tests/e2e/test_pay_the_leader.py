@@ -15,6 +15,7 @@ from tests.e2e.conftest import (
     publish_one_message,
     say,
     set_up_group,
+    text_of,
 )
 
 DEAL = """Title: Oranges
@@ -41,7 +42,7 @@ async def test_pay_the_leader_with_a_shortfall(world: World) -> None:
     assert last_id(world, group) == after  # the choice was edited in place, nothing new posted
 
     post = await publish_one_message(world, olga, group, DEAL)
-    assert "Pay the leader by transfer · 0 paid" in post.text
+    assert "Pay the leader by transfer · 0 paid" in text_of(post)
     deal_id = deal_id_of(post)
     ann = await emu.add_user("Ann")
     bob = await emu.add_user("Bob")
@@ -57,7 +58,7 @@ async def test_pay_the_leader_with_a_shortfall(world: World) -> None:
     after = last_id(world, ann)
     answer = await emu.press_button(ann, ann, ann_order.message_id, text="💸 I have paid")
     noted = await bot_says(world, ann, after, "The leader will confirm it")
-    assert "CN¥100.00" in noted.text
+    assert "CN¥100.00" in text_of(noted)
     again = await emu.press_button(ann, ann, ann_order.message_id, text="💸 I have paid")
     assert again.show_alert and again.text == "The leader has not confirmed your last payment yet."
 
@@ -65,9 +66,9 @@ async def test_pay_the_leader_with_a_shortfall(world: World) -> None:
     after = last_id(world, olga)
     await emu.send_message(olga, group, "/payments")
     summary = await bot_says(world, olga, after, "Payments: Oranges")
-    assert "Awaiting your confirmation: 1, CN¥100.00" in summary.text
+    assert "Awaiting your confirmation: 1, CN¥100.00" in text_of(summary)
     claims = await bot_says(world, olga, summary.message_id, "To confirm")
-    ann_code = claims.text.split("\n")[1].split(" ")[0]
+    ann_code = text_of(claims).split("\n")[1].split(" ")[0]
     # Bob cannot see the leader's private list; a forged press on the deal post is refused.
     refused = await emu.press_raw(bob, group, post.message_id, claims.keyboard[0][0][1])
     assert refused.show_alert and refused.text == "Only the group's admins (leaders) can do that."
@@ -75,7 +76,7 @@ async def test_pay_the_leader_with_a_shortfall(world: World) -> None:
     confirmed = await emu.press_button(olga, olga, claims.message_id, text=f"✓ {ann_code} paid")
     assert confirmed.text == "Payment confirmed."
     receipt = await bot_says(world, ann, after, "Payment received: CN¥100.00")
-    assert "Oranges" in receipt.text
+    assert "Oranges" in text_of(receipt)
     twice = await emu.press_button(olga, olga, claims.message_id, text=f"✓ {ann_code} paid")
     assert twice.show_alert and twice.text == "That payment was already confirmed or rejected."
     await emu.wait_until(lambda: "· 1 paid" in (_text(world, group, post.message_id)))
@@ -85,9 +86,9 @@ async def test_pay_the_leader_with_a_shortfall(world: World) -> None:
     await bot_says(world, group, post.message_id, "Pickup notice", timeout=10)
     after_ann, after_bob = last_id(world, ann), last_id(world, bob)
     done = await say(world, olga, group, "/shortfall 1 1", "Recorded")
-    assert "1 × Orange box fewer" in done.text and "1 orders reduced" in done.text
+    assert "1 × Orange box fewer" in text_of(done) and "1 orders reduced" in text_of(done)
     bob_told = await bot_says(world, bob, after_bob, "Fewer goods arrived", timeout=10)
-    assert "Nothing is left in your order." in bob_told.text
+    assert "Nothing is left in your order." in text_of(bob_told)
     assert not any("Fewer goods" in (m.text or "") for m in emu.messages(ann)[-3:]) or (
         last_id(world, ann) == after_ann
     )
@@ -96,8 +97,8 @@ async def test_pay_the_leader_with_a_shortfall(world: World) -> None:
     after_ann = last_id(world, ann)
     await say(world, olga, group, "/shortfall 1 1", "Recorded")
     owed = await bot_says(world, ann, after_ann, "A refund of CN¥50.00", timeout=10)
-    assert "Fewer goods arrived than were ordered." in owed.text
-    async with world.runtime.deps.uow() as uow:
+    assert "Fewer goods arrived than were ordered." in text_of(owed)
+    async with world.deps.uow() as uow:
         payments = await uow.payments.for_deal(deal_id)
         refunds = await uow.payments.refunds_for_deal(deal_id)
         held = await uow.payments.held_by_order(deal_id)
@@ -113,7 +114,7 @@ async def test_pay_the_leader_with_a_shortfall(world: World) -> None:
     after = last_id(world, olga)
     await emu.send_message(olga, olga, f"/payments {deal_id}")
     summary = await bot_says(world, olga, after, "Payments: Oranges")
-    assert "Refunds owed: 1, CN¥50.00" in summary.text
+    assert "Refunds owed: 1, CN¥50.00" in text_of(summary)
     to_make = await bot_says(world, olga, summary.message_id, "Refunds to make")
     after_ann = last_id(world, ann)
     made = await emu.press_button(olga, olga, to_make.message_id, text=f"Refunded {ann_code}")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
 
 from groupbuy.model import DealStatus
 from sandbox.views import SentMessage
@@ -22,10 +23,12 @@ from tests.e2e.conftest import (
     SKIP,
     World,
     bot_says,
+    group_in,
     last_id,
     press_for_reply,
     say,
     start_payload,
+    text_of,
 )
 
 LEADERS_ONLY = "Only the group's admins (leaders) can do that."
@@ -51,7 +54,9 @@ class Cast:
     group: int
 
 
-async def _press_and_wait(world: World, user: int, chat: int, message_id: int, *, data: str):
+async def _press_and_wait(
+    world: World, user: int, chat: int, message_id: int, *, data: str
+) -> SentMessage:
     """Press a dialog button; return the bot's next message in that chat."""
     after = last_id(world, chat)
     answer = await world.emu.press_button(user, chat, message_id, data=data)
@@ -59,7 +64,7 @@ async def _press_and_wait(world: World, user: int, chat: int, message_id: int, *
     return await bot_says(world, chat, after)
 
 
-def _data_of(message, label: str) -> str:
+def _data_of(message: SentMessage, label: str) -> str:
     for row in message.keyboard:
         for text, data in row:
             if text == label:
@@ -82,26 +87,26 @@ async def _set_up(world: World) -> Cast:
 
     await emu.add_bot_to_group(group, olga)
     greeting = await bot_says(world, group, 0)
-    assert "Hello, neighbours!" in greeting.text
+    assert "Hello, neighbours!" in text_of(greeting)
     [[(label, url)]] = greeting.keyboard
     assert label == "⚙️ Set up"
     assert url == f"https://t.me/groupbuy_test_bot?start=setup_{-group}"
 
     asked = await say(world, olga, olga, f"/start {start_payload(url)}")
-    assert "What is the compound called?" in asked.text
-    assert "Sunny Garden residents" in asked.text
+    assert "What is the compound called?" in text_of(asked)
+    assert "Sunny Garden residents" in text_of(asked)
     asked = await say(world, olga, olga, "Sunny Garden")
-    assert "Which buildings" in asked.text
+    assert "Which buildings" in text_of(asked)
     asked = await say(world, olga, olga, "1, 2, 3A")
-    assert "Which currency" in asked.text and "CNY" in asked.text
+    assert "Which currency" in text_of(asked) and "CNY" in text_of(asked)
     assert asked.button_labels() == ["Keep"]
     asked = await _press_and_wait(world, olga, olga, asked.message_id, data=SKIP)
-    assert "Which timezone" in asked.text and "Asia/Shanghai" in asked.text
+    assert "Which timezone" in text_of(asked) and "Asia/Shanghai" in text_of(asked)
     group_before = last_id(world, group)
     done = await _press_and_wait(world, olga, olga, asked.message_id, data=SKIP)
-    assert "All set: Sunny Garden, buildings 1, 2, 3A, CNY, Asia/Shanghai" in done.text
+    assert "All set: Sunny Garden, buildings 1, 2, 3A, CNY, Asia/Shanghai" in text_of(done)
     announced = await bot_says(world, group, group_before)
-    assert "Sunny Garden is ready for group buys" in announced.text
+    assert "Sunny Garden is ready for group buys" in text_of(announced)
 
     return Cast(olga, ann, bob, carol, dave, group)
 
@@ -112,7 +117,7 @@ async def _open_deal_by_dialog(world: World, cast: Cast) -> SentMessage:
 
     # --- /newdeal in the group, then the whole dialog in private --------------------------
     cont = await say(world, olga, group, "/newdeal")
-    assert "Let's prepare the deal in private chat." in cont.text
+    assert "Let's prepare the deal in private chat." in text_of(cont)
     [[(label, url)]] = cont.keyboard
     assert label == "Continue in private chat"
     assert start_payload(url) == f"deal_{-group}"
@@ -120,64 +125,64 @@ async def _open_deal_by_dialog(world: World, cast: Cast) -> SentMessage:
     after = last_id(world, olga)
     await emu.send_message(olga, olga, f"/start {start_payload(url)}")
     asked = await bot_says(world, olga, after, "What is the deal called?")
-    assert "A new deal for Sunny Garden" in (await bot_says(world, olga, after)).text
+    assert "A new deal for Sunny Garden" in text_of(await bot_says(world, olga, after))
     asked = await say(world, olga, olga, "Fresh milk")
-    assert "short description" in asked.text
+    assert "short description" in text_of(asked)
     asked = await _press_and_wait(world, olga, olga, asked.message_id, data=SKIP)
-    assert "The first item: its name?" in asked.text
-    assert "Its unit" in (await say(world, olga, olga, "Milk 1L")).text
-    assert "Price per unit in CNY" in (await say(world, olga, olga, "bottle")).text
+    assert "The first item: its name?" in text_of(asked)
+    assert "Its unit" in text_of(await say(world, olga, olga, "Milk 1L"))
+    assert "Price per unit in CNY" in text_of(await say(world, olga, olga, "bottle"))
     # A wrong answer is explained and the question stays.
     error = await say(world, olga, olga, "twelve")
-    assert "That is not a price" in error.text
-    assert "How many units" in (await say(world, olga, olga, "12.50")).text
+    assert "That is not a price" in text_of(error)
+    assert "How many units" in text_of(await say(world, olga, olga, "12.50"))
     asked = await say(world, olga, olga, "100")
-    assert "At most how many per person" in asked.text
+    assert "At most how many per person" in text_of(asked)
     asked = await say(world, olga, olga, "3")
-    assert "Items so far: 1" in asked.text
+    assert "Items so far: 1" in text_of(asked)
     assert asked.button_labels() == ["Add another item", "Continue"]
     asked = await _press_and_wait(
         world, olga, olga, asked.message_id, data=_data_of(asked, "Add another item")
     )
-    assert "Item 2: its name?" in asked.text
+    assert "Item 2: its name?" in text_of(asked)
     await say(world, olga, olga, "Yogurt")
     await say(world, olga, olga, "cup")
     await say(world, olga, olga, "5")
     asked = await say(world, olga, olga, "50")
-    assert "At most how many per person" in asked.text
+    assert "At most how many per person" in text_of(asked)
     asked = await _press_and_wait(world, olga, olga, asked.message_id, data=SKIP)  # no limit
-    assert "Items so far: 2" in asked.text
+    assert "Items so far: 2" in text_of(asked)
     asked = await _press_and_wait(
         world, olga, olga, asked.message_id, data=_data_of(asked, "Continue")
     )
-    assert "When does ordering close?" in asked.text
+    assert "When does ordering close?" in text_of(asked)
     asked = await say(world, olga, olga, "tomorrow 18:00")
-    assert "Minimum to form" in asked.text
+    assert "Minimum to form" in text_of(asked)
     asked = await say(world, olga, olga, "2")  # two neighbours
-    assert "Where do neighbours pick up" in asked.text
+    assert "Where do neighbours pick up" in text_of(asked)
     asked = await say(world, olga, olga, "Property office, gate 2")
-    assert "When can they pick up" in asked.text
+    assert "When can they pick up" in text_of(asked)
     asked = await say(world, olga, olga, "Sat 9:00-11:00")
-    assert "Send a photo" in asked.text
+    assert "Send a photo" in text_of(asked)
     asked = await _press_and_wait(world, olga, olga, asked.message_id, data=SKIP)
-    assert "Which buildings is it for?" in asked.text
+    assert "Which buildings is it for?" in text_of(asked)
     assert asked.button_labels() == ["All buildings"]
     preview = await _press_and_wait(world, olga, olga, asked.message_id, data=SKIP)
-    assert "Preview" in preview.text
-    assert "Fresh milk" in preview.text
-    assert "Milk 1L — CN¥12.50 / bottle · 100 of 100 left · max 3 per person" in preview.text
-    assert "Yogurt — CN¥5.00 / cup · 50 of 50 left" in preview.text
-    assert "Forms at 2 neighbours (0 so far)" in preview.text
-    assert "Pickup: Property office, gate 2, Sat 9:00-11:00" in preview.text
+    assert "Preview" in text_of(preview)
+    assert "Fresh milk" in text_of(preview)
+    assert "Milk 1L — CN¥12.50 / bottle · 100 of 100 left · max 3 per person" in text_of(preview)
+    assert "Yogurt — CN¥5.00 / cup · 50 of 50 left" in text_of(preview)
+    assert "Forms at 2 neighbours (0 so far)" in text_of(preview)
+    assert "Pickup: Property office, gate 2, Sat 9:00-11:00" in text_of(preview)
     assert preview.button_labels() == ["✅ Publish", "Discard"]
 
     group_before = last_id(world, group)
     published = await _press_and_wait(
         world, olga, olga, preview.message_id, data=_data_of(preview, "✅ Publish")
     )
-    assert "Published in the group." in published.text
+    assert "Published in the group." in text_of(published)
     post = await bot_says(world, group, group_before, "Fresh milk")
-    assert "0 neighbours joined" in post.text
+    assert "0 neighbours joined" in text_of(post)
     assert post.button_labels() == [
         "+1 Milk 1L",
         "−1",
@@ -215,25 +220,25 @@ async def _play_the_rest(world: World, cast: Cast, post: SentMessage) -> None:
     assert not answer.show_alert
     assert answer.url == f"https://t.me/groupbuy_test_bot?start=j_{deal_id}_{milk_id}"
     building_q = await say(world, ann, ann, f"/start {start_payload(answer.url)}")
-    assert "Welcome to Sunny Garden! Which building do you live in?" in building_q.text
+    assert "Welcome to Sunny Garden! Which building do you live in?" in text_of(building_q)
     assert building_q.button_labels() == ["1", "2", "3A"]
     _, unit_q = await press_for_reply(world, ann, ann, building_q.message_id, "2")
-    assert "Which unit" in unit_q.text
+    assert "Which unit" in text_of(unit_q)
     room_q = await _press_and_wait(world, ann, ann, unit_q.message_id, data=SKIP)
-    assert "Your room number?" in room_q.text
+    assert "Your room number?" in text_of(room_q)
     phone_q = await say(world, ann, ann, "1201")
-    assert "phone number" in phone_q.text
+    assert "phone number" in text_of(phone_q)
     after = last_id(world, ann)
     await emu.send_message(ann, ann, "+86 138 0000 0001")
     saved = await bot_says(world, ann, after, "Saved")
-    assert "building 2, unit -, room 1201" in saved.text
+    assert "building 2, unit -, room 1201" in text_of(saved)
     ann_order = await bot_says(world, ann, after, "🧾")
-    assert "Milk 1L × 1 — CN¥12.50" in ann_order.text
-    assert "Total: CN¥12.50" in ann_order.text
+    assert "Milk 1L × 1 — CN¥12.50" in text_of(ann_order)
+    assert "Total: CN¥12.50" in text_of(ann_order)
 
     # --- Bob has started the bot but has no profile yet: the same path ------------------
     welcome = await say(world, bob, bob, "/start")
-    assert "Hello, Bob!" in welcome.text
+    assert "Hello, Bob!" in text_of(welcome)
     answer = await emu.press_button(bob, group, post_id, text="+1 Yogurt")
     assert answer.url == f"https://t.me/groupbuy_test_bot?start=j_{deal_id}_{yogurt_id}"
     building_q = await say(world, bob, bob, f"/start {start_payload(answer.url)}")
@@ -243,7 +248,7 @@ async def _play_the_rest(world: World, cast: Cast, post: SentMessage) -> None:
     after = last_id(world, bob)
     await emu.press_button(bob, bob, phone_q.message_id, data=SKIP)
     bob_order = await bot_says(world, bob, after, "🧾")
-    assert "Yogurt × 1 — CN¥5.00" in bob_order.text
+    assert "Yogurt × 1 — CN¥5.00" in text_of(bob_order)
     assert bob_order.button_labels() == [
         "+1 Milk 1L",
         "−1",
@@ -254,6 +259,7 @@ async def _play_the_rest(world: World, cast: Cast, post: SentMessage) -> None:
 
     # --- Carol joins too ---------------------------------------------------------------------
     answer = await emu.press_button(carol, group, post_id, text="+1 Milk 1L")
+    assert answer.url is not None, answer
     building_q = await say(world, carol, carol, f"/start {start_payload(answer.url)}")
     _, unit_q = await press_for_reply(world, carol, carol, building_q.message_id, "3A")
     await _press_and_wait(world, carol, carol, unit_q.message_id, data=SKIP)
@@ -261,7 +267,7 @@ async def _play_the_rest(world: World, cast: Cast, post: SentMessage) -> None:
     after = last_id(world, carol)
     await emu.press_button(carol, carol, phone_q.message_id, data=SKIP)
     carol_order = await bot_says(world, carol, after, "🧾")
-    assert "Milk 1L × 1 — CN¥12.50" in carol_order.text
+    assert "Milk 1L × 1 — CN¥12.50" in text_of(carol_order)
 
     # --- now Join presses answer with a toast ------------------------------------------------
     answer = await emu.press_button(ann, group, post_id, data=milk_plus)
@@ -297,7 +303,9 @@ async def _play_the_rest(world: World, cast: Cast, post: SentMessage) -> None:
     assert (answer.text, answer.show_alert) == ("Your order is cancelled.", False)
 
     def carol_view() -> str:
-        return next(m.text for m in emu.messages(carol) if m.message_id == carol_order.message_id)
+        return next(
+            text_of(m) for m in emu.messages(carol) if m.message_id == carol_order.message_id
+        )
 
     await emu.wait_until(lambda: "You have nothing in this deal yet." in carol_view())
     carol_now = next(m for m in emu.messages(carol) if m.message_id == carol_order.message_id)
@@ -335,7 +343,7 @@ async def _play_the_rest(world: World, cast: Cast, post: SentMessage) -> None:
     assert answer.show_alert and answer.text == STALE
     answer = await emu.press_raw(ann, group, post_id, f"j:{deal_id}:{yogurt_id + 999}")
     assert answer.show_alert and answer.text == "That item is not in this deal."
-    async with world.runtime.deps.uow() as uow:
+    async with world.deps.uow() as uow:
         deal = await uow.deals.get(deal_id)
     assert deal is not None and deal.status is DealStatus.OPEN
     assert post_text() == before
@@ -347,8 +355,8 @@ async def _play_the_rest(world: World, cast: Cast, post: SentMessage) -> None:
     group_before = last_id(world, group)
     await world.advance(timedelta(days=2))
     notice = await bot_says(world, group, group_before, "Pickup notice: Fresh milk", timeout=10)
-    assert "The deal has closed with 2 orders." in notice.text
-    assert "Pickup: Property office, gate 2, Sat 9:00-11:00" in notice.text
+    assert "The deal has closed with 2 orders." in text_of(notice)
+    assert "Pickup: Property office, gate 2, Sat 9:00-11:00" in text_of(notice)
     await emu.wait_until(lambda: post_text().startswith("✅ CLOSED"), timeout=10)
     assert "Orders are closed. Each buyer has a pickup code in private chat." in post_text()
     closed_post = next(m for m in emu.messages(group) if m.message_id == post_id)
@@ -356,16 +364,16 @@ async def _play_the_rest(world: World, cast: Cast, post: SentMessage) -> None:
 
     ann_notice = await bot_says(world, ann, ann_order.message_id, "Your order: Fresh milk")
     bob_notice = await bot_says(world, bob, bob_order.message_id, "Your order: Fresh milk")
-    for text in (ann_notice.text, bob_notice.text):
+    for text in (text_of(ann_notice), text_of(bob_notice)):
         assert "Pickup: Property office, gate 2, Sat 9:00-11:00" in text
-    assert "Milk 1L × 3 — CN¥37.50" in ann_notice.text
-    assert "Yogurt × 1 — CN¥5.00" in ann_notice.text
-    assert "Total: CN¥42.50" in ann_notice.text
-    assert "Yogurt × 2 — CN¥10.00" in bob_notice.text
-    assert "Milk" not in bob_notice.text
-    assert "Total: CN¥10.00" in bob_notice.text
-    ann_code = CODE_RE.search(ann_notice.text).group(1)  # type: ignore[union-attr]
-    bob_code = CODE_RE.search(bob_notice.text).group(1)  # type: ignore[union-attr]
+    assert "Milk 1L × 3 — CN¥37.50" in text_of(ann_notice)
+    assert "Yogurt × 1 — CN¥5.00" in text_of(ann_notice)
+    assert "Total: CN¥42.50" in text_of(ann_notice)
+    assert "Yogurt × 2 — CN¥10.00" in text_of(bob_notice)
+    assert "Milk" not in text_of(bob_notice)
+    assert "Total: CN¥10.00" in text_of(bob_notice)
+    ann_code = group_in(CODE_RE, text_of(ann_notice))
+    bob_code = group_in(CODE_RE, text_of(bob_notice))
     assert ann_code != bob_code
     # Exactly once each, and nothing for Carol who cancelled, nor for Dave.
     await world.advance(timedelta(seconds=1))  # another sweep must not repeat anything
@@ -383,7 +391,7 @@ async def _play_the_rest(world: World, cast: Cast, post: SentMessage) -> None:
     # --- the leader's pickup list --------------------------------------------------------------
     olga_before = last_id(world, olga)
     told = await say(world, olga, group, "/list")
-    assert "I have sent it to you in private chat." in told.text
+    assert "I have sent it to you in private chat." in text_of(told)
     pdf_msg = await emu.wait_for_message(
         olga, lambda m: m.message_id > olga_before and m.document is not None
     )
@@ -397,7 +405,7 @@ async def _play_the_rest(world: World, cast: Cast, post: SentMessage) -> None:
     assert csv_msg.document is not None
     assert csv_msg.document.file_name == f"pickup-list-{deal_id}.csv"
     list_msg = await bot_says(world, olga, csv_msg.message_id, ann_code)
-    assert bob_code in list_msg.text
+    assert bob_code in text_of(list_msg)
     assert sorted(list_msg.button_labels()) == sorted([f"✓ {ann_code}", f"✓ {bob_code}"])
 
     pdf = PdfReader(io.BytesIO(emu.document_bytes(olga, pdf_msg.message_id)))
@@ -450,15 +458,15 @@ async def _play_the_rest(world: World, cast: Cast, post: SentMessage) -> None:
 
     # --- picking up -----------------------------------------------------------------------------
     done = await say(world, olga, group, f"/pickup {ann_code.lower()}")
-    assert f"{ann_code} picked up: Ann Lee, Fresh milk." in done.text
+    assert f"{ann_code} picked up: Ann Lee, Fresh milk." in text_of(done)
     # The community pays cash at pickup: the leader is told what to take, and it is recorded.
-    assert "Collect CN¥42.50" in done.text
+    assert "Collect CN¥42.50" in text_of(done)
     again = await say(world, olga, group, f"/pickup {ann_code}")
-    assert f"{ann_code} was already picked up." in again.text
+    assert f"{ann_code} was already picked up." in text_of(again)
     refused = await say(world, dave, group, f"/pickup {bob_code}")
-    assert LEADERS_ONLY in refused.text
+    assert LEADERS_ONLY in text_of(refused)
     unknown = await say(world, olga, group, "/pickup ZZZZZ")
-    assert "No order has the code ZZZZZ." in unknown.text
+    assert "No order has the code ZZZZZ." in text_of(unknown)
     answer = await emu.press_button(olga, olga, list_msg.message_id, text=f"✓ {bob_code}")
     assert (answer.text, answer.show_alert) == (
         f"{bob_code} marked picked up. Collect CN¥10.00",
@@ -466,10 +474,10 @@ async def _play_the_rest(world: World, cast: Cast, post: SentMessage) -> None:
     )
     answer = await emu.press_button(olga, olga, list_msg.message_id, text=f"✓ {bob_code}")
     assert answer.show_alert and answer.text == f"{bob_code} was already picked up."
-    async with world.runtime.deps.uow() as uow:
+    async with world.deps.uow() as uow:
         orders = await uow.orders.for_deal(deal_id)
     assert {o.code: o.picked_up_at is not None for o in orders} == {ann_code: True, bob_code: True}
-    async with world.runtime.deps.uow() as uow:
+    async with world.deps.uow() as uow:
         received = [p.amount for p in await uow.payments.for_deal(deal_id)]
     assert sorted(received) == [1000, 4250]  # the cash taken at the table, recorded once each
 
@@ -489,14 +497,17 @@ async def test_the_story_with_a_one_message_deal(world: World) -> None:
     after = last_id(world, cast.group)
     await world.emu.send_message(cast.olga, cast.group, ONE_MESSAGE_DEAL)
     post = await bot_says(world, cast.group, after, "Fresh milk")
-    assert "Milk 1L — CN¥12.50 / bottle · 100 of 100 left · max 3 per person" in post.text
+    assert "Milk 1L — CN¥12.50 / bottle · 100 of 100 left · max 3 per person" in text_of(post)
     await _play_the_rest(world, cast, post)
 
 
 def _embedded_fonts(pdf: PdfReader) -> list[str]:
     names = []
     for page in pdf.pages:
-        fonts = page["/Resources"]["/Font"]
+        resources = page["/Resources"]
+        assert isinstance(resources, DictionaryObject), resources
+        fonts = resources["/Font"]
+        assert isinstance(fonts, DictionaryObject), fonts
         for ref in fonts.values():
             font = ref.get_object()
             descendants = font.get("/DescendantFonts")

@@ -51,7 +51,9 @@ async def personas(client: Client) -> dict[str, int]:
 
 async def group_of(client: Client, persona: int) -> int:
     _, chats = await client.get(f"/api/chats?persona={persona}")
-    return next(c["id"] for c in chats if c["type"] == "supergroup")
+    group = next(c["id"] for c in chats if c["type"] == "supergroup")
+    assert isinstance(group, int), group
+    return group
 
 
 async def messages(client: Client, persona: int, chat: int) -> list[dict[str, Any]]:
