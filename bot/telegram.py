@@ -113,9 +113,9 @@ def markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
 
 
 # The Bot API methods we call. aiogram checks each response as `Response[<its result type>]`, a
-# pydantic generic built on first use, as is every type (bot/lean_types.py): for Message that is
-# a ~0.2 s build, which used to land on the first notice of a burst. Built at start instead, with
-# Update (every update is one), and kept, as pydantic's cache of generics is weak.
+# pydantic generic made on first use: for Message that is a ~0.2 s build, which used to land on
+# the first notice of a burst. Made at start instead, and kept, as pydantic's cache of generics
+# is weak. (The result types themselves are built when aiogram is loaded: bot/lean_types.py.)
 _CALLED = (
     methods.AnswerCallbackQuery,
     methods.AnswerPreCheckoutQuery,
@@ -133,7 +133,6 @@ _BUILT: list[object] = []
 
 def build_response_types() -> None:
     if not _BUILT:
-        tg.Update.model_rebuild()
         _BUILT.extend(Response[m.__returning__] for m in _CALLED)  # type: ignore[name-defined]
 
 

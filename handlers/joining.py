@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from groupbuy.errors import DomainError
 from groupbuy.model import Community, DealStatus
@@ -18,8 +18,9 @@ from handlers.my_order import order_keyboard, order_text
 from handlers.paying import window
 
 
-@dataclass(frozen=True, slots=True)
-class _Changed:
+class _Changed(NamedTuple):
+    """What a change that went through hands from its transaction to the answer."""
+
     locale: str
     change: OrderChange
     community: Community | None
@@ -61,12 +62,7 @@ async def on_change(deps: Deps, press: Press, cb: Callback) -> list[Action]:
     outcome = await deps.write(work)
     if isinstance(outcome, list):
         return outcome
-    locale, change, community, money = (
-        outcome.locale,
-        outcome.change,
-        outcome.community,
-        outcome.money,
-    )
+    locale, change, community, money = outcome
     item = change.deal.item(cb.arg)
     assert item is not None
     toast = deps.texts.macro(

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import Executable, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from groupbuy.model import Community, Resident, User
 from storage import convert
 from storage.db import Db
 from storage.tables import CommunityRow, ResidentRow, UserRow, table_of
-from storage.upsert import insert_for
+from storage.upsert import dialect_insert, insert_for
 
 
 class SqlCommunities:
@@ -62,7 +61,7 @@ def _seen(dialect: str) -> Executable:
     """Record a user as Telegram shows them now; the dialect's upsert, built on first use."""
     built = _SEEN.get(dialect)
     if built is None:
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert = dialect_insert(dialect)
         stmt = insert(_users).values(
             id=bindparam("id"),
             first_name=bindparam("first_name"),

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from groupbuy.ports import UnitOfWork
 from storage.db import InlineSession
+from storage.engine import sqlite_pragmas
 from storage.unit_of_work import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -121,12 +122,7 @@ class GroupCommit:
             # The stdlib driver's own transaction handling mishandles SAVEPOINT; SQLAlchemy's
             # recipe: switch it off and say BEGIN ourselves (below).
             dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
-            cursor.close()
+            sqlite_pragmas(dbapi_connection, busy_ms=busy_ms)
 
         @event.listens_for(self._sync, "begin")
         def _begin(conn: Connection) -> None:

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Executable, bindparam, exists, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from groupbuy.codes import new_code
 from groupbuy.model import Deal, DealStatus, Order
@@ -15,6 +14,7 @@ from storage import convert
 from storage.db import Db
 from storage.deals import SqlDeals
 from storage.tables import DealRow, OrderLineRow, OrderRow, table_of
+from storage.upsert import dialect_insert
 
 _CODE_ATTEMPTS = 8
 
@@ -55,7 +55,7 @@ def _press_writes(dialect: str) -> dict[str, Executable]:
     built = _PRESS_WRITES.get(dialect)
     if built is not None:
         return built
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(dialect)
     # no conflict target: covers both (deal, user) and (community, code) uniqueness
     new_order = (
         insert(_orders)
