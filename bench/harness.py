@@ -42,6 +42,7 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bot.members import CachedMembers
 from groupbuy.clock import SystemClock
 from groupbuy.deals import open_deal
 from groupbuy.model import Community, DealSpec, DealStats, ItemSpec, MinimumKind, Resident, User
@@ -326,6 +327,10 @@ async def drop_database(db: Database) -> None:
 # --- seeding ------------------------------------------------------------------------------------
 
 
+async def _no_one(chat_id: int, user_id: int) -> bool:
+    return False
+
+
 class _NoLeaders:
     async def is_leader(self, chat_id: int, user_id: int) -> bool:
         return False
@@ -343,6 +348,7 @@ def deps_for(engine: AsyncEngine) -> Deps:
         leaders=_NoLeaders(),
         config=Config(bot_username=BOT_USERNAME),
         people=KnownPeople(clock),
+        members=CachedMembers(_no_one, clock),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from datetime import timedelta
 
@@ -138,7 +139,10 @@ class Background:
             deal_id, version, chat_id = post.deal_id, post.version, post.chat_id
             # Asked before the post is read and rendered: in a burst every deal of a group is
             # stale on every pass, and only one of them may be edited per interval.
-            if time.monotonic() - self._last_group_edit.get(chat_id, 0.0) < self.post_edit_interval:
+            # (Never edited: -inf, not 0.0, which the monotonic clock of a machine booted less
+            # than an interval ago would still be within.)
+            last = self._last_group_edit.get(chat_id, -math.inf)
+            if time.monotonic() - last < self.post_edit_interval:
                 continue  # this group had an edit moments ago; the next tick catches up
             edit = await refreshed_post(self.deps, deal_id)
             if edit is None:

@@ -1,12 +1,16 @@
-"""Leaders are the group's Telegram admins: asked of Telegram, cached for a few minutes."""
+"""Leaders are the group's Telegram admins: asked of Telegram, cached for a few minutes, and
+recorded in the database (so a private command finds the groups a person leads without asking
+Telegram about every group the bot is in)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
 from groupbuy.clock import Clock
+from groupbuy.transaction_guard import refuse_inside
 
 AdminFetcher = Callable[[int], Awaitable[frozenset[int]]]
+AdminRecorder = Callable[[int, frozenset[int]], Awaitable[None]]
 
 
 # Someone missing from a cached list is looked up again after this long: a freshly promoted
@@ -15,13 +19,23 @@ RECHECK_MISS_SECONDS = 15.0
 
 
 class CachedLeaders:
-    def __init__(self, fetch: AdminFetcher, ttl_seconds: float, clock: Clock) -> None:
+    def __init__(
+        self,
+        fetch: AdminFetcher,
+        ttl_seconds: float,
+        clock: Clock,
+        record: AdminRecorder | None = None,
+    ) -> None:
         self._fetch = fetch
+        self._record = record
         self._clock = clock
         self._ttl = ttl_seconds
         self._cache: dict[int, tuple[float, frozenset[int]]] = {}
 
     async def is_leader(self, chat_id: int, user_id: int) -> bool:
+        # Asked outside every unit of work, even when the cache answers: the rule is then
+        # broken in tests, where the cache is cold, not only in production when it expires.
+        refuse_inside("getChatAdministrators")
         hit = self._cache.get(chat_id)
         if hit is None:
             stale = True
@@ -36,6 +50,9 @@ class CachedLeaders:
                 if hit is None:
                     return False  # we cannot ask Telegram: refuse rather than trust
                 admins = hit[1]
+            else:
+                if self._record is not None:
+                    await self._record(chat_id, admins)
             hit = (self._now(), admins)
             self._cache[chat_id] = hit
         return user_id in hit[1]

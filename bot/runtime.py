@@ -20,6 +20,7 @@ from aiogram.types import LinkPreviewOptions
 
 from bot.background import Background
 from bot.leaders import CachedLeaders
+from bot.members import CachedMembers
 from bot.scheduler import DealScheduler
 from bot.sender import RateLimits
 from bot.settings import Settings, check_token
@@ -27,6 +28,7 @@ from bot.telegram import (
     Performer,
     bot_added,
     build_response_types,
+    is_member_status,
     message_in,
     pre_checkout,
     press,
@@ -35,7 +37,7 @@ from groupbuy.clock import Clock, SystemClock
 from handlers import paying, router
 from handlers.actions import Action, Answer, AnswerPreCheckout, Send
 from handlers.context import Config, Deps, KnownPeople
-from handlers.events import BotAdded, Incoming, PreCheckout
+from handlers.events import BotAdded, Incoming, MessageIn, PreCheckout, Press
 from messages.render import Renderer
 from storage import schema_version
 from storage.engine import make_engine, make_sessions
@@ -90,11 +92,22 @@ class Runtime:
                 members = await bot.get_chat_administrators(chat_id)
                 return frozenset(m.user.id for m in members)
 
+            async def record_admins(chat_id: int, user_ids: frozenset[int]) -> None:
+                async with uow() as work:
+                    await work.communities.record_admins(chat_id, user_ids, self.clock.now())
+                    await work.commit()
+
+            async def member(chat_id: int, user_id: int) -> bool:
+                return is_member_status(await bot.get_chat_member(chat_id, user_id))
+
             deps = Deps(
                 uow=uow,
                 clock=self.clock,
                 texts=texts,
-                leaders=CachedLeaders(admins, settings.admin_cache_seconds, self.clock),
+                leaders=CachedLeaders(
+                    admins, settings.admin_cache_seconds, self.clock, record_admins
+                ),
+                members=CachedMembers(member, self.clock, settings.member_cache_seconds),
                 people=KnownPeople(self.clock),
                 writer=writer,
                 config=Config(
@@ -185,6 +198,14 @@ class Runtime:
             if event is None:
                 return
             who = event.by.id if isinstance(event, BotAdded) else event.sender.id
+            # Only members see a private group's messages: whoever writes or presses there is
+            # one (an anonymous admin writes as the group itself, and is not a person).
+            if (
+                isinstance(event, MessageIn | Press)
+                and event.chat.members_only
+                and not (isinstance(event, MessageIn) and event.anonymous_admin)
+            ):
+                deps.members.note(event.chat.id, who, True)
             lock = locks.get(who)
             if lock is None:
                 lock = asyncio.Lock()
@@ -217,8 +238,19 @@ class Runtime:
 
         @dp.chat_member()
         async def on_member_change(update: tg.ChatMemberUpdated) -> None:
-            # Someone was promoted or demoted (Telegram tells bots that are admins): ask again.
+            # Someone joined, left, was promoted or demoted (Telegram tells bots that are admins):
+            # the record follows, and the admin list is asked again when next needed.
             deps.leaders.forget(update.chat.id)
+            new = update.new_chat_member
+            deps.members.note(update.chat.id, new.user.id, is_member_status(new))
+            async with deps.uow() as work:
+                await work.communities.record_admin(
+                    update.chat.id,
+                    new.user.id,
+                    new.status in ("creator", "administrator"),
+                    self.clock.now(),
+                )
+                await work.commit()
 
         @dp.my_chat_member()
         async def on_member(update: tg.ChatMemberUpdated) -> None:

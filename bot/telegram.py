@@ -12,6 +12,7 @@ from aiogram.methods.base import Response
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.sender import RateLimits, not_modified, with_retries
+from groupbuy.transaction_guard import refuse_inside
 from handlers.actions import (
     Action,
     Answer,
@@ -36,7 +37,7 @@ def person(user: tg.User) -> Person:
 
 
 def chat(c: tg.Chat) -> Chat:
-    return Chat(c.id, c.type, c.title)
+    return Chat(c.id, c.type, c.title, c.username)
 
 
 def message_in(message: tg.Message) -> MessageIn | None:
@@ -86,6 +87,13 @@ def press(query: tg.CallbackQuery) -> Press | None:
     )
 
 
+def is_member_status(member: tg.ResultChatMemberUnion | tg.ChatMemberUnion) -> bool:
+    """Telegram's answer about someone in a group: are they in it now?"""
+    if isinstance(member, tg.ChatMemberRestricted):
+        return member.is_member
+    return member.status in ("creator", "administrator", "member")
+
+
 def bot_added(update: tg.ChatMemberUpdated, bot_id: int) -> BotAdded | None:
     was = update.old_chat_member.status
     now = update.new_chat_member.status
@@ -122,6 +130,7 @@ _CALLED = (
     methods.DeleteMessage,
     methods.EditMessageText,
     methods.GetChatAdministrators,
+    methods.GetChatMember,
     methods.RefundStarPayment,
     methods.SendDocument,
     methods.SendInvoice,
@@ -163,6 +172,7 @@ class Performer:
                 log.warning("Telegram refused %s: %s", type(action).__name__, error.message)
 
     async def one(self, action: Action) -> tg.Message | bool | None:
+        refuse_inside(type(action).__name__)
         bot = self.bot
         if isinstance(action, Answer):
             return await with_retries(

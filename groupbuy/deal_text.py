@@ -10,8 +10,9 @@
     Pickup: Property office, gate 2
     Window: Sat 9:00-11:00
     Buildings: 1, 2               (or "all"; omit for all)
+    Link: anyone                  (anyone with the deal's link may join; omit: members only)
 
-Chinese keys work too: 标题 描述 商品 截止 成团 自提点 自提时间 楼栋. An item is
+Chinese keys work too: 标题 描述 商品 截止 成团 自提点 自提时间 楼栋 链接. An item is
 name | unit | price | stock | per-person limit (the limit may be left out).
 """
 
@@ -36,10 +37,13 @@ _KEYS = {
     "pickup": "pickup", "自提点": "pickup", "取货点": "pickup",
     "window": "window", "自提时间": "window", "取货时间": "window",
     "buildings": "buildings", "楼栋": "buildings",
+    "link": "link", "链接": "link",
 }  # fmt: skip
+_LINK_ANYONE = {"anyone", "everyone", "public", "任何人", "所有人", "公开"}
+_LINK_MEMBERS = {"members", "group", "members only", "群成员", "成员", "仅群成员"}
 _LINE_RE = re.compile(r"^\s*([^:：]{1,20})\s*[:：]\s*(.*)$")
 _MIN_RE = re.compile(
-    r"^(?P<n>\d{1,6})\s*(?P<kind>people|persons|participants|人|户|units?|件|份|pcs)?$", re.I
+    r"^(?P<n>[0-9]{1,6})\s*(?P<kind>people|persons|participants|人|户|units?|件|份|pcs)?$", re.I
 )
 
 
@@ -114,4 +118,15 @@ def parse_deal(
         buildings=parsing.building_choice(fields["buildings"], buildings)
         if fields.get("buildings")
         else (),
+        open_link=parse_link(fields.get("link", "")),
     )
+
+
+def parse_link(text: str) -> bool:
+    """Who may join with the deal's link: its group's members (the default) or anyone."""
+    value = text.strip().lower()
+    if not value or value in _LINK_MEMBERS:
+        return False
+    if value in _LINK_ANYONE:
+        return True
+    raise InputError("link_invalid")

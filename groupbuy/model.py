@@ -115,6 +115,7 @@ class DealSpec:
     minimum: int = 0
     buildings: tuple[str, ...] = ()  # empty: every building
     photo_file_id: str | None = None
+    open_link: bool = False  # anyone with a deep link may join, not only the group's members
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +158,7 @@ class Deal:
     post_message_id: int | None
     items: tuple[Item, ...] = field(default=())
     payment_mode: PaymentMode = PaymentMode.CASH
+    open_link: bool = False  # anyone with a deep link may join, not only the group's members
 
     def item(self, item_id: int) -> Item | None:
         return next((i for i in self.items if i.id == item_id), None)
@@ -248,6 +250,7 @@ class RefundReason(StrEnum):
     REDUCED = "reduced"  # the resident lowered or cancelled their order
     SHORTFALL = "shortfall"  # fewer goods arrived than were sold
     LATE = "late"  # money arrived for an order that had lapsed or a deal that ended
+    MISMATCH = "mismatch"  # not the invoice's payer, amount or currency: never credited
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from groupbuy import limits
 from groupbuy.errors import InputError
 
-_INT_RE = re.compile(r"^\d{1,9}$")
+_INT_RE = re.compile(r"^[0-9]{1,9}$")  # ASCII only: int() also reads "٣" and "３"
 _TIME_RE = r"(?P<h>\d{1,2})[:：.](?P<m>\d{2})"
 _DEADLINE_PATTERNS = [
     re.compile(rf"^(?P<rel>today|tomorrow|今天|明天|后天)?\s*{_TIME_RE}$", re.I),
@@ -49,8 +49,45 @@ def timezone(name: str) -> ZoneInfo:
         raise InputError("timezone_invalid") from exc
 
 
+_UTC = ZoneInfo("UTC")
+
+
+def _passed(result: datetime, local_now: datetime) -> bool:
+    """Not later than now on the wall clock, or not later in fact: a time the clocks repeat is
+    its first occurrence, already over when now is in the repeated hour's second pass."""
+    if result.replace(tzinfo=None) <= local_now.replace(tzinfo=None):
+        return True
+    return result.astimezone(_UTC) <= local_now.astimezone(_UTC)
+
+
+def _skipped(result: datetime) -> tuple[str, str] | None:
+    """For a wall time the clocks jump over (spring forward), the times the jump goes from and
+    to ('02:00', '03:00'); None for a time that exists."""
+    zone = result.tzinfo
+    wall = result.replace(tzinfo=None)
+    if result.astimezone(_UTC).astimezone(zone).replace(tzinfo=None) == wall:
+        return None
+    before, after = result.replace(fold=0).utcoffset(), result.replace(fold=1).utcoffset()
+    if before is None or after is None:  # pragma: no cover - a ZoneInfo always has an offset
+        return None
+    # In a gap fold=0 reads the time with the offset before the jump, fold=1 with the one
+    # after: the jump itself is between the two instants. Find it to the second.
+    lo, hi = (wall - after).replace(tzinfo=_UTC), (wall - before).replace(tzinfo=_UTC)
+    while hi - lo > timedelta(seconds=1):
+        mid = lo + (hi - lo) / 2
+        if mid.astimezone(zone).utcoffset() == before:
+            lo = mid
+        else:
+            hi = mid
+    jump = hi.replace(microsecond=0)
+    return f"{jump + before:%H:%M}", f"{jump.astimezone(zone):%H:%M}"
+
+
 def deadline(text: str, now: datetime, tz: ZoneInfo) -> datetime:
-    """'20:00' (next such time), 'tomorrow 18:00', '2026-12-01 18:00', '12-01 18:00'; UTC result."""
+    """'20:00' (next such time), 'tomorrow 18:00', '2026-12-01 18:00', '12-01 18:00'; UTC result.
+
+    A time the clocks skip that day (spring forward) is refused; a time they repeat (autumn)
+    is its first occurrence."""
     cleaned = " ".join(text.strip().split())
     local_now = now.astimezone(tz)
     for pattern in _DEADLINE_PATTERNS:
@@ -68,16 +105,26 @@ def deadline(text: str, now: datetime, tz: ZoneInfo) -> datetime:
                 )
         except ValueError as exc:
             raise InputError("deadline_invalid") from exc
-        result = datetime.combine(day, at, tzinfo=tz)
-        if parts.get("rel") is None and not parts.get("mo") and result <= local_now:
+        result = datetime.combine(day, at, tzinfo=tz)  # fold=0: a repeated time's first
+        if parts.get("rel") is None and not parts.get("mo") and _passed(result, local_now):
             result += timedelta(days=1)  # a bare '20:00' said at 21:00 means tomorrow's
-        if parts.get("mo") and not parts.get("y") and result <= local_now:
+        if parts.get("mo") and not parts.get("y") and _passed(result, local_now):
             try:
                 result = result.replace(year=result.year + 1)
             except ValueError as exc:  # '02-29' said after a leap day: no such date next year
                 raise InputError("deadline_invalid") from exc
-        if result <= local_now:
+        if _passed(result, local_now):
             raise InputError("deadline_past")
+        skipped = _skipped(result)
+        if skipped is not None:
+            raise InputError(
+                "deadline_in_gap",
+                time=f"{result:%H:%M}",
+                date=result.date().isoformat(),
+                zone=tz.key,
+                clocks_from=skipped[0],
+                clocks_to=skipped[1],
+            )
         if result - local_now > timedelta(days=limits.DEADLINE_MAX_DAYS):
             raise InputError("deadline_too_far", days=limits.DEADLINE_MAX_DAYS)
         return result.astimezone(ZoneInfo("UTC"))
@@ -111,3 +158,36 @@ def building_choice(text: str, known: tuple[str, ...]) -> tuple[str, ...]:
     if unknown:
         raise InputError("building_unknown", name=", ".join(unknown), known=", ".join(known))
     return () if set(chosen) == set(known) else chosen
+
+
+# Row ids are 32-bit integers on every database (PostgreSQL's INTEGER); chat ids fit in 52 bits.
+ID_MAX = 2**31 - 1
+CHAT_ID_MAX = 2**52
+_ID_RE = re.compile(r"^[0-9]{1,20}$")
+
+
+def number_or_none(text: str, maximum: int) -> int | None:
+    """The one reading of a number someone typed or pressed: ASCII digits only (no '²', no
+    full-width '３'), 1..maximum; None for anything else."""
+    cleaned = text.strip()
+    if not _ID_RE.match(cleaned):
+        return None
+    value = int(cleaned)
+    return value if 1 <= value <= maximum else None
+
+
+def object_id(text: str, *, key: str = "deal") -> int:
+    """A row id typed in a command or carried by a link ('/list 12', 'o_12'): refused with a
+    reason naming what it should have been ("that is not a deal number")."""
+    value = number_or_none(text, ID_MAX)
+    if value is None:
+        raise InputError("not_an_id", what=key)
+    return value
+
+
+def group_chat_id(text: str) -> int:
+    """A group's chat id as links carry it (without its minus sign): 'setup_1001234'."""
+    value = number_or_none(text, CHAT_ID_MAX)
+    if value is None:
+        raise InputError("not_an_id", what="group")
+    return -value

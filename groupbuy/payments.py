@@ -109,10 +109,13 @@ async def _record_refund(
     reason: RefundReason,
     now: datetime,
 ) -> None:
+    # Money goes back to whoever paid it: the payment's payer, who is not always the order's
+    # resident (a stranger who paid someone's invoice is refunded, never credited).
+    payer = payment.user_id if payment else order.user_id
     refund = await uow.payments.add_refund(
         order_id=order.id,
         deal_id=deal.id,
-        user_id=order.user_id,
+        user_id=payer,
         payment_id=payment.id if payment else None,
         amount=amount,
         currency=payment.currency if payment else deal.currency,
@@ -120,9 +123,7 @@ async def _record_refund(
         reason=reason,
         now=now,
     )
-    await uow.outbox.add(
-        [Notice(NoticeKind.REFUND_OWED, order.user_id, deal.id, order.user_id, refund.id)], now
-    )
+    await uow.outbox.add([Notice(NoticeKind.REFUND_OWED, payer, deal.id, payer, refund.id)], now)
 
 
 async def settle(
@@ -186,7 +187,7 @@ async def issue_invoice(
     if order is None:
         return None
     deal = await uow.deals.get(order.deal_id)
-    if deal is None or deal.status is not DealStatus.OPEN or not deal.payment_mode.invoiced:
+    if deal is None or not _payable(deal, order) or not deal.payment_mode.invoiced:
         return None
     money = await standing(uow, deal, order)
     if money.due <= 0 or order.pay_by is None or order.pay_by <= now:
@@ -217,7 +218,7 @@ async def check_pre_checkout(
     deal = await uow.deals.get(invoice.deal_id)
     # before the invoice's own state: ending a deal voids its invoices, and the payer should
     # hear that the deal ended, not that the invoice is outdated
-    if order is None or deal is None or deal.status is not DealStatus.OPEN:
+    if order is None or deal is None or not _payable(deal, order):
         return "deal_not_open"
     if not invoice.open:
         return "invoice_outdated"
@@ -229,6 +230,14 @@ async def check_pre_checkout(
     if money.due != amount:
         return "invoice_outdated"
     return None
+
+
+def _payable(deal: Deal, order: Order) -> bool:
+    """Money can still buy this order: its deal is open, or closed with units re-invoiced after
+    a Stars shortfall (held for the payment window: order.pay_by)."""
+    if deal.status is DealStatus.OPEN:
+        return True
+    return deal.status is DealStatus.CLOSED and order.pay_by is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,8 +256,13 @@ async def receive_payment(
     provider_charge_id: str | None,
     now: datetime,
 ) -> Received:
-    """Telegram says money arrived. Recorded once per charge id, whatever state the order is in;
-    money that no longer buys anything (lapsed order, ended deal, outdated invoice) is refunded."""
+    """Telegram says money arrived. Recorded once per charge id, whatever state the order is in.
+
+    It is credited to the order only when it is exactly what the invoice asked: from the order's
+    resident, in its currency, for its amount, while the invoice is the order's payable one.
+    Anything else is kept on record and refunded to whoever paid (Stars automatically, a card by
+    the leader), and the order stays payable. Money that no longer buys anything (lapsed order,
+    ended deal, outdated invoice) is refunded too."""
     if await uow.payments.by_charge(charge_id) is not None:
         return Received(None, False)
     invoice = await uow.payments.invoice(token)
@@ -257,6 +271,11 @@ async def receive_payment(
     deal = await uow.deals.get(invoice.deal_id)
     order = await uow.orders.get(invoice.order_id)
     assert deal is not None and order is not None
+    exact = (
+        user_id == invoice.user_id == order.user_id
+        and currency == invoice.currency == deal.currency
+        and amount == invoice.amount
+    )
     payment = await uow.payments.add(
         order_id=order.id,
         deal_id=deal.id,
@@ -271,12 +290,17 @@ async def receive_payment(
     )
     if payment is None:  # a concurrent duplicate won the unique charge id
         return Received(None, False)
+    if not exact:
+        await _record_refund(uow, deal, order, payment, amount, RefundReason.MISMATCH, now)
+        return Received(payment, False)
     money = await standing(uow, deal, order)
+    # The invoice is consumed last, only by money that pays it: anything refunded leaves it
+    # payable for the right payment.
     fits = (
-        await uow.payments.pay_invoice(token)
-        and deal.status is DealStatus.OPEN
-        and currency == deal.currency
+        _payable(deal, order)
         and money.held == money.worth
+        and invoice.open
+        and await uow.payments.pay_invoice(token)
     )
     notices = [Notice(NoticeKind.PAYMENT_RECEIPT, user_id, deal.id, user_id, payment.id)]
     await uow.outbox.add(notices, now)
@@ -386,18 +410,32 @@ async def confirm_refund(uow: UnitOfWork, refund_id: int, now: datetime) -> int:
 
 
 async def _keep_paid_units(
-    uow: UnitOfWork, deal: Deal, order_id: int, reason: RefundReason, now: datetime
+    uow: UnitOfWork,
+    deal: Deal,
+    order_id: int,
+    reason: RefundReason,
+    now: datetime,
+    rebill: timedelta | None = None,
 ) -> None:
     """Units were taken out of an order with no hold left (a lapse, a shortfall): refund the money
     that paid for them. In invoiced modes only paid units stay: Stars go back whole charges and
     uncover the order, and when what is left pays for no exact set of units, those units go too
-    (back to stock) and the rest of the money goes back."""
+    (back to stock) and the rest of the money goes back.
+
+    `rebill` (a shortfall): the units that did arrive are the buyer's, so instead of dropping
+    them they are held for that long and invoiced afresh (Stars refunds can only return whole
+    charges, so a partly cut Stars order is refunded whole and billed again for the rest)."""
     order = await uow.orders.get(order_id)
     assert order is not None
     money = await standing(uow, deal, order)
     if money.held > money.worth:
         await _refund(uow, deal, order, money.held - money.worth, reason, now)
         money = await standing(uow, deal, order)
+    if rebill is not None and deal.payment_mode.invoiced and money.held < money.worth:
+        await uow.payments.void_invoices(order_id)
+        await uow.orders.set_pay_by(order_id, now + rebill)
+        await uow.orders.want_invoice(order_id)
+        return
     if deal.payment_mode.invoiced and money.held < money.worth:
         await uow.orders.uncover(order_id)
         for item_id, dropped in await uow.orders.revert_to_paid(order_id):
@@ -437,15 +475,21 @@ async def lapse(uow: UnitOfWork, order_id: int, now: datetime, *, force: bool = 
 
 
 async def refund_excess(
-    uow: UnitOfWork, deal: Deal, order_id: int, reason: RefundReason, now: datetime
+    uow: UnitOfWork,
+    deal: Deal,
+    order_id: int,
+    reason: RefundReason,
+    now: datetime,
+    rebill: timedelta | None = None,
 ) -> int:
-    """Refund whatever an order holds beyond what it is now worth; returns the amount."""
+    """Refund whatever an order holds beyond what it is now worth; returns the amount (see
+    _keep_paid_units for `rebill`)."""
     order = await uow.orders.get(order_id)
     if order is None:
         return 0
     await uow.orders.cap_paid(order_id)  # units taken away are not paid units any more
     money = await standing(uow, deal, order)
-    await _keep_paid_units(uow, deal, order_id, reason, now)
+    await _keep_paid_units(uow, deal, order_id, reason, now, rebill)
     return max(0, money.held - money.worth)
 
 

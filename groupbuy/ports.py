@@ -34,8 +34,18 @@ T = TypeVar("T")
 class Communities(Protocol):
     async def get(self, chat_id: int) -> Community | None: ...
     async def save(self, community: Community) -> None: ...
-    async def configured(self, limit: int) -> list[Community]:
-        """Set-up communities, for finding the ones a person leads from a private chat."""
+    async def configured(self, limit: int) -> list[Community]: ...
+    async def record_admins(self, chat_id: int, user_ids: frozenset[int], now: datetime) -> None:
+        """A group's admins as Telegram just listed them (replacing what was recorded)."""
+        ...
+
+    async def record_admin(self, chat_id: int, user_id: int, admin: bool, now: datetime) -> None:
+        """One person promoted or demoted (a chat_member update)."""
+        ...
+
+    async def led_by(self, user_id: int) -> list[Community]:
+        """Set-up communities whose group this person was last recorded administering: whom a
+        private /newdeal or /pickup may concern, found without asking Telegram."""
         ...
 
 

@@ -4,11 +4,12 @@ and whatever they paid for the missing units is refunded."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from groupbuy.errors import DomainError
 from groupbuy.model import DealStatus, RefundReason
 from groupbuy.notices import Notice, NoticeKind
+from groupbuy.orders import DEFAULT_WINDOW
 from groupbuy.payments import refund_excess
 from groupbuy.ports import UnitOfWork
 
@@ -21,9 +22,16 @@ class Shortfall:
 
 
 async def record_shortfall(
-    uow: UnitOfWork, deal_id: int, position: int, missing: int, now: datetime
+    uow: UnitOfWork,
+    deal_id: int,
+    position: int,
+    missing: int,
+    now: datetime,
+    window: timedelta = DEFAULT_WINDOW,
 ) -> Shortfall:
-    """`missing` units of the deal's item number `position` (1-based) did not arrive."""
+    """`missing` units of the deal's item number `position` (1-based) did not arrive. The units
+    that did arrive stay the buyers'; what they paid beyond them is refunded (a Stars buyer is
+    refunded whole charges and invoiced again for the rest, held for `window`)."""
     deal = await uow.deals.get(deal_id)
     if deal is None:
         raise DomainError("deal_not_found")
@@ -48,7 +56,7 @@ async def record_shortfall(
         await uow.deals.release(deal_id, item.id, cut)
         left -= cut
         affected += 1
-        await refund_excess(uow, deal, order.id, RefundReason.SHORTFALL, now)
+        await refund_excess(uow, deal, order.id, RefundReason.SHORTFALL, now, rebill=window)
         ref = item.id * 1_000_000 + order.id  # one notice per item and order
         await uow.outbox.add(
             [Notice(NoticeKind.SHORTFALL, order.user_id, deal_id, order.user_id, ref)], now

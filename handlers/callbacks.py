@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from groupbuy.parsing import ID_MAX
+
 
 class Op(StrEnum):
     JOIN = "j"  # +1 of an item (the Join button and +1)
@@ -30,6 +32,7 @@ class Op(StrEnum):
     REMIND_UNPAID = "U"  # leader: remind everyone who has not paid
     PAY_MODE = "M"  # leader: the community's payment mode (arg: index)
     LEADER = "A"  # anonymous admin reveals themselves to continue in private
+    OPEN_LINK = "O"  # new deal dialog: who may join with the link (arg 1: anyone, 0: members)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +47,9 @@ class Callback:
         return data
 
 
-_RE = re.compile(r"^([A-Za-z]):(\d{1,12}):(-?\d{1,15})$")
+# ASCII digits only, and within a row id's range on every database: a forged "j:99999999999:1"
+# must be refused here, not reach PostgreSQL's INTEGER columns and fail there.
+_RE = re.compile(r"^([A-Za-z]):([0-9]{1,10}):(-?[0-9]{1,10})$")
 
 
 def unpack(data: str) -> Callback | None:
@@ -56,4 +61,7 @@ def unpack(data: str) -> Callback | None:
         op = Op(match.group(1))
     except ValueError:
         return None
-    return Callback(op, int(match.group(2)), int(match.group(3)))
+    deal, arg = int(match.group(2)), int(match.group(3))
+    if deal > ID_MAX or abs(arg) > ID_MAX:
+        return None
+    return Callback(op, deal, arg)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from groupbuy.errors import DomainError
-from groupbuy.model import Community, User
+from groupbuy.model import User
 from groupbuy.ports import UnitOfWork
 from handlers.actions import Answer, Button, Send
 from handlers.callbacks import Callback
@@ -57,10 +57,3 @@ def button(deps: Deps, locale: str, label: str, cb: Callback, **context: object)
 
 def link_button(deps: Deps, locale: str, label: str, payload: str, **context: object) -> Button:
     return Button(deps.texts.macro(locale, "labels", label, **context), url=deps.deep_link(payload))
-
-
-async def led_communities(deps: Deps, user_id: int) -> list[Community]:
-    """The set-up communities whose group this person administers (asked of Telegram, cached)."""
-    async with deps.uow() as uow:
-        communities = await uow.communities.configured(200)
-    return [c for c in communities if await deps.leaders.is_leader(c.chat_id, user_id)]

@@ -19,10 +19,25 @@ T = TypeVar("T")
 
 
 class Leaders(Protocol):
-    """Who leads a community: the group's Telegram admins, asked of Telegram and cached."""
+    """Who leads a community: the group's Telegram admins, asked of Telegram and cached.
+    Never asked inside a unit of work (it may call Telegram)."""
 
     async def is_leader(self, chat_id: int, user_id: int) -> bool: ...
     def forget(self, chat_id: int) -> None: ...
+
+
+class Members(Protocol):
+    """Who belongs to a group: a resident's button or link needs it."""
+
+    def known(self, chat_id: int, user_id: int) -> bool | None:
+        """Without asking Telegram; None when only Telegram can say."""
+        ...
+
+    async def is_member(self, chat_id: int, user_id: int) -> bool:
+        """May ask Telegram (getChatMember): never inside a unit of work."""
+        ...
+
+    def note(self, chat_id: int, user_id: int, member: bool) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +92,7 @@ class Deps:
     leaders: Leaders
     config: Config
     people: KnownPeople
+    members: Members
     # The writer of the hottest path (a press's change): the group commit on SQLite
     # (storage.group_commit); None runs the work in a unit of work of its own.
     writer: Writer | None = None

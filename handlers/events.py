@@ -19,10 +19,16 @@ class Chat:
     id: int
     type: str  # "private", "group", "supergroup"
     title: str | None = None
+    username: str | None = None  # a public group has one: anyone may read it without joining
 
     @property
     def is_private(self) -> bool:
         return self.type == "private"
+
+    @property
+    def members_only(self) -> bool:
+        """Only members can see this group's messages (and so press their buttons)."""
+        return not self.is_private and self.username is None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from groupbuy.errors import DomainError
-from groupbuy.model import Community, DealStatus
+from groupbuy.errors import DomainError, NotAllowed
+from groupbuy.model import Community, Deal, DealStatus
 from groupbuy.orders import OrderChange, cancel_order, change_quantity
 from groupbuy.payments import Standing, standing
 from groupbuy.ports import UnitOfWork
 from handlers.actions import Action, Answer, Edit, Send
+from handlers.authority import Caller, MustAsk, check_resident, confirm_member, resident_deal
 from handlers.callbacks import Callback, Op
 from handlers.common import alert, refusal, remember
 from handlers.context import Deps
@@ -28,17 +29,47 @@ class _Changed(NamedTuple):
 
 
 async def on_change(deps: Deps, press: Press, cb: Callback) -> list[Action]:
+    outcome = await _change(deps, press, cb)
+    if isinstance(outcome, MustAsk):
+        # Only Telegram knows whether this person is in the deal's group: asked now, outside
+        # the unit of work, and the press tried once more (the answer is remembered).
+        try:
+            await confirm_member(deps, press.sender, outcome.community_id)
+        except DomainError as error:
+            return [alert(deps, press.query_id, deps.user_locale(press.sender), error)]
+        outcome = await _change(deps, press, cb)
+        if isinstance(outcome, MustAsk):  # Telegram could not be asked: refuse, do not trust
+            refused = NotAllowed("members_only")
+            return [alert(deps, press.query_id, deps.user_locale(press.sender), refused)]
+    return outcome
+
+
+async def _change(deps: Deps, press: Press, cb: Callback) -> list[Action] | MustAsk:
     delta = 1 if cb.op is Op.JOIN else -1
     now = deps.clock.now()
+    caller = Caller.of(press)
 
     # The hottest path of all: under group commit (deps.write) it shares a transaction with the
     # presses that arrive with it, so it awaits nothing but the unit of work.
-    async def work(uow: UnitOfWork) -> list[Action] | _Changed:
+    async def work(uow: UnitOfWork) -> list[Action] | _Changed | MustAsk:
         user = await remember(deps, uow, press.sender, private=press.chat.is_private)
         locale = deps.user_locale(user)
         deal = await uow.deals.get(cb.deal)
         if deal is None:
             return [alert(deps, press.query_id, locale, DomainError("stale_button"))]
+        try:
+            # A press in the deal's own (members-only) group settles it without a statement;
+            # elsewhere (the private order card) a −1 is allowed on the presser's own order.
+            owns = (
+                delta < 0
+                and not caller.chat.members_only
+                and await uow.orders.of_user(deal.id, user.id) is not None
+            )
+            check_resident(deps, caller, deal, joining=delta > 0, owns=owns)
+        except MustAsk as ask:
+            return ask
+        except DomainError as error:
+            return [alert(deps, press.query_id, locale, error)]
         resident = await uow.users.resident(deal.community_id, user.id)
         if delta > 0 and deal.status is DealStatus.OPEN and (not user.started or resident is None):
             # Never started the bot, or no profile yet: Telegram opens our private chat with this
@@ -60,7 +91,7 @@ async def on_change(deps: Deps, press: Press, cb: Callback) -> list[Action]:
         return _Changed(locale, change, community, money)
 
     outcome = await deps.write(work)
-    if isinstance(outcome, list):
+    if isinstance(outcome, list | MustAsk):
         return outcome
     locale, change, community, money = outcome
     item = change.deal.item(cb.arg)
@@ -90,14 +121,16 @@ async def on_change(deps: Deps, press: Press, cb: Callback) -> list[Action]:
 async def on_cancel_order(deps: Deps, press: Press, cb: Callback) -> list[Action]:
     async with deps.uow() as uow:
         user = await remember(deps, uow, press.sender, private=press.chat.is_private)
-        locale = deps.user_locale(user)
-        found = await uow.deals.get(cb.deal)
-        community = await uow.communities.get(found.community_id) if found else None
-        try:
-            deal = await cancel_order(uow, cb.deal, user.id, deps.clock.now(), window(community))
-        except DomainError as error:
-            return [alert(deps, press.query_id, locale, error)]
         await uow.commit()
+    locale = deps.user_locale(user)
+    try:
+        found = await resident_deal(deps, Caller.of(press), cb.deal, joining=False)
+        async with deps.uow() as uow:
+            community = await uow.communities.get(found.community_id)
+            deal = await cancel_order(uow, found.id, user.id, deps.clock.now(), window(community))
+            await uow.commit()
+    except DomainError as error:
+        return [alert(deps, press.query_id, locale, error)]
     assert community is not None
     actions: list[Action] = [
         Answer(press.query_id, deps.texts.macro(locale, "labels", "order_cancelled_toast"))
@@ -119,25 +152,27 @@ async def on_mine(deps: Deps, press: Press, cb: Callback) -> list[Action]:
         user = await remember(deps, uow, press.sender, private=press.chat.is_private)
         await uow.commit()
     locale = deps.user_locale(user)
+    try:
+        deal = await resident_deal(deps, Caller.of(press), cb.deal, joining=False)
+    except DomainError as error:
+        return [alert(deps, press.query_id, locale, error)]
     if not user.started:
-        return [Answer(press.query_id, url=deps.deep_link(f"o_{cb.deal}"))]
-    shown = await show_order(deps, press.sender, cb.deal)
-    if shown is None:
-        return [alert(deps, press.query_id, locale, DomainError("stale_button"))]
+        return [Answer(press.query_id, url=deps.deep_link(f"o_{deal.id}"))]
+    shown = await show_order(deps, press.sender, deal)
     return [Answer(press.query_id, deps.texts.macro(locale, "labels", "sent_privately")), shown]
 
 
-async def show_order(deps: Deps, person: Person, deal_id: int) -> Send | None:
+async def show_order(deps: Deps, person: Person, deal: Deal) -> Send:
+    """The resident's private view of a deal (from handlers.authority: one they may see)."""
     async with deps.uow() as uow:
         user = await uow.users.get(person.id)
-        deal = await uow.deals.get(deal_id)
-        if deal is None or user is None:
-            return None
+        fresh = await uow.deals.get(deal.id)
+        deal = fresh or deal
         community = await uow.communities.get(deal.community_id)
-        order = await uow.orders.of_user(deal_id, person.id)
+        order = await uow.orders.of_user(deal.id, person.id)
         money = await standing(uow, deal, order) if order else None
     assert community is not None
-    locale = deps.user_locale(user)
+    locale = deps.user_locale(user or person)
     return Send(
         person.id,
         order_text(deps, locale, deal, order, community, money),
@@ -145,15 +180,14 @@ async def show_order(deps: Deps, person: Person, deal_id: int) -> Send | None:
     )
 
 
-async def join_from_link(deps: Deps, person: Person, deal_id: int, item_id: int) -> list[Action]:
-    """The end of the deep link from a Join press: add one unit unless they already have some."""
+async def join_from_link(deps: Deps, person: Person, deal: Deal, item_id: int) -> list[Action]:
+    """The end of the deep link from a Join press: add one unit unless they already have some.
+    `deal` comes from handlers.authority (a deal this person may join)."""
     now = deps.clock.now()
+    deal_id = deal.id
     async with deps.uow() as uow:
         user = await uow.users.get(person.id)
-        deal = await uow.deals.get(deal_id)
         locale = deps.user_locale(user or person)
-        if deal is None:
-            return [refusal(deps, person.id, locale, DomainError("stale_button"))]
         resident = await uow.users.resident(deal.community_id, person.id)
         order = await uow.orders.of_user(deal_id, person.id)
         if order is None or order.quantity(item_id) == 0:
@@ -165,5 +199,4 @@ async def join_from_link(deps: Deps, person: Person, deal_id: int, item_id: int)
             except DomainError as error:
                 return [refusal(deps, person.id, locale, error)]
             await uow.commit()
-    shown = await show_order(deps, person, deal_id)
-    return [shown] if shown else []
+    return [await show_order(deps, person, deal)]

@@ -40,11 +40,12 @@ async def on_choice(deps: Deps, press: Press, cb: Callback) -> list[Action]:
         else:
             community = await uow.communities.get(press.chat.id)
             await uow.commit()
-            if community is None or not await deps.leaders.is_leader(press.chat.id, user.id):
-                text = deps.texts.render(deps.user_locale(user), "leaders_only")
-                return [Answer(press.query_id, text, alert=True)]
-            async with deps.uow() as inner:
-                await inner.communities.save(replace(community, locale=chosen))
-                await inner.commit()
+    if not press.chat.is_private:
+        if community is None or not await deps.leaders.is_leader(press.chat.id, user.id):
+            text = deps.texts.render(deps.user_locale(user), "leaders_only")
+            return [Answer(press.query_id, text, alert=True)]
+        async with deps.uow() as inner:
+            await inner.communities.save(replace(community, locale=chosen))
+            await inner.commit()
     text = deps.texts.render(chosen, "lang_set")
     return [Answer(press.query_id), Send(press.chat.id, text)]

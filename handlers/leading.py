@@ -1,50 +1,56 @@
 """What only leaders may do: close now, cancel, pickup lists, marking orders picked up.
 
-Authority is always checked against Telegram's admin list (cached), never read from the button.
+Every deal, order and group here comes from handlers.authority, which checks it belongs to what
+the button or command names and that the caller leads that group; never from the button alone.
 """
 
 from __future__ import annotations
 
+from groupbuy import parsing
 from groupbuy.codes import normalize_code
 from groupbuy.deals import cancel_deal, close_deal
 from groupbuy.errors import DomainError
-from groupbuy.model import CloseReason, Deal, DealStatus
+from groupbuy.model import CloseReason, Deal, DealStatus, Order
 from groupbuy.orders import mark_picked_up
 from groupbuy.shortfall import record_shortfall
 from handlers.actions import Action, Answer, Edit, Send
+from handlers.authority import (
+    Caller,
+    leader_deal,
+    leader_group,
+    leader_order,
+    led_communities,
+)
 from handlers.callbacks import Callback, Op
-from handlers.common import alert, button, led_communities, refusal, remember
+from handlers.common import alert, button, refusal, remember
 from handlers.context import Deps
 from handlers.deal_post import confirm_cancel_keyboard
 from handlers.events import MessageIn, Press
+from handlers.paying import window
 from handlers.pickup_list import documents
 from messages import formatting
 
-
-async def _leader_deal(
-    deps: Deps, press: Press, cb: Callback
-) -> tuple[Deal | None, str, list[Action]]:
-    """The deal a leader button points at, or the refusal to send."""
-    async with deps.uow() as uow:
-        user = await remember(deps, uow, press.sender, private=press.chat.is_private)
-        await uow.commit()
-        deal = await uow.deals.get(cb.deal)
-    locale = deps.user_locale(user)
-    if deal is None:
-        return None, locale, [alert(deps, press.query_id, locale, DomainError("stale_button"))]
-    if not await deps.leaders.is_leader(deal.community_id, press.sender.id):
-        return None, locale, [alert(deps, press.query_id, locale, DomainError("leaders_only"))]
-    return deal, locale, []
+# The buttons of the deal post itself: they act in the deal's group and nowhere else.
+_POST_OPS = (Op.CLOSE, Op.CANCEL_DEAL, Op.CONFIRM_CANCEL, Op.BACK)
 
 
 async def on_press(deps: Deps, press: Press, cb: Callback) -> list[Action]:
-    deal, locale, refused = await _leader_deal(deps, press, cb)
-    if deal is None:
-        return refused
+    async with deps.uow() as uow:
+        user = await remember(deps, uow, press.sender, private=press.chat.is_private)
+        await uow.commit()
+    locale = deps.user_locale(user)
+    caller = Caller.of(press)
+    try:
+        if cb.op in _POST_OPS and press.chat.is_private:
+            raise DomainError("stale_button")  # these buttons are only ever on the group's post
+        if cb.op is Op.PICKED:
+            deal, order = await leader_order(deps, caller, cb.deal, cb.arg)
+            return await _picked(deps, press, deal, order, locale)
+        deal = await leader_deal(deps, caller, cb.deal)
+    except DomainError as error:
+        return [alert(deps, press.query_id, locale, error)]
     if cb.op is Op.LIST:
         return await _send_list(deps, press, deal, locale)
-    if cb.op is Op.PICKED:
-        return await _picked(deps, press, deal, cb.arg, locale)
     if deal.status is not DealStatus.OPEN:
         return [alert(deps, press.query_id, locale, DomainError("deal_not_open"))]
     if cb.op is Op.CLOSE:
@@ -97,11 +103,8 @@ async def _send_list(deps: Deps, press: Press, deal: Deal, locale: str) -> list[
     return [Answer(press.query_id, deps.texts.macro(locale, "labels", "sent_privately")), *docs]
 
 
-async def _picked(deps: Deps, press: Press, deal: Deal, order_id: int, locale: str) -> list[Action]:
+async def _picked(deps: Deps, press: Press, deal: Deal, order: Order, locale: str) -> list[Action]:
     async with deps.uow() as uow:
-        order = await uow.orders.get(order_id)
-        if order is None or order.deal_id != deal.id:
-            return [alert(deps, press.query_id, locale, DomainError("stale_button"))]
         try:
             pickup = await mark_picked_up(uow, deal.community_id, order.code, deps.clock.now())
         except DomainError as error:
@@ -116,24 +119,39 @@ async def _picked(deps: Deps, press: Press, deal: Deal, order_id: int, locale: s
     return [Answer(press.query_id, text)]
 
 
+async def named_or_newest(
+    deps: Deps, caller: Caller, args: str, statuses: list[DealStatus]
+) -> Deal | None:
+    """The deal a leader command names by number ('/list 12'), checked to be one the caller
+    leads, or else the group's newest deal in `statuses` (the caller must lead the group)."""
+    if args.strip():
+        return await leader_deal(
+            deps, caller, parsing.object_id(args, key="deal"), missing="deal_not_found"
+        )
+    if caller.chat.is_private:
+        return None
+    community = await leader_group(deps, caller)
+    async with deps.uow() as uow:
+        found = await uow.deals.for_community(community.chat_id, statuses, 1)
+    return found[0] if found else None
+
+
 async def list_command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     """/list [deal id]: the newest closed deal of the group, sent to the leader privately."""
     chat_id = message.chat.id
     async with deps.uow() as uow:
         user = await remember(deps, uow, message.sender, private=message.chat.is_private)
         await uow.commit()
-        locale = deps.user_locale(user)
-        deal = await uow.deals.get(int(args)) if args.strip().isdigit() else None
-        if deal is None and not message.chat.is_private:
-            found = await uow.deals.for_community(chat_id, [DealStatus.CLOSED], 1)
-            deal = found[0] if found else None
+    locale = deps.user_locale(user)
+    try:
+        deal = await named_or_newest(deps, Caller.of(message), args, [DealStatus.CLOSED])
+    except DomainError as error:
+        return [refusal(deps, chat_id, locale, error)]
     if deal is None or deal.status is not DealStatus.CLOSED:
         return [Send(chat_id, deps.texts.render(locale, "list_none"))]
     if message.anonymous_admin:  # the list goes to a person: ask who, with a button
         keyboard = ((button(deps, locale, "continue_private", Callback(Op.LEADER, 0, 1)),),)
         return [Send(chat_id, deps.texts.render(locale, "anonymous_admin"), keyboard)]
-    if not await deps.leaders.is_leader(deal.community_id, user.id):
-        return [Send(chat_id, deps.texts.render(locale, "leaders_only"))]
     if not user.started:
         return [Send(chat_id, deps.texts.render(locale, "start_bot_first"))]
     actions = await documents(deps, deal, user.id, locale)
@@ -151,13 +169,14 @@ async def pickup_command(deps: Deps, message: MessageIn, args: str) -> list[Acti
     locale = deps.user_locale(user)
     if message.chat.is_private:
         # In private the code itself says which community: try those this person leads.
-        communities = [c.chat_id for c in await led_communities(deps, user.id)]
+        communities = [c.chat_id for c in await led_communities(deps, message.sender)]
         if not communities:
             return [Send(chat_id, deps.texts.render(locale, "pickup_in_group"))]
-    elif not message.anonymous_admin and not await deps.leaders.is_leader(chat_id, user.id):
-        return [Send(chat_id, deps.texts.render(locale, "leaders_only"))]
-    else:  # an anonymous admin is an admin of this group, which is all /pickup needs
-        communities = [chat_id]
+    else:
+        try:
+            communities = [(await leader_group(deps, Caller.of(message))).chat_id]
+        except DomainError as not_leader:
+            return [refusal(deps, chat_id, locale, not_leader)]
     code = normalize_code(args)
     error: DomainError = DomainError("code_invalid")
     if code is not None:
@@ -198,28 +217,24 @@ async def shortfall_command(deps: Deps, message: MessageIn, args: str) -> list[A
         await uow.commit()
     locale = deps.user_locale(user)
     parts = args.split()
-    if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
+    numbers = [parsing.number_or_none(p, parsing.ID_MAX) for p in parts]
+    if len(parts) not in (2, 3) or None in numbers:
         return [Send(chat_id, deps.texts.render(locale, "shortfall_usage"))]
     position, missing = int(parts[0]), int(parts[1])
-    async with deps.uow() as uow:
-        if len(parts) == 3:
-            deal = await uow.deals.get(int(parts[2]))
-        elif message.chat.is_private:
-            deal = None
-        else:
-            found = await uow.deals.for_community(chat_id, [DealStatus.CLOSED], 1)
-            deal = found[0] if found else None
+    try:
+        deal = await named_or_newest(
+            deps, Caller.of(message), " ".join(parts[2:]), [DealStatus.CLOSED]
+        )
+    except DomainError as error:
+        return [refusal(deps, chat_id, locale, error)]
     if deal is None:
         return [Send(chat_id, deps.texts.render(locale, "list_none"))]
-    if message.anonymous_admin:
-        allowed = not message.chat.is_private and deal.community_id == chat_id
-    else:
-        allowed = await deps.leaders.is_leader(deal.community_id, user.id)
-    if not allowed:
-        return [Send(chat_id, deps.texts.render(locale, "leaders_only"))]
     try:
         async with deps.uow() as uow:
-            result = await record_shortfall(uow, deal.id, position, missing, deps.clock.now())
+            community = await uow.communities.get(deal.community_id)
+            result = await record_shortfall(
+                uow, deal.id, position, missing, deps.clock.now(), window(community)
+            )
             await uow.commit()
     except DomainError as error:
         return [refusal(deps, chat_id, locale, error)]

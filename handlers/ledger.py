@@ -26,10 +26,12 @@ from groupbuy.payments import (
     with_window,
 )
 from handlers.actions import Action, Answer, Button, Edit, Send
+from handlers.authority import Caller, leader_deal, leader_group, leader_payment, leader_refund
 from handlers.callbacks import Callback, Op
 from handlers.common import alert, button, refusal, remember
 from handlers.context import Deps
 from handlers.events import MessageIn, Press
+from handlers.leading import named_or_newest
 from handlers.paying import window
 
 MODES = (PaymentMode.CASH, PaymentMode.LEADER, PaymentMode.ONLINE, PaymentMode.STARS)
@@ -180,16 +182,15 @@ async def command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     async with deps.uow() as uow:
         user = await remember(deps, uow, message.sender, private=message.chat.is_private)
         await uow.commit()
-        deal = await uow.deals.get(int(args)) if args.strip().isdigit() else None
-        if deal is None and not message.chat.is_private:
-            statuses = list(DealStatus)
-            found = await uow.deals.for_community(message.chat.id, statuses, 1)
-            deal = found[0] if found else None
     locale = deps.user_locale(user)
+    if message.anonymous_admin:  # the money view goes to a person: an anonymous admin is none
+        return [Send(message.chat.id, deps.texts.render(locale, "leaders_only"))]
+    try:
+        deal = await named_or_newest(deps, Caller.of(message), args, list(DealStatus))
+    except DomainError as error:
+        return [refusal(deps, message.chat.id, locale, error)]
     if deal is None:
         return [Send(message.chat.id, deps.texts.render(locale, "list_none"))]
-    if message.anonymous_admin or not await deps.leaders.is_leader(deal.community_id, user.id):
-        return [Send(message.chat.id, deps.texts.render(locale, "leaders_only"))]
     if not user.started:
         return [Send(message.chat.id, deps.texts.render(locale, "start_bot_first"))]
     actions = await summary(deps, deal, locale, user.id)
@@ -198,27 +199,22 @@ async def command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     return actions
 
 
-async def _leader_of(
-    deps: Deps, press: Press, deal_id: int
-) -> tuple[Deal | None, str, list[Action]]:
+async def on_press(deps: Deps, press: Press, cb: Callback) -> list[Action]:
     async with deps.uow() as uow:
         user = await remember(deps, uow, press.sender, private=press.chat.is_private)
         await uow.commit()
-        deal = await uow.deals.get(deal_id)
     locale = deps.user_locale(user)
-    if deal is None:
-        return None, locale, [alert(deps, press.query_id, locale, DomainError("stale_button"))]
-    if not await deps.leaders.is_leader(deal.community_id, press.sender.id):
-        return None, locale, [alert(deps, press.query_id, locale, DomainError("leaders_only"))]
-    return deal, locale, []
-
-
-async def on_press(deps: Deps, press: Press, cb: Callback) -> list[Action]:
-    deal, locale, refused = await _leader_of(deps, press, cb.deal)
-    if deal is None:
-        return refused
+    caller = Caller.of(press)
     now = deps.clock.now()
     try:
+        # The refund or payment must be of the deal the button names, and the deal of a group
+        # the presser leads: a button naming one group's deal and another's refund is refused.
+        if cb.op is Op.REFUND_MADE:
+            deal, refund = await leader_refund(deps, caller, cb.deal, cb.arg)
+        elif cb.op in (Op.CONFIRM_PAYMENT, Op.REJECT_PAYMENT):
+            deal, payment = await leader_payment(deps, caller, cb.deal, cb.arg)
+        else:
+            deal = await leader_deal(deps, caller, cb.deal)
         async with deps.uow() as uow:
             community = await uow.communities.get(deal.community_id)
             if cb.op is Op.REMIND_UNPAID:
@@ -229,14 +225,11 @@ async def on_press(deps: Deps, press: Press, cb: Callback) -> list[Action]:
                     Answer(press.query_id, deps.texts.macro(locale, "labels", key, count=reminded))
                 ]
             if cb.op is Op.REFUND_MADE:
-                await confirm_refund(uow, cb.arg, now)
+                await confirm_refund(uow, refund.id, now)
                 toast = "refund_made_toast"
             else:
-                payment = await uow.payments.get(cb.arg)
-                if payment is None or payment.deal_id != deal.id:
-                    raise DomainError("stale_button")
                 accept = cb.op is Op.CONFIRM_PAYMENT
-                await decide_claim(uow, cb.arg, accept, now, window(community))
+                await decide_claim(uow, payment.id, accept, now, window(community))
                 toast = "payment_confirmed_toast" if accept else "payment_rejected_toast"
             await uow.commit()
     except DomainError as error:
@@ -255,8 +248,10 @@ async def _leader_group(
     locale = deps.community_locale(community) if community else deps.user_locale(user)
     if community is None:
         return None, locale, [Send(message.chat.id, deps.texts.render(locale, "setup_in_group"))]
-    if not message.anonymous_admin and not await deps.leaders.is_leader(community.chat_id, user.id):
-        return None, locale, [Send(message.chat.id, deps.texts.render(locale, "leaders_only"))]
+    try:
+        community = await leader_group(deps, Caller.of(message))
+    except DomainError as error:
+        return None, locale, [refusal(deps, message.chat.id, locale, error)]
     return community, locale, []
 
 
@@ -279,12 +274,13 @@ async def on_mode(deps: Deps, press: Press, cb: Callback) -> list[Action]:
     async with deps.uow() as uow:
         user = await remember(deps, uow, press.sender, private=press.chat.is_private)
         await uow.commit()
-        community = await uow.communities.get(press.chat.id)
     locale = deps.user_locale(user)
-    if community is None or not 0 <= cb.arg < len(MODES):
+    if not 0 <= cb.arg < len(MODES):
         return [alert(deps, press.query_id, locale, DomainError("stale_button"))]
-    if not await deps.leaders.is_leader(community.chat_id, user.id):
-        return [alert(deps, press.query_id, locale, DomainError("leaders_only"))]
+    try:  # the group the /paymode question was asked in, which the presser must lead
+        community = await leader_group(deps, Caller.of(press))
+    except DomainError as error:
+        return [alert(deps, press.query_id, locale, error)]
     mode = MODES[cb.arg]
     if mode is PaymentMode.ONLINE and not deps.config.online_payments:
         return [alert(deps, press.query_id, locale, DomainError("payments_not_configured"))]

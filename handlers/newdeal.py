@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from groupbuy import limits, parsing
 from groupbuy.deal_text import parse_deal, parse_minimum
 from groupbuy.deals import open_deal
-from groupbuy.errors import DomainError, InputError
+from groupbuy.errors import DomainError, InputError, NotAllowed
 from groupbuy.model import (
     Community,
     Deal,
@@ -129,6 +129,7 @@ def spec_from(data: dict[str, Any]) -> DealSpec:
         minimum=int(data.get("minimum") or 0),
         buildings=tuple(data.get("chosen_buildings") or ()),
         photo_file_id=data.get("photo"),
+        open_link=bool(data.get("open_link")),
     )
 
 
@@ -194,6 +195,7 @@ async def preview(deps: Deps, person: Person, locale: str, data: dict[str, Any])
         description=spec.description, currency=str(data["currency"]), deadline=spec.deadline,
         pickup_place=spec.pickup_place, pickup_window=spec.pickup_window,
         minimum_kind=spec.minimum_kind, minimum=spec.minimum, buildings=spec.buildings,
+        open_link=spec.open_link,
         photo_file_id=None, status=DealStatus.OPEN, created_at=deps.clock.now(), closed_at=None,
         close_reason=None, post_chat_id=None, post_message_id=None,
         items=tuple(
@@ -203,11 +205,18 @@ async def preview(deps: Deps, person: Person, locale: str, data: dict[str, Any])
     )  # fmt: skip
     community = Community(chat_id=shown.community_id, title="", timezone=str(data["tz"]))
     body = post_text(deps, locale, shown, DealStats(0, 0), community)
+    # Who may join with the deal's link: a toggle showing the current choice.
+    link = (
+        button(deps, locale, "link_anyone", Callback(Op.OPEN_LINK, 0, 0))
+        if spec.open_link
+        else button(deps, locale, "link_members", Callback(Op.OPEN_LINK, 0, 1))
+    )
     keyboard = (
         (
             button(deps, locale, "publish", Callback(Op.PUBLISH)),
             button(deps, locale, "discard", Callback(Op.DISCARD)),
         ),
+        (link,),
     )
     text = deps.texts.render(
         locale, "newdeal_preview", body=body, has_photo=spec.photo_file_id is not None
@@ -220,14 +229,14 @@ async def publish(
 ) -> tuple[list[Action], str]:
     """Open the deal and post it in the group. Returns the actions and the leader's locale."""
     now = deps.clock.now()
+    if not await deps.leaders.is_leader(community_id, person.id):  # before the unit of work
+        raise NotAllowed("leaders_only")
     async with deps.uow() as uow:
         user = await uow.users.get(person.id)
         locale = deps.user_locale(user or person)
         community = await uow.communities.get(community_id)
         if community is None:
             raise DomainError("community_unknown")
-        if not await deps.leaders.is_leader(community_id, person.id):
-            raise DomainError("leaders_only")
         deal = await open_deal(uow, community, person.id, spec, now, deps.config.reminder_before)
         await uow.dialogs.clear(person.id)
         await uow.commit()
@@ -247,6 +256,21 @@ async def on_publish(
         return [Answer(query_id, error_text(deps, locale, error), alert=True)]
     done = Send(person.id, deps.texts.render(locale, "newdeal_published"))
     return [Answer(query_id), *actions, done]
+
+
+async def on_open_link(
+    deps: Deps, person: Person, data: dict[str, Any], choice: int, query_id: str
+) -> list[Action]:
+    """The preview's toggle: members of the group only, or anyone with the deal's link."""
+    if data.get("step") != "preview":
+        return [Answer(query_id)]
+    data["open_link"] = choice == 1
+    async with deps.uow() as uow:
+        user = await uow.users.get(person.id)
+        await uow.dialogs.save(person.id, STATE, data, deps.clock.now())
+        await uow.commit()
+    locale = deps.user_locale(user or person)
+    return [Answer(query_id), *await preview(deps, person, locale, data)]
 
 
 async def on_discard(deps: Deps, person: Person, query_id: str) -> list[Action]:

@@ -45,14 +45,14 @@ async def render(deps: Deps, pending: PendingNotice) -> Send | None:
         user_id = notice.user_id or notice.chat_id
         user = await uow.users.get(user_id)
         order = await uow.orders.of_user(deal.id, user_id)
-        if order is None:
+        if order is None and notice.kind not in _ABOUT_REFUND:
             return None
         extra: dict[str, Any] = {}
         if notice.kind in _ABOUT_PAYMENT:
             extra["payment"] = await uow.payments.get(notice.ref)
         elif notice.kind in _ABOUT_REFUND:
             extra["refund"] = await uow.payments.refund(notice.ref)
-        elif notice.kind is NoticeKind.PAYMENT_REMINDER:
+        elif notice.kind is NoticeKind.PAYMENT_REMINDER and order is not None:
             money = await standing(uow, deal, order)
             if money.due <= 0:
                 return None  # paid meanwhile: no reminder
@@ -60,13 +60,15 @@ async def render(deps: Deps, pending: PendingNotice) -> Send | None:
     if any(value is None for value in extra.values()):
         return None
     locale = deps.user_locale(user)
+    # A refund may go to someone with no order in the deal (they paid another's invoice): its
+    # message is about the money only.
     text = deps.texts.render(
         locale,
         f"notice_{notice.kind.value}",
         deal=deal,
         order=order,
         lines=order_lines(deal, order),
-        total=order.amount(deal),
+        total=order.amount(deal) if order else 0,
         tz=community.timezone,
         **extra,
     )

@@ -15,6 +15,7 @@ from groupbuy.payments import (
     receive_payment,
 )
 from handlers.actions import Action, Answer, AnswerPreCheckout, Delete, Send, SendInvoice
+from handlers.authority import Caller, resident_deal
 from handlers.callbacks import Callback
 from handlers.common import alert, error_text, remember
 from handlers.context import Deps
@@ -148,10 +149,13 @@ async def on_claim(deps: Deps, press: Press, cb: Callback) -> list[Action]:
     now = deps.clock.now()
     async with deps.uow() as uow:
         user = await remember(deps, uow, press.sender, private=press.chat.is_private)
-        locale = deps.user_locale(user)
-        deal = await uow.deals.get(cb.deal)
-        if deal is None:
-            return [alert(deps, press.query_id, locale, DomainError("stale_button"))]
+        await uow.commit()
+    locale = deps.user_locale(user)
+    try:
+        deal = await resident_deal(deps, Caller.of(press), cb.deal, joining=False)
+    except DomainError as error:
+        return [alert(deps, press.query_id, locale, error)]
+    async with deps.uow() as uow:
         try:
             payment = await claim_paid(uow, deal, user.id, now)
         except DomainError as error:

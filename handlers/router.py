@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from groupbuy import parsing
 from groupbuy.errors import DomainError
 from handlers import joining, language, leading, ledger, newdeal, paying, profile, setup
 from handlers.actions import Action, Answer, Send
+from handlers.authority import Caller, led_communities, may_lead, resident_deal
 from handlers.callbacks import Callback, Op, unpack
-from handlers.common import alert, button, led_communities, link_button, remember
+from handlers.common import alert, button, link_button, refusal, remember
 from handlers.context import Deps
 from handlers.events import BotAdded, Incoming, MessageIn, PreCheckout, Press
 
@@ -119,16 +121,20 @@ async def on_dialog_button(deps: Deps, press: Press, cb: Callback) -> list[Actio
             return await newdeal.on_publish(deps, person, data, press.query_id)
         if cb.op is Op.DISCARD:
             return await newdeal.on_discard(deps, person, press.query_id)
+        if cb.op is Op.OPEN_LINK:
+            return await newdeal.on_open_link(deps, person, data, cb.arg, press.query_id)
     return [alert(deps, press.query_id, deps.user_locale(person), DomainError("stale_button"))]
 
 
 async def on_anonymous_reveal(deps: Deps, press: Press) -> list[Action]:
     """An anonymous admin pressed 'continue': now we know who they are, and check it."""
     locale = deps.user_locale(press.sender)
-    if not await deps.leaders.is_leader(press.chat.id, press.sender.id):
-        return [alert(deps, press.query_id, locale, DomainError("leaders_only"))]
     if press.chat.is_private:
         return [alert(deps, press.query_id, locale, DomainError("stale_button"))]
+    try:
+        await may_lead(deps, Caller.of(press), press.chat.id)
+    except DomainError as error:
+        return [alert(deps, press.query_id, locale, error)]
     if unpack(press.data) == Callback(Op.LEADER, 0, 1):
         return await leading.list_for_revealed_admin(deps, press)
     return [Answer(press.query_id, url=deps.deep_link(f"deal_{-press.chat.id}"))]
@@ -145,36 +151,60 @@ async def cmd_start(deps: Deps, message: MessageIn, args: str) -> list[Action]:
         await uow.commit()
     payload = args.strip()
     person = message.sender
+    locale = deps.user_locale(user)
+    kind, _, rest = payload.partition("_")
+    link = DEEP_LINKS.get(kind)
+    if link is None:  # no payload, or not one of ours: the welcome
+        return [Send(message.chat.id, deps.texts.render(locale, "welcome", user=user))]
     try:
-        kind, _, rest = payload.partition("_")
-        if kind == "setup" and rest.isdigit():
-            return await setup.start(deps, person, -int(rest))
-        if kind == "deal" and rest.isdigit():
-            return await _newdeal_private(deps, message, -int(rest))
-        if kind == "j":
-            deal_id, item_id = (int(x) for x in rest.split("_"))
-            return await _join_link(deps, message, deal_id, item_id)
-        if kind == "o" and rest.isdigit():
-            shown = await joining.show_order(deps, person, int(rest))
-            return [shown] if shown else []
-        if kind == "l" and rest.isdigit():
-            return await leading.list_command(deps, message, rest)
-    except ValueError:
-        pass  # a mangled link: fall through to the welcome
-    return [Send(message.chat.id, deps.texts.render(deps.user_locale(user), "welcome", user=user))]
+        return await link(deps, message, rest)
+    except DomainError as error:  # a mangled, forged or foreign link: the reason, nothing done
+        return [refusal(deps, person.id, locale, error)]
 
 
-async def _join_link(deps: Deps, message: MessageIn, deal_id: int, item_id: int) -> list[Action]:
+async def _setup_link(deps: Deps, message: MessageIn, rest: str) -> list[Action]:
+    return await setup.start(deps, message.sender, parsing.group_chat_id(rest))
+
+
+async def _deal_link(deps: Deps, message: MessageIn, rest: str) -> list[Action]:
+    return await _newdeal_private(deps, message, parsing.group_chat_id(rest))
+
+
+async def _join_link(deps: Deps, message: MessageIn, rest: str) -> list[Action]:
+    deal_part, _, item_part = rest.partition("_")
+    deal_id = parsing.object_id(deal_part, key="deal")
+    item_id = parsing.object_id(item_part, key="item")
+    deal = await resident_deal(deps, Caller.of(message), deal_id, joining=True)
     async with deps.uow() as uow:
-        deal = await uow.deals.get(deal_id)
-        resident = await uow.users.resident(deal.community_id, message.sender.id) if deal else None
-    if deal is None:
-        return []
+        resident = await uow.users.resident(deal.community_id, message.sender.id)
     if resident is None:
         return await profile.start(
-            deps, message.sender, deal.community_id, f"j_{deal_id}_{item_id}"
+            deps, message.sender, deal.community_id, f"j_{deal.id}_{item_id}"
         )
-    return await joining.join_from_link(deps, message.sender, deal_id, item_id)
+    return await joining.join_from_link(deps, message.sender, deal, item_id)
+
+
+async def _order_link(deps: Deps, message: MessageIn, rest: str) -> list[Action]:
+    deal_id = parsing.object_id(rest, key="deal")
+    deal = await resident_deal(deps, Caller.of(message), deal_id, joining=False)
+    return [await joining.show_order(deps, message.sender, deal)]
+
+
+async def _list_link(deps: Deps, message: MessageIn, rest: str) -> list[Action]:
+    parsing.object_id(rest, key="deal")  # a reason for a mangled number, before anything else
+    return await leading.list_command(deps, message, rest)
+
+
+LinkHandler = Callable[[Deps, MessageIn, str], Awaitable[list[Action]]]
+# Every /start payload the bot makes (deep links): each resolves what it names through
+# handlers.authority. tests/e2e/test_hostile.py plays an outsider against each of them.
+DEEP_LINKS: dict[str, LinkHandler] = {
+    "setup": _setup_link,
+    "deal": _deal_link,
+    "j": _join_link,
+    "o": _order_link,
+    "l": _list_link,
+}
 
 
 async def _newdeal_private(deps: Deps, message: MessageIn, chat_id: int) -> list[Action]:
@@ -182,7 +212,11 @@ async def _newdeal_private(deps: Deps, message: MessageIn, chat_id: int) -> list
         user = await uow.users.get(message.sender.id)
         community = await uow.communities.get(chat_id)
     locale = deps.user_locale(user or message.sender)
-    if community is None or not await deps.leaders.is_leader(chat_id, message.sender.id):
+    if community is None:
+        return [refusal(deps, message.chat.id, locale, DomainError("community_unknown"))]
+    try:
+        await may_lead(deps, Caller.of(message), community.chat_id)
+    except DomainError:
         return [Send(message.chat.id, deps.texts.render(locale, "leaders_only"))]
     if not community.configured:
         return [Send(message.chat.id, deps.texts.render(locale, "setup_first"))]
@@ -196,7 +230,7 @@ async def cmd_newdeal(deps: Deps, message: MessageIn, args: str) -> list[Action]
         community = None if message.chat.is_private else await uow.communities.get(message.chat.id)
     locale = deps.user_locale(user)
     if message.chat.is_private:
-        led = await led_communities(deps, user.id)
+        led = await led_communities(deps, message.sender)
         if len(led) != 1:  # none, or several: the group it is for says which
             return [Send(message.chat.id, deps.texts.render(locale, "newdeal_in_group"))]
         if args:
@@ -208,7 +242,9 @@ async def cmd_newdeal(deps: Deps, message: MessageIn, args: str) -> list[Action]
     if message.anonymous_admin:
         keyboard = ((button(deps, group_locale, "continue_private", Callback(Op.LEADER)),),)
         return [Send(message.chat.id, deps.texts.render(group_locale, "anonymous_admin"), keyboard)]
-    if not await deps.leaders.is_leader(message.chat.id, message.sender.id):
+    try:
+        await may_lead(deps, Caller.of(message), community.chat_id)
+    except DomainError:
         return [Send(message.chat.id, deps.texts.render(group_locale, "leaders_only"))]
     if args:
         return await newdeal.one_message(deps, message.sender, community, args, message.chat.id)

@@ -66,11 +66,12 @@ async def start(deps: Deps, person: Person, chat_id: int) -> list[Action]:
     async with deps.uow() as uow:
         user = await uow.users.get(person.id)
         community = await uow.communities.get(chat_id)
-        locale = deps.user_locale(user or person)
-        if community is None:
-            return [refusal(deps, person.id, locale, DomainError("community_unknown"))]
-        if not await deps.leaders.is_leader(chat_id, person.id):
-            return [Send(person.id, deps.texts.render(locale, "leaders_only"))]
+    locale = deps.user_locale(user or person)
+    if community is None:
+        return [refusal(deps, person.id, locale, DomainError("community_unknown"))]
+    if not await deps.leaders.is_leader(chat_id, person.id):
+        return [Send(person.id, deps.texts.render(locale, "leaders_only"))]
+    async with deps.uow() as uow:
         await uow.dialogs.save(
             person.id, STATE, {"community": chat_id, "step": "name"}, deps.clock.now()
         )
@@ -105,17 +106,20 @@ async def answer(
     deps: Deps, person: Person, data: dict[str, Any], value: str | None, query_id: str | None = None
 ) -> list[Action]:
     actions: list[Action] = [Answer(query_id)] if query_id else []
+    chat_id = int(data["community"])
+    # Authority is checked again at every step (an admin may have been demoted meanwhile),
+    # before the unit of work: it may ask Telegram.
+    leads = await deps.leaders.is_leader(chat_id, person.id)
     async with deps.uow() as uow:
         user = await uow.users.get(person.id)
         locale = deps.user_locale(user or person)
-        community = await uow.communities.get(int(data["community"]))
+        community = await uow.communities.get(chat_id)
         step = str(data["step"])
         if community is None:
             await uow.dialogs.clear(person.id)
             await uow.commit()
             return actions
-        # Authority is checked again at every step: an admin may have been demoted meanwhile.
-        if not await deps.leaders.is_leader(community.chat_id, person.id):
+        if not leads:
             await uow.dialogs.clear(person.id)
             await uow.commit()
             return [*actions, Send(person.id, deps.texts.render(locale, "leaders_only"))]

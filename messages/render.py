@@ -9,7 +9,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from messages import formatting
+from messages import fitting, formatting
 from messages.i18n import LOCALES, translations
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -30,13 +30,22 @@ def _environment(locale: str) -> Environment:
     def money(amount: int, currency: str) -> str:
         return formatting.money(amount, currency, locale)
 
+    formats: list[Any] = []  # the `formats` macros, made on first use
+
     def when(moment: datetime, timezone: str) -> str:
-        return formatting.when(moment, timezone, locale)
+        text = formatting.when(moment, timezone, locale)
+        offset = formatting.repeated_offset(moment, timezone)
+        if offset is None:
+            return text
+        if not formats:
+            formats.append(env.get_template("_formats.html.j2").make_module())
+        return html.unescape(str(formats[0].repeated_time(when=text, offset=offset)).strip())
 
     def number(value: int) -> str:
         return formatting.number(value, locale)
 
     env.filters.update(money=money, when=when, number=number)
+    env.filters.update(clip=fitting.clip, clip_bytes=fitting.clip_bytes, fit=fitting.fit)
     env.globals["locale"] = locale
     return env
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import Executable, bindparam, select, update
+from sqlalchemy import Executable, bindparam, delete, insert, select, update
 
 from groupbuy.model import Community, Resident, User
 from storage import convert
 from storage.db import Db
-from storage.tables import CommunityRow, ResidentRow, UserRow, table_of
+from storage.tables import CommunityRow, GroupAdminRow, ResidentRow, UserRow, table_of
 from storage.upsert import dialect_insert, insert_for
 
 
@@ -37,6 +38,35 @@ class SqlCommunities:
         stmt = insert_for(self._s, CommunityRow).values(**values)
         stmt = stmt.on_conflict_do_update(index_elements=["chat_id"], set_=values)
         await self._s.execute(stmt)
+
+    async def record_admins(self, chat_id: int, user_ids: frozenset[int], now: datetime) -> None:
+        await self._s.execute(delete(GroupAdminRow).where(GroupAdminRow.chat_id == chat_id))
+        if user_ids:
+            rows = [{"chat_id": chat_id, "user_id": u, "recorded_at": now} for u in user_ids]
+            await self._s.execute(insert(GroupAdminRow), rows)
+
+    async def record_admin(self, chat_id: int, user_id: int, admin: bool, now: datetime) -> None:
+        if not admin:
+            await self._s.execute(
+                delete(GroupAdminRow).where(
+                    GroupAdminRow.chat_id == chat_id, GroupAdminRow.user_id == user_id
+                )
+            )
+            return
+        values = {"chat_id": chat_id, "user_id": user_id, "recorded_at": now}
+        stmt = insert_for(self._s, GroupAdminRow).values(**values)
+        await self._s.execute(
+            stmt.on_conflict_do_update(index_elements=["chat_id", "user_id"], set_=values)
+        )
+
+    async def led_by(self, user_id: int) -> list[Community]:
+        rows = await self._s.scalars(
+            select(CommunityRow)
+            .join(GroupAdminRow, GroupAdminRow.chat_id == CommunityRow.chat_id)
+            .where(GroupAdminRow.user_id == user_id, CommunityRow.configured.is_(True))
+            .order_by(CommunityRow.chat_id)
+        )
+        return [convert.community(r) for r in rows]
 
     async def configured(self, limit: int) -> list[Community]:
         rows = await self._s.scalars(

@@ -127,6 +127,7 @@ def deal(row: DealRow | Any, items: Iterable[ItemRow | Item]) -> Deal:
             sorted((i if isinstance(i, Item) else item(i) for i in items), key=lambda i: i.position)
         ),
         payment_mode=PaymentMode(row.payment_mode),
+        open_link=bool(row.open_link),
     )
 
 

@@ -94,6 +94,7 @@ class SqlDeals:
             post_version=0,
             post_synced_version=0,
             payment_mode=payment_mode.value,
+            open_link=spec.open_link,
         )
         self._s.add(row)
         await self._s.flush()

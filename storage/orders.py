@@ -101,6 +101,11 @@ def _order_of(rows: Any) -> Order | None:
     return convert.order(rows[0], lines)
 
 
+# Deals whose orders may hold unpaid units for a payment window: open ones, and closed ones
+# whose Stars shortfall re-invoiced what did arrive (groupbuy.payments._keep_paid_units).
+_HOLDING = (DealStatus.OPEN.value, DealStatus.CLOSED.value)
+
+
 class SqlOrders:
     def __init__(self, session: Db) -> None:
         self._s = session
@@ -318,7 +323,7 @@ class SqlOrders:
         rows = await self._s.scalars(
             select(OrderRow.id)
             .join(DealRow, DealRow.id == OrderRow.deal_id)
-            .where(OrderRow.pay_by <= now, DealRow.status == DealStatus.OPEN.value)
+            .where(OrderRow.pay_by <= now, DealRow.status.in_(_HOLDING))
             .order_by(OrderRow.pay_by, OrderRow.id)
             .limit(limit)
         )
@@ -332,7 +337,7 @@ class SqlOrders:
                 OrderRow.pay_by <= now + lead,
                 OrderRow.pay_by > now,
                 OrderRow.pay_reminded.is_(False),
-                DealRow.status == DealStatus.OPEN.value,
+                DealRow.status.in_(_HOLDING),
             )
             .order_by(OrderRow.pay_by, OrderRow.id)
             .limit(limit)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -127,6 +128,8 @@ class DealRow(Base):
     post_synced_version: Mapped[int] = mapped_column(Integer, default=0)
     payment_mode: Mapped[str] = mapped_column(String(16), default="cash", server_default="cash")
     unpaid_reminded_at: Mapped[datetime | None]
+    # Anyone with a deep link may join (the leader's choice); otherwise members of the group only.
+    open_link: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     __table_args__ = (
         Index("ix_deals_status_deadline", "status", "deadline"),
         Index("ix_deals_post_stale", "post_version", "post_synced_version"),
@@ -205,6 +208,18 @@ class OutboxRow(Base):
         UniqueConstraint("kind", "deal_id", "chat_id", "ref", name="uq_outbox_once"),
         Index("ix_outbox_pending", "done", "due_at"),
     )
+
+
+class GroupAdminRow(Base):
+    """Who administers a group, as last heard from Telegram (getChatAdministrators, chat_member
+    updates): asked without a Telegram call when someone writes to the bot in private."""
+
+    __tablename__ = "group_admins"
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, autoincrement=False, index=True
+    )
+    recorded_at: Mapped[datetime]
 
 
 class DialogRow(Base):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import Token
 from types import TracebackType
 from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from groupbuy import transaction_guard
 from groupbuy.ports import (
     Communities,
     Deals,
@@ -45,8 +47,10 @@ class SqlUnitOfWork:
         self._session: SessionLike | None = None
         self._held = held
         self._after: list[Callable[[], None]] = []
+        self._guard: Token[int] | None = None
 
     async def __aenter__(self) -> Self:
+        self._guard = transaction_guard.entered()
         session = self._sessions()
         self._session = session
         self.communities = SqlCommunities(session)
@@ -70,6 +74,9 @@ class SqlUnitOfWork:
         finally:
             await self._session.close()
             self._session = None
+            if self._guard is not None:
+                transaction_guard.left(self._guard)
+                self._guard = None
 
     async def commit(self) -> None:
         assert self._session is not None

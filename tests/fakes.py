@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
+from groupbuy import transaction_guard
 from groupbuy.codes import new_code
 from groupbuy.deals import open_deal
 from groupbuy.model import (
@@ -135,6 +136,7 @@ class DealRec:
     post_synced_version: int
     payment_mode: PaymentMode = PaymentMode.CASH
     unpaid_reminded_at: datetime | None = None
+    open_link: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +199,7 @@ class DialogRec:
 
 TABLES = (
     "communities",
+    "group_admins",
     "users",
     "residents",
     "deals",
@@ -316,6 +319,24 @@ class FakeCommunities(_Repo):
         chats = sorted(self.t("communities").values(), key=lambda c: c.chat_id)
         return [c for c in chats if c.configured][:limit]
 
+    async def record_admins(self, chat_id: int, user_ids: frozenset[int], now: datetime) -> None:
+        admins = self.t("group_admins")
+        for key in [k for k in admins if k[0] == chat_id]:
+            del admins[key]
+        for user_id in user_ids:
+            admins[(chat_id, user_id)] = now
+
+    async def record_admin(self, chat_id: int, user_id: int, admin: bool, now: datetime) -> None:
+        if admin:
+            self.t("group_admins")[(chat_id, user_id)] = now
+        else:
+            self.t("group_admins").pop((chat_id, user_id), None)
+
+    async def led_by(self, user_id: int) -> list[Community]:
+        chats = {chat for chat, user in self.t("group_admins") if user == user_id}
+        found = [c for c in self.t("communities").values() if c.chat_id in chats and c.configured]
+        return sorted(found, key=lambda c: c.chat_id)
+
 
 class FakeUsers(_Repo):
     async def get(self, user_id: int) -> User | None:
@@ -404,6 +425,7 @@ class FakeDeals(_Repo):
                 post_version=0,
                 post_synced_version=0,
                 payment_mode=payment_mode,
+                open_link=spec.open_link,
             )
         )
         for position, it in enumerate(spec.items):
@@ -453,6 +475,7 @@ class FakeDeals(_Repo):
             post_message_id=rec.post_message_id,
             items=tuple(items),
             payment_mode=rec.payment_mode,
+            open_link=rec.open_link,
         )
 
     async def set_post(self, deal_id: int, chat_id: int, message_id: int) -> None:
@@ -735,7 +758,7 @@ class FakeOrders(_Repo):
             for r in self._recs()
             if r.pay_by is not None
             and r.deal_id in deals
-            and deals[r.deal_id].status is DealStatus.OPEN
+            and deals[r.deal_id].status in (DealStatus.OPEN, DealStatus.CLOSED)
         ]
 
     async def lapsing(self, now: datetime, limit: int) -> list[int]:
@@ -1095,6 +1118,7 @@ class FakeUnitOfWork:
         self._work = {name: dict(table) for name, table in self._snapshot.items()}
 
     async def __aenter__(self) -> Self:
+        self._guard = transaction_guard.entered()
         self._begin()
         return self
 
@@ -1106,6 +1130,7 @@ class FakeUnitOfWork:
     ) -> None:
         self._snapshot = None  # whatever was not committed is dropped
         self._work = None
+        transaction_guard.left(self._guard)
 
     async def commit(self) -> None:
         assert self._snapshot is not None and self._work is not None

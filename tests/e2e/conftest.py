@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 
 from bot.runtime import Runtime
@@ -18,6 +20,7 @@ from groupbuy.clock import OffsetClock
 from handlers.context import Deps
 from sandbox.emulator import Emulator
 from storage.migrate import downgrade
+from tests.storage import db as pg
 
 TOKEN = "4242:TEST-TOKEN-groupbuy"
 
@@ -44,10 +47,10 @@ class World:
         self.runtime.background.nudge.set()
 
 
-async def database_url(tmp_path: Path) -> str:
-    """A fresh SQLite file per test; or, with E2E_DATABASE_URL, that database emptied first
-    (every test starts from no schema: the runtime migrates it as in production)."""
-    url = os.environ.get("E2E_DATABASE_URL")
+async def database_url(tmp_path: Path, url: str | None = None) -> str:
+    """A fresh SQLite file per test; or, with E2E_DATABASE_URL (or `url`), that database emptied
+    first (every test starts from no schema: the runtime migrates it as in production)."""
+    url = url or os.environ.get("E2E_DATABASE_URL")
     if not url:
         return f"sqlite+aiosqlite:///{tmp_path / 'e2e.db'}"
     await asyncio.to_thread(downgrade, url, "base")  # Alembic runs its own event loop
@@ -56,10 +59,37 @@ async def database_url(tmp_path: Path) -> str:
 
 @pytest_asyncio.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
+    async with running_world(tmp_path) as started:
+        yield started
+
+
+@pytest.fixture(scope="session")
+def e2e_pg_database() -> Iterator[str]:
+    """A PostgreSQL database of the e2e tests' own, made beside TEST_DATABASE_URL's."""
+    if pg.PG_URL is None:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    url = pg.create_pg_database()
+    yield url
+    pg.drop_pg_database(url)
+
+
+@pytest_asyncio.fixture(params=pg.SQL_BACKENDS)
+async def any_world(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[World]:
+    """The world on SQLite, and on PostgreSQL when TEST_DATABASE_URL names one (as CI does):
+    for the tests whose point must hold on both (authority, money)."""
+    url = None
+    if request.param == "postgresql":
+        url = request.getfixturevalue("e2e_pg_database")
+    async with running_world(tmp_path, url) as started:
+        yield started
+
+
+@contextlib.asynccontextmanager
+async def running_world(tmp_path: Path, url: str | None = None) -> AsyncIterator[World]:
     async with Emulator(token=TOKEN, username="groupbuy_test_bot") as emu:
         settings = Settings(
             bot_token=TOKEN,
-            database_url=await database_url(tmp_path),
+            database_url=await database_url(tmp_path, url),
             telegram_api_base=emu.base_url,
             sweep_seconds=0.2,
             post_edit_interval=0.2,

@@ -174,7 +174,7 @@ async def _open_deal_by_dialog(world: World, cast: Cast) -> SentMessage:
     assert "Yogurt — CN¥5.00 / cup · 50 of 50 left" in text_of(preview)
     assert "Forms at 2 neighbours (0 so far)" in text_of(preview)
     assert "Pickup: Property office, gate 2, Sat 9:00-11:00" in text_of(preview)
-    assert preview.button_labels() == ["✅ Publish", "Discard"]
+    assert preview.button_labels() == ["✅ Publish", "Discard", "🔒 Group members only"]
 
     group_before = last_id(world, group)
     published = await _press_and_wait(

@@ -193,7 +193,9 @@ async def test_paid_quantities(any_factory: UnitOfWorkFactory) -> None:
         assert await uow.orders.revert_to_paid(order_id + 1000) == []
 
 
-async def test_holds_lapse_only_in_open_deals(any_factory: UnitOfWorkFactory) -> None:
+async def test_holds_lapse_only_in_deals_that_take_money(any_factory: UnitOfWorkFactory) -> None:
+    """Open deals, and closed ones (a Stars shortfall re-invoices what arrived); not a deal
+    that failed or was cancelled."""
     deal_id, apples, _ = await _deal(any_factory)
     closed_id, closed_apples, _ = await _deal(any_factory)
     later = datetime(2026, 6, 1, 12, 30, tzinfo=CST)  # 04:30 UTC
@@ -207,7 +209,7 @@ async def test_holds_lapse_only_in_open_deals(any_factory: UnitOfWorkFactory) ->
         await uow.orders.set_pay_by(second, T0 + timedelta(minutes=10))
         await uow.orders.set_pay_by(third, T0 + timedelta(minutes=10))
         await uow.orders.set_pay_by(elsewhere, T0)
-        assert await uow.deals.move(closed_id, DealStatus.OPEN, DealStatus.CLOSED, T0, None)
+        assert await uow.deals.move(closed_id, DealStatus.OPEN, DealStatus.FAILED, T0, None)
         await uow.commit()
     async with any_factory() as uow:
         got = await uow.orders.get(first)

@@ -15,6 +15,7 @@ import pytest
 
 from bot import background
 from bot.background import Background
+from bot.members import CachedMembers
 from groupbuy.model import DealStatus
 from handlers.actions import Edit
 from handlers.context import Config, Deps, KnownPeople
@@ -23,6 +24,10 @@ from tests.fakes import FakeClock, FakeUnitOfWorkFactory, community, deal_spec, 
 from tests.fakes import open_deal_committed as open_deal
 
 GROUP = community(-100555)
+
+
+async def _no_one(chat_id: int, user_id: int) -> bool:
+    return False
 
 
 class _NoLeaders:
@@ -54,6 +59,7 @@ async def _world(deals: int) -> tuple[Background, _Recorder, FakeUnitOfWorkFacto
         leaders=_NoLeaders(),
         config=Config(bot_username="groupbuy_bot"),
         people=KnownPeople(clock),
+        members=CachedMembers(_no_one, clock),
     )
     ids = []
     for n in range(deals):

@@ -693,10 +693,13 @@ def macro_context(collection: str, w: World) -> dict[str, Any]:
             "buildings": ", ".join(w.texts.buildings), "limit": 4, "item": w.items[0].name,
             "code": "K7P2X", "digits": 2, "field": "title", "days": limits.DEADLINE_MAX_DAYS,
             "name": w.texts.buildings[0] + "X", "known": ", ".join(w.texts.buildings), "line": 3,
-            "sold": 12,
+            "sold": 12, "time": "02:30", "date": "2027-03-28", "zone": w.community.timezone,
+            "clocks_from": "02:00", "clocks_to": "03:00", "what": "deal",
         }  # fmt: skip
     if collection == "pickup_labels":
         return {"at": "11月26日 周四 17:30"}
+    if collection == "formats":  # what the `when` filter gives: a formatted time, an offset
+        return {"when": "Sun 25 Oct, 02:30", "offset": "+02:00"}
     if collection == "deal_macros":
         return {
             "item": w.items[0], "currency": "CNY", "deal": w.deal, "stats": w.stats,

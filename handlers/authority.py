@@ -1,0 +1,183 @@
+"""Who may act on what: the one place a button, a deep link or a command gets at a community's data.
+
+Every id they carry is only a pointer. It is resolved here from the database and checked twice:
+(a) the object belongs to what the button names (a refund to its deal, a deal to the group the
+press came from), and (b) the person may act on that community: a leader op needs an admin of
+*that* deal's group, a resident op a member of it (or the resident's own order, or a deal its
+leader opened to anyone with the link). A refusal is a DomainError naming the reason; nothing has
+changed and nothing is sent into a group. Telegram is asked (getChatAdministrators,
+getChatMember) only here, and never inside a unit of work. See docs/security.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from groupbuy.errors import DomainError, NotAllowed
+from groupbuy.model import Community, Deal, Order, Payment, Refund
+from handlers.context import Deps
+from handlers.events import Chat, MessageIn, Person, Press
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who asks, and from where: the chat a press or command came from matters (a group's
+    buttons act on that group's deals only)."""
+
+    person: Person
+    chat: Chat
+    anonymous_admin: bool = False  # a group admin writing as the group itself
+
+    @classmethod
+    def of(cls, event: MessageIn | Press) -> Caller:
+        anonymous = isinstance(event, MessageIn) and event.anonymous_admin
+        return cls(event.sender, event.chat, anonymous)
+
+    @classmethod
+    def in_private(cls, person: Person) -> Caller:
+        return cls(person, Chat(person.id, "private"))
+
+
+class MustAsk(Exception):
+    """Only Telegram can say whether the caller is a member of this group: ask it outside the
+    unit of work (`confirm_member`), then try again."""
+
+    def __init__(self, community_id: int) -> None:
+        super().__init__(community_id)
+        self.community_id = community_id
+
+
+# --- leaders ------------------------------------------------------------------------------------
+
+
+async def may_lead(deps: Deps, caller: Caller, community_id: int) -> None:
+    """The caller administers this community's group, or refused."""
+    if caller.anonymous_admin:
+        # Telegram shows a message as the group only when one of its admins sent it: that is
+        # enough for the group's own data, and for nothing else.
+        if caller.chat.id != community_id:
+            raise NotAllowed("leaders_only")
+        return
+    if not await deps.leaders.is_leader(community_id, caller.person.id):
+        raise NotAllowed("leaders_only")
+
+
+def _same_group(caller: Caller, community_id: int) -> None:
+    """A press or command in a group acts on that group's deals only: a forged button naming
+    another group's deal must not let the bot speak there or here about it."""
+    if not caller.chat.is_private and caller.chat.id != community_id:
+        raise NotAllowed("deal_of_other_group")
+
+
+async def _read_deal(deps: Deps, deal_id: int, missing: str) -> Deal:
+    async with deps.uow() as uow:
+        deal = await uow.deals.get(deal_id)
+    if deal is None:
+        raise DomainError(missing)
+    return deal
+
+
+async def leader_deal(
+    deps: Deps, caller: Caller, deal_id: int, *, missing: str = "stale_button"
+) -> Deal:
+    deal = await _read_deal(deps, deal_id, missing)
+    _same_group(caller, deal.community_id)
+    await may_lead(deps, caller, deal.community_id)
+    return deal
+
+
+async def leader_refund(
+    deps: Deps, caller: Caller, deal_id: int, refund_id: int
+) -> tuple[Deal, Refund]:
+    deal = await leader_deal(deps, caller, deal_id)
+    async with deps.uow() as uow:
+        refund = await uow.payments.refund(refund_id)
+    if refund is None or refund.deal_id != deal.id:
+        raise DomainError("stale_button")
+    return deal, refund
+
+
+async def leader_payment(
+    deps: Deps, caller: Caller, deal_id: int, payment_id: int
+) -> tuple[Deal, Payment]:
+    deal = await leader_deal(deps, caller, deal_id)
+    async with deps.uow() as uow:
+        payment = await uow.payments.get(payment_id)
+    if payment is None or payment.deal_id != deal.id:
+        raise DomainError("stale_button")
+    return deal, payment
+
+
+async def leader_order(
+    deps: Deps, caller: Caller, deal_id: int, order_id: int
+) -> tuple[Deal, Order]:
+    deal = await leader_deal(deps, caller, deal_id)
+    async with deps.uow() as uow:
+        order = await uow.orders.get(order_id)
+    if order is None or order.deal_id != deal.id:
+        raise DomainError("stale_button")
+    return deal, order
+
+
+async def leader_group(deps: Deps, caller: Caller) -> Community:
+    """The community of the group a leader command or button was used in."""
+    if caller.chat.is_private:
+        raise DomainError("in_group_only")
+    async with deps.uow() as uow:
+        community = await uow.communities.get(caller.chat.id)
+    if community is None:
+        raise DomainError("community_unknown")
+    await may_lead(deps, caller, community.chat_id)
+    return community
+
+
+async def led_communities(deps: Deps, person: Person) -> list[Community]:
+    """The set-up communities this person leads, for a command in private. Found in the bot's
+    own record of admins, so a stranger costs no Telegram call whatever the number of groups;
+    each group found is then confirmed (a cached admin list, refreshed when stale)."""
+    async with deps.uow() as uow:
+        recorded = await uow.communities.led_by(person.id)
+    return [c for c in recorded if await deps.leaders.is_leader(c.chat_id, person.id)]
+
+
+# --- residents ----------------------------------------------------------------------------------
+
+
+def check_resident(deps: Deps, caller: Caller, deal: Deal, *, joining: bool, owns: bool) -> None:
+    """May the caller act as a resident on this deal? Answered without a network call, so it can
+    run inside the press's unit of work: returns (yes), raises NotAllowed (no), or MustAsk.
+
+    `joining`: the op takes stock (Join, +1, a join link). `owns`: the caller has an order in
+    this deal, which is theirs to see, reduce, cancel and pay whatever their membership now."""
+    _same_group(caller, deal.community_id)
+    if caller.chat.members_only:
+        return  # the press came from the deal's own group, which only members can read
+    if joining and deal.open_link:
+        return  # the leader opened this deal to anyone with the link
+    if owns and not joining:
+        return
+    known = deps.members.known(deal.community_id, caller.person.id)
+    if known is None:
+        raise MustAsk(deal.community_id)
+    if not known:
+        raise NotAllowed("members_only")
+
+
+async def confirm_member(deps: Deps, person: Person, community_id: int) -> None:
+    """Ask Telegram (remembered for a while): refused unless the person is in the group."""
+    if not await deps.members.is_member(community_id, person.id):
+        raise NotAllowed("members_only")
+
+
+async def resident_deal(deps: Deps, caller: Caller, deal_id: int, *, joining: bool) -> Deal:
+    """The deal a resident's button or link points at, once the caller may act on it."""
+    async with deps.uow() as uow:
+        deal = await uow.deals.get(deal_id)
+        owns = deal is not None and await uow.orders.of_user(deal.id, caller.person.id) is not None
+    if deal is None:
+        raise DomainError("stale_button")
+    try:
+        check_resident(deps, caller, deal, joining=joining, owns=owns)
+    except MustAsk as ask:
+        await confirm_member(deps, caller.person, ask.community_id)
+    return deal
