@@ -200,11 +200,11 @@ class Runtime:
             who = event.by.id if isinstance(event, BotAdded) else event.sender.id
             # Only members see a private group's messages: whoever writes or presses there is
             # one (an anonymous admin writes as the group itself, and is not a person).
+            # Service messages ("… left the group") come from the person too: not counted.
             if (
-                isinstance(event, MessageIn | Press)
-                and event.chat.members_only
-                and not (isinstance(event, MessageIn) and event.anonymous_admin)
-            ):
+                isinstance(event, Press)
+                or (isinstance(event, MessageIn) and event.text and not event.anonymous_admin)
+            ) and event.chat.members_only:
                 deps.members.note(event.chat.id, who, True)
             lock = locks.get(who)
             if lock is None:

@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     group_per_minute: float = Field(default=18.0, gt=0)
     admin_cache_seconds: float = Field(default=300.0, ge=0)
     # How long a getChatMember answer for a group member is trusted (strangers: 30 s).
-    member_cache_seconds: float = Field(default=600.0, ge=0)
+    member_cache_seconds: float = Field(default=600.0, gt=0)
     # Updates handled at once; more wait their turn (aiogram's tasks_concurrency_limit).
     updates_in_flight: int = Field(default=64, ge=1, le=10_000)
     log_level: str = "INFO"

@@ -154,6 +154,9 @@ async def mark_picked_up(uow: UnitOfWork, community_id: int, code: str, now: dat
         raise DomainError("deal_not_closed")
     if order.picked_up_at is not None:
         raise DomainError("already_picked_up", code=code)
+    if deal.payment_mode.invoiced and order.pay_by is not None:
+        # Re-invoiced after a Stars shortfall and not paid yet: paid in chat, not at the table.
+        raise DomainError("pickup_unpaid", code=code)
     if not await uow.orders.mark_picked_up(order.id, now):
         raise DomainError("already_picked_up", code=code)
     # Goods never leave unpaid: what is still owed is taken at the table and recorded.

@@ -88,6 +88,13 @@ def deadline(text: str, now: datetime, tz: ZoneInfo) -> datetime:
 
     A time the clocks skip that day (spring forward) is refused; a time they repeat (autumn)
     is its first occurrence."""
+    try:
+        return _deadline(text, now, tz)
+    except OverflowError as exc:  # '9999-12-31 23:00' west of UTC: past the last datetime
+        raise InputError("deadline_invalid") from exc
+
+
+def _deadline(text: str, now: datetime, tz: ZoneInfo) -> datetime:
     cleaned = " ".join(text.strip().split())
     local_now = now.astimezone(tz)
     for pattern in _DEADLINE_PATTERNS:

@@ -456,6 +456,8 @@ async def lapse(uow: UnitOfWork, order_id: int, now: datetime, *, force: bool = 
     order = await uow.orders.get(order_id)
     if order is None or order.pay_by is None or (order.pay_by > now and not force):
         return False
+    if order.picked_up_at is not None:
+        return False  # handed out: its units are the buyer's, whatever the hold said
     deal = await uow.deals.get(order.deal_id)
     if deal is None or not deal.payment_mode.invoiced:
         return False

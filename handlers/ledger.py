@@ -151,10 +151,12 @@ def _refund_messages(
                 "refund": r,
                 "code": codes.get(r.order_id, "?"),
                 "name": names.get(r.user_id, ""),
+                # The charge the refund returns when it names one (money that did not fit the
+                # order): the order's other charges may be someone else's card.
                 "charges": [
                     p.provider_charge_id or p.charge_id
                     for p in by_order.get(r.order_id, [])
-                    if p.charge_id
+                    if p.charge_id and (r.payment_id is None or p.id == r.payment_id)
                 ],
             }
             for r in batch

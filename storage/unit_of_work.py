@@ -70,10 +70,12 @@ class SqlUnitOfWork:
     ) -> None:
         assert self._session is not None
         try:
-            await self._session.rollback()
-        finally:
-            await self._session.close()
-            self._session = None
+            try:
+                await self._session.rollback()
+            finally:
+                await self._session.close()
+                self._session = None
+        finally:  # even when closing failed: a stuck guard would stop every later Telegram call
             if self._guard is not None:
                 transaction_guard.left(self._guard)
                 self._guard = None

@@ -242,3 +242,11 @@ def test_typed_repeated_deadline_is_shown_as_the_first(renderer: Renderer, local
         locale, "deal_post", deal=replace(deal, deadline=ny), stats=w.stats, tz="America/New_York"
     )
     assert "01:30" in text and "UTC-04:00" in text
+
+
+def test_a_deadline_past_the_last_datetime_is_refused_not_crashed() -> None:
+    with pytest.raises(InputError) as refused:
+        deadline(
+            "9999-12-31 23:00", datetime(2026, 12, 1, tzinfo=UTC), ZoneInfo("America/New_York")
+        )
+    assert refused.value.key in ("deadline_invalid", "deadline_too_far")
