@@ -49,10 +49,11 @@ class CachedLeaders:
             except Exception:
                 if hit is None:
                     return False  # we cannot ask Telegram: refuse rather than trust
-                admins = hit[1]
-            else:
-                if self._record is not None:
-                    await self._record(chat_id, admins)
+                # The last list, kept as old as it is: asked again next time, so a demotion is
+                # not hidden for longer than Telegram is unreachable.
+                return user_id in hit[1]
+            if self._record is not None:
+                await self._record(chat_id, admins)
             hit = (self._now(), admins)
             self._cache[chat_id] = hit
         return user_id in hit[1]

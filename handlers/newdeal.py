@@ -225,7 +225,7 @@ async def preview(deps: Deps, person: Person, locale: str, data: dict[str, Any])
 
 
 async def publish(
-    deps: Deps, person: Person, community_id: int, spec: DealSpec
+    deps: Deps, person: Person, community_id: int, spec: DealSpec, currency: str | None = None
 ) -> tuple[list[Action], str]:
     """Open the deal and post it in the group. Returns the actions and the leader's locale."""
     now = deps.clock.now()
@@ -237,6 +237,10 @@ async def publish(
         community = await uow.communities.get(community_id)
         if community is None:
             raise DomainError("community_unknown")
+        if currency is not None and currency != community.currency:
+            # Prices were typed in the old currency's minor units (a /paymode to Stars
+            # meanwhile): publishing them as they are would change every price.
+            raise DomainError("currency_changed")
         deal = await open_deal(uow, community, person.id, spec, now, deps.config.reminder_before)
         await uow.dialogs.clear(person.id)
         await uow.commit()
@@ -250,7 +254,9 @@ async def on_publish(
     if data.get("step") != "preview":
         return [Answer(query_id)]
     try:
-        actions, locale = await publish(deps, person, int(data["community"]), spec_from(data))
+        actions, locale = await publish(
+            deps, person, int(data["community"]), spec_from(data), str(data["currency"])
+        )
     except DomainError as error:
         locale = deps.user_locale(person)
         return [Answer(query_id, error_text(deps, locale, error), alert=True)]
