@@ -11,10 +11,13 @@ getChatMember) only here, and never inside a unit of work. See docs/security.md.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from groupbuy.errors import DomainError, NotAllowed
 from groupbuy.model import Community, Deal, Order, Payment, Refund
+from groupbuy.ports import UnitOfWork
 from handlers.context import Deps
 from handlers.events import Chat, MessageIn, Person, Press
 
@@ -86,37 +89,46 @@ async def leader_deal(
     return deal
 
 
+class _OfDeal(Protocol):
+    @property
+    def deal_id(self) -> int: ...
+
+
+Owned = TypeVar("Owned", bound=_OfDeal)
+
+
+async def _leader_owned(
+    deps: Deps,
+    caller: Caller,
+    deal_id: int,
+    read: Callable[[UnitOfWork], Awaitable[Owned | None]],
+) -> tuple[Deal, Owned]:
+    """A leader op on something of a deal: the deal as leader_deal checks it, and the thing
+    read from the database, which must be of that deal (not of another the presser leads)."""
+    deal = await leader_deal(deps, caller, deal_id)
+    async with deps.uow() as uow:
+        found = await read(uow)
+    if found is None or found.deal_id != deal.id:
+        raise DomainError("stale_button")
+    return deal, found
+
+
 async def leader_refund(
     deps: Deps, caller: Caller, deal_id: int, refund_id: int
 ) -> tuple[Deal, Refund]:
-    deal = await leader_deal(deps, caller, deal_id)
-    async with deps.uow() as uow:
-        refund = await uow.payments.refund(refund_id)
-    if refund is None or refund.deal_id != deal.id:
-        raise DomainError("stale_button")
-    return deal, refund
+    return await _leader_owned(deps, caller, deal_id, lambda uow: uow.payments.refund(refund_id))
 
 
 async def leader_payment(
     deps: Deps, caller: Caller, deal_id: int, payment_id: int
 ) -> tuple[Deal, Payment]:
-    deal = await leader_deal(deps, caller, deal_id)
-    async with deps.uow() as uow:
-        payment = await uow.payments.get(payment_id)
-    if payment is None or payment.deal_id != deal.id:
-        raise DomainError("stale_button")
-    return deal, payment
+    return await _leader_owned(deps, caller, deal_id, lambda uow: uow.payments.get(payment_id))
 
 
 async def leader_order(
     deps: Deps, caller: Caller, deal_id: int, order_id: int
 ) -> tuple[Deal, Order]:
-    deal = await leader_deal(deps, caller, deal_id)
-    async with deps.uow() as uow:
-        order = await uow.orders.get(order_id)
-    if order is None or order.deal_id != deal.id:
-        raise DomainError("stale_button")
-    return deal, order
+    return await _leader_owned(deps, caller, deal_id, lambda uow: uow.orders.get(order_id))
 
 
 async def leader_group(deps: Deps, caller: Caller) -> Community:

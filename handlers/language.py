@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from groupbuy.errors import DomainError
 from handlers.actions import Action, Answer, Send
+from handlers.authority import Caller, leader_group
 from handlers.callbacks import Callback, Op
 from handlers.common import button, remember
 from handlers.context import Deps
@@ -38,10 +40,11 @@ async def on_choice(deps: Deps, press: Press, cb: Callback) -> list[Action]:
             await uow.commit()
             deps.people.forget(user.id)
         else:
-            community = await uow.communities.get(press.chat.id)
             await uow.commit()
     if not press.chat.is_private:
-        if community is None or not await deps.leaders.is_leader(press.chat.id, user.id):
+        try:  # the group the /lang question was asked in, which the presser must lead
+            community = await leader_group(deps, Caller.of(press))
+        except DomainError:
             text = deps.texts.render(deps.user_locale(user), "leaders_only")
             return [Answer(press.query_id, text, alert=True)]
         async with deps.uow() as inner:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from groupbuy import limits, parsing
 from groupbuy.deal_text import parse_deal, parse_minimum
 from groupbuy.deals import open_deal
-from groupbuy.errors import DomainError, InputError, NotAllowed
+from groupbuy.errors import DomainError, InputError
 from groupbuy.model import (
     Community,
     Deal,
@@ -22,6 +22,7 @@ from groupbuy.model import (
 )
 from groupbuy.money import parse_price
 from handlers.actions import Action, Answer, Keyboard, Send
+from handlers.authority import Caller, may_lead
 from handlers.callbacks import Callback, Op
 from handlers.common import button, error_text, refusal
 from handlers.context import Deps
@@ -229,8 +230,7 @@ async def publish(
 ) -> tuple[list[Action], str]:
     """Open the deal and post it in the group. Returns the actions and the leader's locale."""
     now = deps.clock.now()
-    if not await deps.leaders.is_leader(community_id, person.id):  # before the unit of work
-        raise NotAllowed("leaders_only")
+    await may_lead(deps, Caller.in_private(person), community_id)  # before the unit of work
     async with deps.uow() as uow:
         user = await uow.users.get(person.id)
         locale = deps.user_locale(user or person)

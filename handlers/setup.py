@@ -11,6 +11,7 @@ from groupbuy.model import Community
 from groupbuy.money import is_known_currency
 from groupbuy.ports import UnitOfWork
 from handlers.actions import Action, Answer, Keyboard, Send
+from handlers.authority import Caller, may_lead
 from handlers.callbacks import Callback, Op
 from handlers.common import button, link_button, refusal, remember
 from handlers.context import Deps
@@ -53,9 +54,9 @@ async def on_setup_command(deps: Deps, message: MessageIn) -> list[Action]:
         community = await _community(deps, uow, message.chat, message.sender)
         await uow.commit()
     locale = community.locale
-    if not message.anonymous_admin and not await deps.leaders.is_leader(
-        message.chat.id, message.sender.id
-    ):
+    try:
+        await may_lead(deps, Caller.of(message), community.chat_id)
+    except DomainError:
         return [Send(message.chat.id, deps.texts.render(locale, "leaders_only"))]
     keyboard = ((link_button(deps, locale, "setup", f"setup_{-message.chat.id}"),),)
     return [Send(message.chat.id, deps.texts.render(locale, "setup_continue"), keyboard)]
@@ -69,7 +70,9 @@ async def start(deps: Deps, person: Person, chat_id: int) -> list[Action]:
     locale = deps.user_locale(user or person)
     if community is None:
         return [refusal(deps, person.id, locale, DomainError("community_unknown"))]
-    if not await deps.leaders.is_leader(chat_id, person.id):
+    try:
+        await may_lead(deps, Caller.in_private(person), chat_id)
+    except DomainError:
         return [Send(person.id, deps.texts.render(locale, "leaders_only"))]
     async with deps.uow() as uow:
         await uow.dialogs.save(
@@ -109,7 +112,11 @@ async def answer(
     chat_id = int(data["community"])
     # Authority is checked again at every step (an admin may have been demoted meanwhile),
     # before the unit of work: it may ask Telegram.
-    leads = await deps.leaders.is_leader(chat_id, person.id)
+    try:
+        await may_lead(deps, Caller.in_private(person), chat_id)
+        leads = True
+    except DomainError:
+        leads = False
     async with deps.uow() as uow:
         user = await uow.users.get(person.id)
         locale = deps.user_locale(user or person)

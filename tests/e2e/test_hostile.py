@@ -22,9 +22,7 @@ from sandbox.views import CallbackAnswer
 from tests.e2e.conftest import (
     World,
     become_resident,
-    bot_says,
     deal_id_of,
-    last_id,
     publish_one_message,
     say,
     set_up_group,
@@ -133,10 +131,9 @@ async def _scene(world: World) -> Scene:
         order = await uow.orders.of_user(deal_a, ann)
     assert order is not None
 
-    mallory = await emu.add_user("Mallory")
-    group_b = await emu.create_group("Other compound", owner=mallory)
-    await emu.add_bot_to_group(group_b, mallory)
-    await _set_up(world, mallory, group_b)
+    mallory, group_b = await set_up_group(
+        world, owner_name="Mallory", title="Other compound", name="Other", buildings="1, 2"
+    )
     post_b = await publish_one_message(world, mallory, group_b, DEAL_B)
     eve = await emu.add_user("Eve")
     mallory_msg = await say(world, mallory, mallory, "/help")
@@ -147,24 +144,6 @@ async def _scene(world: World) -> Scene:
         order.id, order.code, claim.id, refund.id, mallory, group_b, post_b.message_id,
         deal_id_of(post_b), mallory_msg.message_id, eve, eve_msg.message_id,
     )  # fmt: skip
-
-
-async def _set_up(world: World, owner: int, group: int) -> None:
-    """The /setup dialog for a second group (set_up_group makes its own group)."""
-    from tests.e2e.conftest import SKIP, start_payload
-
-    emu = world.emu
-    greeting = await bot_says(world, group, 0)
-    (_, url) = greeting.keyboard[0][0]
-    await say(world, owner, owner, f"/start {start_payload(url)}")
-    await say(world, owner, owner, "Other")
-    currency = await say(world, owner, owner, "1, 2")
-    after = last_id(world, owner)
-    await emu.press_button(owner, owner, currency.message_id, data=SKIP)
-    timezone = await bot_says(world, owner, after)
-    after_group = last_id(world, group)
-    await emu.press_button(owner, owner, timezone.message_id, data=SKIP)
-    await bot_says(world, group, after_group, "Other")
 
 
 def _forged(s: Scene, op: Op) -> list[str]:
