@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -49,10 +50,19 @@ def main(argv: list[str] | None = None) -> None:
     except TokenError as error:
         print(f"groupbuy: {error}", file=sys.stderr)
         raise SystemExit(2) from None
+    asyncio.run(_run(settings))
+
+
+async def _run(settings: Settings) -> None:
+    """The bot until SIGTERM (systemd, Docker, Kubernetes) or SIGINT (Ctrl-C): either one
+    stops it gracefully (bot.runtime), and it exits 0."""
     from bot.runtime import Runtime
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(Runtime(settings).run())
+    runtime = Runtime(settings)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, runtime.stopping.set)
+    await runtime.run()
 
 
 def _sandbox_parser(commands: Any) -> None:

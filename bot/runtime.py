@@ -1,4 +1,11 @@
-"""The composition root: wires settings, storage, texts, the aiogram bot and background work."""
+"""The composition root: wires settings, storage, texts, the aiogram bot and background work.
+
+Its life: start, take updates (bot.polling: each confirmed to Telegram only once handled), and
+on `stop()` (SIGTERM, SIGINT: bot/cli.py) stop taking, let the handlers in flight finish, send
+what is due for a few seconds more, and close. Nothing is lost by a stop or a crash: what was
+not handled comes again and is applied once (groupbuy.delivery), what was not sent is still in
+the outbox (bot/background.py).
+"""
 
 from __future__ import annotations
 
@@ -21,11 +28,12 @@ from aiogram.types import LinkPreviewOptions
 from bot.background import Background
 from bot.leaders import CachedLeaders
 from bot.members import CachedMembers
+from bot.polling import Poller
 from bot.scheduler import DealScheduler
-from bot.sender import RateLimits
+from bot.sender import RateLimits, Sender
 from bot.settings import Settings, check_token
 from bot.telegram import (
-    Performer,
+    AiogramTelegram,
     bot_added,
     build_response_types,
     is_member_status,
@@ -33,18 +41,27 @@ from bot.telegram import (
     pre_checkout,
     press,
 )
+from groupbuy import delivery
 from groupbuy.clock import Clock, SystemClock
-from handlers import paying, router
+from groupbuy.ports import UnitOfWork
+from handlers import router
 from handlers.actions import Action, Answer, AnswerPreCheckout, Send
 from handlers.context import Config, Deps, KnownPeople
 from handlers.events import BotAdded, Incoming, MessageIn, PreCheckout, Press
 from messages.render import Renderer
-from storage import schema_version
+from storage import handled, schema_version
 from storage.engine import make_engine, make_sessions
 from storage.group_commit import GroupCommit, can_group_commit
 from storage.unit_of_work import SqlUnitOfWorkFactory
 
 log = logging.getLogger(__name__)
+DRAIN_SECONDS = 20.0  # a stop waits this long for the handlers in flight
+FLUSH_SECONDS = 5.0  # and then sends what is due this long; the rest waits in the outbox
+PRUNE_EVERY = 3600.0  # seconds between prunings of the handled-update record
+
+
+async def _mark(uow: UnitOfWork) -> None:
+    await uow.commit()  # nothing but the update's mark (groupbuy.delivery)
 
 
 class Runtime:
@@ -88,26 +105,25 @@ class Runtime:
             texts = Renderer()
             uow = SqlUnitOfWorkFactory(make_sessions(engine))
 
-            async def admins(chat_id: int) -> frozenset[int]:
-                members = await bot.get_chat_administrators(chat_id)
-                return frozenset(m.user.id for m in members)
+            sessions = make_sessions(engine)
+            uow = SqlUnitOfWorkFactory(sessions)
+            telegram = AiogramTelegram(bot, settings.payment_provider_token)
 
             async def record_admins(chat_id: int, user_ids: frozenset[int]) -> None:
                 async with uow() as work:
                     await work.communities.record_admins(chat_id, user_ids, self.clock.now())
-                    await work.commit()
-
-            async def member(chat_id: int, user_id: int) -> bool:
-                return is_member_status(await bot.get_chat_member(chat_id, user_id))
+                    await work.commit(mark=False)  # a lookup's record, not the update's effect
 
             deps = Deps(
                 uow=uow,
                 clock=self.clock,
                 texts=texts,
                 leaders=CachedLeaders(
-                    admins, settings.admin_cache_seconds, self.clock, record_admins
+                    telegram.admins, settings.admin_cache_seconds, self.clock, record_admins
                 ),
-                members=CachedMembers(member, self.clock, settings.member_cache_seconds),
+                members=CachedMembers(
+                    telegram.is_member, self.clock, settings.member_cache_seconds
+                ),
                 people=KnownPeople(self.clock),
                 writer=writer,
                 config=Config(
@@ -123,45 +139,53 @@ class Runtime:
             limits = RateLimits(
                 settings.send_per_second, settings.private_per_second, settings.group_per_minute
             )
-            performer = Performer(
-                bot,
-                limits,
-                self._record_post,
-                self._record_invoice,
-                settings.payment_provider_token,
-            )
-            background = Background(deps, performer, settings.post_edit_interval)
+            sender = Sender(telegram, limits)
+            scheduler: DealScheduler | None = None
+
+            def posted(deal: Any) -> None:  # its post is up: the deal's timers may start
+                if scheduler is not None:
+                    scheduler.schedule(deal)
+
+            background = Background(deps, sender, settings.post_edit_interval, posted)
             self.background = background
             scheduler = DealScheduler(self.clock, background.sweep, settings.sweep_seconds)
             self.scheduler = scheduler
             async with uow() as work:
                 scheduler.start(await work.deals.open_deals())
-            self._wire(me.id, deps, performer, background)
+            self._wire(me.id, deps, sender, background)
+            done_sending = asyncio.Event()
             loop_task = asyncio.create_task(
-                background.run(self.stopping, min(1.0, max(0.05, settings.post_edit_interval)))
+                background.run(done_sending, min(1.0, max(0.05, settings.post_edit_interval)))
             )
+            prune_task = asyncio.create_task(self._prune(sessions))
             await bot.delete_webhook(drop_pending_updates=False)
             # What start-up made (aiogram's and pydantic's type machinery, templates, catalogues)
             # lives as long as the process: moved out of the collector's sight, a full collection
             # no longer walks it. It took ~200 ms each time, a pause every press then waited for.
             gc.collect()
             gc.freeze()
+            poller = Poller(
+                bot,
+                me.id,
+                lambda update: self.dispatcher.feed_update(bot, update),
+                # A burst waits in Telegram's queue rather than as thousands of tasks here:
+                # memory stays flat and each press is answered soon after it is taken.
+                in_flight=settings.updates_in_flight,
+                timeout=10,
+                drain_seconds=DRAIN_SECONDS,
+                allowed_updates=self.dispatcher.resolve_used_update_types(),
+            )
             self.ready.set()
             try:
-                await self.dispatcher.start_polling(
-                    bot,
-                    handle_signals=False,
-                    polling_timeout=10,
-                    close_bot_session=False,
-                    # A burst waits in Telegram's queue rather than as thousands of tasks here:
-                    # memory stays flat and each press is answered soon after it is taken.
-                    tasks_concurrency_limit=settings.updates_in_flight,
-                )
+                await poller.run(self.stopping)
             finally:
                 self.stopping.set()
-                background.nudge.set()
                 scheduler.shutdown()
+                prune_task.cancel()
+                done_sending.set()
+                background.nudge.set()
                 await loop_task
+                await background.flush(FLUSH_SECONDS)
         finally:
             await bot.session.close()
             if writer is not None:
@@ -169,28 +193,34 @@ class Runtime:
             await engine.dispose()
 
     async def stop(self) -> None:
+        """Stop taking updates; `run()` then finishes what it has and returns."""
         self.stopping.set()
-        with contextlib.suppress(RuntimeError):  # polling had not started
-            await self.dispatcher.stop_polling()
 
-    async def _record_post(self, deal_id: int, chat_id: int, message_id: int) -> None:
-        assert self.deps is not None
-        async with self.deps.uow() as uow:
-            await uow.deals.set_post(deal_id, chat_id, message_id)
-            deal = await uow.deals.get(deal_id)
-            await uow.commit()
-        if deal is not None:
-            self.scheduler.schedule(deal)
+    async def _prune(self, sessions: Any) -> None:
+        """Handled-update records older than Telegram could send an update again go."""
+        while True:
+            try:
+                async with sessions() as session:
+                    await handled.prune(session, self.clock.now())
+                    await session.commit()
+            except Exception:
+                log.exception("pruning handled updates")
+            await asyncio.sleep(PRUNE_EVERY)
 
-    async def _record_invoice(self, token: str, message_id: int) -> None:
-        assert self.deps is not None
-        await paying.record_invoice_message(self.deps, token, message_id)
-
-    def _wire(self, bot_id: int, deps: Deps, performer: Performer, background: Background) -> None:
+    def _wire(self, bot_id: int, deps: Deps, sender: Sender, background: Background) -> None:
         dp = self.dispatcher
-        # aiogram handles updates concurrently; one person's updates must still be taken in order
+        # Updates are handled concurrently; one person's updates must still be taken in order
         # (a dialog answer typed right after another), so each person has a lock.
         locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
+
+        async def handled(event: Incoming) -> list[Action]:
+            """The handler's answers, once the update is recorded as handled: its effect's
+            commit recorded it, or (an update that changed nothing) a commit of its own."""
+            actions = await router.handle(deps, event)
+            current = delivery.current()
+            if current is not None and not current.marked:
+                await deps.write(_mark)
+            return actions
 
         async def serve(
             event: Incoming | None, fallback_chat: int | None, query_id: str | None
@@ -212,12 +242,17 @@ class Runtime:
                 locks[who] = lock
             async with lock:
                 try:
-                    actions = await router.handle(deps, event)
+                    actions = await handled(event)
+                except delivery.AlreadyHandled:
+                    # Telegram sent it again (a crash before it was confirmed, a retry): it
+                    # changes nothing, and only a press's spinner still wants an answer.
+                    log.info("update handled before: %r", event)
+                    actions = [Answer(query_id)] if query_id is not None else []
                 except Exception:
                     # One place for every handler failure: logged with the update, answered.
                     log.exception("handler failed for %r", event)
                     actions = self._apology(deps, event, fallback_chat, query_id)
-                await performer.perform(actions)
+                await sender.perform(actions)
             background.nudge.set()
 
         @dp.message()
@@ -228,13 +263,23 @@ class Runtime:
         async def on_callback(query: tg.CallbackQuery) -> None:
             event = press(query)
             if event is None:
-                await performer.perform([Answer(query.id)])
+                await sender.perform([Answer(query.id)])
                 return
             await serve(event, None, query.id)
 
         @dp.pre_checkout_query()
         async def on_pre_checkout(query: tg.PreCheckoutQuery) -> None:
-            await serve(pre_checkout(query), None, None)
+            # Telegram cancels the payment 10 s after asking: answered from the database alone,
+            # outside the person's lock (their earlier presses may still be answered) and every
+            # pacing queue, retried within the window (bot.sender). It changes nothing, so it
+            # is not recorded: asked again, it is answered again.
+            event = pre_checkout(query)
+            try:
+                actions = await router.handle(deps, event)
+            except Exception:
+                log.exception("pre-checkout failed for %r", event)
+                actions = self._apology(deps, event, None, None)
+            await sender.perform(actions)
 
         @dp.chat_member()
         async def on_member_change(update: tg.ChatMemberUpdated) -> None:
@@ -243,14 +288,15 @@ class Runtime:
             deps.leaders.forget(update.chat.id)
             new = update.new_chat_member
             deps.members.note(update.chat.id, new.user.id, is_member_status(new))
-            async with deps.uow() as work:
-                await work.communities.record_admin(
-                    update.chat.id,
-                    new.user.id,
-                    new.status in ("creator", "administrator"),
-                    self.clock.now(),
-                )
-                await work.commit()
+            with contextlib.suppress(delivery.AlreadyHandled):
+                async with deps.uow() as work:
+                    await work.communities.record_admin(
+                        update.chat.id,
+                        new.user.id,
+                        new.status in ("creator", "administrator"),
+                        self.clock.now(),
+                    )
+                    await work.commit()
 
         @dp.my_chat_member()
         async def on_member(update: tg.ChatMemberUpdated) -> None:

@@ -1,24 +1,53 @@
-"""Every outgoing call passes here: Telegram's rate limits, retries on 429, harmless errors."""
+"""Every call to Telegram passes here: its rate limits, its errors, and retries that back off.
+
+Framework-neutral: it speaks handlers.outgoing's `Telegram` protocol and its error types; the
+aiogram adapter is in bot/telegram.py. Two kinds of traffic go out:
+
+- direct answers to a person's own press or command (`Sender.perform`): sent at once, within the
+  pacing of their chat; a 5xx or reset is retried once, a 429 waited out once (in that chat
+  only). Nothing is written for them: if they are lost, the person presses again.
+- what must arrive (deal posts, invoices, notices, leader alerts) goes through the outbox, and
+  bot/background.py delivers it with `Sender.deliver`, which raises instead of waiting so the
+  deliverer can put the one item back (a held chat, a backoff) and go on with the others.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
+import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
 
-from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
 from aiolimiter import AsyncLimiter
 
+from handlers.actions import (
+    Action,
+    Answer,
+    AnswerPreCheckout,
+    Delete,
+    Edit,
+    RefundStars,
+    Send,
+    SendDocument,
+    SendInvoice,
+)
+from handlers.outgoing import BadRequest, Blocked, RetryAfter, Telegram, TelegramError, Unavailable
+
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-_MAX_RETRIES = 4
 _MAX_CHATS = 5000  # per-chat limiters kept; old ones are dropped (they are only timing state)
+DIRECT_FLOOD_WAIT = 10.0  # a direct answer waits out a 429 this long at most, then is dropped
+PRE_CHECKOUT_BUDGET = 9.0  # Telegram cancels the payment 10 s after asking
+
+
+def backoff(attempt: int, base: float = 1.0, cap: float = 300.0) -> float:
+    """Exponential backoff with full jitter (AWS's 'full jitter'): retries of many items that
+    failed together do not come back together."""
+    return random.uniform(base / 2, min(cap, base * 2 ** max(0, attempt - 1)))
 
 
 class RateLimits:
-    """Token buckets: overall, per private chat and per group (sends and edits alike)."""
+    """Token buckets (overall, per private chat, per group) and the chats Telegram told to wait."""
 
     def __init__(
         self, per_second: float, private_per_second: float, group_per_minute: float
@@ -29,6 +58,7 @@ class RateLimits:
         self._private_rate = private_per_second
         self._group_rate = group_per_minute
         self._chats: OrderedDict[int, AsyncLimiter] = OrderedDict()
+        self._held: dict[int, float] = {}  # chat -> monotonic time its 429 ends
 
     def _for(self, chat_id: int) -> AsyncLimiter:
         limiter = self._chats.get(chat_id)
@@ -45,24 +75,130 @@ class RateLimits:
             self._chats.move_to_end(chat_id)
         return limiter
 
+    def hold(self, chat_id: int, seconds: float) -> None:
+        """Telegram said 429 for this chat: nothing more goes to it for `seconds`."""
+        until = time.monotonic() + seconds
+        self._held[chat_id] = max(until, self._held.get(chat_id, 0.0))
+
+    def held(self, chat_id: int) -> float:
+        """Seconds until this chat may be written to again (0: now)."""
+        until = self._held.get(chat_id)
+        if until is None:
+            return 0.0
+        left = until - time.monotonic()
+        if left <= 0:
+            del self._held[chat_id]
+            return 0.0
+        return left
+
+    def has_room(self, chat_id: int) -> bool:
+        """Could a message go to this chat now, without waiting?"""
+        return self.held(chat_id) == 0 and self._for(chat_id).has_capacity()
+
     async def acquire(self, chat_id: int) -> None:
+        while (wait := self.held(chat_id)) > 0:
+            await asyncio.sleep(wait)
         async with self._for(chat_id):
             pass
         async with self._all:
             pass
 
 
-async def with_retries(call: Callable[[], Awaitable[T]]) -> T:
-    for attempt in range(_MAX_RETRIES):
-        try:
-            return await call()
-        except TelegramRetryAfter as flood:
-            if attempt == _MAX_RETRIES - 1:
+class Sender:
+    def __init__(self, telegram: Telegram, limits: RateLimits, retry_pause: float = 0.3) -> None:
+        self.telegram = telegram
+        self.limits = limits
+        self.retry_pause = retry_pause
+
+    async def perform(self, actions: list[Action]) -> None:
+        """Direct answers, in order. A failure is logged, never raised: the rest still go."""
+        for action in actions:
+            try:
+                if isinstance(action, AnswerPreCheckout):
+                    await self.pre_checkout(action)
+                else:
+                    await self._direct(action)
+            except Blocked as error:
+                log.info("cannot write to %s: %s", getattr(action, "chat_id", "?"), error.message)
+            except TelegramError as error:
+                log.warning("Telegram refused %s: %s", type(action).__name__, error.message)
+
+    async def _direct(self, action: Action) -> None:
+        for attempt in (1, 2):
+            try:
+                await self.deliver(action, wait=True)
+                return
+            except Unavailable:
+                if attempt == 2:
+                    raise
+                await asyncio.sleep(self.retry_pause * random.uniform(0.5, 1.5))
+            except RetryAfter as flood:
+                chat = getattr(action, "chat_id", None)
+                if chat is not None:
+                    self.limits.hold(chat, flood.seconds)
+                if attempt == 2 or flood.seconds > DIRECT_FLOOD_WAIT:
+                    raise
+                if chat is None:
+                    await asyncio.sleep(flood.seconds)
+            except BadRequest:
+                if isinstance(action, Delete):
+                    return  # already gone, or too old to delete: nothing to do
                 raise
-            log.warning("flood control: retry after %ss", flood.retry_after)
-            await asyncio.sleep(flood.retry_after)
-    raise AssertionError("unreachable")
 
+    async def deliver(self, action: Action, *, wait: bool = False) -> int | None:
+        """One call; the message's id for what sends one. `wait=False` (the outbox): a chat
+        held by a 429 raises RetryAfter at once instead of waiting for it."""
+        telegram = self.telegram
+        if isinstance(action, Answer):
+            await telegram.answer(action)
+            return None
+        if isinstance(action, AnswerPreCheckout):
+            await telegram.answer_pre_checkout(action)
+            return None
+        if isinstance(action, RefundStars):
+            await telegram.refund_stars(action)
+            return None
+        if isinstance(action, Delete):
+            await telegram.delete(action)
+            return None
+        if not wait and (held := self.limits.held(action.chat_id)) > 0:
+            raise RetryAfter(held, "chat held by an earlier 429")
+        await self.limits.acquire(action.chat_id)
+        try:
+            if isinstance(action, Send):
+                return await telegram.send(action)
+            if isinstance(action, Edit):
+                await telegram.edit(action)
+                return None
+            if isinstance(action, SendInvoice):
+                return await telegram.invoice(action)
+            assert isinstance(action, SendDocument)
+            return await telegram.document(action)
+        except RetryAfter as flood:
+            self.limits.hold(action.chat_id, flood.seconds)
+            raise
 
-def not_modified(error: TelegramBadRequest) -> bool:
-    return "message is not modified" in error.message
+    async def pre_checkout(self, action: AnswerPreCheckout) -> None:
+        """Answered within Telegram's 10 seconds: never paced, retried on 429 and 5xx while
+        there is time. (A person's other updates never hold it: bot/runtime.py.)"""
+        deadline = time.monotonic() + PRE_CHECKOUT_BUDGET
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                await self.telegram.answer_pre_checkout(action)
+                return
+            except (Unavailable, RetryAfter) as error:
+                left = deadline - time.monotonic()
+                pause = (
+                    error.seconds
+                    if isinstance(error, RetryAfter)
+                    else min(2.0, 0.2 * 2 ** (attempt - 1))
+                )
+                if pause >= left:
+                    # Waiting the whole retry_after would miss the window: one try just before.
+                    pause = left - 0.5
+                if pause <= 0:
+                    raise
+                log.warning("pre-checkout answer failed (%s), again in %.1fs", error, pause)
+                await asyncio.sleep(pause)

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
+from typing import TypeVar
 
 from aiogram import Bot, methods
 from aiogram import types as tg
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramEntityTooLarge,
+    TelegramForbiddenError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+)
 from aiogram.methods.base import Response
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.sender import RateLimits, not_modified, with_retries
 from groupbuy.transaction_guard import refuse_inside
 from handlers.actions import (
-    Action,
     Answer,
     AnswerPreCheckout,
     Delete,
@@ -22,14 +29,21 @@ from handlers.actions import (
     Keyboard,
     RefundStars,
     Send,
+    SendDocument,
     SendInvoice,
 )
 from handlers.events import BotAdded, Chat, MessageIn, PaymentIn, Person, PreCheckout, Press
+from handlers.outgoing import (
+    BadRequest,
+    Blocked,
+    RetryAfter,
+    TelegramError,
+    Unavailable,
+)
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 ANONYMOUS_ADMIN_BOT = 1087968824  # Telegram's GroupAnonymousBot
-PostRecorder = Callable[[int, int, int], Awaitable[None]]
-InvoiceRecorder = Callable[[str, int], Awaitable[None]]
 
 
 def person(user: tg.User) -> Person:
@@ -145,106 +159,124 @@ def build_response_types() -> None:
         _BUILT.extend(Response[m.__returning__] for m in _CALLED)  # type: ignore[name-defined]
 
 
-class Performer:
-    """Carries out actions through one aiogram Bot, within Telegram's limits."""
+def _error(error: TelegramAPIError) -> TelegramError:
+    """aiogram's exception, as the project's own (handlers.outgoing)."""
+    if isinstance(error, TelegramRetryAfter):
+        return RetryAfter(float(error.retry_after), error.message)
+    if isinstance(error, TelegramForbiddenError):
+        return Blocked(error.message)
+    if isinstance(error, TelegramBadRequest | TelegramNotFound | TelegramEntityTooLarge):
+        return BadRequest(error.message)
+    # 5xx (TelegramServerError), a network failure, a timeout or reset (TelegramNetworkError),
+    # 401 and 409 (another bot process): Telegram may or may not have done it; asked again.
+    return Unavailable(f"{type(error).__name__}: {error.message}")
 
-    def __init__(
-        self,
-        bot: Bot,
-        limits: RateLimits,
-        record_post: PostRecorder,
-        record_invoice: InvoiceRecorder,
-        provider_token: str,
-    ) -> None:
+
+class AiogramTelegram:
+    """handlers.outgoing.Telegram through one aiogram Bot: the only place that knows aiogram's
+    methods and exceptions. Each call is refused inside an open unit of work."""
+
+    def __init__(self, bot: Bot, provider_token: str) -> None:
         self.bot = bot
-        self.limits = limits
-        self.record_post = record_post
-        self.record_invoice = record_invoice
         self.provider_token = provider_token
 
-    async def perform(self, actions: list[Action]) -> None:
-        for action in actions:
-            try:
-                await self.one(action)
-            except TelegramForbiddenError as error:
-                log.info("cannot write to %s: %s", getattr(action, "chat_id", "?"), error.message)
-            except TelegramBadRequest as error:
-                log.warning("Telegram refused %s: %s", type(action).__name__, error.message)
+    async def _call(self, name: str, call: Awaitable[T]) -> T:
+        refuse_inside(name)
+        try:
+            return await call
+        except TelegramAPIError as error:
+            raise _error(error) from error
+        except (ClientDecodeError, TimeoutError, OSError) as error:
+            # Not JSON (a proxy's error page), or below aiogram: a socket that gave up.
+            raise Unavailable(repr(error)) from error
 
-    async def one(self, action: Action) -> tg.Message | bool | None:
-        refuse_inside(type(action).__name__)
-        bot = self.bot
-        if isinstance(action, Answer):
-            return await with_retries(
-                lambda: bot.answer_callback_query(
-                    action.query_id, text=action.text, show_alert=action.alert, url=action.url
-                )
-            )
-        if isinstance(action, AnswerPreCheckout):
-            return await bot.answer_pre_checkout_query(
-                action.query_id, ok=action.error is None, error_message=action.error
-            )
-        if isinstance(action, RefundStars):
-            return await with_retries(
-                lambda: bot.refund_star_payment(action.user_id, action.charge_id)
-            )
-        if isinstance(action, Delete):
-            try:
-                return await with_retries(
-                    lambda: bot.delete_message(action.chat_id, action.message_id)
-                )
-            except TelegramBadRequest:
-                return None  # already gone, or too old to delete: nothing to do
-        await self.limits.acquire(action.chat_id)
-        if isinstance(action, SendInvoice):
-            sent_invoice = await with_retries(lambda: self._invoice(action))
-            await self.record_invoice(action.payload, sent_invoice.message_id)
-            return sent_invoice
-        if isinstance(action, Send):
-            sent = await with_retries(lambda: self._send(action))
-            if action.post_of_deal is not None:
-                await self.record_post(action.post_of_deal, sent.chat.id, sent.message_id)
-            return sent
-        if isinstance(action, Edit):
-            try:
-                return await with_retries(lambda: self._edit(action))
-            except TelegramBadRequest as error:
-                if not_modified(error):
-                    return None  # the post already shows this: nothing to do
-                raise
-        document = BufferedInputFile(action.content, filename=action.filename)
-        return await with_retries(
-            lambda: bot.send_document(action.chat_id, document, caption=action.caption or None)
-        )
-
-    async def _invoice(self, action: SendInvoice) -> tg.Message:
-        stars = action.currency == "XTR"  # Stars take no provider token
-        return await self.bot.send_invoice(
-            chat_id=action.chat_id,
-            title=action.title,
-            description=action.description,
-            payload=action.payload,
-            currency=action.currency,
-            prices=[tg.LabeledPrice(label=label, amount=amount) for label, amount in action.prices],
-            provider_token=None if stars else self.provider_token,
-        )
-
-    async def _send(self, action: Send) -> tg.Message:
+    async def send(self, action: Send) -> int:
+        bot, keyboard = self.bot, markup(action.keyboard)
         if action.photo_file_id:
-            return await self.bot.send_photo(
-                action.chat_id,
-                action.photo_file_id,
-                caption=action.text,
-                reply_markup=markup(action.keyboard),
+            sent = await self._call(
+                "sendPhoto",
+                bot.send_photo(
+                    action.chat_id, action.photo_file_id, caption=action.text, reply_markup=keyboard
+                ),
             )
-        return await self.bot.send_message(
-            action.chat_id, action.text, reply_markup=markup(action.keyboard)
+        else:
+            sent = await self._call(
+                "sendMessage", bot.send_message(action.chat_id, action.text, reply_markup=keyboard)
+            )
+        return sent.message_id
+
+    async def edit(self, action: Edit) -> None:
+        try:
+            await self._call(
+                "editMessageText",
+                self.bot.edit_message_text(
+                    text=action.text,
+                    chat_id=action.chat_id,
+                    message_id=action.message_id,
+                    reply_markup=markup(action.keyboard),
+                ),
+            )
+        except BadRequest as error:
+            if "message is not modified" not in error.message:
+                raise  # else the message already shows this: nothing to do
+
+    async def answer(self, action: Answer) -> None:
+        await self._call(
+            "answerCallbackQuery",
+            self.bot.answer_callback_query(
+                action.query_id, text=action.text, show_alert=action.alert, url=action.url
+            ),
         )
 
-    async def _edit(self, action: Edit) -> tg.Message | bool:
-        return await self.bot.edit_message_text(
-            text=action.text,
-            chat_id=action.chat_id,
-            message_id=action.message_id,
-            reply_markup=markup(action.keyboard),
+    async def answer_pre_checkout(self, action: AnswerPreCheckout) -> None:
+        await self._call(
+            "answerPreCheckoutQuery",
+            self.bot.answer_pre_checkout_query(
+                action.query_id, ok=action.error is None, error_message=action.error
+            ),
+        )
+
+    async def invoice(self, action: SendInvoice) -> int:
+        stars = action.currency == "XTR"  # Stars take no provider token
+        sent = await self._call(
+            "sendInvoice",
+            self.bot.send_invoice(
+                chat_id=action.chat_id,
+                title=action.title,
+                description=action.description,
+                payload=action.payload,
+                currency=action.currency,
+                prices=[tg.LabeledPrice(label=label, amount=amt) for label, amt in action.prices],
+                provider_token=None if stars else self.provider_token,
+            ),
+        )
+        return sent.message_id
+
+    async def document(self, action: SendDocument) -> int:
+        document = BufferedInputFile(action.content, filename=action.filename)
+        sent = await self._call(
+            "sendDocument",
+            self.bot.send_document(action.chat_id, document, caption=action.caption or None),
+        )
+        return sent.message_id
+
+    async def delete(self, action: Delete) -> None:
+        await self._call(
+            "deleteMessage", self.bot.delete_message(action.chat_id, action.message_id)
+        )
+
+    async def refund_stars(self, action: RefundStars) -> None:
+        await self._call(
+            "refundStarPayment", self.bot.refund_star_payment(action.user_id, action.charge_id)
+        )
+
+    async def admins(self, chat_id: int) -> frozenset[int]:
+        members = await self._call(
+            "getChatAdministrators", self.bot.get_chat_administrators(chat_id)
+        )
+        return frozenset(m.user.id for m in members)
+
+    async def is_member(self, chat_id: int, user_id: int) -> bool:
+        return is_member_status(
+            await self._call("getChatMember", self.bot.get_chat_member(chat_id, user_id))
         )

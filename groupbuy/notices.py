@@ -22,6 +22,16 @@ class NoticeKind(StrEnum):
     REFUND_OWED = "refund_owed"  # to the resident: a refund is on its way (ref: refund id)
     REFUND_DONE = "refund_done"  # to the resident: the refund was made (ref: refund id)
     SHORTFALL = "shortfall"  # fewer goods arrived: the resident's order was cut (ref: item, order)
+    DEAL_PHOTO = "deal_photo"  # to the group: the deal's photo, just before its post
+    DEAL_POST = "deal_post"  # to the group: the deal's post with its buttons (its id recorded)
+    POST_UNDELIVERED = "post_undelivered"  # to the leader: the post could not be put up
+    INVOICE_UNDELIVERED = "invoice_undelivered"  # to the leader: a buyer's invoice (ref: order)
+
+
+def deal_posted(deal_id: int, chat_id: int, photo: bool) -> list[Notice]:
+    """What publishing a deal owes the group: its post, after its photo if it has one."""
+    post = Notice(NoticeKind.DEAL_POST, chat_id, deal_id)
+    return [Notice(NoticeKind.DEAL_PHOTO, chat_id, deal_id), post] if photo else [post]
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
@@ -285,9 +285,14 @@ class Payments(Protocol):
 
 class Outbox(Protocol):
     async def add(self, notices: Sequence[Notice], now: datetime) -> None: ...
-    async def claim(self, now: datetime, limit: int, lease_seconds: int) -> list[PendingNotice]: ...
+    async def claim(
+        self, now: datetime, limit: int, lease_seconds: int, skip_chats: Collection[int] = ()
+    ) -> list[PendingNotice]: ...
+    async def extend(self, notice_ids: Collection[int], until: datetime) -> None: ...
     async def sent(self, notice_id: int, now: datetime) -> None: ...
-    async def failed(self, notice_id: int, error: str, retry_at: datetime | None) -> None: ...
+    async def failed(
+        self, notice_id: int, error: str, retry_at: datetime | None, *, counted: bool = True
+    ) -> None: ...
 
 
 class Dialogs(Protocol):
@@ -317,7 +322,10 @@ class UnitOfWork(Protocol):
         """Rolls back unless commit() was called."""
         ...
 
-    async def commit(self) -> None: ...
+    async def commit(self, *, mark: bool = True) -> None:
+        """`mark=False`: the commit does not carry the update being handled
+        (groupbuy.delivery): only for what may be done twice, as recording who wrote."""
+        ...
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Call `callback` once what this unit of work committed is in the database for good (under

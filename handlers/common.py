@@ -34,6 +34,16 @@ async def remember(deps: Deps, uow: UnitOfWork, person: Person, *, private: bool
     return user
 
 
+async def remembered(deps: Deps, person: Person, *, private: bool) -> User:
+    """`remember` in a unit of work of its own, for handlers that must ask Telegram before
+    their effect. Its commit does not carry the update (groupbuy.delivery): it may be done
+    twice, and the effect that follows must still happen if the process dies in between."""
+    async with deps.uow() as uow:
+        user = await remember(deps, uow, person, private=private)
+        await uow.commit(mark=False)
+    return user
+
+
 def error_text(deps: Deps, locale: str, error: DomainError) -> str:
     if deps.texts.has_macro("errors", error.key):
         return deps.texts.macro(locale, "errors", error.key, **error.params)

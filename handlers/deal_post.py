@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from groupbuy.model import Community, Deal, DealStats, DealStatus
 from handlers.actions import Button, Edit, Keyboard, Send
 from handlers.callbacks import Callback, Op
@@ -64,20 +62,36 @@ def confirm_cancel_keyboard(deps: Deps, locale: str, deal: Deal) -> Keyboard:
     )
 
 
-async def new_post(deps: Deps, deal: Deal, community: Community, stats: DealStats) -> list[Send]:
-    """The deal post; a photo goes just before it as its own message, so the post is always
-    text: a caption would cap it at 1024 characters and need a different edit method."""
+def _post(deps: Deps, deal: Deal, community: Community, stats: DealStats) -> Send:
     locale = deps.community_locale(community)
-    post = Send(
+    return Send(
         community.chat_id,
         post_text(deps, locale, deal, stats, community),
         post_keyboard(deps, locale, deal),
         post_of_deal=deal.id,
     )
+
+
+def _photo(deps: Deps, deal: Deal, community: Community) -> Send | None:
     if deal.photo_file_id is None:
-        return [post]
-    photo = Send(community.chat_id, deps.texts.render(locale, "deal_photo", deal=deal))
-    return [replace(photo, photo_file_id=deal.photo_file_id), post]
+        return None
+    locale = deps.community_locale(community)
+    text = deps.texts.render(locale, "deal_photo", deal=deal)
+    return Send(community.chat_id, text, photo_file_id=deal.photo_file_id)
+
+
+def post_parts(
+    deps: Deps, deal: Deal, community: Community, stats: DealStats
+) -> tuple[Send | None, Send]:
+    """The deal's photo (if it has one) and its post: two messages, so the post is always text
+    (a caption would cap it at 1024 characters and need a different edit method)."""
+    return _photo(deps, deal, community), _post(deps, deal, community, stats)
+
+
+async def new_post(deps: Deps, deal: Deal, community: Community, stats: DealStats) -> list[Send]:
+    """The messages that put a deal up, in order."""
+    photo, post = post_parts(deps, deal, community, stats)
+    return [post] if photo is None else [photo, post]
 
 
 async def refreshed_post(deps: Deps, deal_id: int) -> Edit | None:

@@ -12,7 +12,7 @@ from groupbuy.ports import UnitOfWork
 from handlers.actions import Action, Answer, Edit, Send
 from handlers.authority import Caller, MustAsk, check_resident, confirm_member, resident_deal
 from handlers.callbacks import Callback, Op
-from handlers.common import alert, refusal, remember
+from handlers.common import alert, refusal, remember, remembered
 from handlers.context import Deps
 from handlers.events import Person, Press
 from handlers.my_order import order_keyboard, order_text
@@ -119,9 +119,7 @@ async def _change(deps: Deps, press: Press, cb: Callback) -> list[Action] | Must
 
 
 async def on_cancel_order(deps: Deps, press: Press, cb: Callback) -> list[Action]:
-    async with deps.uow() as uow:
-        user = await remember(deps, uow, press.sender, private=press.chat.is_private)
-        await uow.commit()
+    user = await remembered(deps, press.sender, private=press.chat.is_private)
     locale = deps.user_locale(user)
     try:
         found = await resident_deal(deps, Caller.of(press), cb.deal, joining=False)
@@ -148,9 +146,7 @@ async def on_cancel_order(deps: Deps, press: Press, cb: Callback) -> list[Action
 
 
 async def on_mine(deps: Deps, press: Press, cb: Callback) -> list[Action]:
-    async with deps.uow() as uow:
-        user = await remember(deps, uow, press.sender, private=press.chat.is_private)
-        await uow.commit()
+    user = await remembered(deps, press.sender, private=press.chat.is_private)
     locale = deps.user_locale(user)
     try:
         deal = await resident_deal(deps, Caller.of(press), cb.deal, joining=False)

@@ -17,8 +17,8 @@ from messages.i18n import LOCALES
 async def command(deps: Deps, message: MessageIn) -> list[Action]:
     async with deps.uow() as uow:
         user = await remember(deps, uow, message.sender, private=message.chat.is_private)
-        await uow.commit()
         community = None if message.chat.is_private else await uow.communities.get(message.chat.id)
+        await uow.commit(mark=False)
     locale = deps.community_locale(community) if community else deps.user_locale(user)
     keyboard = (
         tuple(
@@ -39,8 +39,8 @@ async def on_choice(deps: Deps, press: Press, cb: Callback) -> list[Action]:
             await uow.users.set_locale(user.id, chosen)
             await uow.commit()
             deps.people.forget(user.id)
-        else:
-            await uow.commit()
+        else:  # the effect comes after the leader check below, with the update's mark
+            await uow.commit(mark=False)
     if not press.chat.is_private:
         try:  # the group the /lang question was asked in, which the presser must lead
             community = await leader_group(deps, Caller.of(press))

@@ -22,7 +22,7 @@ from handlers.authority import (
     led_communities,
 )
 from handlers.callbacks import Callback, Op
-from handlers.common import alert, button, refusal, remember
+from handlers.common import alert, button, refusal, remembered
 from handlers.context import Deps
 from handlers.deal_post import confirm_cancel_keyboard
 from handlers.events import MessageIn, Press
@@ -35,9 +35,7 @@ _POST_OPS = (Op.CLOSE, Op.CANCEL_DEAL, Op.CONFIRM_CANCEL, Op.BACK)
 
 
 async def on_press(deps: Deps, press: Press, cb: Callback) -> list[Action]:
-    async with deps.uow() as uow:
-        user = await remember(deps, uow, press.sender, private=press.chat.is_private)
-        await uow.commit()
+    user = await remembered(deps, press.sender, private=press.chat.is_private)
     locale = deps.user_locale(user)
     caller = Caller.of(press)
     try:
@@ -139,9 +137,7 @@ async def named_or_newest(
 async def list_command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     """/list [deal id]: the newest closed deal of the group, sent to the leader privately."""
     chat_id = message.chat.id
-    async with deps.uow() as uow:
-        user = await remember(deps, uow, message.sender, private=message.chat.is_private)
-        await uow.commit()
+    user = await remembered(deps, message.sender, private=message.chat.is_private)
     locale = deps.user_locale(user)
     try:
         deal = await named_or_newest(deps, Caller.of(message), args, [DealStatus.CLOSED])
@@ -163,9 +159,7 @@ async def list_command(deps: Deps, message: MessageIn, args: str) -> list[Action
 async def pickup_command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     """/pickup CODE in the group (or in private, for the groups one leads): mark it handed out."""
     chat_id = message.chat.id
-    async with deps.uow() as uow:
-        user = await remember(deps, uow, message.sender, private=message.chat.is_private)
-        await uow.commit()
+    user = await remembered(deps, message.sender, private=message.chat.is_private)
     locale = deps.user_locale(user)
     if message.chat.is_private:
         # In private the code itself says which community: try those this person leads.
@@ -212,9 +206,7 @@ async def pickup_command(deps: Deps, message: MessageIn, args: str) -> list[Acti
 async def shortfall_command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     """/shortfall ITEM UNITS [DEAL]: fewer goods arrived than were sold in a closed deal."""
     chat_id = message.chat.id
-    async with deps.uow() as uow:
-        user = await remember(deps, uow, message.sender, private=message.chat.is_private)
-        await uow.commit()
+    user = await remembered(deps, message.sender, private=message.chat.is_private)
     locale = deps.user_locale(user)
     parts = args.split()
     numbers = [parsing.number_or_none(p, parsing.ID_MAX) for p in parts]

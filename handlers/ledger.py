@@ -28,7 +28,7 @@ from groupbuy.payments import (
 from handlers.actions import Action, Answer, Button, Edit, Send
 from handlers.authority import Caller, leader_deal, leader_group, leader_payment, leader_refund
 from handlers.callbacks import Callback, Op
-from handlers.common import alert, button, refusal, remember
+from handlers.common import alert, button, refusal, remember, remembered
 from handlers.context import Deps
 from handlers.events import MessageIn, Press
 from handlers.leading import named_or_newest
@@ -181,9 +181,7 @@ def _refund_messages(
 
 async def command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     """/payments [deal id]: the newest deal of the group unless one is named; sent privately."""
-    async with deps.uow() as uow:
-        user = await remember(deps, uow, message.sender, private=message.chat.is_private)
-        await uow.commit()
+    user = await remembered(deps, message.sender, private=message.chat.is_private)
     locale = deps.user_locale(user)
     if message.anonymous_admin:  # the money view goes to a person: an anonymous admin is none
         return [Send(message.chat.id, deps.texts.render(locale, "leaders_only"))]
@@ -202,9 +200,7 @@ async def command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
 
 
 async def on_press(deps: Deps, press: Press, cb: Callback) -> list[Action]:
-    async with deps.uow() as uow:
-        user = await remember(deps, uow, press.sender, private=press.chat.is_private)
-        await uow.commit()
+    user = await remembered(deps, press.sender, private=press.chat.is_private)
     locale = deps.user_locale(user)
     caller = Caller.of(press)
     now = deps.clock.now()
@@ -245,8 +241,8 @@ async def _leader_group(
     """The community of the group a leader writes in, or the refusal to send."""
     async with deps.uow() as uow:
         user = await remember(deps, uow, message.sender, private=message.chat.is_private)
-        await uow.commit()
         community = None if message.chat.is_private else await uow.communities.get(message.chat.id)
+        await uow.commit(mark=False)
     locale = deps.community_locale(community) if community else deps.user_locale(user)
     if community is None:
         return None, locale, [Send(message.chat.id, deps.texts.render(locale, "setup_in_group"))]
@@ -273,9 +269,7 @@ async def mode_command(deps: Deps, message: MessageIn, args: str) -> list[Action
 
 
 async def on_mode(deps: Deps, press: Press, cb: Callback) -> list[Action]:
-    async with deps.uow() as uow:
-        user = await remember(deps, uow, press.sender, private=press.chat.is_private)
-        await uow.commit()
+    user = await remembered(deps, press.sender, private=press.chat.is_private)
     locale = deps.user_locale(user)
     if not 0 <= cb.arg < len(MODES):
         return [alert(deps, press.query_id, locale, DomainError("stale_button"))]

@@ -21,12 +21,13 @@ from groupbuy.model import (
     MinimumKind,
 )
 from groupbuy.money import parse_price
+from groupbuy.notices import deal_posted
 from handlers.actions import Action, Answer, Keyboard, Send
 from handlers.authority import Caller, may_lead
 from handlers.callbacks import Callback, Op
 from handlers.common import button, error_text, refusal
 from handlers.context import Deps
-from handlers.deal_post import new_post, post_text
+from handlers.deal_post import post_text
 from handlers.events import Person
 
 STATE = "newdeal"
@@ -242,10 +243,14 @@ async def publish(
             # meanwhile): publishing them as they are would change every price.
             raise DomainError("currency_changed")
         deal = await open_deal(uow, community, person.id, spec, now, deps.config.reminder_before)
+        # The post goes through the outbox, written with the deal: a Telegram that fails now
+        # delays it, and one that never takes it is reported to the leader (bot/background.py).
+        await uow.outbox.add(
+            deal_posted(deal.id, community.chat_id, deal.photo_file_id is not None), now
+        )
         await uow.dialogs.clear(person.id)
         await uow.commit()
-    posts: list[Action] = [*await new_post(deps, deal, community, DealStats(0, 0))]
-    return posts, locale
+    return [], locale
 
 
 async def on_publish(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from groupbuy.model import DealStatus
 from groupbuy.notices import NoticeKind, PendingNotice
 from groupbuy.payments import standing
 from handlers.actions import Keyboard, Send
 from handlers.callbacks import Callback, Op
 from handlers.common import button
 from handlers.context import Deps
+from handlers.deal_post import post_parts
 from handlers.my_order import order_lines
 
 _GROUP = {
@@ -18,12 +20,14 @@ _GROUP = {
     NoticeKind.DEAL_FAILED,
     NoticeKind.DEAL_CANCELLED,
 }
+_POST = {NoticeKind.DEAL_PHOTO, NoticeKind.DEAL_POST}
+_TO_LEADER = {NoticeKind.POST_UNDELIVERED, NoticeKind.INVOICE_UNDELIVERED}
 _ABOUT_PAYMENT = {NoticeKind.PAYMENT_RECEIPT, NoticeKind.PAYMENT_REJECTED}
 _ABOUT_REFUND = {NoticeKind.REFUND_OWED, NoticeKind.REFUND_DONE}
 
 
 async def render(deps: Deps, pending: PendingNotice) -> Send | None:
-    """None when there is nothing left to say (the deal or order is gone)."""
+    """None when there is nothing left to say (the deal or order is gone, the post is up)."""
     notice = pending.notice
     async with deps.uow() as uow:
         deal = await uow.deals.get(notice.deal_id)
@@ -32,6 +36,25 @@ async def render(deps: Deps, pending: PendingNotice) -> Send | None:
         community = await uow.communities.get(deal.community_id)
         if community is None:
             return None
+        if notice.kind in _POST:
+            if deal.post_message_id is not None or deal.status is not DealStatus.OPEN:
+                return None  # already up (a retry after the answer was lost), or over
+            stats = await uow.deals.stats(deal.id)
+            photo, post = post_parts(deps, deal, community, stats)
+            return post if notice.kind is NoticeKind.DEAL_POST else photo
+        if notice.kind in _TO_LEADER:
+            leader = await uow.users.get(notice.chat_id)
+            order = await uow.orders.get(notice.ref) if notice.ref else None
+            buyer = await uow.users.get(order.user_id) if order else None
+            text = deps.texts.render(
+                deps.user_locale(leader),
+                f"notice_{notice.kind.value}",
+                deal=deal,
+                community=community,
+                buyer=buyer.display_name if buyer else "",
+                code=order.code if order else "",
+            )
+            return Send(notice.chat_id, text)
         if notice.kind in _GROUP:
             stats = await uow.deals.stats(deal.id)
             locale = deps.community_locale(community)

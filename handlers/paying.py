@@ -17,7 +17,7 @@ from groupbuy.payments import (
 from handlers.actions import Action, Answer, AnswerPreCheckout, Delete, Send, SendInvoice
 from handlers.authority import Caller, resident_deal
 from handlers.callbacks import Callback
-from handlers.common import alert, error_text, remember
+from handlers.common import alert, error_text, remember, remembered
 from handlers.context import Deps
 from handlers.events import MessageIn, PreCheckout, Press
 
@@ -147,9 +147,7 @@ async def on_successful_payment(deps: Deps, message: MessageIn) -> list[Action]:
 async def on_claim(deps: Deps, press: Press, cb: Callback) -> list[Action]:
     """'I have paid' the leader: recorded as claimed, for the leader to confirm."""
     now = deps.clock.now()
-    async with deps.uow() as uow:
-        user = await remember(deps, uow, press.sender, private=press.chat.is_private)
-        await uow.commit()
+    user = await remembered(deps, press.sender, private=press.chat.is_private)
     locale = deps.user_locale(user)
     try:
         deal = await resident_deal(deps, Caller.of(press), cb.deal, joining=False)

@@ -10,7 +10,7 @@ from handlers import joining, language, leading, ledger, newdeal, paying, profil
 from handlers.actions import Action, Answer, Send
 from handlers.authority import Caller, led_communities, may_lead, resident_deal
 from handlers.callbacks import Callback, Op, unpack
-from handlers.common import alert, button, link_button, refusal, remember
+from handlers.common import alert, button, link_button, refusal, remember, remembered
 from handlers.context import Deps
 from handlers.events import BotAdded, Incoming, MessageIn, PreCheckout, Press
 
@@ -55,7 +55,7 @@ async def on_message(deps: Deps, message: MessageIn) -> list[Action]:
     async with deps.uow() as uow:
         user = await remember(deps, uow, message.sender, private=True)
         dialog = await uow.dialogs.get(message.sender.id)
-        await uow.commit()
+        await uow.commit(mark=False)  # the dialog's answer, below, is the effect
     if dialog is None:
         return [Send(message.chat.id, deps.texts.render(deps.user_locale(user), "help"))]
     state, data = dialog
@@ -146,9 +146,7 @@ async def on_anonymous_reveal(deps: Deps, press: Press) -> list[Action]:
 async def cmd_start(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     if not message.chat.is_private:
         return []
-    async with deps.uow() as uow:
-        user = await remember(deps, uow, message.sender, private=True)
-        await uow.commit()
+    user = await remembered(deps, message.sender, private=True)
     payload = args.strip()
     person = message.sender
     locale = deps.user_locale(user)
@@ -226,7 +224,7 @@ async def _newdeal_private(deps: Deps, message: MessageIn, chat_id: int) -> list
 async def cmd_newdeal(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     async with deps.uow() as uow:
         user = await remember(deps, uow, message.sender, private=message.chat.is_private)
-        await uow.commit()
+        await uow.commit(mark=False)
         community = None if message.chat.is_private else await uow.communities.get(message.chat.id)
     locale = deps.user_locale(user)
     if message.chat.is_private:
@@ -255,7 +253,7 @@ async def cmd_newdeal(deps: Deps, message: MessageIn, args: str) -> list[Action]
 async def cmd_myorders(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     async with deps.uow() as uow:
         user = await remember(deps, uow, message.sender, private=message.chat.is_private)
-        await uow.commit()
+        await uow.commit(mark=False)
         found = await uow.orders.active_for_user(user.id, 20)
         communities = {d.community_id: await uow.communities.get(d.community_id) for d, _ in found}
     locale = deps.user_locale(user)
@@ -276,7 +274,7 @@ async def cmd_myorders(deps: Deps, message: MessageIn, args: str) -> list[Action
 async def cmd_profile(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     async with deps.uow() as uow:
         user = await remember(deps, uow, message.sender, private=message.chat.is_private)
-        await uow.commit()
+        await uow.commit(mark=False)
         found = await uow.orders.active_for_user(user.id, 1)
     locale = deps.user_locale(user)
     if not message.chat.is_private:
@@ -295,9 +293,7 @@ async def cmd_cancel(deps: Deps, message: MessageIn, args: str) -> list[Action]:
 
 
 async def cmd_help(deps: Deps, message: MessageIn, args: str) -> list[Action]:
-    async with deps.uow() as uow:
-        user = await remember(deps, uow, message.sender, private=message.chat.is_private)
-        await uow.commit()
+    user = await remembered(deps, message.sender, private=message.chat.is_private)
     return [Send(message.chat.id, deps.texts.render(deps.user_locale(user), "help"))]
 
 

@@ -28,6 +28,7 @@ def dump(state: State) -> dict[str, Any]:
         "version": VERSION,
         "clock_offset": state.clock.now() - time.time(),
         "next_id": state.next_id_number(),
+        "next_update_id": state.next_update_id(),
         "bot_id": state.bot.id,
         "users": [asdict(u) for u in state.users.values() if not u.is_bot],
         "chats": [
@@ -73,6 +74,7 @@ def load(state: State, data: dict[str, Any]) -> None:
         book.charges[c["telegram_payment_charge_id"]] = ChargeRec(**c)
     book.refunds.extend(RefundRec(**r) for r in data["refunds"])
     state.continue_ids_from(int(data["next_id"]))
+    state.continue_update_ids_from(int(data.get("next_update_id", 1)))
 
 
 def clock_of(path: Path) -> Clock | None:

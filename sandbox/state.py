@@ -162,6 +162,16 @@ class State:
     def continue_ids_from(self, n: int) -> None:
         self._ids = itertools.count(max(n, 1))
 
+    def next_update_id(self) -> int:
+        """The id the next update will get (for snapshots): Telegram's ids go on rising across
+        a bot's restarts, and the bot's record of handled updates relies on it."""
+        n = next(self._update_ids)
+        self._update_ids = itertools.count(n)
+        return n
+
+    def continue_update_ids_from(self, n: int) -> None:
+        self._update_ids = itertools.count(max(n, 1))
+
     def push_update(self, kind: str, payload: dict[str, Any]) -> int:
         update_id = next(self._update_ids)
         self.updates.append((update_id, kind, payload))

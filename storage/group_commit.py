@@ -35,6 +35,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 
+from groupbuy import delivery
 from groupbuy.ports import UnitOfWork
 from storage.db import InlineSession
 from storage.engine import sqlite_pragmas
@@ -44,6 +45,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 _Work = Callable[[UnitOfWork], Awaitable[Any]]
 _LOCK_RETRY = 0.05  # seconds between tries for the write lock held by another process
+# A piece of work, the future its caller awaits, and the update its caller is handling: the
+# drainer task runs it, so the caller's context (groupbuy.delivery) is carried over by hand.
+_Queued = tuple[_Work, "asyncio.Future[Any]", delivery.Delivery | None]
 
 
 class Suspended(RuntimeError):
@@ -112,7 +116,7 @@ class GroupCommit:
         self._sync = create_engine(engine.url.set(drivername="sqlite"))
         self._max_batch = max_batch
         self._lock_wait = lock_wait
-        self._queue: deque[tuple[_Work, asyncio.Future[Any]]] = deque()
+        self._queue: deque[_Queued] = deque()
         self._drainer: asyncio.Task[None] | None = None
         self.batches = 0  # how many transactions, and how many pieces of work they carried
         self.pieces = 0
@@ -131,7 +135,7 @@ class GroupCommit:
 
     async def __call__(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
         done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.append((work, done))
+        self._queue.append((work, done, delivery.current()))
         if self._drainer is None:
             # Started, not run: the presses already taken from this getUpdates batch queue up
             # behind this one before the first transaction begins.
@@ -148,7 +152,7 @@ class GroupCommit:
             while self._queue:  # only when the drainer itself was cancelled (shutdown)
                 self._queue.popleft()[1].cancel()
 
-    async def _run(self, batch: list[tuple[_Work, asyncio.Future[Any]]]) -> None:
+    async def _run(self, batch: list[_Queued]) -> None:
         outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
         held: list[Callable[[], None]] = []  # after-commit callbacks of the pieces that committed
         waited = 0.0
@@ -175,12 +179,12 @@ class GroupCommit:
         except Exception as error:
             # The COMMIT or the connection failed: nothing of this batch is in the database, so
             # every piece of it hears that it failed; the next batch tries afresh.
-            for _, done in batch:
+            for _, done, _ in batch:
                 if not done.done():
                     done.set_exception(error)
             return
         except BaseException:  # cancelled (shutdown): the transaction was rolled back
-            for _, done in batch:
+            for _, done, _ in batch:
                 done.cancel()
             raise
         self.batches += 1
@@ -202,19 +206,22 @@ class GroupCommit:
     def _pieces(
         self,
         conn: Connection,
-        batch: list[tuple[_Work, asyncio.Future[Any]]],
+        batch: list[_Queued],
         outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]],
         held: list[Callable[[], None]],
     ) -> None:
-        for work, done in batch:
+        for work, done, handling in batch:
             if done.cancelled():
                 continue  # its press gave up waiting: do not do it unseen
+            token = delivery.begin(handling)
             try:
                 value = _run_inline(self._one(conn, work, held))
             except Exception as error:  # rolled back to its savepoint
                 outcomes.append((done, None, error))
             else:
                 outcomes.append((done, value, None))
+            finally:
+                delivery.end(token)
             _still_open(conn)
 
     @staticmethod

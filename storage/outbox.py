@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,15 +39,20 @@ class SqlOutbox:
         # statement with many parameter sets: compiled once, however many buyers a deal has.
         await self._s.execute(insert_for(self._s, OutboxRow).on_conflict_do_nothing(), rows)
 
-    async def claim(self, now: datetime, limit: int, lease_seconds: int) -> list[PendingNotice]:
+    async def claim(
+        self, now: datetime, limit: int, lease_seconds: int, skip_chats: Collection[int] = ()
+    ) -> list[PendingNotice]:
         """Take due notices and push their due time forward: a lease, so a sender that dies
-        mid-send lets another retry after the lease, and two senders never take the same one."""
+        mid-send lets another retry after the lease, and two senders never take the same one.
+        `skip_chats`: chats this sender is still busy with (their notices go in order)."""
         query = (
             select(OutboxRow)
             .where(OutboxRow.done.is_(False), OutboxRow.due_at <= now)
             .order_by(OutboxRow.id)
             .limit(limit)
         )
+        if skip_chats:
+            query = query.where(OutboxRow.chat_id.not_in(list(skip_chats)))
         if self._s.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         rows = list(await self._s.scalars(query.execution_options(populate_existing=True)))
@@ -71,6 +76,15 @@ class SqlOutbox:
         )
         return claimed
 
+    async def extend(self, notice_ids: Collection[int], until: datetime) -> None:
+        """Renew the lease of notices still being sent: only a dead sender's lapse."""
+        if notice_ids:
+            await self._s.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(list(notice_ids)), OutboxRow.done.is_(False))
+                .values(due_at=until)
+            )
+
     async def sent(self, notice_id: int, now: datetime) -> None:
         await self._s.execute(
             update(OutboxRow)
@@ -78,8 +92,14 @@ class SqlOutbox:
             .values(done=True, sent_at=now, error=None)
         )
 
-    async def failed(self, notice_id: int, error: str, retry_at: datetime | None) -> None:
+    async def failed(
+        self, notice_id: int, error: str, retry_at: datetime | None, *, counted: bool = True
+    ) -> None:
+        """`counted=False`: this attempt does not count towards giving up (a 429: Telegram
+        asked to wait, the notice did not fail)."""
         values: dict[str, Any] = {"error": error[:1000]}
+        if not counted:
+            values["attempts"] = OutboxRow.attempts - 1
         if retry_at is None:
             values["done"] = True  # permanent: e.g. the user never started the bot
         else:

@@ -210,6 +210,17 @@ class OutboxRow(Base):
     )
 
 
+class HandledUpdateRow(Base):
+    """A Telegram update whose effects are committed: written in the same transaction as them,
+    so a second delivery of the update (a crash before it was confirmed, a webhook retry) finds
+    it and changes nothing (groupbuy.delivery). Kept a week: Telegram keeps updates for a day."""
+
+    __tablename__ = "handled_updates"
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    handled_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class GroupAdminRow(Base):
     """Who administers a group, as last heard from Telegram (getChatAdministrators, chat_member
     updates): asked without a Telegram call when someone writes to the bot in private."""

@@ -9,7 +9,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from groupbuy import transaction_guard
+from groupbuy import delivery, transaction_guard
 from groupbuy.ports import (
     Communities,
     Deals,
@@ -19,6 +19,7 @@ from groupbuy.ports import (
     Payments,
     Users,
 )
+from storage import handled
 from storage.communities import SqlCommunities, SqlUsers
 from storage.db import SessionLike
 from storage.deals import SqlDeals
@@ -80,9 +81,26 @@ class SqlUnitOfWork:
                 transaction_guard.left(self._guard)
                 self._guard = None
 
-    async def commit(self) -> None:
+    async def commit(self, *, mark: bool = True) -> None:
+        """`mark`: this commit carries the update being handled (groupbuy.delivery) if no
+        earlier commit of it did, and raises AlreadyHandled (rolling back) if an earlier
+        delivery of the update committed it. False only for what may be done twice (recording
+        who wrote): otherwise a crash between that commit and the effect's would lose the
+        effect, its redelivery taken for a duplicate."""
         assert self._session is not None
+        current = delivery.current()
+        marking = mark and current is not None and not current.marked
+        if (
+            marking
+            and current is not None
+            and not await handled.mark(self._session, current.bot_id, current.update_id)
+        ):
+            raise delivery.AlreadyHandled(current.update_id)
         await self._session.commit()
+        if marking and current is not None:
+            # Now, not after group commit's COMMIT: a second commit of the same piece of work
+            # (the same transaction) must not insert it again.
+            current.marked = True
         callbacks, self._after = self._after, []
         if self._held is not None:
             self._held.extend(callbacks)

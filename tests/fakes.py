@@ -20,7 +20,7 @@ dialog data must survive a JSON round trip.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -1039,11 +1039,15 @@ class FakeOutbox(_Repo):
                 n.ref,
             )
 
-    async def claim(self, now: datetime, limit: int, lease_seconds: int) -> list[PendingNotice]:
+    async def claim(
+        self, now: datetime, limit: int, lease_seconds: int, skip_chats: Collection[int] = ()
+    ) -> list[PendingNotice]:
         now = _utc(now)
         table = self.t("outbox")
         ordered = sorted(table.values(), key=lambda r: r.id)
-        due = [r for r in ordered if not r.done and r.due_at <= now][:limit]
+        due = [
+            r for r in ordered if not r.done and r.due_at <= now and r.chat_id not in skip_chats
+        ][:limit]
         claimed: list[PendingNotice] = []
         for r in due:
             table[r.id] = replace(
@@ -1057,10 +1061,21 @@ class FakeOutbox(_Repo):
         if rec is not None:
             self.t("outbox")[notice_id] = replace(rec, done=True, sent_at=_utc(now), error=None)
 
-    async def failed(self, notice_id: int, error: str, retry_at: datetime | None) -> None:
+    async def extend(self, notice_ids: Collection[int], until: datetime) -> None:
+        table = self.t("outbox")
+        for notice_id in notice_ids:
+            rec = table.get(notice_id)
+            if rec is not None and not rec.done:
+                table[notice_id] = replace(rec, due_at=_utc(until))
+
+    async def failed(
+        self, notice_id: int, error: str, retry_at: datetime | None, *, counted: bool = True
+    ) -> None:
         rec = self.t("outbox").get(notice_id)
         if rec is None:
             return
+        if not counted:
+            rec = replace(rec, attempts=rec.attempts - 1)
         if retry_at is None:
             rec = replace(rec, error=error[:1000], done=True)
         else:
@@ -1132,7 +1147,7 @@ class FakeUnitOfWork:
         self._work = None
         transaction_guard.left(self._guard)
 
-    async def commit(self) -> None:
+    async def commit(self, *, mark: bool = True) -> None:
         assert self._snapshot is not None and self._work is not None
         self.store.commit(self._snapshot, self._work)
         self.committed = True

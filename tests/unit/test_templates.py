@@ -141,6 +141,8 @@ SHOWS_USER_TEXT = {
     "notice_order_cancelled",
     "notice_order_failed",
     "notice_pickup",
+    "notice_post_undelivered",
+    "notice_invoice_undelivered",
     "picked_up",
     "pickup_list_caption",
     "pickup_list_message",
@@ -263,6 +265,17 @@ def _error(r: Renderer, locale: str, w: World) -> dict[str, Any]:
 def _group_notice(r: Renderer, locale: str, w: World) -> dict[str, Any]:
     """handlers.notices.render for a notice to the group."""
     return {"deal": w.deal_in(DealStatus.CLOSED), "stats": w.stats, "tz": w.community.timezone}
+
+
+def _leader_notice(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    """handlers.notices.render for an alert to the deal's leader."""
+    deal = w.deal_in(DealStatus.OPEN)
+    return {
+        "deal": deal,
+        "community": w.community,
+        "buyer": w.user.display_name,
+        "code": w.order.code,
+    }
 
 
 def _order_notice(status: DealStatus) -> Sample:
@@ -538,6 +551,8 @@ SAMPLES: dict[str, list[Sample]] = {
     "notice_deal_closed": [_group_notice],
     "notice_deal_failed": [_group_notice],
     "notice_order_cancelled": [_order_notice(DealStatus.CANCELLED)],
+    "notice_post_undelivered": [_leader_notice],
+    "notice_invoice_undelivered": [_leader_notice],
     "notice_order_failed": [_order_notice(DealStatus.FAILED)],
     "notice_pickup": [_order_notice(DealStatus.CLOSED)],
     "picked_up": [_picked_up],
