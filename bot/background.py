@@ -32,10 +32,14 @@ from handlers.outgoing import BadRequest, Blocked, RetryAfter, TelegramError
 
 log = logging.getLogger(__name__)
 # A claimed notice whose sender died is taken again after this long. A live sender renews the
-# leases of what it is still sending on every pass, so a slow chat is never sent twice.
-LEASE_SECONDS = 30
+# leases of what it is still sending on every pass (at least once a second), so a slow chat is
+# never sent twice.
+LEASE_SECONDS = 10
 BATCH = 100
 MAX_IN_FLIGHT = 2000  # notices claimed and not yet finished, at most
+# and no more than the send limit lets out in this many seconds: what a process that dies had
+# claimed waits for its lease, what it had not claimed goes out at once after the restart.
+CLAIM_AHEAD_SECONDS = 4.0
 GIVE_UP_AFTER = 12  # failed attempts (5xx, resets) of one item: about half an hour of backoff
 _UNDELIVERED = {NoticeKind.DEAL_POST: NoticeKind.POST_UNDELIVERED}
 
@@ -106,7 +110,8 @@ class Background:
         """Claim due notices and start sending them, each chat's in order; returns how many
         were claimed. Does not wait for them to be sent."""
         now = self.deps.clock.now()
-        room = MAX_IN_FLIGHT - len(self._in_flight)
+        ahead = max(BATCH, int(self.sender.limits.per_second * CLAIM_AHEAD_SECONDS))
+        room = min(MAX_IN_FLIGHT, ahead) - len(self._in_flight)
         async with self.deps.uow() as uow:
             await uow.outbox.extend(self._in_flight, now + timedelta(seconds=LEASE_SECONDS))
             claimed = (

@@ -1,4 +1,5 @@
-"""The `groupbuy` command: run the bot, apply migrations, play it in the sandbox."""
+"""The `groupbuy` command: run the bot, apply migrations, back up the database, play it in the
+sandbox."""
 
 from __future__ import annotations
 
@@ -6,12 +7,15 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import shlex
 import signal
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import URL, make_url
 
 from bot.settings import Settings, TokenError, check_token
 
@@ -29,6 +33,10 @@ def main(argv: list[str] | None = None) -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="run the bot (long polling); applies migrations first")
     commands.add_parser("migrate", help="create or upgrade the database schema")
+    backup = commands.add_parser(
+        "backup", help="copy the SQLite database while the bot runs (PostgreSQL: pg_dump)"
+    )
+    backup.add_argument("path", type=Path, help="the copy to write; a file there is replaced")
     _sandbox_parser(commands)
     args = parser.parse_args(argv)
     settings = _settings()
@@ -45,6 +53,8 @@ def main(argv: list[str] | None = None) -> None:
         upgrade(settings.database_url)
         print(f"groupbuy: database at {settings.database_url} is up to date")
         return
+    if args.command == "backup":
+        raise SystemExit(_backup(settings.database_url, args.path))
     try:
         check_token(settings.bot_token)
     except TokenError as error:
@@ -63,6 +73,44 @@ async def _run(settings: Settings) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, runtime.stopping.set)
     await runtime.run()
+
+
+def _backup(database_url: str, path: Path) -> int:
+    """The exit code: 0 done, 1 failed (no such file, a full disk), 2 not ours to do."""
+    from storage.backup import backup_sqlite
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "postgresql":
+        # libpq's spelling of the same database, without the password (not for the terminal).
+        query = dict(url.query)
+        if "ssl" in query:  # asyncpg's name for libpq's sslmode
+            query["sslmode"] = query.pop("ssl")
+        libpq = URL.create(
+            "postgresql", url.username, None, url.host, url.port, url.database, query
+        )
+        command = shlex.join(
+            ["pg_dump", "--format=custom", f"--file={path}", libpq.render_as_string()]
+        )
+        print(
+            "groupbuy: the database is PostgreSQL: back it up with pg_dump, which copies one"
+            " consistent snapshot while the bot runs:\n"
+            f"  {command}\n"
+            "(it asks for the password, or takes it from PGPASSWORD or ~/.pgpass; restore with"
+            " pg_restore, see docs/operations.md)",
+            file=sys.stderr,
+        )
+        return 2
+    if url.get_backend_name() != "sqlite":
+        print(f"groupbuy: cannot back up a {url.get_backend_name()} database", file=sys.stderr)
+        return 2
+    database = Path(url.database or "")
+    try:
+        backup_sqlite(database, path)
+    except (OSError, ValueError, sqlite3.Error) as error:
+        print(f"groupbuy: backup failed: {error}", file=sys.stderr)
+        return 1
+    print(f"groupbuy: {database} backed up to {path}")
+    return 0
 
 
 def _sandbox_parser(commands: Any) -> None:

@@ -55,6 +55,7 @@ class RateLimits:
         # Buckets a fraction of the period long: the same rates without letting a whole period's
         # worth go at once (a one-second bucket refilling while it drained sent 49 in a second).
         self._all = AsyncLimiter(max(1.0, per_second / 5), 0.2)
+        self.per_second = per_second
         self._private_rate = private_per_second
         self._group_rate = group_per_minute
         self._chats: OrderedDict[int, AsyncLimiter] = OrderedDict()

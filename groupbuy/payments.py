@@ -448,6 +448,12 @@ async def _keep_paid_units(
             money = await standing(uow, deal, emptied)
     if money.held >= money.worth:
         await uow.orders.cover(order_id)  # what is left is paid for
+        if rebill is not None and order.pay_by is not None:
+            # An earlier shortfall's re-bill, and this one took the units it billed: nothing is
+            # owed now, so its hold ends and its invoice can no longer be paid.
+            await uow.payments.void_invoices(order_id)
+            await uow.orders.set_pay_by(order_id, None)
+            await uow.orders.want_invoice(order_id)  # removes the dead invoice message
 
 
 async def lapse(uow: UnitOfWork, order_id: int, now: datetime, *, force: bool = False) -> bool:

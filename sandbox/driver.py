@@ -7,7 +7,7 @@ plain methods. ``Emulator`` inherits all of this, so tests call ``emu.add_user``
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from aiogram.types import CallbackQuery
@@ -161,5 +161,19 @@ class Driver(PayerDriver):
         self.state.changed({"type": "clock", "now": now})
         return now
 
+    def unconfirm(self, update_ids: Iterable[int]) -> None:
+        """Deliver these updates again, as Telegram does when the getUpdates call that would
+        have confirmed them never reached it (the bot died first) or a webhook's answer was
+        lost: they are queued once more, in order, with their own ids."""
+        st = self.state
+        again = [st.confirmed.pop(u) for u in update_ids if u in st.confirmed]
+        pending = {u[0] for u in st.updates}
+        st.updates = sorted(st.updates + [u for u in again if u[0] not in pending], key=_first)
+        st.changed()
+
     async def inject_flood(self, method: str | None, count: int, retry_after: int) -> None:
         self.flood.inject(method, count, retry_after)
+
+
+def _first(update: tuple[int, str, dict[str, Any]]) -> int:
+    return update[0]

@@ -8,7 +8,9 @@ invoice's chat (the private chat, for an invoice sent there). Fault injection fo
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -59,18 +61,7 @@ class PayerDriver(WorldDriver):
                 return replace(
                     result, status="declined", error_message=query.answer["error_message"]
                 )
-        charge = ChargeRec(
-            telegram_payment_charge_id=st.new_id("tgcharge-"),
-            provider_payment_charge_id=st.new_id("provcharge-") if invoice.provider_token else "",
-            user_id=user_id,
-            chat_id=chat.id,
-            invoice_message_id=message_id,
-            currency=invoice.currency,
-            total_amount=invoice.total_amount,
-            invoice_payload=invoice.payload,
-            time=st.clock.now(),
-        )
-        st.payments.charges[charge.telegram_payment_charge_id] = charge
+        charge = self._charge(user_id, invoice)
         msg = self._payment_message(charge, order_info)
         return replace(
             result,
@@ -78,6 +69,40 @@ class PayerDriver(WorldDriver):
             provider_payment_charge_id=charge.provider_payment_charge_id,
             message_id=msg,
         )
+
+    async def pay_together(self, payers: Sequence[tuple[int, int]]) -> list[PaymentResult]:
+        """Several residents pay at the same moment, each an invoice in their private chat
+        (`(user_id, invoice message_id)`): every pre-checkout is asked first, all at once, and
+        then the successful payments of those the bot accepted reach it together, as one batch
+        of updates (a busy minute at the provider)."""
+        st = self.state
+        invoices = []
+        for user_id, message_id in payers:
+            invoice = st.payments.invoices.get((user_id, message_id))
+            if invoice is None:
+                raise DriverError(f"message {message_id} in chat {user_id} is not an invoice")
+            invoices.append((user_id, invoice))
+        queries = await asyncio.gather(
+            *(self._pre_checkout(u, i, PRE_CHECKOUT_TIMEOUT, None) for u, i in invoices)
+        )
+        results = []
+        for (user_id, invoice), query in zip(invoices, queries, strict=True):
+            result = PaymentResult(
+                "paid", invoice.currency, invoice.total_amount, invoice.payload, query.id
+            )
+            if query.answer is None or not query.answer["ok"]:
+                results.append(replace(result, status="declined" if query.answer else "timeout"))
+                continue
+            charge = self._charge(user_id, invoice)
+            results.append(
+                replace(
+                    result,
+                    telegram_payment_charge_id=charge.telegram_payment_charge_id,
+                    provider_payment_charge_id=charge.provider_payment_charge_id,
+                    message_id=self._payment_message(charge, None),
+                )
+            )
+        return results
 
     async def resend_successful_payment(self, user_id: int, charge_id: str) -> int:
         """Deliver the same successful_payment again (a duplicate update); returns its message."""
@@ -127,6 +152,22 @@ class PayerDriver(WorldDriver):
             )
         query.done.set()  # a later answer is refused as too old
         return query
+
+    def _charge(self, user_id: int, invoice: InvoiceRec) -> ChargeRec:
+        st = self.state
+        charge = ChargeRec(
+            telegram_payment_charge_id=st.new_id("tgcharge-"),
+            provider_payment_charge_id=st.new_id("provcharge-") if invoice.provider_token else "",
+            user_id=user_id,
+            chat_id=invoice.chat_id,
+            invoice_message_id=invoice.message_id,
+            currency=invoice.currency,
+            total_amount=invoice.total_amount,
+            invoice_payload=invoice.payload,
+            time=st.clock.now(),
+        )
+        st.payments.charges[charge.telegram_payment_charge_id] = charge
+        return charge
 
     def _payment_message(self, charge: ChargeRec, order_info: dict[str, Any] | None) -> int:
         payment: dict[str, Any] = {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from sandbox.payments import PaymentBook
 
 ANONYMOUS_ADMIN_ID = 1087968824  # @GroupAnonymousBot, as in real Telegram
 MAX_EVENTS = 10_000
+MAX_CONFIRMED = 10_000  # confirmed updates kept for Driver.unconfirm
 # Telegram delivers everything except these unless allowed_updates asks for them.
 DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 
@@ -112,7 +114,10 @@ class State:
         self.messages: dict[int, list[MessageRec]] = {}
         self.files: dict[str, FileRec] = {}
         self.callbacks: dict[str, CallbackRec] = {}
-        self.updates: list[tuple[int, str, dict[str, Any]]] = []
+        self.updates: list[tuple[int, str, dict[str, Any]]] = []  # not yet confirmed
+        # Recently confirmed updates, for a test to deliver again (Driver.unconfirm).
+        self.confirmed: OrderedDict[int, tuple[int, str, dict[str, Any]]] = OrderedDict()
+        self.last_update_id = 0
         self.allowed_updates: list[str] | None = None
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.requests_log: list[RequestLogEntry] = []
@@ -175,8 +180,23 @@ class State:
     def push_update(self, kind: str, payload: dict[str, Any]) -> int:
         update_id = next(self._update_ids)
         self.updates.append((update_id, kind, payload))
+        self.last_update_id = update_id
         self.changed()
         return update_id
+
+    def confirm_below(self, offset: int) -> None:
+        """getUpdates with `offset`: every update below it is confirmed, gone from the queue."""
+        kept: list[tuple[int, str, dict[str, Any]]] = []
+        for update in self.updates:
+            if update[0] >= offset:
+                kept.append(update)
+            else:
+                self.confirmed[update[0]] = update
+        if len(kept) < len(self.updates):
+            self.updates = kept
+            while len(self.confirmed) > MAX_CONFIRMED:
+                self.confirmed.popitem(last=False)
+            self.changed()  # a wait for the bot to have taken everything ends now
 
     def add_message(self, msg: MessageRec) -> MessageRec:
         self.messages.setdefault(msg.chat_id, []).append(msg)

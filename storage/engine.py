@@ -18,12 +18,18 @@ def is_sqlite(url: str) -> bool:
 
 
 def sqlite_pragmas(dbapi_connection: Any, *, busy_ms: int) -> None:
-    """Every SQLite connection of ours: WAL (readers never block the writer), commits without a
-    sync each (the WAL is synced at checkpoints), foreign keys enforced, and how long the
-    driver waits for another writer's lock."""
+    """Every SQLite connection of ours (the async engine's, group commit's, a backup's): WAL
+    (readers never block the writer), foreign keys enforced, and how long the driver waits for
+    another writer's lock.
+
+    `synchronous=FULL`: in WAL mode each commit syncs the WAL before it returns, so a payment or
+    an order that was answered survives a power cut or a kernel panic. NORMAL syncs only at
+    checkpoints: a crash of the process loses nothing, but a power cut loses the last commits,
+    after their buttons were answered. Group commit writes a burst's presses in one transaction,
+    so the sync is paid per batch, not per press (its cost: docs/operations.md)."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
     cursor.close()

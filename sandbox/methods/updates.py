@@ -30,8 +30,8 @@ async def get_updates(ctx: Ctx, p: Params) -> Any:
     limit = max(1, min(100, p.get("limit", 100)))
     timeout = max(0, min(50, p.get("timeout", 0)))
     if offset > 0:
-        # Confirming: everything below offset is gone for good.
-        st.updates = [u for u in st.updates if u[0] >= offset]
+        # Confirming: everything below offset is gone for good (for the bot).
+        st.confirm_below(offset)
     elif offset < 0:
         st.updates = st.updates[offset:]
 

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import os
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -30,6 +30,8 @@ class World:
     emu: Emulator
     runtime: Runtime
     clock: OffsetClock
+    settings: Settings
+    task: asyncio.Task[None]
 
     @property
     def deps(self) -> Deps:
@@ -45,6 +47,19 @@ class World:
         assert self.runtime.background is not None
         await self.runtime.background.sweep()
         self.runtime.background.nudge.set()
+
+    async def stop(self) -> None:
+        """The bot process stops (as on SIGTERM) and its `run()` returns."""
+        await self.runtime.stop()
+        await asyncio.wait_for(self.task, timeout=30)
+
+    async def restart(self, between: Callable[[], None] | None = None) -> None:
+        """Stop the bot, then (after `between`, if given) start a new one on the same
+        database: a deploy, or a crash and the restart after it."""
+        await self.stop()
+        if between is not None:
+            between()
+        self.runtime, self.task = await start_runtime(self.settings, self.clock)
 
 
 async def database_url(tmp_path: Path, url: str | None = None) -> str:
@@ -100,18 +115,25 @@ async def running_world(tmp_path: Path, url: str | None = None) -> AsyncIterator
             _env_file=None,  # type: ignore[call-arg]
         )
         clock = OffsetClock()
-        runtime = Runtime(settings, clock)
-        task = asyncio.create_task(runtime.run())
-        ready = asyncio.create_task(runtime.ready.wait())
-        done, _ = await asyncio.wait({task, ready}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
-        if task in done:
-            task.result()  # raises the start-up error
-        assert runtime.ready.is_set(), "runtime did not start"
+        runtime, task = await start_runtime(settings, clock)
+        world = World(emu, runtime, clock, settings, task)
         try:
-            yield World(emu, runtime, clock)
+            yield world
         finally:
-            await runtime.stop()
-            await asyncio.wait_for(task, timeout=15)
+            await world.stop()
+
+
+async def start_runtime(
+    settings: Settings, clock: OffsetClock
+) -> tuple[Runtime, asyncio.Task[None]]:
+    runtime = Runtime(settings, clock)
+    task = asyncio.create_task(runtime.run())
+    ready = asyncio.create_task(runtime.ready.wait())
+    done, _ = await asyncio.wait({task, ready}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
+        task.result()  # raises the start-up error
+    assert runtime.ready.is_set(), "runtime did not start"
+    return runtime, task
 
 
 # --- helpers for the e2e test files (import them from tests.e2e.conftest) -------------------

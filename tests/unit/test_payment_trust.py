@@ -159,3 +159,30 @@ async def test_an_unpaid_stars_rebill_lapses_after_the_window(shop: Shop) -> Non
         deal = await uow.deals.get(shop.deal.id)
     assert deal is not None and deal.status is DealStatus.CLOSED
     await shop.check_ledger()
+
+
+async def test_a_second_shortfall_that_takes_the_rebilled_units_ends_the_rebill(
+    shop: Shop,
+) -> None:
+    """The units a re-bill was for did not arrive either: nothing is owed, so the hold ends and
+    the invoice for them can no longer be paid (paying it would credit units that do not exist)."""
+    await shop.open(PaymentMode.STARS)
+    await shop.add(ALICE, 2)
+    await shop.invoice_and_pay(ALICE)
+    async with shop.f() as uow:
+        await close_deal(uow, shop.deal.id, CloseReason.LEADER, shop.clock.now())
+        await record_shortfall(uow, shop.deal.id, 1, 1, shop.clock.now(), WINDOW)
+        await uow.commit()
+    order = await shop.order(ALICE)
+    issued = await invoice_committed(shop.f, shop.clock.now(), order.id)
+    assert issued is not None and order.pay_by is not None
+    token, due = issued
+    assert due == APPLE
+    async with shop.f() as uow:
+        await record_shortfall(uow, shop.deal.id, 1, 1, shop.clock.now(), WINDOW)
+        await uow.commit()
+    order = await shop.order(ALICE)
+    assert order.total_quantity == 0 and order.pay_by is None
+    assert await shop.pre_checkout(token, ALICE, due) is not None  # refused, with a reason
+    assert await shop.held(ALICE) == 0
+    await shop.check_ledger()
