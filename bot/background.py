@@ -22,7 +22,7 @@ from datetime import timedelta
 
 from bot.sender import Sender, backoff
 from groupbuy.deals import close_due, lapse_due, remind_payers, send_reminders
-from groupbuy.model import Deal
+from groupbuy.model import Deal, Refund
 from groupbuy.notices import Notice, NoticeKind, PendingNotice
 from handlers import notices, paying
 from handlers.actions import Delete, RefundStars, SendInvoice
@@ -41,6 +41,7 @@ MAX_IN_FLIGHT = 2000  # notices claimed and not yet finished, at most
 # claimed waits for its lease, what it had not claimed goes out at once after the restart.
 CLAIM_AHEAD_SECONDS = 4.0
 GIVE_UP_AFTER = 12  # failed attempts (5xx, resets) of one item: about half an hour of backoff
+REPORT_REFUND_AFTER = 4  # failed attempts of a Stars refund before its deal's leader is told
 _UNDELIVERED = {NoticeKind.DEAL_POST: NoticeKind.POST_UNDELIVERED}
 
 
@@ -296,16 +297,17 @@ class Background:
             except RetryAfter as flood:
                 self._refunds.failed(refund.id, flood.seconds)
                 continue
-            except BadRequest as exc:
-                if "ALREADY_REFUNDED" not in exc.message:
-                    failures = self._refunds.failed(refund.id)
-                    log.warning("stars refund %s (%s): %s", refund.id, failures, exc.message)
-                    continue
             except Exception as exc:
-                if not isinstance(exc, TelegramError):
-                    log.exception("stars refund %s", refund.id)
-                self._refunds.failed(refund.id)
-                continue
+                if not (isinstance(exc, BadRequest) and "ALREADY_REFUNDED" in exc.message):
+                    if not isinstance(exc, TelegramError):
+                        log.exception("stars refund %s", refund.id)
+                    failures = self._refunds.failed(refund.id)
+                    log.warning("stars refund %s refused (%s): %s", refund.id, failures, exc)
+                    # Refused (a 400 or 403: the bot's balance, a charge Telegram does not know)
+                    # at once; Telegram unavailable after a few tries. Told once (the outbox).
+                    if isinstance(exc, BadRequest | Blocked) or failures >= REPORT_REFUND_AFTER:
+                        await self._refund_refused(refund)
+                    continue
             self._refunds.done(refund.id)
             now = self.deps.clock.now()
             async with self.deps.uow() as uow:
@@ -319,6 +321,19 @@ class Background:
                     )
                     await uow.outbox.add([notice], now)
                 await uow.commit()
+
+    async def _refund_refused(self, refund: Refund) -> None:
+        """The deal's leader hears that a Stars refund is stuck (once: the outbox's key)."""
+        now = self.deps.clock.now()
+        async with self.deps.uow() as uow:
+            deal = await uow.deals.get(refund.deal_id)
+            if deal is not None:
+                notice = Notice(
+                    NoticeKind.REFUND_REFUSED, deal.leader_id, deal.id, deal.leader_id, refund.id
+                )
+                await uow.outbox.add([notice], now)
+                await uow.commit()
+        self.nudge.set()
 
     # --- deal posts ---------------------------------------------------------------------------
 

@@ -18,10 +18,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiogram import Bot
 from aiogram.methods import GetUpdates
+from aiogram.methods.base import TelegramMethod
 from aiogram.types import Update
 
 from bot.sender import backoff
@@ -29,6 +32,22 @@ from groupbuy import delivery
 
 log = logging.getLogger(__name__)
 BATCH = 100  # Telegram's most per getUpdates
+
+
+class RawUpdates(TelegramMethod[list[Any]]):
+    """getUpdates, answered as plain JSON objects. The updates still being handled come back
+    with every answer (they are not confirmed): they are recognised by id and skipped, and only
+    the new ones are read into aiogram's types, once each (bot.polling.Poller)."""
+
+    __returning__ = list[Any]
+    __api_method__ = "getUpdates"
+
+    offset: int | None = None
+    limit: int | None = None
+    timeout: int | None = None
+    allowed_updates: list[str] | None = None
+
+
 Handle = Callable[[Update], Awaitable[object]]
 
 
@@ -51,6 +70,7 @@ class Poller:
         self.timeout = timeout
         self.drain_seconds = drain_seconds
         self.allowed_updates = allowed_updates
+        self._waiting: deque[dict[str, Any]] = deque()  # taken, not started (no slot yet)
         self._running: dict[int, asyncio.Task[None]] = {}
         self._done: set[int] = set()  # handled, not yet confirmed to Telegram
         self._cut: set[int] = set()  # cancelled by a stop before they were handled
@@ -59,8 +79,11 @@ class Poller:
 
     @property
     def offset(self) -> int:
-        """What to confirm: everything below the oldest update still being handled."""
-        return min(self._running.keys() | self._cut, default=self._highest + 1)
+        """What to confirm: everything below the oldest update not yet handled."""
+        oldest = min(self._running.keys() | self._cut, default=self._highest + 1)
+        if self._waiting:
+            oldest = min(oldest, int(self._waiting[0]["update_id"]))
+        return oldest
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Polls until `stopping` is set, then lets handlers finish (`drain_seconds` at most)
@@ -69,8 +92,8 @@ class Poller:
         failures = 0
         try:
             while not stopping.is_set():
-                if len(self._running) >= self.in_flight:
-                    await self._wait_finished(stop, None)
+                if not self._worth_asking():
+                    await self._wait_finished(stop)
                     continue
                 fetch = asyncio.create_task(self._fetch())
                 await asyncio.wait({fetch, stop}, return_when=asyncio.FIRST_COMPLETED)
@@ -85,19 +108,27 @@ class Poller:
                     failures += 1
                     pause = backoff(failures, 0.5, 10.0)
                     log.warning("getUpdates failed (%s); again in %.1fs", error, pause)
-                    await self._wait_finished(stop, pause)
+                    await asyncio.wait({stop}, timeout=pause)
                     continue
                 failures = 0
-                if not self._take(updates) and updates:
-                    # All of them are being handled already (their offset is held): Telegram
-                    # answers at once with the same batch, so wait until one of them is done.
-                    await self._wait_finished(stop, 1.0)
+                self._take(updates)
+                self._start_waiting()
         finally:
             stop.cancel()
             await self._drain()
 
-    async def _fetch(self) -> list[Update]:
-        request = GetUpdates(
+    def _worth_asking(self) -> bool:
+        """Whether asking Telegram for more may bring something to start: nothing taken is
+        still waiting for a slot, a slot is free, and fewer than a getUpdates' worth of taken
+        updates are unconfirmed (those come back first in every answer)."""
+        if self._waiting or len(self._running) >= self.in_flight:
+            return False
+        offset = self.offset
+        backlog = len(self._running) + sum(1 for done in self._done if done >= offset)
+        return backlog < BATCH
+
+    async def _fetch(self) -> list[Any]:
+        request = RawUpdates(
             offset=self.offset,
             limit=BATCH,
             timeout=self.timeout,
@@ -106,20 +137,25 @@ class Poller:
         # The long poll itself may take `timeout` seconds: the request must outlast it.
         return await self.bot(request, request_timeout=self.timeout + 30)
 
-    def _take(self, updates: list[Update]) -> bool:
-        """Start a handler for each update not seen before; whether there was one."""
+    def _take(self, updates: list[Any]) -> None:
+        """Queue the updates not seen before, in order (Telegram answers in order)."""
         confirmed = self.offset
         self._done = {done for done in self._done if done >= confirmed}
-        new = False
-        for update in updates:
-            update_id = update.update_id
-            if update_id in self._running or update_id in self._done or update_id < confirmed:
-                continue
-            new = True
-            self._highest = max(self._highest, update_id)
-            task = asyncio.create_task(self._serve(update))
-            self._running[update_id] = task
-        return new
+        for raw in updates:
+            update_id = int(raw["update_id"])
+            if update_id <= self._highest or update_id < confirmed:
+                continue  # taken before: waiting, running or done
+            self._highest = update_id
+            self._waiting.append(raw)
+
+    def _start_waiting(self) -> None:
+        """Start waiting updates while a slot is free (as a semaphore would, without a task
+        per update parked on it)."""
+        while self._waiting and len(self._running) < self.in_flight:
+            raw = self._waiting.popleft()
+            # Only now is it read into aiogram's types: once per update, however often it came.
+            update = Update.model_validate(raw, context={"bot": self.bot})
+            self._running[update.update_id] = asyncio.create_task(self._serve(update))
 
     async def _serve(self, update: Update) -> None:
         update_id = update.update_id
@@ -136,32 +172,39 @@ class Poller:
             self._running.pop(update_id, None)
             if update_id not in self._cut:
                 self._done.add(update_id)
+                self._start_waiting()
             self._finished.set()
 
-    async def _wait_finished(self, stop: asyncio.Task[bool], seconds: float | None) -> None:
+    async def _wait_finished(self, stop: asyncio.Task[bool]) -> None:
         self._finished.clear()
         finished = asyncio.create_task(self._finished.wait())
         try:
-            await asyncio.wait(
-                {finished, stop}, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
-            )
+            await asyncio.wait({finished, stop}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             finished.cancel()
 
     async def _drain(self) -> None:
-        """Stopping: handlers in flight may finish; what does not in time is cancelled and left
-        unconfirmed, for the next start to take again."""
-        running = list(self._running.values())
-        if running:
-            log.info("stopping: waiting for %d update(s) being handled", len(running))
-            _, late = await asyncio.wait(running, timeout=self.drain_seconds)
-            for task in late:
-                task.cancel()
-            if late:
-                log.warning(
-                    "stopping: %d update(s) cut off, Telegram will send them again", len(late)
-                )
-                await asyncio.wait(late, timeout=5.0)
+        """Stopping: the updates already taken are handled (those waiting for a slot start as
+        slots free up), for `drain_seconds` at most; what is not done by then is cancelled and
+        left unconfirmed, for the next start to take again."""
+        if self._running or self._waiting:
+            log.info(
+                "stopping: handling the %d update(s) taken",
+                len(self._running) + len(self._waiting),
+            )
+        deadline = asyncio.get_running_loop().time() + self.drain_seconds
+        while self._running:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                break
+            await asyncio.wait(list(self._running.values()), timeout=left)
+        self._waiting.clear()  # never started: Telegram sends them again
+        late = list(self._running.values())
+        for task in late:
+            task.cancel()
+        if late:
+            log.warning("stopping: %d update(s) cut off, Telegram will send them again", len(late))
+            await asyncio.wait(late, timeout=5.0)
         offset = self.offset  # below the oldest update cut off, if any
         if offset <= 0:
             return

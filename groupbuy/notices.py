@@ -26,6 +26,7 @@ class NoticeKind(StrEnum):
     DEAL_POST = "deal_post"  # to the group: the deal's post with its buttons (its id recorded)
     POST_UNDELIVERED = "post_undelivered"  # to the leader: the post could not be put up
     INVOICE_UNDELIVERED = "invoice_undelivered"  # to the leader: a buyer's invoice (ref: order)
+    REFUND_REFUSED = "refund_refused"  # to the leader: Telegram refused a Stars refund (ref: it)
 
 
 def deal_posted(deal_id: int, chat_id: int, photo: bool) -> list[Notice]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from groupbuy.model import DealStatus
+from groupbuy.model import DealStatus, RefundStatus
 from groupbuy.notices import NoticeKind, PendingNotice
 from groupbuy.payments import standing
 from handlers.actions import Keyboard, Send
@@ -42,6 +42,20 @@ async def render(deps: Deps, pending: PendingNotice) -> Send | None:
             stats = await uow.deals.stats(deal.id)
             photo, post = post_parts(deps, deal, community, stats)
             return post if notice.kind is NoticeKind.DEAL_POST else photo
+        if notice.kind is NoticeKind.REFUND_REFUSED:
+            leader = await uow.users.get(notice.chat_id)
+            refund = await uow.payments.refund(notice.ref)
+            buyer = await uow.users.get(refund.user_id) if refund else None
+            if refund is None or refund.status is not RefundStatus.OWED:
+                return None  # made meanwhile: nothing to report
+            text = deps.texts.render(
+                deps.user_locale(leader),
+                "notice_refund_refused",
+                deal=deal,
+                refund=refund,
+                buyer=buyer.display_name if buyer else str(refund.user_id),
+            )
+            return Send(notice.chat_id, text)
         if notice.kind in _TO_LEADER:
             leader = await uow.users.get(notice.chat_id)
             order = await uow.orders.get(notice.ref) if notice.ref else None

@@ -35,6 +35,7 @@ ACTIONS = frozenset(
         "press_raw",
         "advance",
         "inject_flood",
+        "inject_fault",
         "pay_invoice",
         "resend_successful_payment",
     }

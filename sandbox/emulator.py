@@ -11,6 +11,7 @@ Usage::
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -22,6 +23,7 @@ from sandbox import methods
 from sandbox.clock import Clock
 from sandbox.driver import Driver
 from sandbox.errors import ApiError, bad_request
+from sandbox.faults import Fault, Faults
 from sandbox.flood import FloodControl
 from sandbox.spec import Upload, load_schema
 from sandbox.state import RequestLogEntry, State, UserRec
@@ -48,6 +50,7 @@ class Emulator(Driver):
         bot = UserRec(bot_id, first_name, None, username, None, is_bot=True)
         self.state = State(bot, self.clock)
         self.flood = FloodControl(enforce_flood_limits)
+        self.faults = Faults()
         self.schema = load_schema()
         self._ctx = methods.Ctx(self.state, self.flood, token)
         self.host, self.port = host, port
@@ -118,7 +121,18 @@ class Emulator(Driver):
             handler = methods.REGISTRY.get(spec.name.lower())
             if handler is None:
                 raise bad_request(f"method {spec.name} is not implemented by the emulator")
+            fault = self.faults.match(spec.name, params)
+            if fault is not None:
+                error = fault.error()
+                if error is not None:
+                    raise error
+                if fault.fault is Fault.DELAY:
+                    await asyncio.sleep(fault.seconds)
+                elif fault.fault is Fault.RESET_BEFORE:
+                    return self._reset(request, name, params)
             result = await handler(self._ctx, params)
+            if fault is not None and fault.fault is Fault.RESET_AFTER:
+                return self._reset(request, name, params)
         except ApiError as e:
             self._log(name, params, e.description)
             return web.json_response(e.to_json(), status=e.code)
@@ -130,6 +144,13 @@ class Emulator(Driver):
             return web.json_response(err.to_json(), status=500)
         self._log(name, params, None)
         return web.json_response({"ok": True, "result": result})
+
+    def _reset(self, request: web.Request, name: str, params: dict[str, Any]) -> web.Response:
+        """Drop the connection: the bot gets no answer (a reset), whatever was done."""
+        self._log(name, params, "connection reset (injected)")
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=502)  # never reaches the bot
 
     def _log(self, method: str, params: dict[str, Any], error: str | None) -> None:
         shown = {

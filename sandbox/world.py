@@ -11,6 +11,7 @@ from typing import Any
 from sandbox import render
 from sandbox.clock import Clock
 from sandbox.errors import DriverError
+from sandbox.faults import Faults
 from sandbox.flood import FloodControl
 from sandbox.state import ANONYMOUS_ADMIN_ID, ChatRec, MemberRec, MessageRec, State, UserRec
 
@@ -22,6 +23,7 @@ _group_ids = itertools.count(1)
 class WorldDriver:
     state: State
     flood: FloodControl
+    faults: Faults
     clock: Clock
 
     # --- world setup -----------------------------------------------------------

@@ -244,6 +244,8 @@ async def test_every_command_refuses_strangers(any_world: World) -> None:
     for name in COMMANDS:
         for who, chat in ((s.mallory, s.group_b), (s.mallory, s.mallory), (s.eve, s.eve)):
             await emu.send_message(who, chat, f"/{name} {args[name]}".strip())
+    # Everything was handled (and confirmed to Telegram), and what it led to has gone out.
+    await emu.wait_until(lambda: not emu.state.updates, timeout=15)
     await asyncio.sleep(1.0)
     assert await s.state_of_a() == before
     assert s.heard_in_a() == heard

@@ -18,128 +18,28 @@ import os
 import signal
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
-import pytest
-import pytest_asyncio
-from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.harness import (
     BotProcess,
-    Database,
-    LoadEmulator,
     bulk_orders,
-    deps_for,
-    drop_database,
-    groupbuy_process,
-    new_database,
     open_deals,
     seed_people,
     stock_check,
 )
 from groupbuy.model import PaymentMode, PaymentStatus
 from handlers.callbacks import Callback, Op
-from handlers.context import Deps
-from storage.engine import make_engine
 from storage.tables import HandledUpdateRow, OrderLineRow, OrderRow, OutboxRow, PaymentRow
-from tests.storage import db as pg
-
-PROVIDER_TOKEN = "284685063:TEST:groupbuy"  # the emulator plays the provider
-
-
-class FaultEmulator(LoadEmulator):
-    """The load emulator, plus: a signal sent to the bot at a chosen moment of its polling."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.bot_pid: int | None = None
-        self.signal_when_payments_taken: int | None = None  # the signal to send then
-        self.at_signal: Callable[[], Awaitable[object]] | None = None  # looks at the bot then
-        self._payments_handed_out = False
-
-    async def _handle_api(self, request: web.Request) -> web.Response:
-        polling = request.match_info["method"].lower() == "getupdates"
-        if polling and self._payments_handed_out and self.signal_when_payments_taken:
-            # The bot asks again right after taking a batch: its handlers have just started.
-            assert self.bot_pid is not None
-            os.kill(self.bot_pid, self.signal_when_payments_taken)
-            self.signal_when_payments_taken = None
-            if self.at_signal is not None:
-                await self.at_signal()
-        response = await super()._handle_api(request)
-        body = response.body
-        if polling and isinstance(body, bytes) and b"successful_payment" in body:
-            self._payments_handed_out = True
-        return response
-
-
-@pytest_asyncio.fixture(params=pg.SQL_BACKENDS)
-async def database(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Database]:
-    if request.param == "postgresql" and pg.PG_URL is None:
-        pytest.skip("TEST_DATABASE_URL is not set")
-    db = await new_database(request.param, tmp_path, "faults")
-    try:
-        yield db
-    finally:
-        await drop_database(db)
-
-
-@dataclass
-class Rig:
-    """The emulator, the database, the bot processes started on it (stopped at the end)."""
-
-    tmp: Path
-    database: Database
-    emu: FaultEmulator
-    engine: AsyncEngine
-    procs: list[BotProcess] = field(default_factory=list)
-
-    @property
-    def deps(self) -> Deps:
-        return deps_for(self.engine)
-
-    async def start(self, **settings: Any) -> BotProcess:
-        """`groupbuy run` in a process of its own, once it polls."""
-        proc = groupbuy_process(
-            self.tmp,
-            self.emu,
-            self.database.url,
-            payment_provider_token=PROVIDER_TOKEN,
-            **settings,
-        )
-        await proc.start(self.emu)
-        self.emu.bot_pid = proc.pid
-        self.procs.append(proc)
-        return proc
-
-
-@pytest_asyncio.fixture
-async def rig(tmp_path: Path, database: Database) -> AsyncIterator[Rig]:
-    emu = FaultEmulator()
-    await emu.start()
-    engine = make_engine(database.url)
-    started = Rig(tmp_path, database, emu, engine)
-    try:
-        yield started
-    finally:
-        for proc in started.procs:
-            await proc.stop()
-        await engine.dispose()
-        await emu.stop()
+from tests.faults.conftest import Rig
 
 
 async def _exit_code(proc: BotProcess, timeout: float = 40.0) -> int:
     assert proc.proc is not None
     return await asyncio.wait_for(proc.proc.wait(), timeout)
-
-
-async def _all_confirmed(emu: FaultEmulator, timeout: float) -> None:
-    await emu.wait_until(lambda: not emu.state.updates, timeout)
 
 
 async def _scalar(engine: AsyncEngine, query: Any) -> Any:
@@ -184,10 +84,22 @@ async def test_sigterm_while_payments_are_handled_records_them_all_and_exits_0(r
     assert all(p.ok for p in paid), [p for p in paid if not p.ok]
     assert await _exit_code(proc) == 0
     assert at_signal, "the bot was never signalled"
-    assert at_signal[0] < 60, "all were recorded before the signal: nothing was shown"
+    recorded = await _scalar(engine, received)
+    # Handlers went on after the signal, and every payment is either recorded or still
+    # unconfirmed at Telegram (a getUpdates answer holds 100 at most, the pre-checkouts still
+    # unconfirmed among them, so the last payments may not have been taken before the stop).
+    assert at_signal[0] < recorded, (at_signal, recorded)
+    unconfirmed = [u for u in emu.state.updates if "successful_payment" in u[2]]
+    assert recorded + len(unconfirmed) == 60, (recorded, len(unconfirmed))
+
+    await rig.start()  # the next process takes the rest, once each
+    await emu.wait_until(lambda: not emu.state.updates, 30)
+    for _ in range(50):
+        if await _scalar(engine, received) == 60:
+            break
+        await asyncio.sleep(0.1)
     assert await _scalar(engine, received) == 60
-    # ...and Telegram was told: nothing of it is left to deliver again.
-    assert [u for u in emu.state.updates if "successful_payment" in u[2]] == []
+    print(f"recorded at the signal: {at_signal[0]}, by the stop: {recorded}")
 
 
 async def test_sigkill_in_a_burst_then_redelivery_applies_every_press_once(rig: Rig) -> None:

@@ -143,6 +143,7 @@ SHOWS_USER_TEXT = {
     "notice_pickup",
     "notice_post_undelivered",
     "notice_invoice_undelivered",
+    "notice_refund_refused",
     "picked_up",
     "pickup_list_caption",
     "pickup_list_message",
@@ -275,6 +276,15 @@ def _leader_notice(r: Renderer, locale: str, w: World) -> dict[str, Any]:
         "community": w.community,
         "buyer": w.user.display_name,
         "code": w.order.code,
+    }
+
+
+def _refund_refused(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    """handlers.notices.render for the leader's alert of a Stars refund Telegram refused."""
+    return {
+        "deal": w.deal_in(DealStatus.CANCELLED),
+        "refund": _refund(w, RefundReason.CANCELLED, PaymentMethod.STARS),
+        "buyer": w.user.display_name,
     }
 
 
@@ -553,6 +563,7 @@ SAMPLES: dict[str, list[Sample]] = {
     "notice_order_cancelled": [_order_notice(DealStatus.CANCELLED)],
     "notice_post_undelivered": [_leader_notice],
     "notice_invoice_undelivered": [_leader_notice],
+    "notice_refund_refused": [_refund_refused],
     "notice_order_failed": [_order_notice(DealStatus.FAILED)],
     "notice_pickup": [_order_notice(DealStatus.CLOSED)],
     "picked_up": [_picked_up],
