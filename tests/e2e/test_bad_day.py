@@ -175,3 +175,33 @@ async def test_a_refused_stars_refund_is_asked_again_slowly_and_reported(any_wor
     async with world.deps.uow() as uow:
         owed = await uow.payments.owed_star_refunds(10)
     assert [r.deal_id for r in owed] == [deal_id_of(post)]  # still owed, asked again later
+
+
+async def test_a_reset_and_a_slow_answer_delay_a_notice_and_hold_up_no_one_else(
+    any_world: World,
+) -> None:
+    """The connection drops before Telegram served a pickup notice (not sent: sent again, once);
+    Telegram answers another buyer's notice slowly (5 s): the third buyer's comes at once."""
+    world, emu = any_world, any_world.emu
+    olga, group = await set_up_group(world)
+    post = await publish_one_message(world, olga, group, DEAL.replace("Minimum: 2 people\n", ""))
+    buyers = [await emu.add_user(name) for name in ("Ann", "Bob", "Cai")]
+    for who in buyers:
+        await emu.add_member(group, who)
+        await become_resident(world, who, group, post.message_id, post.keyboard[0][0][1])
+    ann, bob, cai = buyers
+    await emu.inject_fault("reset_before", "sendMessage", chat_id=ann)
+    await emu.inject_fault("delay", "sendMessage", chat_id=bob, seconds=5.0)
+
+    answer = await emu.press_button(olga, group, post.message_id, text="Close now")
+    assert answer.text == "Deal closed."
+    began = time.monotonic()
+    await emu.wait_for_message(cai, lambda m: "Your order: Cherries" in (m.text or ""), 2.0)
+    assert time.monotonic() - began < 2.0  # not behind Bob's slow answer
+    for who in (ann, bob):
+        await emu.wait_for_message(who, lambda m: "Your order: Cherries" in (m.text or ""), 10)
+    await asyncio.sleep(1.0)
+    for who in buyers:
+        assert sum("Your order: Cherries" in (m.text or "") for m in emu.messages(who)) == 1
+    assert fired(world, "sendMessage", Fault.RESET_BEFORE) == 1
+    assert fired(world, "sendMessage", Fault.DELAY) == 1
