@@ -89,6 +89,7 @@ class Poller:
         """Polls until `stopping` is set, then lets handlers finish (`drain_seconds` at most)
         and confirms what was handled."""
         stop = asyncio.create_task(stopping.wait())
+        stop.add_done_callback(lambda _: self._finished.set())  # wakes _wait_finished
         failures = 0
         try:
             while not stopping.is_set():
@@ -173,15 +174,17 @@ class Poller:
             if update_id not in self._cut:
                 self._done.add(update_id)
                 self._start_waiting()
-            self._finished.set()
+            if not self._waiting:
+                # Only now may asking Telegram bring something (while updates wait for a slot,
+                # the one just freed went to the next of them): wake the loop.
+                self._finished.set()
 
     async def _wait_finished(self, stop: asyncio.Task[bool]) -> None:
+        """Until a handler finishes (and nothing waits for a slot) or the stop: `stop` sets
+        the same event (run), so no task is made per wait."""
         self._finished.clear()
-        finished = asyncio.create_task(self._finished.wait())
-        try:
-            await asyncio.wait({finished, stop}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            finished.cancel()
+        if not stop.done():
+            await self._finished.wait()
 
     async def _drain(self) -> None:
         """Stopping: the updates already taken are handled (those waiting for a slot start as
