@@ -103,8 +103,6 @@ class Runtime:
             me = await bot.get_me()
             build_response_types()
             texts = Renderer()
-            uow = SqlUnitOfWorkFactory(make_sessions(engine))
-
             sessions = make_sessions(engine)
             uow = SqlUnitOfWorkFactory(sessions)
             telegram = AiogramTelegram(bot, settings.payment_provider_token)

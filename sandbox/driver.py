@@ -171,31 +171,10 @@ class Driver(PayerDriver):
         st.updates = sorted(st.updates + [u for u in again if u[0] not in pending], key=_first)
         st.changed()
 
-    async def inject_fault(
-        self,
-        fault: str,
-        method: str | None = None,
-        *,
-        chat_id: int | None = None,
-        count: int | None = 1,
-        every: int = 1,
-        retry_after: int = 5,
-        seconds: float = 1.0,
-        code: int = 502,
-        description: str = "Bad Request",
-    ) -> None:
-        """Make matching Bot API calls fail as Telegram does on a bad day (sandbox.faults)."""
-        self.faults.inject(
-            fault,
-            method,
-            chat_id=chat_id,
-            count=count,
-            every=every,
-            retry_after=retry_after,
-            seconds=seconds,
-            code=code,
-            description=description,
-        )
+    async def inject_fault(self, fault: str, method: str | None = None, **options: Any) -> None:
+        """Make matching Bot API calls fail as Telegram does on a bad day: `options` are
+        sandbox.faults.Faults.inject's (chat_id, count, every, retry_after, seconds, ...)."""
+        self.faults.inject(fault, method, **options)
 
     async def inject_flood(self, method: str | None, count: int, retry_after: int) -> None:
         self.flood.inject(method, count, retry_after)
