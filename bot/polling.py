@@ -18,13 +18,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot
 from aiogram.methods import GetUpdates
-from aiogram.methods.base import TelegramMethod
+from aiogram.methods.base import Response, TelegramMethod
 from aiogram.types import Update
 
 from bot.sender import backoff
@@ -32,6 +33,7 @@ from groupbuy import delivery
 
 log = logging.getLogger(__name__)
 BATCH = 100  # Telegram's most per getUpdates
+RECHECK = 0.1  # seconds: how often to ask while only few new updates could start
 
 
 class RawUpdates(TelegramMethod[list[Any]]):
@@ -47,6 +49,10 @@ class RawUpdates(TelegramMethod[list[Any]]):
     timeout: int | None = None
     allowed_updates: list[str] | None = None
 
+
+# pydantic keeps a parametrised model only as long as something else refers to it: without this
+# reference a garbage collection dropped it, and the next answer built it again (about 1 ms).
+ANSWER = Response[list[Any]]
 
 Handle = Callable[[Update], Awaitable[object]]
 
@@ -76,6 +82,10 @@ class Poller:
         self._cut: set[int] = set()  # cancelled by a stop before they were handled
         self._highest = -1  # the highest update id taken
         self._finished = asyncio.Event()  # a handler finished since it was last cleared
+        # Ask when an answer can start this many new updates (see _wait_before_asking).
+        self._enough = max(1, min(in_flight, BATCH) // 4)
+        self._asked_at = -math.inf
+        self._quiet_until = -math.inf  # the last answer brought nothing new: not before then
 
     @property
     def offset(self) -> int:
@@ -93,9 +103,11 @@ class Poller:
         failures = 0
         try:
             while not stopping.is_set():
-                if not self._worth_asking():
-                    await self._wait_finished(stop)
+                wait = self._wait_before_asking()
+                if wait > 0:
+                    await self._wait_finished(stop, wait)
                     continue
+                self._asked_at = self._now()
                 fetch = asyncio.create_task(self._fetch())
                 await asyncio.wait({fetch, stop}, return_when=asyncio.FIRST_COMPLETED)
                 if not fetch.done():
@@ -112,21 +124,43 @@ class Poller:
                     await asyncio.wait({stop}, timeout=pause)
                     continue
                 failures = 0
-                self._take(updates)
+                if not self._take(updates) and self._running:
+                    # Only updates still being handled came back: asking again at once would
+                    # bring the same ones, as fast as Telegram answers.
+                    self._quiet_until = self._now() + RECHECK
                 self._start_waiting()
         finally:
             stop.cancel()
             await self._drain()
 
-    def _worth_asking(self) -> bool:
-        """Whether asking Telegram for more may bring something to start: nothing taken is
-        still waiting for a slot, a slot is free, and fewer than a getUpdates' worth of taken
-        updates are unconfirmed (those come back first in every answer)."""
-        if self._waiting or len(self._running) >= self.in_flight:
-            return False
+    def _now(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    def _wait_before_asking(self) -> float:
+        """How long to wait (for a handler to finish at most) before asking Telegram for more;
+        0: ask now.
+
+        Every answer brings the taken updates not yet confirmed first (those from the oldest
+        one still running on) and new ones only after them, up to a getUpdates' worth. Asking
+        whenever a slot was free read each update about five times over in a burst (JSON the
+        bot decoded and Telegram encoded, a tenth of the bot's time): it asks when the answer
+        can start a fair number of new updates (`_enough`), and otherwise no more often than
+        every RECHECK seconds, so that one slow handler never holds the others' updates back
+        for longer than that."""
+        if self._waiting:
+            return math.inf  # the next slot to free up goes to them
         offset = self.offset
         backlog = len(self._running) + sum(1 for done in self._done if done >= offset)
-        return backlog < BATCH
+        room = min(self.in_flight - len(self._running), BATCH - backlog)
+        if room < 1:
+            return math.inf  # an answer could start nothing new
+        if not self._running:
+            return 0.0  # nothing comes back but new updates: a long poll
+        now = self._now()
+        ready = self._quiet_until
+        if room < self._enough:
+            ready = max(ready, self._asked_at + RECHECK)
+        return max(0.0, ready - now)
 
     async def _fetch(self) -> list[Any]:
         request = RawUpdates(
@@ -138,16 +172,19 @@ class Poller:
         # The long poll itself may take `timeout` seconds: the request must outlast it.
         return await self.bot(request, request_timeout=self.timeout + 30)
 
-    def _take(self, updates: list[Any]) -> None:
-        """Queue the updates not seen before, in order (Telegram answers in order)."""
+    def _take(self, updates: list[Any]) -> int:
+        """Queue the updates not seen before, in order (Telegram answers in order); how many."""
         confirmed = self.offset
         self._done = {done for done in self._done if done >= confirmed}
+        new = 0
         for raw in updates:
             update_id = int(raw["update_id"])
             if update_id <= self._highest or update_id < confirmed:
                 continue  # taken before: waiting, running or done
             self._highest = update_id
             self._waiting.append(raw)
+            new += 1
+        return new
 
     def _start_waiting(self) -> None:
         """Start waiting updates while a slot is free (as a semaphore would, without a task
@@ -179,12 +216,17 @@ class Poller:
                 # the one just freed went to the next of them): wake the loop.
                 self._finished.set()
 
-    async def _wait_finished(self, stop: asyncio.Task[bool]) -> None:
-        """Until a handler finishes (and nothing waits for a slot) or the stop: `stop` sets
-        the same event (run), so no task is made per wait."""
+    async def _wait_finished(self, stop: asyncio.Task[bool], timeout: float) -> None:
+        """Until a handler finishes (and nothing waits for a slot), the stop or `timeout`
+        seconds: `stop` sets the same event (run), so no task is made per wait."""
         self._finished.clear()
-        if not stop.done():
+        if stop.done():
+            return
+        if math.isinf(timeout):
             await self._finished.wait()
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._finished.wait(), timeout)
 
     async def _drain(self) -> None:
         """Stopping: the updates already taken are handled (those waiting for a slot start as

@@ -282,9 +282,11 @@ class Runtime:
         @dp.chat_member()
         async def on_member_change(update: tg.ChatMemberUpdated) -> None:
             # Someone joined, left, was promoted or demoted (Telegram tells bots that are admins):
-            # the record follows, and the admin list is asked again when next needed.
-            deps.leaders.forget(update.chat.id)
+            # the known list and the record follow, without asking Telegram.
             new = update.new_chat_member
+            deps.leaders.note(
+                update.chat.id, new.user.id, new.status in ("creator", "administrator")
+            )
             deps.members.note(update.chat.id, new.user.id, is_member_status(new))
             with contextlib.suppress(delivery.AlreadyHandled):
                 async with deps.uow() as work:

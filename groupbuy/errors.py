@@ -18,3 +18,10 @@ class InputError(DomainError):
 
 class NotAllowed(DomainError):
     """The person asking may not do this (not a leader, not their order)."""
+
+
+class NotAnswered(DomainError):
+    """Telegram could not be asked who leads or belongs to a group: neither yes nor no."""
+
+    def __init__(self) -> None:
+        super().__init__("lookup_unavailable")

@@ -36,7 +36,12 @@ class Communities(Protocol):
     async def save(self, community: Community) -> None: ...
     async def configured(self, limit: int) -> list[Community]: ...
     async def record_admins(self, chat_id: int, user_ids: frozenset[int], now: datetime) -> None:
-        """A group's admins as Telegram just listed them (replacing what was recorded)."""
+        """A group's admins as Telegram just listed them (replacing what was recorded; rows
+        that stay the same are not rewritten)."""
+        ...
+
+    async def records_admin(self, chat_id: int, user_id: int) -> bool:
+        """Whether this person was last recorded administering the group."""
         ...
 
     async def record_admin(self, chat_id: int, user_id: int, admin: bool, now: datetime) -> None:

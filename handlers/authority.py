@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from enum import Enum
 from typing import Protocol, TypeVar
 
 from groupbuy.errors import DomainError, NotAllowed
@@ -42,12 +43,30 @@ class Caller:
 
 
 class MustAsk(Exception):
-    """Only Telegram can say whether the caller is a member of this group: ask it outside the
-    unit of work (`confirm_member`), then try again."""
+    """Only Telegram can say whether the caller is a member of this deal's group: ask it outside
+    the unit of work (`confirm_member`), then try again."""
 
-    def __init__(self, community_id: int) -> None:
-        super().__init__(community_id)
-        self.community_id = community_id
+    def __init__(self, deal: Deal) -> None:
+        super().__init__(deal.id)
+        self.deal = deal
+
+
+class Intent(Enum):
+    """What a resident's op does with the deal it names."""
+
+    JOIN = "join"  # takes stock: Join, +1, a join link
+    SEE = "see"  # their view of the deal and of their own order: My order, an order link
+    CHANGE = "change"  # their own order: −1, cancel, "I have paid"
+
+
+def unknown_deal(caller: Caller, deal_id: int, *, leading: bool) -> DomainError:
+    """The refusal for a deal that does not exist *and* for one the caller has no standing in:
+    the same words both ways, so a stranger cannot tell which ids exist, or whose they are."""
+    if not caller.chat.is_private:
+        return NotAllowed("deal_not_in_group", deal=deal_id)
+    if leading:
+        return NotAllowed("deal_not_led", deal=deal_id)
+    return NotAllowed("deal_not_open_to_you", deal=deal_id)
 
 
 # --- leaders ------------------------------------------------------------------------------------
@@ -61,30 +80,30 @@ async def may_lead(deps: Deps, caller: Caller, community_id: int) -> None:
         if caller.chat.id != community_id:
             raise NotAllowed("leaders_only")
         return
+    if caller.chat.is_private:
+        # In private nothing ties the person to the group but the bot's own record of its
+        # admins (kept from every list Telegram gave and every chat_member update): someone
+        # not in it is refused without asking Telegram, whatever group or deal they name.
+        async with deps.uow() as uow:
+            recorded = await uow.communities.records_admin(community_id, caller.person.id)
+        if not recorded:
+            raise NotAllowed("leaders_only")
     if not await deps.leaders.is_leader(community_id, caller.person.id):
         raise NotAllowed("leaders_only")
 
 
-def _same_group(caller: Caller, community_id: int) -> None:
-    """A press or command in a group acts on that group's deals only: a forged button naming
-    another group's deal must not let the bot speak there or here about it."""
-    if not caller.chat.is_private and caller.chat.id != community_id:
-        raise NotAllowed("deal_of_other_group")
-
-
-async def _read_deal(deps: Deps, deal_id: int, missing: str) -> Deal:
+async def leader_deal(deps: Deps, caller: Caller, deal_id: int) -> Deal:
     async with deps.uow() as uow:
         deal = await uow.deals.get(deal_id)
-    if deal is None:
-        raise DomainError(missing)
-    return deal
-
-
-async def leader_deal(
-    deps: Deps, caller: Caller, deal_id: int, *, missing: str = "stale_button"
-) -> Deal:
-    deal = await _read_deal(deps, deal_id, missing)
-    _same_group(caller, deal.community_id)
+        recorded = (
+            deal is not None
+            and caller.chat.is_private
+            and await uow.communities.records_admin(deal.community_id, caller.person.id)
+        )
+    if deal is None or (caller.chat.is_private and not recorded):
+        raise unknown_deal(caller, deal_id, leading=True)
+    if not caller.chat.is_private and caller.chat.id != deal.community_id:
+        raise unknown_deal(caller, deal_id, leading=True)
     await may_lead(deps, caller, deal.community_id)
     return deal
 
@@ -149,47 +168,65 @@ async def led_communities(deps: Deps, person: Person) -> list[Community]:
     each group found is then confirmed (a cached admin list, refreshed when stale)."""
     async with deps.uow() as uow:
         recorded = await uow.communities.led_by(person.id)
-    return [c for c in recorded if await deps.leaders.is_leader(c.chat_id, person.id)]
+    led: list[Community] = []
+    unanswered: DomainError | None = None
+    for community in recorded:
+        try:
+            if await deps.leaders.is_leader(community.chat_id, person.id):
+                led.append(community)
+        except DomainError as error:  # Telegram could not say for this group
+            unanswered = error
+    if not led and unanswered is not None:
+        raise unanswered  # the real reason, not "you lead no group"
+    return led
 
 
 # --- residents ----------------------------------------------------------------------------------
 
 
-def check_resident(deps: Deps, caller: Caller, deal: Deal, *, joining: bool, owns: bool) -> None:
+def check_resident(
+    deps: Deps, caller: Caller, deal: Deal, intent: Intent, order: Order | None
+) -> None:
     """May the caller act as a resident on this deal? Answered without a network call, so it can
     run inside the press's unit of work: returns (yes), raises NotAllowed (no), or MustAsk.
 
-    `joining`: the op takes stock (Join, +1, a join link). `owns`: the caller has an order in
-    this deal, which is theirs to see, reduce, cancel and pay whatever their membership now."""
-    _same_group(caller, deal.community_id)
+    `order`: the caller's order in this deal, if any, which is theirs to see, reduce, cancel
+    and pay whatever their membership now."""
+    if not caller.chat.is_private and caller.chat.id != deal.community_id:
+        raise unknown_deal(caller, deal.id, leading=False)
     if caller.chat.members_only:
         return  # the press came from the deal's own group, which only members can read
-    if joining and deal.open_link:
+    if intent is Intent.JOIN and deal.open_link:
         return  # the leader opened this deal to anyone with the link
-    if owns and not joining:
+    if intent is not Intent.JOIN and order is not None:
         return
     known = deps.members.known(deal.community_id, caller.person.id)
+    if known is None and caller.chat.is_private:
+        # In private, only what the bot saw ties the person to the group (a press or message
+        # there, a lookup made when they pressed on the group's post): without it they are
+        # refused like a stranger, and cost no call whatever deal they name.
+        raise unknown_deal(caller, deal.id, leading=False)
     if known is None:
-        raise MustAsk(deal.community_id)
+        raise MustAsk(deal)
     if not known:
-        raise NotAllowed("members_only")
+        raise unknown_deal(caller, deal.id, leading=False)
 
 
-async def confirm_member(deps: Deps, person: Person, community_id: int) -> None:
+async def confirm_member(deps: Deps, caller: Caller, deal: Deal) -> None:
     """Ask Telegram (remembered for a while): refused unless the person is in the group."""
-    if not await deps.members.is_member(community_id, person.id):
-        raise NotAllowed("members_only")
+    if not await deps.members.is_member(deal.community_id, caller.person.id):
+        raise unknown_deal(caller, deal.id, leading=False)
 
 
-async def resident_deal(deps: Deps, caller: Caller, deal_id: int, *, joining: bool) -> Deal:
+async def resident_deal(deps: Deps, caller: Caller, deal_id: int, intent: Intent) -> Deal:
     """The deal a resident's button or link points at, once the caller may act on it."""
     async with deps.uow() as uow:
         deal = await uow.deals.get(deal_id)
-        owns = deal is not None and await uow.orders.of_user(deal.id, caller.person.id) is not None
+        order = await uow.orders.of_user(deal.id, caller.person.id) if deal else None
     if deal is None:
-        raise DomainError("stale_button")
+        raise unknown_deal(caller, deal_id, leading=False)
     try:
-        check_resident(deps, caller, deal, joining=joining, owns=owns)
-    except MustAsk as ask:
-        await confirm_member(deps, caller.person, ask.community_id)
+        check_resident(deps, caller, deal, intent, order)
+    except MustAsk:
+        await confirm_member(deps, caller, deal)
     return deal

@@ -22,7 +22,11 @@ class Leaders(Protocol):
     """Who leads a community: the group's Telegram admins, asked of Telegram and cached.
     Never asked inside a unit of work (it may call Telegram)."""
 
-    async def is_leader(self, chat_id: int, user_id: int) -> bool: ...
+    async def is_leader(self, chat_id: int, user_id: int) -> bool:
+        """Raises a DomainError (bot.lookups.NotAnswered) when Telegram could not say."""
+        ...
+
+    def note(self, chat_id: int, user_id: int, admin: bool) -> None: ...
     def forget(self, chat_id: int) -> None: ...
 
 
@@ -34,10 +38,14 @@ class Members(Protocol):
         ...
 
     async def is_member(self, chat_id: int, user_id: int) -> bool:
-        """May ask Telegram (getChatMember): never inside a unit of work."""
+        """May ask Telegram (getChatMember): never inside a unit of work. Raises a DomainError
+        (bot.lookups.NotAnswered) when Telegram could not say."""
         ...
 
     def note(self, chat_id: int, user_id: int, member: bool) -> None: ...
+    def back_in(self, chat_id: int) -> None:
+        """The bot was added to the group (again)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

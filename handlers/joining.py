@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from groupbuy.errors import DomainError, NotAllowed
+from groupbuy.errors import DomainError, NotAnswered
 from groupbuy.model import Community, Deal, DealStatus
 from groupbuy.orders import OrderChange, cancel_order, change_quantity
 from groupbuy.payments import Standing, standing
 from groupbuy.ports import UnitOfWork
 from handlers.actions import Action, Answer, Edit, Send
-from handlers.authority import Caller, MustAsk, check_resident, confirm_member, resident_deal
+from handlers.authority import (
+    Caller,
+    Intent,
+    MustAsk,
+    check_resident,
+    confirm_member,
+    resident_deal,
+    unknown_deal,
+)
 from handlers.callbacks import Callback, Op
 from handlers.common import alert, refusal, remember, remembered
 from handlers.context import Deps
@@ -34,12 +42,12 @@ async def on_change(deps: Deps, press: Press, cb: Callback) -> list[Action]:
         # Only Telegram knows whether this person is in the deal's group: asked now, outside
         # the unit of work, and the press tried once more (the answer is remembered).
         try:
-            await confirm_member(deps, press.sender, outcome.community_id)
+            await confirm_member(deps, Caller.of(press), outcome.deal)
         except DomainError as error:
             return [alert(deps, press.query_id, deps.user_locale(press.sender), error)]
         outcome = await _change(deps, press, cb)
         if isinstance(outcome, MustAsk):  # Telegram could not be asked: refuse, do not trust
-            refused = NotAllowed("members_only")
+            refused = NotAnswered()
             return [alert(deps, press.query_id, deps.user_locale(press.sender), refused)]
     return outcome
 
@@ -56,16 +64,18 @@ async def _change(deps: Deps, press: Press, cb: Callback) -> list[Action] | Must
         locale = deps.user_locale(user)
         deal = await uow.deals.get(cb.deal)
         if deal is None:
-            return [alert(deps, press.query_id, locale, DomainError("stale_button"))]
+            refused = unknown_deal(caller, cb.deal, leading=False)
+            return [alert(deps, press.query_id, locale, refused)]
+        intent = Intent.JOIN if delta > 0 else Intent.CHANGE
         try:
             # A press in the deal's own (members-only) group settles it without a statement;
             # elsewhere (the private order card) a −1 is allowed on the presser's own order.
-            owns = (
-                delta < 0
-                and not caller.chat.members_only
-                and await uow.orders.of_user(deal.id, user.id) is not None
+            mine = (
+                await uow.orders.of_user(deal.id, user.id)
+                if intent is Intent.CHANGE and not caller.chat.members_only
+                else None
             )
-            check_resident(deps, caller, deal, joining=delta > 0, owns=owns)
+            check_resident(deps, caller, deal, intent, mine)
         except MustAsk as ask:
             return ask
         except DomainError as error:
@@ -122,7 +132,7 @@ async def on_cancel_order(deps: Deps, press: Press, cb: Callback) -> list[Action
     user = await remembered(deps, press.sender, private=press.chat.is_private)
     locale = deps.user_locale(user)
     try:
-        found = await resident_deal(deps, Caller.of(press), cb.deal, joining=False)
+        found = await resident_deal(deps, Caller.of(press), cb.deal, Intent.CHANGE)
         async with deps.uow() as uow:
             community = await uow.communities.get(found.community_id)
             deal = await cancel_order(uow, found.id, user.id, deps.clock.now(), window(community))
@@ -149,7 +159,7 @@ async def on_mine(deps: Deps, press: Press, cb: Callback) -> list[Action]:
     user = await remembered(deps, press.sender, private=press.chat.is_private)
     locale = deps.user_locale(user)
     try:
-        deal = await resident_deal(deps, Caller.of(press), cb.deal, joining=False)
+        deal = await resident_deal(deps, Caller.of(press), cb.deal, Intent.SEE)
     except DomainError as error:
         return [alert(deps, press.query_id, locale, error)]
     if not user.started:

@@ -123,9 +123,7 @@ async def named_or_newest(
     """The deal a leader command names by number ('/list 12'), checked to be one the caller
     leads, or else the group's newest deal in `statuses` (the caller must lead the group)."""
     if args.strip():
-        return await leader_deal(
-            deps, caller, parsing.object_id(args, key="deal"), missing="deal_not_found"
-        )
+        return await leader_deal(deps, caller, parsing.object_id(args, key="deal"))
     if caller.chat.is_private:
         return None
     community = await leader_group(deps, caller)
@@ -163,7 +161,10 @@ async def pickup_command(deps: Deps, message: MessageIn, args: str) -> list[Acti
     locale = deps.user_locale(user)
     if message.chat.is_private:
         # In private the code itself says which community: try those this person leads.
-        communities = [c.chat_id for c in await led_communities(deps, message.sender)]
+        try:
+            communities = [c.chat_id for c in await led_communities(deps, message.sender)]
+        except DomainError as unanswered:
+            return [refusal(deps, chat_id, locale, unanswered)]
         if not communities:
             return [Send(chat_id, deps.texts.render(locale, "pickup_in_group"))]
     else:

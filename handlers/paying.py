@@ -15,7 +15,7 @@ from groupbuy.payments import (
     receive_payment,
 )
 from handlers.actions import Action, Answer, AnswerPreCheckout, Delete, Send, SendInvoice
-from handlers.authority import Caller, resident_deal
+from handlers.authority import Caller, Intent, resident_deal
 from handlers.callbacks import Callback
 from handlers.common import alert, error_text, remember, remembered
 from handlers.context import Deps
@@ -150,7 +150,7 @@ async def on_claim(deps: Deps, press: Press, cb: Callback) -> list[Action]:
     user = await remembered(deps, press.sender, private=press.chat.is_private)
     locale = deps.user_locale(user)
     try:
-        deal = await resident_deal(deps, Caller.of(press), cb.deal, joining=False)
+        deal = await resident_deal(deps, Caller.of(press), cb.deal, Intent.CHANGE)
     except DomainError as error:
         return [alert(deps, press.query_id, locale, error)]
     async with deps.uow() as uow:

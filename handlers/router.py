@@ -8,7 +8,7 @@ from groupbuy import parsing
 from groupbuy.errors import DomainError
 from handlers import joining, language, leading, ledger, newdeal, paying, profile, setup
 from handlers.actions import Action, Answer, Send
-from handlers.authority import Caller, led_communities, may_lead, resident_deal
+from handlers.authority import Caller, Intent, led_communities, may_lead, resident_deal
 from handlers.callbacks import Callback, Op, unpack
 from handlers.common import alert, button, link_button, refusal, remember, remembered
 from handlers.context import Deps
@@ -172,7 +172,7 @@ async def _join_link(deps: Deps, message: MessageIn, rest: str) -> list[Action]:
     deal_part, _, item_part = rest.partition("_")
     deal_id = parsing.object_id(deal_part, key="deal")
     item_id = parsing.object_id(item_part, key="item")
-    deal = await resident_deal(deps, Caller.of(message), deal_id, joining=True)
+    deal = await resident_deal(deps, Caller.of(message), deal_id, Intent.JOIN)
     async with deps.uow() as uow:
         resident = await uow.users.resident(deal.community_id, message.sender.id)
     if resident is None:
@@ -184,7 +184,7 @@ async def _join_link(deps: Deps, message: MessageIn, rest: str) -> list[Action]:
 
 async def _order_link(deps: Deps, message: MessageIn, rest: str) -> list[Action]:
     deal_id = parsing.object_id(rest, key="deal")
-    deal = await resident_deal(deps, Caller.of(message), deal_id, joining=False)
+    deal = await resident_deal(deps, Caller.of(message), deal_id, Intent.SEE)
     return [await joining.show_order(deps, message.sender, deal)]
 
 
@@ -228,7 +228,10 @@ async def cmd_newdeal(deps: Deps, message: MessageIn, args: str) -> list[Action]
         community = None if message.chat.is_private else await uow.communities.get(message.chat.id)
     locale = deps.user_locale(user)
     if message.chat.is_private:
-        led = await led_communities(deps, message.sender)
+        try:
+            led = await led_communities(deps, message.sender)
+        except DomainError as error:
+            return [refusal(deps, message.chat.id, locale, error)]
         if len(led) != 1:  # none, or several: the group it is for says which
             return [Send(message.chat.id, deps.texts.render(locale, "newdeal_in_group"))]
         if args:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 from typing import Any
 
@@ -41,6 +42,11 @@ async def on_bot_added(deps: Deps, event: BotAdded) -> list[Action]:
         await remember(deps, uow, event.by, private=False)
         community = await _community(deps, uow, event.chat, event.by)
         await uow.commit()
+    deps.members.back_in(event.chat.id)
+    # The group's admins, recorded now: the setup link below opens a private chat, where only
+    # the bot's own record ties a person to a group (handlers.authority.may_lead).
+    with contextlib.suppress(DomainError):
+        await deps.leaders.is_leader(event.chat.id, event.by.id)
     locale = community.locale
     keyboard = ((link_button(deps, locale, "setup", f"setup_{-event.chat.id}"),),)
     return [

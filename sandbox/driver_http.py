@@ -26,6 +26,7 @@ ACTIONS = frozenset(
         "create_group",
         "add_member",
         "add_bot_to_group",
+        "remove_bot_from_group",
         "make_admin",
         "remove_admin",
         "block_bot",

@@ -69,9 +69,22 @@ class WorldDriver:
         """Telegram sends my_chat_member (left -> member) and a new_chat_members message."""
         chat, st = self._group(chat_id), self.state
         self._member(chat, by_user)
+        self._set_bot_status(chat, by_user, "member")
+        bot_user = render.dump(render.user(st.bot))
+        self._user_message(by_user, chat, extra={"new_chat_members": [bot_user]})
+
+    async def remove_bot_from_group(self, chat_id: int, by_user: int) -> None:
+        """An admin removes the bot: Telegram sends my_chat_member (member -> kicked), and from
+        then on answers the bot's calls about the group with 403."""
+        chat = self._group(chat_id)
+        self._set_bot_status(chat, by_user, "kicked")
+        self.state.changed({"type": "member", "chat_id": chat_id, "user_id": self.state.bot.id})
+
+    def _set_bot_status(self, chat: ChatRec, by_user: int, status: str) -> None:
+        st = self.state
         bot_id = st.bot.id
         old = render.dump(render.member(st, chat, bot_id))
-        chat.members[bot_id] = MemberRec(bot_id, "member")
+        chat.members[bot_id] = MemberRec(bot_id, status)
         st.push_update(
             "my_chat_member",
             {
@@ -82,8 +95,6 @@ class WorldDriver:
                 "new_chat_member": render.dump(render.member(st, chat, bot_id)),
             },
         )
-        bot_user = render.dump(render.user(st.bot))
-        self._user_message(by_user, chat, extra={"new_chat_members": [bot_user]})
 
     async def make_admin(self, chat_id: int, user_id: int, *, anonymous: bool = False) -> None:
         chat = self._group(chat_id)

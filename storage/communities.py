@@ -40,10 +40,32 @@ class SqlCommunities:
         await self._s.execute(stmt)
 
     async def record_admins(self, chat_id: int, user_ids: frozenset[int], now: datetime) -> None:
-        await self._s.execute(delete(GroupAdminRow).where(GroupAdminRow.chat_id == chat_id))
-        if user_ids:
-            rows = [{"chat_id": chat_id, "user_id": u, "recorded_at": now} for u in user_ids]
+        """The group's admins are now these: only the rows that differ change."""
+        recorded = set(
+            await self._s.scalars(
+                select(GroupAdminRow.user_id).where(GroupAdminRow.chat_id == chat_id)
+            )
+        )
+        gone = recorded - user_ids
+        if gone:
+            await self._s.execute(
+                delete(GroupAdminRow).where(
+                    GroupAdminRow.chat_id == chat_id, GroupAdminRow.user_id.in_(gone)
+                )
+            )
+        added = user_ids - recorded
+        if added:
+            rows = [{"chat_id": chat_id, "user_id": u, "recorded_at": now} for u in added]
             await self._s.execute(insert(GroupAdminRow), rows)
+
+    async def records_admin(self, chat_id: int, user_id: int) -> bool:
+        """Whether the bot's own record has this person as an admin of the group."""
+        found = await self._s.scalar(
+            select(GroupAdminRow.user_id).where(
+                GroupAdminRow.chat_id == chat_id, GroupAdminRow.user_id == user_id
+            )
+        )
+        return found is not None
 
     async def record_admin(self, chat_id: int, user_id: int, admin: bool, now: datetime) -> None:
         if not admin:

@@ -321,10 +321,13 @@ class FakeCommunities(_Repo):
 
     async def record_admins(self, chat_id: int, user_ids: frozenset[int], now: datetime) -> None:
         admins = self.t("group_admins")
-        for key in [k for k in admins if k[0] == chat_id]:
+        for key in [k for k in admins if k[0] == chat_id and k[1] not in user_ids]:
             del admins[key]
         for user_id in user_ids:
-            admins[(chat_id, user_id)] = now
+            admins.setdefault((chat_id, user_id), now)
+
+    async def records_admin(self, chat_id: int, user_id: int) -> bool:
+        return (chat_id, user_id) in self.t("group_admins")
 
     async def record_admin(self, chat_id: int, user_id: int, admin: bool, now: datetime) -> None:
         if admin:

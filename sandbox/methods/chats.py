@@ -7,9 +7,9 @@ from typing import Any
 from aiogram.types import AcceptedGiftTypes, ChatFullInfo, ChatMemberLeft, ChatMemberMember, File
 
 from sandbox import render
-from sandbox.errors import bad_request
+from sandbox.errors import bad_request, forbidden
 from sandbox.methods.base import Ctx, Params, method, writable_chat
-from sandbox.state import MemberRec
+from sandbox.state import ChatRec, MemberRec
 
 
 @method("getMe")
@@ -57,11 +57,24 @@ async def get_chat(ctx: Ctx, p: Params) -> Any:
     return render.dump(info)
 
 
+def _bot_is_in(ctx: Ctx, chat: ChatRec) -> None:
+    """A group the bot has left or was removed from: Telegram answers 403 about it."""
+    status = chat.members.get(ctx.state.bot.id)
+    if status is None or status.status in ("left", "kicked"):
+        kicked = status is not None and status.status == "kicked"
+        raise forbidden(
+            f"bot was kicked from the {chat.type} chat"
+            if kicked
+            else f"bot is not a member of the {chat.type} chat"
+        )
+
+
 @method("getChatAdministrators")
 async def get_chat_administrators(ctx: Ctx, p: Params) -> Any:
     chat = ctx.state.resolve_chat(p["chat_id"])
     if chat.type == "private":
         raise bad_request("there are no administrators in the private chat")
+    _bot_is_in(ctx, chat)
     admins = [m for m in chat.members.values() if m.status in ("creator", "administrator")]
     return [render.dump(render.member(ctx.state, chat, m.user_id)) for m in admins]
 
@@ -77,6 +90,8 @@ async def get_chat_member(ctx: Ctx, p: Params) -> Any:
         in_chat = user_id in (chat.id, ctx.state.bot.id)
         m = ChatMemberMember(user=u) if in_chat else ChatMemberLeft(user=u)
         return render.dump(m)
+    if user_id != ctx.state.bot.id:
+        _bot_is_in(ctx, chat)
     return render.dump(render.member(ctx.state, chat, user_id))
 
 

@@ -301,7 +301,7 @@ async def test_a_member_may_use_the_links_and_a_deal_open_to_anyone_lets_outside
     assert "building" in text_of(asked).lower()
     # ... but only that deal: the members-only one stays closed to her.
     refused = await say(any_world, s.eve, s.eve, f"/start j_{s.deal_a}_{s.item_a}")
-    assert "Only members of this deal's group" in text_of(refused)
+    assert "is not open to you" in text_of(refused)
     assert emu.messages(s.eve)[-1].message_id == refused.message_id
 
 

@@ -720,7 +720,7 @@ def macro_context(collection: str, w: World) -> dict[str, Any]:
             "code": "K7P2X", "digits": 2, "field": "title", "days": limits.DEADLINE_MAX_DAYS,
             "name": w.texts.buildings[0] + "X", "known": ", ".join(w.texts.buildings), "line": 3,
             "sold": 12, "time": "02:30", "date": "2027-03-28", "zone": w.community.timezone,
-            "clocks_from": "02:00", "clocks_to": "03:00", "what": "deal",
+            "clocks_from": "02:00", "clocks_to": "03:00", "what": "deal", "deal": 12,
         }  # fmt: skip
     if collection == "pickup_labels":
         return {"at": "11月26日 周四 17:30"}
