@@ -47,7 +47,7 @@ from groupbuy.ports import UnitOfWork
 from handlers import router
 from handlers.actions import Action, Answer, AnswerPreCheckout, Send
 from handlers.context import Config, Deps, KnownPeople
-from handlers.events import BotAdded, Incoming, MessageIn, PreCheckout, Press
+from handlers.events import BotAdded, Incoming, MessageIn, PreCheckout, Press, serial_key
 from messages.render import Renderer
 from storage import handled, schema_version
 from storage.engine import make_engine, make_sessions
@@ -209,7 +209,7 @@ class Runtime:
         dp = self.dispatcher
         # Updates are handled concurrently; one person's updates must still be taken in order
         # (a dialog answer typed right after another), so each person has a lock.
-        locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
+        locks: WeakValueDictionary[tuple[int, int], asyncio.Lock] = WeakValueDictionary()
 
         async def handled(event: Incoming) -> list[Action]:
             """The handler's answers, once the update is recorded as handled: its effect's
@@ -227,17 +227,18 @@ class Runtime:
                 return
             who = event.by.id if isinstance(event, BotAdded) else event.sender.id
             # Only members see a private group's messages: whoever writes or presses there is
-            # one (an anonymous admin writes as the group itself, and is not a person).
-            # Service messages ("… left the group") come from the person too: not counted.
+            # one (someone posting as the group or as a channel is not a person: the sender is
+            # Telegram's stand-in). Service messages ("… left the group") are not counted.
             if (
                 isinstance(event, Press)
-                or (isinstance(event, MessageIn) and event.text and not event.anonymous_admin)
+                or (isinstance(event, MessageIn) and event.text and event.sender_chat_id is None)
             ) and event.chat.members_only:
                 deps.members.note(event.chat.id, who, True)
-            lock = locks.get(who)
+            key = serial_key(event)
+            lock = locks.get(key)
             if lock is None:
                 lock = asyncio.Lock()
-                locks[who] = lock
+                locks[key] = lock
             async with lock:
                 try:
                     actions = await handled(event)

@@ -83,6 +83,7 @@ def message_in(message: tg.Message) -> MessageIn | None:
         photo_file_id=photo,
         anonymous_admin=anonymous,
         payment=payment,
+        sender_chat_id=message.sender_chat.id if message.sender_chat else None,
     )
 
 

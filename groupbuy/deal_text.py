@@ -80,7 +80,8 @@ def parse_deal(
 ) -> DealSpec:
     fields: dict[str, str] = {}
     items: list[ItemSpec] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Control characters go first: str.splitlines() also breaks at some of them (NEL, FS).
+    for number, line in enumerate(parsing.clean_text(text).split("\n"), start=1):
         if not line.strip():
             continue
         match = _LINE_RE.match(line)

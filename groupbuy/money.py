@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from babel.numbers import get_currency_precision
 
 from groupbuy.errors import InputError
+from groupbuy.parsing import typed_digits
 
 # Telegram Stars are not ISO 4217; Telegram documents them with exponent 0.
 _EXPONENT_OVERRIDES = {"XTR": 0}
@@ -17,7 +18,8 @@ _EXPONENT_OVERRIDES = {"XTR": 0}
 MAX_PRICE_MAJOR = 100_000
 
 _CURRENCY_SIGNS = "¥￥$€£₩₽元圆块"
-_PRICE_RE = re.compile(r"^(?P<int>\d{1,9})(?:[.,](?P<frac>\d{1,4}))?$")
+_FULL_WIDTH_MARKS = str.maketrans("．，", ".,")
+_PRICE_RE = re.compile(r"^(?P<int>[0-9]{1,9})(?:[.,](?P<frac>[0-9]{1,4}))?$")
 
 
 def exponent(currency: str) -> int:
@@ -54,10 +56,13 @@ class Money:
 
 def parse_price(text: str, currency: str) -> int:
     """Parse '12.5', '¥12.50', '12,50', 'CNY 12.50', '12元' into minor units; refuse the rest."""
-    cleaned = text.strip().replace(" ", "").replace("\u00a0", "")
+    # Digits as every typed number reads them (groupbuy.parsing.typed_digits), and the
+    # full-width point and comma a full-width input mode types with them.
+    cleaned = typed_digits(text).translate(_FULL_WIDTH_MARKS).strip()
+    cleaned = cleaned.replace(" ", "").replace("\u00a0", "")
     cleaned = re.sub(rf"^{re.escape(currency)}|{re.escape(currency)}$", "", cleaned, flags=re.I)
     cleaned = cleaned.strip(_CURRENCY_SIGNS)
-    if exponent(currency) != 3 and re.fullmatch(r"\d{1,3},\d{3}", cleaned):
+    if exponent(currency) != 3 and re.fullmatch(r"[0-9]{1,3},[0-9]{3}", cleaned):
         raise InputError("price_invalid")  # '1,000': a thousands separator or a decimal comma?
     match = _PRICE_RE.match(cleaned)
     if match is None:

@@ -9,18 +9,45 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from groupbuy import limits
 from groupbuy.errors import InputError
 
-_INT_RE = re.compile(r"^[0-9]{1,9}$")  # ASCII only: int() also reads "٣" and "３"
-_TIME_RE = r"(?P<h>\d{1,2})[:：.](?P<m>\d{2})"
+# Every number a person types is read the same way: ASCII digits, or the full-width digits a
+# Chinese input method types in its full-width mode ("１２" is 12), and nothing else. Python's
+# int() and re's \d would also take Arabic-Indic "٣", superscript "²" and dozens of other
+# scripts' digits, which nobody here types on purpose and which would read back oddly.
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
+_INT_RE = re.compile(r"^[0-9]{1,9}$")
+_TIME_RE = r"(?P<h>[0-9]{1,2})[:：.](?P<m>[0-9]{2})"
 _DEADLINE_PATTERNS = [
     re.compile(rf"^(?P<rel>today|tomorrow|今天|明天|后天)?\s*{_TIME_RE}$", re.I),
-    re.compile(rf"^(?P<y>\d{{4}})[-/.](?P<mo>\d{{1,2}})[-/.](?P<d>\d{{1,2}})\s+{_TIME_RE}$"),
-    re.compile(rf"^(?P<mo>\d{{1,2}})[-/.](?P<d>\d{{1,2}})\s+{_TIME_RE}$"),
+    re.compile(
+        rf"^(?P<y>[0-9]{{4}})[-/.](?P<mo>[0-9]{{1,2}})[-/.](?P<d>[0-9]{{1,2}})\s+{_TIME_RE}$"
+    ),
+    re.compile(rf"^(?P<mo>[0-9]{{1,2}})[-/.](?P<d>[0-9]{{1,2}})\s+{_TIME_RE}$"),
 ]
+# Control characters (C0 but the newline, DEL, C1) are dropped from every text a person types:
+# they show as nothing or as garbage, and PostgreSQL text cannot hold NUL at all. A tab is a
+# space. Format characters (zero-width joiners in emoji, bidi marks) are kept.
+_CONTROLS: dict[int, str | None] = {
+    c: None for c in [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)] if c != 0x0A
+}
+_CONTROLS[0x09] = " "
+
+
+def typed_digits(text: str) -> str:
+    """The number a person typed, with full-width digits as ASCII (see _FULL_WIDTH)."""
+    return text.translate(_FULL_WIDTH)
+
+
+def clean_text(text: str) -> str:
+    """A typed text without control characters (see _CONTROLS); "\r\n" is a newline."""
+    return text.replace("\r\n", "\n").translate(_CONTROLS)
+
+
 _RELATIVE_DAYS = {"today": 0, "今天": 0, "tomorrow": 1, "明天": 1, "后天": 2}
 _SPLIT_RE = re.compile(r"[,，、;；\s]+")
 
 
 def bounded_text(text: str, maximum: int, *, key: str = "text") -> str:
+    text = clean_text(text)
     value = " ".join(text.split()) if "\n" not in text else text.strip()
     if not value:
         raise InputError("text_empty", field=key)
@@ -30,7 +57,7 @@ def bounded_text(text: str, maximum: int, *, key: str = "text") -> str:
 
 
 def positive_int(text: str, maximum: int, *, key: str = "number") -> int:
-    cleaned = text.strip()
+    cleaned = typed_digits(text).strip()
     if not _INT_RE.match(cleaned):
         raise InputError("int_invalid", field=key, limit=maximum)
     value = int(cleaned)
@@ -95,7 +122,7 @@ def deadline(text: str, now: datetime, tz: ZoneInfo) -> datetime:
 
 
 def _deadline(text: str, now: datetime, tz: ZoneInfo) -> datetime:
-    cleaned = " ".join(text.strip().split())
+    cleaned = " ".join(typed_digits(text).strip().split())
     local_now = now.astimezone(tz)
     for pattern in _DEADLINE_PATTERNS:
         match = pattern.match(cleaned)
@@ -141,7 +168,7 @@ def _deadline(text: str, now: datetime, tz: ZoneInfo) -> datetime:
 def buildings(text: str) -> tuple[str, ...]:
     """'1, 2, 3A', '1，2，3A', '1号楼 2号楼' → ('1', '2', '3A'); order kept, duplicates dropped."""
     names: list[str] = []
-    for raw in _SPLIT_RE.split(text.strip()):
+    for raw in _SPLIT_RE.split(clean_text(text).strip()):
         name = raw.strip().removesuffix("号楼").removesuffix("栋").removesuffix("幢")
         if not name:
             continue
@@ -174,9 +201,9 @@ _ID_RE = re.compile(r"^[0-9]{1,20}$")
 
 
 def number_or_none(text: str, maximum: int) -> int | None:
-    """The one reading of a number someone typed or pressed: ASCII digits only (no '²', no
-    full-width '３'), 1..maximum; None for anything else."""
-    cleaned = text.strip()
+    """The one reading of a number someone typed or pressed: ASCII or full-width digits (no
+    '²', no '٣'), 1..maximum; None for anything else."""
+    cleaned = typed_digits(text).strip()
     if not _ID_RE.match(cleaned):
         return None
     value = int(cleaned)

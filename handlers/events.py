@@ -52,6 +52,9 @@ class MessageIn:
     # A group admin posting as the group: we do not know who it is until they press a button.
     anonymous_admin: bool = False
     payment: PaymentIn | None = None
+    # Sent on behalf of a chat (the group itself for an anonymous admin, or a channel): the
+    # sender is then one of Telegram's stand-ins, shared by everyone who posts that way.
+    sender_chat_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,3 +86,14 @@ class PreCheckout:
 
 
 Incoming = MessageIn | Press | BotAdded | PreCheckout
+
+
+def serial_key(event: MessageIn | Press | PreCheckout | BotAdded) -> tuple[int, int]:
+    """Whose updates are handled one at a time, in order: a person's. Someone posting as a
+    chat (an anonymous admin, a channel) arrives as Telegram's stand-in account, the same for
+    all of them in every group: the chat they post as tells them apart."""
+    if isinstance(event, BotAdded):
+        return event.by.id, 0
+    if isinstance(event, MessageIn) and event.sender_chat_id is not None:
+        return event.sender.id, event.sender_chat_id
+    return event.sender.id, 0

@@ -8,7 +8,7 @@ from groupbuy.errors import DomainError
 from handlers.actions import Action, Answer, Send
 from handlers.authority import Caller, leader_group
 from handlers.callbacks import Callback, Op
-from handlers.common import button, remember
+from handlers.common import alert, button, remember
 from handlers.context import Deps
 from handlers.events import MessageIn, Press
 from messages.i18n import LOCALES
@@ -44,9 +44,8 @@ async def on_choice(deps: Deps, press: Press, cb: Callback) -> list[Action]:
     if not press.chat.is_private:
         try:  # the group the /lang question was asked in, which the presser must lead
             community = await leader_group(deps, Caller.of(press))
-        except DomainError:
-            text = deps.texts.render(deps.user_locale(user), "leaders_only")
-            return [Answer(press.query_id, text, alert=True)]
+        except DomainError as error:
+            return [alert(deps, press.query_id, deps.user_locale(user), error)]
         async with deps.uow() as inner:
             await inner.communities.save(replace(community, locale=chosen))
             await inner.commit()

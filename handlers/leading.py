@@ -82,14 +82,22 @@ async def on_press(deps: Deps, press: Press, cb: Callback) -> list[Action]:
     ]
 
 
-async def list_for_revealed_admin(deps: Deps, press: Press) -> list[Action]:
-    """An anonymous admin pressed 'continue' under /list: the newest closed deal's list."""
-    async with deps.uow() as uow:
-        found = await uow.deals.for_community(press.chat.id, [DealStatus.CLOSED], 1)
+async def list_for_revealed_admin(deps: Deps, press: Press, deal_id: int) -> list[Action]:
+    """An anonymous admin pressed 'continue' under /list: the list of the deal they named
+    (`deal_id`, checked again now that we know who they are), or of the newest closed deal."""
     locale = deps.user_locale(press.sender)
-    if not found:
+    try:
+        if deal_id:
+            deal: Deal | None = await leader_deal(deps, Caller.of(press), deal_id)
+        else:
+            async with deps.uow() as uow:
+                found = await uow.deals.for_community(press.chat.id, [DealStatus.CLOSED], 1)
+            deal = found[0] if found else None
+    except DomainError as error:
+        return [alert(deps, press.query_id, locale, error)]
+    if deal is None or deal.status is not DealStatus.CLOSED:
         return [alert(deps, press.query_id, locale, DomainError("deal_not_closed"))]
-    return await _send_list(deps, press, found[0], locale)
+    return await _send_list(deps, press, deal, locale)
 
 
 async def _send_list(deps: Deps, press: Press, deal: Deal, locale: str) -> list[Action]:
@@ -144,7 +152,9 @@ async def list_command(deps: Deps, message: MessageIn, args: str) -> list[Action
     if deal is None or deal.status is not DealStatus.CLOSED:
         return [Send(chat_id, deps.texts.render(locale, "list_none"))]
     if message.anonymous_admin:  # the list goes to a person: ask who, with a button
-        keyboard = ((button(deps, locale, "continue_private", Callback(Op.LEADER, 0, 1)),),)
+        # The button names the deal: '/list 12' must give #12's list, not the newest one's.
+        reveal = Callback(Op.LEADER, deal.id, 1)
+        keyboard = ((button(deps, locale, "continue_private", reveal),),)
         return [Send(chat_id, deps.texts.render(locale, "anonymous_admin"), keyboard)]
     if not user.started:
         return [Send(chat_id, deps.texts.render(locale, "start_bot_first"))]

@@ -84,8 +84,25 @@ async def summary(deps: Deps, deal: Deal, locale: str, chat_id: int) -> list[Act
     codes = {o.id: o.code for o in all_orders.values()}
     names = {uid: u.display_name for uid, u in users.items()}
     actions += _claim_messages(deps, locale, deal, claims, codes, names, chat_id)
-    actions += _refund_messages(deps, locale, deal, owed, payments, codes, names, chat_id)
+    actions += _refund_messages(deps, locale, deal, owed, payments, refunds, codes, names, chat_id)
     return actions
+
+
+def _charges(r: Refund, payments: list[Payment], refunded: dict[int, int]) -> list[str]:
+    """The card charges a refund made by hand goes back to: the one it names (money that did
+    not fit the order); otherwise its payee's own charges on the order that are not refunded
+    in full yet. Never another payer's card, never a charge already given back."""
+    found = []
+    for p in payments:
+        if p.status is not PaymentStatus.RECEIVED or not p.charge_id or p.order_id != r.order_id:
+            continue
+        if r.payment_id is not None:
+            mine = p.id == r.payment_id
+        else:
+            mine = p.user_id == r.user_id and refunded.get(p.id, 0) < p.amount
+        if mine:
+            found.append(p.provider_charge_id or p.charge_id)
+    return found
 
 
 def _claim_messages(
@@ -134,15 +151,16 @@ def _refund_messages(
     deal: Deal,
     owed: list[Refund],
     payments: list[Payment],
+    refunds: list[Refund],
     codes: dict[int, str],
     names: dict[int, str],
     chat_id: int,
 ) -> list[Action]:
     """Refunds the leader makes by hand, with the charge ids a card refund needs."""
-    by_order: dict[int, list[Payment]] = {}
-    for p in payments:
-        if p.status is PaymentStatus.RECEIVED:
-            by_order.setdefault(p.order_id, []).append(p)
+    refunded: dict[int, int] = {}  # by the refunds that name a charge
+    for r in refunds:
+        if r.payment_id is not None:
+            refunded[r.payment_id] = refunded.get(r.payment_id, 0) + r.amount
     messages: list[Action] = []
     for start in range(0, len(owed), ENTRIES_PER_MESSAGE):
         batch = owed[start : start + ENTRIES_PER_MESSAGE]
@@ -151,13 +169,7 @@ def _refund_messages(
                 "refund": r,
                 "code": codes.get(r.order_id, "?"),
                 "name": names.get(r.user_id, ""),
-                # The charge the refund returns when it names one (money that did not fit the
-                # order): the order's other charges may be someone else's card.
-                "charges": [
-                    p.provider_charge_id or p.charge_id
-                    for p in by_order.get(r.order_id, [])
-                    if p.charge_id and (r.payment_id is None or p.id == r.payment_id)
-                ],
+                "charges": _charges(r, payments, refunded),
             }
             for r in batch
         ]

@@ -48,13 +48,13 @@ def _ask(deps: Deps, locale: str, chat_id: int, step: str) -> Send:
 
 def _accept(step: str, text: str, buildings: tuple[str, ...]) -> str:
     if step == "building":
-        name = text.strip().removesuffix("号楼").removesuffix("栋")
+        name = parsing.clean_text(text).strip().removesuffix("号楼").removesuffix("栋")
         if name not in buildings:
             raise InputError("building_unknown", name=name, known=", ".join(buildings))
         return name
     if step == "phone":
-        value = parsing.bounded_text(text, limits.PHONE_MAX, key="phone")
-        if not all(ch.isdigit() or ch in "+- ()" for ch in value):
+        value = parsing.typed_digits(parsing.bounded_text(text, limits.PHONE_MAX, key="phone"))
+        if not all(ch in "0123456789+- ()" for ch in value):
             raise InputError("phone_invalid")
         return value
     return parsing.bounded_text(text, limits.UNIT_ROOM_MAX, key=step)

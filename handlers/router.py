@@ -135,8 +135,9 @@ async def on_anonymous_reveal(deps: Deps, press: Press) -> list[Action]:
         await may_lead(deps, Caller.of(press), press.chat.id)
     except DomainError as error:
         return [alert(deps, press.query_id, locale, error)]
-    if unpack(press.data) == Callback(Op.LEADER, 0, 1):
-        return await leading.list_for_revealed_admin(deps, press)
+    cb = unpack(press.data)
+    if cb is not None and cb.arg == 1:  # under /list: the deal it named
+        return await leading.list_for_revealed_admin(deps, press, cb.deal)
     return [Answer(press.query_id, url=deps.deep_link(f"deal_{-press.chat.id}"))]
 
 
@@ -214,8 +215,8 @@ async def _newdeal_private(deps: Deps, message: MessageIn, chat_id: int) -> list
         return [refusal(deps, message.chat.id, locale, DomainError("community_unknown"))]
     try:
         await may_lead(deps, Caller.of(message), community.chat_id)
-    except DomainError:
-        return [Send(message.chat.id, deps.texts.render(locale, "leaders_only"))]
+    except DomainError as error:
+        return [refusal(deps, message.chat.id, locale, error)]
     if not community.configured:
         return [Send(message.chat.id, deps.texts.render(locale, "setup_first"))]
     return await newdeal.start(deps, message.sender, community)
@@ -245,8 +246,8 @@ async def cmd_newdeal(deps: Deps, message: MessageIn, args: str) -> list[Action]
         return [Send(message.chat.id, deps.texts.render(group_locale, "anonymous_admin"), keyboard)]
     try:
         await may_lead(deps, Caller.of(message), community.chat_id)
-    except DomainError:
-        return [Send(message.chat.id, deps.texts.render(group_locale, "leaders_only"))]
+    except DomainError as error:
+        return [refusal(deps, message.chat.id, group_locale, error)]
     if args:
         return await newdeal.one_message(deps, message.sender, community, args, message.chat.id)
     keyboard = ((link_button(deps, group_locale, "continue_private", f"deal_{-message.chat.id}"),),)

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from groupbuy import limits, parsing
-from groupbuy.errors import DomainError, InputError
+from groupbuy.errors import DomainError, InputError, NotAnswered
 from groupbuy.model import Community
 from groupbuy.money import is_known_currency
 from groupbuy.ports import UnitOfWork
@@ -55,15 +55,19 @@ async def on_bot_added(deps: Deps, event: BotAdded) -> list[Action]:
 
 
 async def on_setup_command(deps: Deps, message: MessageIn) -> list[Action]:
-    """/setup in the group: an admin continues in private (the answers are not the group's)."""
+    """/setup in the group: an admin continues in private (the answers are not the group's).
+    Someone else's /setup is refused before anything is written."""
+    try:
+        await may_lead(deps, Caller.of(message), message.chat.id)
+    except DomainError as error:
+        async with deps.uow() as uow:
+            known = await uow.communities.get(message.chat.id)
+        locale = known.locale if known else deps.user_locale(message.sender)
+        return [refusal(deps, message.chat.id, locale, error)]
     async with deps.uow() as uow:
         community = await _community(deps, uow, message.chat, message.sender)
         await uow.commit()
     locale = community.locale
-    try:
-        await may_lead(deps, Caller.of(message), community.chat_id)
-    except DomainError:
-        return [Send(message.chat.id, deps.texts.render(locale, "leaders_only"))]
     keyboard = ((link_button(deps, locale, "setup", f"setup_{-message.chat.id}"),),)
     return [Send(message.chat.id, deps.texts.render(locale, "setup_continue"), keyboard)]
 
@@ -78,8 +82,8 @@ async def start(deps: Deps, person: Person, chat_id: int) -> list[Action]:
         return [refusal(deps, person.id, locale, DomainError("community_unknown"))]
     try:
         await may_lead(deps, Caller.in_private(person), chat_id)
-    except DomainError:
-        return [Send(person.id, deps.texts.render(locale, "leaders_only"))]
+    except DomainError as error:
+        return [refusal(deps, person.id, locale, error)]
     async with deps.uow() as uow:
         await uow.dialogs.save(
             person.id, STATE, {"community": chat_id, "step": "name"}, deps.clock.now()
@@ -118,11 +122,13 @@ async def answer(
     chat_id = int(data["community"])
     # Authority is checked again at every step (an admin may have been demoted meanwhile),
     # before the unit of work: it may ask Telegram.
+    refused: DomainError | None = None
     try:
         await may_lead(deps, Caller.in_private(person), chat_id)
-        leads = True
-    except DomainError:
-        leads = False
+    except NotAnswered as unanswered:  # Telegram could not say: the dialog waits
+        return [*actions, refusal(deps, person.id, deps.user_locale(person), unanswered)]
+    except DomainError as error:
+        refused = error
     async with deps.uow() as uow:
         user = await uow.users.get(person.id)
         locale = deps.user_locale(user or person)
@@ -132,10 +138,10 @@ async def answer(
             await uow.dialogs.clear(person.id)
             await uow.commit()
             return actions
-        if not leads:
+        if refused is not None:
             await uow.dialogs.clear(person.id)
             await uow.commit()
-            return [*actions, Send(person.id, deps.texts.render(locale, "leaders_only"))]
+            return [*actions, refusal(deps, person.id, locale, refused)]
         try:
             if value is None:
                 if step not in ("currency", "timezone"):

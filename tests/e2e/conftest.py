@@ -206,8 +206,10 @@ async def set_up_group(
     title: str = "Sunny Garden residents",
     name: str = "Sunny Garden",
     buildings: str = "1, 2, 3A",
+    announced: str | None = None,
 ) -> tuple[int, int]:
-    """A group with the bot added and set up through the private dialog. Returns (owner, group)."""
+    """A group with the bot added and set up through the private dialog. Returns (owner, group).
+    `announced`: the name the group is told (the name as typed unless given)."""
     emu = world.emu
     owner = await emu.add_user(owner_name, language_code=owner_language)
     group = await emu.create_group(title, owner=owner)
@@ -222,7 +224,7 @@ async def set_up_group(
     timezone = await bot_says(world, owner, after)
     after_group = last_id(world, group)
     await emu.press_button(owner, owner, timezone.message_id, data=SKIP)
-    await bot_says(world, group, after_group, name)
+    await bot_says(world, group, after_group, announced or name)
     return owner, group
 
 

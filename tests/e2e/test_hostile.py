@@ -308,9 +308,12 @@ async def test_a_member_may_use_the_links_and_a_deal_open_to_anyone_lets_outside
 async def test_numbers_nobody_expects_get_a_reason(any_world: World) -> None:
     s = await _scene(any_world)
     emu, olga, group = any_world.emu, s.olga, s.group_a
-    for text in ("/list ²", "/list ３", "/list 99999999999999999999", "/payments 2147483648"):
+    for text in ("/list ²", "/list ٣", "/list 99999999999999999999", "/payments 2147483648"):
         reply = await say(any_world, olga, group, text)
         assert "That is not a deal number." in text_of(reply), (text, text_of(reply))
+    # Full-width digits are what a Chinese input method types: read as the number they are.
+    reply = await say(any_world, olga, group, "/list ３")
+    assert text_of(reply) == "⚠️ Deal #3 is not one of this group's deals.", text_of(reply)
     for payload in ("o_99999999999999999999", "o_٣", "j_1_99999999999", "l_-1"):
         reply = await say(any_world, olga, olga, f"/start {payload}")
         assert "That is not" in text_of(reply), (payload, text_of(reply))
