@@ -30,17 +30,12 @@ from handlers.paying import window
 from handlers.pickup_list import documents
 from messages import formatting
 
-# The buttons of the deal post itself: they act in the deal's group and nowhere else.
-_POST_OPS = (Op.CLOSE, Op.CANCEL_DEAL, Op.CONFIRM_CANCEL, Op.BACK)
-
 
 async def on_press(deps: Deps, press: Press, cb: Callback) -> list[Action]:
     user = await remembered(deps, press.sender, private=press.chat.is_private)
     locale = deps.user_locale(user)
     caller = Caller.of(press)
     try:
-        if cb.op in _POST_OPS and press.chat.is_private:
-            raise DomainError("stale_button")  # these buttons are only ever on the group's post
         if cb.op is Op.PICKED:
             deal, order = await leader_order(deps, caller, cb.deal, cb.arg)
             return await _picked(deps, press, deal, order, locale)

@@ -13,8 +13,10 @@ from handlers.callbacks import Callback, Op, unpack
 from handlers.common import alert, button, link_button, refusal, remember, remembered
 from handlers.context import Deps
 from handlers.events import BotAdded, Incoming, MessageIn, PreCheckout, Press
+from handlers.routes import Access, Loads, Needs, Route, route_rows
 
 CommandHandler = Callable[[Deps, MessageIn, str], Awaitable[list[Action]]]
+ButtonHandler = Callable[[Deps, Press, Callback], Awaitable[list[Action]]]
 
 
 async def handle(deps: Deps, event: Incoming) -> list[Action]:
@@ -49,7 +51,7 @@ async def on_message(deps: Deps, message: MessageIn) -> list[Action]:
         handler = COMMANDS.get(name)
         if handler is None:
             return []  # someone else's command in a busy group: not ours to answer
-        return await handler(deps, message, args)
+        return await handler.serve(deps, message, args)
     if not message.chat.is_private:
         return []  # ordinary group chatter
     async with deps.uow() as uow:
@@ -75,25 +77,12 @@ async def on_press(deps: Deps, press: Press) -> list[Action]:
         return [
             alert(deps, press.query_id, deps.user_locale(press.sender), DomainError("stale_button"))
         ]
-    if cb.op in (Op.JOIN, Op.LESS):
-        return await joining.on_change(deps, press, cb)
-    if cb.op is Op.MINE:
-        return await joining.on_mine(deps, press, cb)
-    if cb.op is Op.CANCEL_ORDER:
-        return await joining.on_cancel_order(deps, press, cb)
-    if cb.op in (Op.CLOSE, Op.CANCEL_DEAL, Op.CONFIRM_CANCEL, Op.BACK, Op.LIST, Op.PICKED):
-        return await leading.on_press(deps, press, cb)
-    if cb.op is Op.LANG:
-        return await language.on_choice(deps, press, cb)
-    if cb.op is Op.CLAIM_PAID:
-        return await paying.on_claim(deps, press, cb)
-    if cb.op in (Op.CONFIRM_PAYMENT, Op.REJECT_PAYMENT, Op.REFUND_MADE, Op.REMIND_UNPAID):
-        return await ledger.on_press(deps, press, cb)
-    if cb.op is Op.PAY_MODE:
-        return await ledger.on_mode(deps, press, cb)
-    if cb.op is Op.LEADER:
-        return await on_anonymous_reveal(deps, press)
-    return await on_dialog_button(deps, press, cb)
+    route = BUTTONS[cb.op]
+    if (route.private if press.chat.is_private else route.group) is None:
+        # Never shown there (a post's buttons in private, a dialog's in a group): forged.
+        locale = deps.user_locale(press.sender)
+        return [alert(deps, press.query_id, locale, DomainError("stale_button"))]
+    return await route.serve(deps, press, cb)
 
 
 async def on_dialog_button(deps: Deps, press: Press, cb: Callback) -> list[Action]:
@@ -126,7 +115,7 @@ async def on_dialog_button(deps: Deps, press: Press, cb: Callback) -> list[Actio
     return [alert(deps, press.query_id, deps.user_locale(person), DomainError("stale_button"))]
 
 
-async def on_anonymous_reveal(deps: Deps, press: Press) -> list[Action]:
+async def on_anonymous_reveal(deps: Deps, press: Press, cb: Callback) -> list[Action]:
     """An anonymous admin pressed 'continue': now we know who they are, and check it."""
     locale = deps.user_locale(press.sender)
     if press.chat.is_private:
@@ -135,8 +124,7 @@ async def on_anonymous_reveal(deps: Deps, press: Press) -> list[Action]:
         await may_lead(deps, Caller.of(press), press.chat.id)
     except DomainError as error:
         return [alert(deps, press.query_id, locale, error)]
-    cb = unpack(press.data)
-    if cb is not None and cb.arg == 1:  # under /list: the deal it named
+    if cb.arg == 1:  # under /list: the deal it named
         return await leading.list_for_revealed_admin(deps, press, cb.deal)
     return [Answer(press.query_id, url=deps.deep_link(f"deal_{-press.chat.id}"))]
 
@@ -156,7 +144,7 @@ async def cmd_start(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     if link is None:  # no payload, or not one of ours: the welcome
         return [Send(message.chat.id, deps.texts.render(locale, "welcome", user=user))]
     try:
-        return await link(deps, message, rest)
+        return await link.serve(deps, message, rest)
     except DomainError as error:  # a mangled, forged or foreign link: the reason, nothing done
         return [refusal(deps, person.id, locale, error)]
 
@@ -197,12 +185,12 @@ async def _list_link(deps: Deps, message: MessageIn, rest: str) -> list[Action]:
 LinkHandler = Callable[[Deps, MessageIn, str], Awaitable[list[Action]]]
 # Every /start payload the bot makes (deep links): each resolves what it names through
 # handlers.authority. tests/e2e/test_hostile.py plays an outsider against each of them.
-DEEP_LINKS: dict[str, LinkHandler] = {
-    "setup": _setup_link,
-    "deal": _deal_link,
-    "j": _join_link,
-    "o": _order_link,
-    "l": _list_link,
+DEEP_LINKS: dict[str, Route[LinkHandler]] = {
+    "setup": Route(_setup_link, None, Access(Loads.GROUP_NAMED, Needs.GROUP_LEADER)),
+    "deal": Route(_deal_link, None, Access(Loads.GROUP_NAMED, Needs.GROUP_LEADER)),
+    "j": Route(_join_link, None, Access(Loads.DEAL, Needs.RESIDENT_JOIN)),
+    "o": Route(_order_link, None, Access(Loads.DEAL, Needs.RESIDENT_SEE)),
+    "l": Route(_list_link, None, Access(Loads.DEAL, Needs.LEADER)),
 }
 
 
@@ -316,19 +304,83 @@ async def cmd_lang(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     return await language.command(deps, message)
 
 
-COMMANDS: dict[str, CommandHandler] = {
-    "start": cmd_start,
-    "help": cmd_help,
-    "setup": cmd_setup,
-    "newdeal": cmd_newdeal,
-    "myorders": cmd_myorders,
-    "profile": cmd_profile,
-    "cancel": cmd_cancel,
-    "lang": cmd_lang,
-    "list": leading.list_command,
-    "pickup": leading.pickup_command,
-    "shortfall": leading.shortfall_command,
-    "payments": ledger.command,
-    "paymode": ledger.mode_command,
-    "paywindow": ledger.window_command,
+_SELF = Access(Loads.NOTHING, Needs.SELF)
+_OWN = Access(Loads.OWN, Needs.SELF)
+_GROUP = Access(Loads.GROUP, Needs.GROUP_LEADER)
+_NAMED = Access(Loads.DEAL_NAMED_OR_NEWEST, Needs.LEADER)
+_RECORDED = Access(Loads.LED_GROUPS, Needs.RECORDED_LEADER)
+# Every command: what it loads and who may use it, in a group and in private (docs/security.md
+# prints this table). None: there it only says where to use it.
+COMMANDS: dict[str, Route[CommandHandler]] = {
+    "start": Route(cmd_start, None, _SELF),
+    "help": Route(cmd_help, _SELF, _SELF),
+    "setup": Route(cmd_setup, _GROUP, None),
+    "newdeal": Route(cmd_newdeal, _GROUP, _RECORDED),
+    "myorders": Route(cmd_myorders, None, _OWN),
+    "profile": Route(cmd_profile, None, _OWN),
+    "cancel": Route(cmd_cancel, _OWN, _OWN),
+    "lang": Route(cmd_lang, _SELF, _OWN),  # in a group, the LANG button is the leader's
+    "list": Route(leading.list_command, _NAMED, Access(Loads.DEAL, Needs.LEADER)),
+    "pickup": Route(leading.pickup_command, _GROUP, _RECORDED),
+    "shortfall": Route(leading.shortfall_command, _NAMED, Access(Loads.DEAL, Needs.LEADER)),
+    "payments": Route(ledger.command, _NAMED, Access(Loads.DEAL, Needs.LEADER)),
+    "paymode": Route(ledger.mode_command, _GROUP, None),
+    "paywindow": Route(ledger.window_command, _GROUP, None),
 }
+
+_DIALOG = Access(Loads.OWN, Needs.SELF)
+_POST = Access(Loads.DEAL, Needs.LEADER)
+# Every button: the callback data's Op, what it loads and who may press it. A button pressed
+# where it is never shown is refused like a forged one.
+BUTTONS: dict[Op, Route[ButtonHandler]] = {
+    Op.JOIN: Route(
+        joining.on_change,
+        Access(Loads.DEAL, Needs.RESIDENT_JOIN),
+        Access(Loads.DEAL, Needs.RESIDENT_JOIN),
+    ),
+    Op.LESS: Route(
+        joining.on_change,
+        Access(Loads.DEAL, Needs.RESIDENT_CHANGE),
+        Access(Loads.DEAL, Needs.RESIDENT_CHANGE),
+    ),
+    Op.MINE: Route(
+        joining.on_mine,
+        Access(Loads.DEAL, Needs.RESIDENT_SEE),
+        Access(Loads.DEAL, Needs.RESIDENT_SEE),
+    ),
+    Op.CANCEL_ORDER: Route(
+        joining.on_cancel_order, None, Access(Loads.DEAL, Needs.RESIDENT_CHANGE)
+    ),
+    Op.CLAIM_PAID: Route(paying.on_claim, None, Access(Loads.DEAL, Needs.RESIDENT_CHANGE)),
+    Op.CLOSE: Route(leading.on_press, _POST, None),
+    Op.CANCEL_DEAL: Route(leading.on_press, _POST, None),
+    Op.CONFIRM_CANCEL: Route(leading.on_press, _POST, None),
+    Op.BACK: Route(leading.on_press, _POST, None),
+    Op.LIST: Route(leading.on_press, _POST, None),
+    Op.PICKED: Route(leading.on_press, None, Access(Loads.DEAL_ORDER, Needs.LEADER)),
+    Op.CONFIRM_PAYMENT: Route(ledger.on_press, None, Access(Loads.DEAL_PAYMENT, Needs.LEADER)),
+    Op.REJECT_PAYMENT: Route(ledger.on_press, None, Access(Loads.DEAL_PAYMENT, Needs.LEADER)),
+    Op.REFUND_MADE: Route(ledger.on_press, None, Access(Loads.DEAL_REFUND, Needs.LEADER)),
+    Op.REMIND_UNPAID: Route(ledger.on_press, None, _POST),
+    Op.PAY_MODE: Route(ledger.on_mode, _GROUP, None),
+    Op.LANG: Route(language.on_choice, _GROUP, _OWN),
+    Op.LEADER: Route(
+        on_anonymous_reveal, Access(Loads.DEAL_NAMED_OR_NEWEST, Needs.GROUP_LEADER), None
+    ),
+    Op.BUILDING: Route(on_dialog_button, None, _DIALOG),
+    Op.SKIP: Route(on_dialog_button, None, _DIALOG),
+    Op.PUBLISH: Route(on_dialog_button, None, _DIALOG),
+    Op.DISCARD: Route(on_dialog_button, None, _DIALOG),
+    Op.OPEN_LINK: Route(on_dialog_button, None, _DIALOG),
+}
+
+
+def operations() -> list[str]:
+    """docs/security.md's table of operations: every button, command and deep link."""
+    return route_rows(
+        [
+            ("button", {op.name: route for op, route in BUTTONS.items()}),
+            ("command", {f"/{name}": route for name, route in COMMANDS.items()}),
+            ("link", {f"/start {name}_…": route for name, route in DEEP_LINKS.items()}),
+        ]
+    )
