@@ -335,6 +335,9 @@ class _NoLeaders:
     async def is_leader(self, chat_id: int, user_id: int) -> bool:
         return False
 
+    def known(self, chat_id: int, user_id: int) -> bool | None:
+        return False
+
     def note(self, chat_id: int, user_id: int, admin: bool) -> None:
         pass
 

@@ -99,6 +99,18 @@ class CachedLeaders:
             raise NotAnswered()  # never answered, and not to be asked again yet
         return user_id in known.admins
 
+    def known(self, chat_id: int, user_id: int) -> bool | None:
+        """What the cache says without asking Telegram (so inside a unit of work too): None
+        when `is_leader` would ask first."""
+        known = self._lists.get(chat_id)
+        if known is None or known.admins is None:
+            return None
+        now = self._outages.now()
+        if user_id in known.admins:
+            return True if now - known.fetched_at <= self._ttl else None
+        due = now - known.asked_at >= min(self._ttl, RECHECK_MISS_SECONDS)
+        return None if due and not self._outages.holds(chat_id) else False
+
     def note(self, chat_id: int, user_id: int, admin: bool) -> None:
         """A chat_member update: someone was promoted or demoted (or left). The known list
         follows without asking Telegram."""

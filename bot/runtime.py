@@ -52,6 +52,7 @@ from messages.render import Renderer
 from storage import handled, schema_version
 from storage.engine import make_engine, make_sessions
 from storage.group_commit import GroupCommit, can_group_commit
+from storage.transient import again_if_transient
 from storage.unit_of_work import SqlUnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -214,8 +215,14 @@ class Runtime:
         async def handled(event: Incoming) -> list[Action]:
             """The handler's answers, once the update is recorded as handled: its effect's
             commit recorded it, or (an update that changed nothing) a commit of its own."""
-            actions = await router.handle(deps, event)
+            # A deadlock with another update's transaction rolled it back: handled again, as
+            # long as none of its effects was committed before (its mark would say so).
             current = delivery.current()
+            actions = await again_if_transient(
+                lambda: router.handle(deps, event),
+                event,
+                repeatable=lambda: current is None or not current.marked,
+            )
             if current is not None and not current.marked:
                 await deps.write(_mark)
             return actions

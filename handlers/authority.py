@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from groupbuy.errors import DomainError, NotAllowed
-from groupbuy.model import Community, Deal, Order, Payment, Refund
+from groupbuy.model import Community, Deal, Order
 from groupbuy.ports import UnitOfWork
 from handlers.context import Deps
 from handlers.events import Chat, MessageIn, Person, Press
@@ -92,6 +92,43 @@ async def may_lead(deps: Deps, caller: Caller, community_id: int) -> None:
         raise NotAllowed("leaders_only")
 
 
+Acted = TypeVar("Acted")
+
+
+async def as_leader(
+    deps: Deps,
+    caller: Caller,
+    deal_id: int,
+    act: Callable[[UnitOfWork, Deal], Awaitable[Acted]],
+) -> Acted:
+    """Run a leader's `act` on the deal in the unit of work that read and checked it: nothing
+    can change between the check and the act. Whether the caller leads the deal's group comes
+    from the admin cache; when only Telegram can say, the unit of work is left, Telegram asked,
+    and the whole tried once more with that answer."""
+    answer: bool | None = None
+    while True:
+        async with deps.uow() as uow:
+            deal = await uow.deals.get(deal_id)
+            if deal is None or (not caller.chat.is_private and caller.chat.id != deal.community_id):
+                raise unknown_deal(caller, deal_id, leading=True)
+            if caller.chat.is_private and not await uow.communities.records_admin(
+                deal.community_id, caller.person.id
+            ):
+                raise unknown_deal(caller, deal_id, leading=True)
+            if caller.anonymous_admin:
+                leads: bool | None = True  # the group itself wrote, in its own group (above)
+            elif answer is not None:
+                leads = answer
+            else:
+                leads = deps.leaders.known(deal.community_id, caller.person.id)
+            if leads is True:
+                return await act(uow, deal)
+            if leads is False:
+                raise NotAllowed("leaders_only")
+            community_id = deal.community_id
+        answer = await deps.leaders.is_leader(community_id, caller.person.id)
+
+
 async def leader_deal(deps: Deps, caller: Caller, deal_id: int) -> Deal:
     async with deps.uow() as uow:
         deal = await uow.deals.get(deal_id)
@@ -106,48 +143,6 @@ async def leader_deal(deps: Deps, caller: Caller, deal_id: int) -> Deal:
         raise unknown_deal(caller, deal_id, leading=True)
     await may_lead(deps, caller, deal.community_id)
     return deal
-
-
-class _OfDeal(Protocol):
-    @property
-    def deal_id(self) -> int: ...
-
-
-Owned = TypeVar("Owned", bound=_OfDeal)
-
-
-async def _leader_owned(
-    deps: Deps,
-    caller: Caller,
-    deal_id: int,
-    read: Callable[[UnitOfWork], Awaitable[Owned | None]],
-) -> tuple[Deal, Owned]:
-    """A leader op on something of a deal: the deal as leader_deal checks it, and the thing
-    read from the database, which must be of that deal (not of another the presser leads)."""
-    deal = await leader_deal(deps, caller, deal_id)
-    async with deps.uow() as uow:
-        found = await read(uow)
-    if found is None or found.deal_id != deal.id:
-        raise DomainError("stale_button")
-    return deal, found
-
-
-async def leader_refund(
-    deps: Deps, caller: Caller, deal_id: int, refund_id: int
-) -> tuple[Deal, Refund]:
-    return await _leader_owned(deps, caller, deal_id, lambda uow: uow.payments.refund(refund_id))
-
-
-async def leader_payment(
-    deps: Deps, caller: Caller, deal_id: int, payment_id: int
-) -> tuple[Deal, Payment]:
-    return await _leader_owned(deps, caller, deal_id, lambda uow: uow.payments.get(payment_id))
-
-
-async def leader_order(
-    deps: Deps, caller: Caller, deal_id: int, order_id: int
-) -> tuple[Deal, Order]:
-    return await _leader_owned(deps, caller, deal_id, lambda uow: uow.orders.get(order_id))
 
 
 async def leader_group(deps: Deps, caller: Caller) -> Community:

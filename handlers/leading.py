@@ -10,15 +10,16 @@ from groupbuy import parsing
 from groupbuy.codes import normalize_code
 from groupbuy.deals import cancel_deal, close_deal
 from groupbuy.errors import DomainError
-from groupbuy.model import CloseReason, Deal, DealStatus, Order
+from groupbuy.model import CloseReason, Deal, DealStatus
 from groupbuy.orders import mark_picked_up
+from groupbuy.ports import UnitOfWork
 from groupbuy.shortfall import record_shortfall
 from handlers.actions import Action, Answer, Edit, Send
 from handlers.authority import (
     Caller,
+    as_leader,
     leader_deal,
     leader_group,
-    leader_order,
     led_communities,
 )
 from handlers.callbacks import Callback, Op
@@ -32,49 +33,48 @@ from messages import formatting
 
 
 async def on_press(deps: Deps, press: Press, cb: Callback) -> list[Action]:
+    """The leader's buttons. Each acts in the unit of work that read the deal and checked the
+    presser leads its group (handlers.authority.as_leader)."""
     user = await remembered(deps, press.sender, private=press.chat.is_private)
     locale = deps.user_locale(user)
-    caller = Caller.of(press)
-    try:
+    now = deps.clock.now()
+
+    async def act(uow: UnitOfWork, deal: Deal) -> list[Action]:
         if cb.op is Op.PICKED:
-            deal, order = await leader_order(deps, caller, cb.deal, cb.arg)
-            return await _picked(deps, press, deal, order, locale)
-        deal = await leader_deal(deps, caller, cb.deal)
-    except DomainError as error:
-        return [alert(deps, press.query_id, locale, error)]
-    if cb.op is Op.LIST:
-        return await _send_list(deps, press, deal, locale)
-    if deal.status is not DealStatus.OPEN:
-        return [alert(deps, press.query_id, locale, DomainError("deal_not_open"))]
-    if cb.op is Op.CLOSE:
-        async with deps.uow() as uow:
-            closed = await close_deal(uow, deal.id, CloseReason.LEADER, deps.clock.now())
+            return await _picked(deps, uow, press, deal, cb.arg, locale)
+        if deal.status is not DealStatus.OPEN:
+            raise DomainError("deal_not_open")
+        if cb.op is Op.CLOSE:
+            closed = await close_deal(uow, deal.id, CloseReason.LEADER, now)
             await uow.commit()
-        key = "closed_toast" if closed else "deal_not_open"
-        return [Answer(press.query_id, deps.texts.macro(locale, "labels", key))]
-    async with deps.uow() as uow:
+            key = "closed_toast" if closed else "deal_not_open"
+            return [Answer(press.query_id, deps.texts.macro(locale, "labels", key))]
         community = await uow.communities.get(deal.community_id)
-    group_locale = deps.community_locale(community)
-    if cb.op is Op.CANCEL_DEAL:
-        # The question is its own message, not the post's buttons: the post refresher rebuilds
-        # those whenever counters change, which would silently drop a pending confirmation.
-        question = deps.texts.render(group_locale, "cancel_confirm", deal=deal)
-        keyboard = confirm_cancel_keyboard(deps, group_locale, deal)
-        return [Answer(press.query_id), Send(press.chat.id, question, keyboard)]
-    if cb.op is Op.BACK:
-        kept = deps.texts.render(group_locale, "cancel_kept", deal=deal)
-        return [Answer(press.query_id), Edit(press.chat.id, press.message_id, kept)]
-    try:  # CONFIRM_CANCEL
-        async with deps.uow() as uow:
-            await cancel_deal(uow, deal.id, deps.clock.now())
-            await uow.commit()
+        group_locale = deps.community_locale(community)
+        if cb.op is Op.CANCEL_DEAL:
+            # The question is its own message, not the post's buttons: the post refresher
+            # rebuilds those whenever counters change, which would drop a pending confirmation.
+            question = deps.texts.render(group_locale, "cancel_confirm", deal=deal)
+            keyboard = confirm_cancel_keyboard(deps, group_locale, deal)
+            return [Answer(press.query_id), Send(press.chat.id, question, keyboard)]
+        if cb.op is Op.BACK:
+            kept = deps.texts.render(group_locale, "cancel_kept", deal=deal)
+            return [Answer(press.query_id), Edit(press.chat.id, press.message_id, kept)]
+        await cancel_deal(uow, deal.id, now)  # CONFIRM_CANCEL
+        await uow.commit()
+        done = deps.texts.render(group_locale, "cancel_done", deal=deal)
+        return [
+            Answer(press.query_id, deps.texts.macro(locale, "labels", "cancelled_toast")),
+            Edit(press.chat.id, press.message_id, done),
+        ]
+
+    try:
+        if cb.op is Op.LIST:  # only reads: its documents are built outside any unit of work
+            listed = await leader_deal(deps, Caller.of(press), cb.deal)
+            return await _send_list(deps, press, listed, locale)
+        return await as_leader(deps, Caller.of(press), cb.deal, act)
     except DomainError as error:
         return [alert(deps, press.query_id, locale, error)]
-    done = deps.texts.render(group_locale, "cancel_done", deal=deal)
-    return [
-        Answer(press.query_id, deps.texts.macro(locale, "labels", "cancelled_toast")),
-        Edit(press.chat.id, press.message_id, done),
-    ]
 
 
 async def list_for_revealed_admin(deps: Deps, press: Press, deal_id: int) -> list[Action]:
@@ -104,13 +104,14 @@ async def _send_list(deps: Deps, press: Press, deal: Deal, locale: str) -> list[
     return [Answer(press.query_id, deps.texts.macro(locale, "labels", "sent_privately")), *docs]
 
 
-async def _picked(deps: Deps, press: Press, deal: Deal, order: Order, locale: str) -> list[Action]:
-    async with deps.uow() as uow:
-        try:
-            pickup = await mark_picked_up(uow, deal.community_id, order.code, deps.clock.now())
-        except DomainError as error:
-            return [alert(deps, press.query_id, locale, error)]
-        await uow.commit()
+async def _picked(
+    deps: Deps, uow: UnitOfWork, press: Press, deal: Deal, order_id: int, locale: str
+) -> list[Action]:
+    order = await uow.orders.get(order_id)
+    if order is None or order.deal_id != deal.id:  # an order of another deal: forged
+        raise DomainError("stale_button")
+    pickup = await mark_picked_up(uow, deal.community_id, order.code, deps.clock.now())
+    await uow.commit()
     collected = (
         formatting.money(pickup.collected, deal.currency, locale) if pickup.collected else ""
     )

@@ -25,8 +25,9 @@ from groupbuy.payments import (
     with_mode,
     with_window,
 )
+from groupbuy.ports import UnitOfWork
 from handlers.actions import Action, Answer, Button, Edit, Send
-from handlers.authority import Caller, leader_deal, leader_group, leader_payment, leader_refund
+from handlers.authority import Caller, as_leader, leader_group
 from handlers.callbacks import Callback, Op
 from handlers.common import alert, button, refusal, remember, remembered
 from handlers.context import Deps
@@ -212,39 +213,41 @@ async def command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
 
 
 async def on_press(deps: Deps, press: Press, cb: Callback) -> list[Action]:
+    """The leader's money buttons, each acting in the unit of work that read the deal and
+    checked the presser leads its group (handlers.authority.as_leader). The refund or payment
+    must be of the deal the button names: a button naming one group's deal and another's
+    refund is refused."""
     user = await remembered(deps, press.sender, private=press.chat.is_private)
     locale = deps.user_locale(user)
-    caller = Caller.of(press)
     now = deps.clock.now()
-    try:
-        # The refund or payment must be of the deal the button names, and the deal of a group
-        # the presser leads: a button naming one group's deal and another's refund is refused.
-        if cb.op is Op.REFUND_MADE:
-            deal, refund = await leader_refund(deps, caller, cb.deal, cb.arg)
-        elif cb.op in (Op.CONFIRM_PAYMENT, Op.REJECT_PAYMENT):
-            deal, payment = await leader_payment(deps, caller, cb.deal, cb.arg)
-        else:
-            deal = await leader_deal(deps, caller, cb.deal)
-        async with deps.uow() as uow:
-            community = await uow.communities.get(deal.community_id)
-            if cb.op is Op.REMIND_UNPAID:
-                reminded = await remind_unpaid(uow, deal, now, REMIND_EVERY)
-                await uow.commit()
-                key = "reminded_toast" if reminded else "remind_too_soon_toast"
-                return [
-                    Answer(press.query_id, deps.texts.macro(locale, "labels", key, count=reminded))
-                ]
-            if cb.op is Op.REFUND_MADE:
-                await confirm_refund(uow, refund.id, now)
-                toast = "refund_made_toast"
-            else:
-                accept = cb.op is Op.CONFIRM_PAYMENT
-                await decide_claim(uow, payment.id, accept, now, window(community))
-                toast = "payment_confirmed_toast" if accept else "payment_rejected_toast"
+
+    async def act(uow: UnitOfWork, deal: Deal) -> list[Action]:
+        community = await uow.communities.get(deal.community_id)
+        if cb.op is Op.REMIND_UNPAID:
+            reminded = await remind_unpaid(uow, deal, now, REMIND_EVERY)
             await uow.commit()
+            key = "reminded_toast" if reminded else "remind_too_soon_toast"
+            return [Answer(press.query_id, deps.texts.macro(locale, "labels", key, count=reminded))]
+        if cb.op is Op.REFUND_MADE:
+            refund = await uow.payments.refund(cb.arg)
+            if refund is None or refund.deal_id != deal.id:
+                raise DomainError("stale_button")
+            await confirm_refund(uow, refund.id, now)
+            toast = "refund_made_toast"
+        else:
+            payment = await uow.payments.get(cb.arg)
+            if payment is None or payment.deal_id != deal.id:
+                raise DomainError("stale_button")
+            accept = cb.op is Op.CONFIRM_PAYMENT
+            await decide_claim(uow, payment.id, accept, now, window(community))
+            toast = "payment_confirmed_toast" if accept else "payment_rejected_toast"
+        await uow.commit()
+        return [Answer(press.query_id, deps.texts.macro(locale, "labels", toast))]
+
+    try:
+        return await as_leader(deps, Caller.of(press), cb.deal, act)
     except DomainError as error:
         return [alert(deps, press.query_id, locale, error)]
-    return [Answer(press.query_id, deps.texts.macro(locale, "labels", toast))]
 
 
 async def _leader_group(

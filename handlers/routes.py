@@ -34,7 +34,7 @@ class Loads(Enum):
 class Needs(Enum):
     """Who may use a route: checked by the function named, before anything changes."""
 
-    LEADER = "an admin of the deal's group (`leader_deal` and the like)"
+    LEADER = "an admin of the deal's group (`as_leader`, `leader_deal`)"
     GROUP_LEADER = "an admin of that group (`leader_group`, `may_lead`)"
     RECORDED_LEADER = "in the bot's admin record, then confirmed (`led_communities`)"
     RESIDENT_JOIN = "a member of the deal's group; anyone if the deal is open to the link"
