@@ -142,11 +142,11 @@ class Poller:
 
         Every answer brings the taken updates not yet confirmed first (those from the oldest
         one still running on) and new ones only after them, up to a getUpdates' worth. Asking
-        whenever a slot was free read each update about five times over in a burst (JSON the
-        bot decoded and Telegram encoded, a tenth of the bot's time): it asks when the answer
+        whenever a slot was free read each update about five times over in a burst (230 calls
+        for 3,000 presses; in a tight loop while one handler was slow): it asks when the answer
         can start a fair number of new updates (`_enough`), and otherwise no more often than
         every RECHECK seconds, so that one slow handler never holds the others' updates back
-        for longer than that."""
+        for longer than that (77 calls for the same burst)."""
         if self._waiting:
             return math.inf  # the next slot to free up goes to them
         offset = self.offset

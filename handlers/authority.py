@@ -69,6 +69,12 @@ def unknown_deal(caller: Caller, deal_id: int, *, leading: bool) -> DomainError:
     return NotAllowed("deal_not_open_to_you", deal=deal_id)
 
 
+def _other_group(caller: Caller, community_id: int) -> bool:
+    """A press or command in a group acts on that group's deals only: a forged button naming
+    another group's deal must not let the bot speak there or here about it."""
+    return not caller.chat.is_private and caller.chat.id != community_id
+
+
 # --- leaders ------------------------------------------------------------------------------------
 
 
@@ -109,7 +115,7 @@ async def as_leader(
     while True:
         async with deps.uow() as uow:
             deal = await uow.deals.get(deal_id)
-            if deal is None or (not caller.chat.is_private and caller.chat.id != deal.community_id):
+            if deal is None or _other_group(caller, deal.community_id):
                 raise unknown_deal(caller, deal_id, leading=True)
             if caller.chat.is_private and not await uow.communities.records_admin(
                 deal.community_id, caller.person.id
@@ -129,20 +135,13 @@ async def as_leader(
         answer = await deps.leaders.is_leader(community_id, caller.person.id)
 
 
-async def leader_deal(deps: Deps, caller: Caller, deal_id: int) -> Deal:
-    async with deps.uow() as uow:
-        deal = await uow.deals.get(deal_id)
-        recorded = (
-            deal is not None
-            and caller.chat.is_private
-            and await uow.communities.records_admin(deal.community_id, caller.person.id)
-        )
-    if deal is None or (caller.chat.is_private and not recorded):
-        raise unknown_deal(caller, deal_id, leading=True)
-    if not caller.chat.is_private and caller.chat.id != deal.community_id:
-        raise unknown_deal(caller, deal_id, leading=True)
-    await may_lead(deps, caller, deal.community_id)
+async def _as_read(uow: UnitOfWork, deal: Deal) -> Deal:
     return deal
+
+
+async def leader_deal(deps: Deps, caller: Caller, deal_id: int) -> Deal:
+    """The deal, checked as `as_leader` checks it, for a leader op that only reads (a list)."""
+    return await as_leader(deps, caller, deal_id, _as_read)
 
 
 async def leader_group(deps: Deps, caller: Caller) -> Community:
@@ -187,7 +186,7 @@ def check_resident(
 
     `order`: the caller's order in this deal, if any, which is theirs to see, reduce, cancel
     and pay whatever their membership now."""
-    if not caller.chat.is_private and caller.chat.id != deal.community_id:
+    if _other_group(caller, deal.community_id):
         raise unknown_deal(caller, deal.id, leading=False)
     if caller.chat.members_only:
         return  # the press came from the deal's own group, which only members can read

@@ -116,10 +116,9 @@ async def on_dialog_button(deps: Deps, press: Press, cb: Callback) -> list[Actio
 
 
 async def on_anonymous_reveal(deps: Deps, press: Press, cb: Callback) -> list[Action]:
-    """An anonymous admin pressed 'continue': now we know who they are, and check it."""
+    """An anonymous admin pressed 'continue' (in the group: BUTTONS): now we know who they
+    are, and check it."""
     locale = deps.user_locale(press.sender)
-    if press.chat.is_private:
-        return [alert(deps, press.query_id, locale, DomainError("stale_button"))]
     try:
         await may_lead(deps, Caller.of(press), press.chat.id)
     except DomainError as error:

@@ -61,7 +61,13 @@ def tap(page: Page, label: str, reply: str | None = None) -> None:
 
 
 def post_of(page: Page, title: str) -> Locator:
-    return page.locator("#messages .msg.in", has_text=title).filter(has=page.locator("button")).last
+    """The deal's post: the first message naming it with buttons. Notices that come after it
+    carry buttons too (the 'Closing soon' reminder has My order), and go out or not depending
+    on the time of day the story runs."""
+    with_buttons = page.locator("#messages .msg.in", has_text=title).filter(
+        has=page.locator("button")
+    )
+    return with_buttons.first
 
 
 def toast(page: Page, text: str) -> None:
