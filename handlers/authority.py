@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TypeVar
 
-from groupbuy.errors import DomainError, NotAllowed
-from groupbuy.model import Community, Deal, Order
+from groupbuy import parsing
+from groupbuy.errors import DomainError, NotAllowed, NotAnswered
+from groupbuy.model import Community, Deal, DealStatus, Order
 from groupbuy.ports import UnitOfWork
 from handlers.context import Deps
 from handlers.events import Chat, MessageIn, Person, Press
@@ -40,6 +41,10 @@ class Caller:
     @classmethod
     def in_private(cls, person: Person) -> Caller:
         return cls(person, Chat(person.id, "private"))
+
+
+Acted = TypeVar("Acted")
+Found = TypeVar("Found")
 
 
 class MustAsk(Exception):
@@ -78,27 +83,52 @@ def _other_group(caller: Caller, community_id: int) -> bool:
 # --- leaders ------------------------------------------------------------------------------------
 
 
-async def may_lead(deps: Deps, caller: Caller, community_id: int) -> None:
-    """The caller administers this community's group, or refused."""
+async def _leads(
+    deps: Deps,
+    uow: UnitOfWork,
+    caller: Caller,
+    community_id: int,
+    answer: bool | None,
+    refused: DomainError,
+) -> bool:
+    """Inside the unit of work that acts: True when the caller leads the community; raises
+    `refused` (where the caller has no standing at all) or leaders_only; False when only
+    Telegram can say (`answer`: what it said, once asked)."""
+    if _other_group(caller, community_id):
+        raise refused
     if caller.anonymous_admin:
         # Telegram shows a message as the group only when one of its admins sent it: that is
-        # enough for the group's own data, and for nothing else.
-        if caller.chat.id != community_id:
-            raise NotAllowed("leaders_only")
-        return
-    if caller.chat.is_private:
+        # enough for the group's own data (checked above), and for nothing else.
+        return True
+    if caller.chat.is_private and not await uow.communities.records_admin(
+        community_id, caller.person.id
+    ):
         # In private nothing ties the person to the group but the bot's own record of its
         # admins (kept from every list Telegram gave and every chat_member update): someone
         # not in it is refused without asking Telegram, whatever group or deal they name.
-        async with deps.uow() as uow:
-            recorded = await uow.communities.records_admin(community_id, caller.person.id)
-        if not recorded:
-            raise NotAllowed("leaders_only")
-    if not await deps.leaders.is_leader(community_id, caller.person.id):
+        raise refused
+    leads = answer if answer is not None else deps.leaders.known(community_id, caller.person.id)
+    if leads is False:
         raise NotAllowed("leaders_only")
+    return leads is True
 
 
-Acted = TypeVar("Acted")
+async def as_group_leader(
+    deps: Deps,
+    caller: Caller,
+    community_id: int,
+    act: Callable[[UnitOfWork], Awaitable[Acted]],
+) -> Acted:
+    """Run `act` in the unit of work that checked the caller leads this community's group.
+    Whether they lead comes from the admin cache; when only Telegram can say, the unit of work
+    is left, Telegram asked (never inside one), and the whole tried again with that answer."""
+    answer: bool | None = None
+    while True:
+        async with deps.uow() as uow:
+            refused = NotAllowed("leaders_only")
+            if await _leads(deps, uow, caller, community_id, answer, refused):
+                return await act(uow)
+        answer = await deps.leaders.is_leader(community_id, caller.person.id)
 
 
 async def as_leader(
@@ -108,35 +138,72 @@ async def as_leader(
     act: Callable[[UnitOfWork, Deal], Awaitable[Acted]],
 ) -> Acted:
     """Run a leader's `act` on the deal in the unit of work that read and checked it: nothing
-    can change between the check and the act. Whether the caller leads the deal's group comes
-    from the admin cache; when only Telegram can say, the unit of work is left, Telegram asked,
-    and the whole tried once more with that answer."""
+    can change between the check and the act. Telegram is asked as in `as_group_leader`."""
     answer: bool | None = None
     while True:
         async with deps.uow() as uow:
             deal = await uow.deals.get(deal_id)
-            if deal is None or _other_group(caller, deal.community_id):
-                raise unknown_deal(caller, deal_id, leading=True)
-            if caller.chat.is_private and not await uow.communities.records_admin(
-                deal.community_id, caller.person.id
-            ):
-                raise unknown_deal(caller, deal_id, leading=True)
-            if caller.anonymous_admin:
-                leads: bool | None = True  # the group itself wrote, in its own group (above)
-            elif answer is not None:
-                leads = answer
-            else:
-                leads = deps.leaders.known(deal.community_id, caller.person.id)
-            if leads is True:
+            refused = unknown_deal(caller, deal_id, leading=True)
+            if deal is None:
+                raise refused
+            if await _leads(deps, uow, caller, deal.community_id, answer, refused):
                 return await act(uow, deal)
-            if leads is False:
-                raise NotAllowed("leaders_only")
             community_id = deal.community_id
         answer = await deps.leaders.is_leader(community_id, caller.person.id)
 
 
-async def _as_read(uow: UnitOfWork, deal: Deal) -> Deal:
-    return deal
+async def as_leader_of_group(
+    deps: Deps, caller: Caller, act: Callable[[UnitOfWork, Community], Awaitable[Acted]]
+) -> Acted:
+    """`act` on the community of the group a leader command or button was used in, checked
+    as `as_group_leader` checks it, in the same unit of work."""
+    if caller.chat.is_private:
+        raise DomainError("in_group_only")
+
+    async def with_community(uow: UnitOfWork) -> Acted:
+        community = await uow.communities.get(caller.chat.id)
+        if community is None:
+            raise DomainError("community_unknown")
+        return await act(uow, community)
+
+    return await as_group_leader(deps, caller, caller.chat.id, with_community)
+
+
+async def as_leader_named(
+    deps: Deps,
+    caller: Caller,
+    args: str,
+    statuses: list[DealStatus],
+    act: Callable[[UnitOfWork, Deal | None], Awaitable[Acted]],
+) -> Acted:
+    """`act` on the deal a leader command names by number ('/list 12'), checked as `as_leader`
+    checks it; without a number, on the newest deal in `statuses` of the group it is used in
+    (None when there is none, or in private, where no group is meant)."""
+    if args.strip():
+        return await as_leader(deps, caller, parsing.object_id(args, key="deal"), act)
+    if caller.chat.is_private:
+        async with deps.uow() as uow:
+            return await act(uow, None)
+
+    async def newest(uow: UnitOfWork, community: Community) -> Acted:
+        found = await uow.deals.for_community(community.chat_id, statuses, 1)
+        return await act(uow, found[0] if found else None)
+
+    return await as_leader_of_group(deps, caller, newest)
+
+
+async def _nothing(uow: UnitOfWork) -> None:
+    return None
+
+
+async def may_lead(deps: Deps, caller: Caller, community_id: int) -> None:
+    """The caller administers this community's group, or refused: for a step that only opens
+    a dialog, whose effect (publish, save) is checked again where it acts."""
+    await as_group_leader(deps, caller, community_id, _nothing)
+
+
+async def _as_read(uow: UnitOfWork, found: Found) -> Found:
+    return found
 
 
 async def leader_deal(deps: Deps, caller: Caller, deal_id: int) -> Deal:
@@ -144,16 +211,17 @@ async def leader_deal(deps: Deps, caller: Caller, deal_id: int) -> Deal:
     return await as_leader(deps, caller, deal_id, _as_read)
 
 
+async def leader_named(
+    deps: Deps, caller: Caller, args: str, statuses: list[DealStatus]
+) -> Deal | None:
+    """`as_leader_named`'s deal, for a leader command that only reads (a list, /payments)."""
+    return await as_leader_named(deps, caller, args, statuses, _as_read)
+
+
 async def leader_group(deps: Deps, caller: Caller) -> Community:
-    """The community of the group a leader command or button was used in."""
-    if caller.chat.is_private:
-        raise DomainError("in_group_only")
-    async with deps.uow() as uow:
-        community = await uow.communities.get(caller.chat.id)
-    if community is None:
-        raise DomainError("community_unknown")
-    await may_lead(deps, caller, community.chat_id)
-    return community
+    """The community of the group a leader command or button was used in, for one that only
+    reads."""
+    return await as_leader_of_group(deps, caller, _as_read)
 
 
 async def led_communities(deps: Deps, person: Person) -> list[Community]:
@@ -179,13 +247,18 @@ async def led_communities(deps: Deps, person: Person) -> list[Community]:
 
 
 def check_resident(
-    deps: Deps, caller: Caller, deal: Deal, intent: Intent, order: Order | None
+    deps: Deps,
+    caller: Caller,
+    deal: Deal,
+    intent: Intent,
+    order: Order | None,
+    member: bool | None = None,
 ) -> None:
-    """May the caller act as a resident on this deal? Answered without a network call, so it can
-    run inside the press's unit of work: returns (yes), raises NotAllowed (no), or MustAsk.
+    """May the caller act as a resident on this deal? Answered without a network call, inside
+    the unit of work that acts: returns (yes), raises NotAllowed (no), or MustAsk.
 
     `order`: the caller's order in this deal, if any, which is theirs to see, reduce, cancel
-    and pay whatever their membership now."""
+    and pay whatever their membership now. `member`: Telegram's answer, once asked."""
     if _other_group(caller, deal.community_id):
         raise unknown_deal(caller, deal.id, leading=False)
     if caller.chat.members_only:
@@ -194,7 +267,9 @@ def check_resident(
         return  # the leader opened this deal to anyone with the link
     if intent is not Intent.JOIN and order is not None:
         return
-    known = deps.members.known(deal.community_id, caller.person.id)
+    known = member
+    if known is None:
+        known = deps.members.known(deal.community_id, caller.person.id)
     if known is None and caller.chat.is_private:
         # In private, only what the bot saw ties the person to the group (a press or message
         # there, a lookup made when they pressed on the group's post): without it they are
@@ -206,21 +281,51 @@ def check_resident(
         raise unknown_deal(caller, deal.id, leading=False)
 
 
-async def confirm_member(deps: Deps, caller: Caller, deal: Deal) -> None:
-    """Ask Telegram (remembered for a while): refused unless the person is in the group."""
-    if not await deps.members.is_member(deal.community_id, caller.person.id):
-        raise unknown_deal(caller, deal.id, leading=False)
+async def as_resident(
+    deps: Deps,
+    caller: Caller,
+    deal_id: int,
+    intent: Intent,
+    act: Callable[[UnitOfWork, Deal], Awaitable[Acted]],
+    *,
+    grouped: bool = False,
+) -> Acted:
+    """Run a resident's `act` on the deal in the unit of work that read and checked it.
+    `grouped`: through `deps.write` (a press's change: group commit on SQLite). When only
+    Telegram can say whether the caller is in the deal's group, the unit of work is left,
+    Telegram asked (getChatMember, remembered), and the whole tried again with its answer."""
+    member: bool | None = None
+
+    async def checked(uow: UnitOfWork) -> Acted:
+        deal = await uow.deals.get(deal_id)
+        if deal is None:
+            raise unknown_deal(caller, deal_id, leading=False)
+        # A press in the deal's own (members-only) group settles it without a statement.
+        mine = (
+            await uow.orders.of_user(deal.id, caller.person.id)
+            if intent is not Intent.JOIN
+            and not caller.chat.members_only
+            and not _other_group(caller, deal.community_id)
+            else None
+        )
+        check_resident(deps, caller, deal, intent, mine, member)
+        return await act(uow, deal)
+
+    while True:
+        try:
+            if grouped:
+                return await deps.write(checked)
+            async with deps.uow() as uow:
+                return await checked(uow)
+        except MustAsk as ask:
+            if member is not None:  # asked, and still unsure: refuse rather than trust
+                raise NotAnswered() from None
+            member = await deps.members.is_member(ask.deal.community_id, caller.person.id)
+            if not member:
+                raise unknown_deal(caller, deal_id, leading=False) from None
 
 
 async def resident_deal(deps: Deps, caller: Caller, deal_id: int, intent: Intent) -> Deal:
-    """The deal a resident's button or link points at, once the caller may act on it."""
-    async with deps.uow() as uow:
-        deal = await uow.deals.get(deal_id)
-        order = await uow.orders.of_user(deal.id, caller.person.id) if deal else None
-    if deal is None:
-        raise unknown_deal(caller, deal_id, leading=False)
-    try:
-        check_resident(deps, caller, deal, intent, order)
-    except MustAsk:
-        await confirm_member(deps, caller, deal)
-    return deal
+    """The deal a resident's link points at, once the caller may act on it: for a step that
+    only opens a dialog (the profile before a join), whose join is checked again as it acts."""
+    return await as_resident(deps, caller, deal_id, intent, _as_read)

@@ -44,6 +44,16 @@ async def remembered(deps: Deps, person: Person, *, private: bool) -> User:
     return user
 
 
+async def locale_of(deps: Deps, person: Person) -> str:
+    """The language to refuse in when the refusal came before the person was recorded (the
+    unit of work that would have rolled back): the one they chose, if the bot knows it."""
+    known = deps.people.get(person, private=False)
+    if known is None:
+        async with deps.uow() as uow:
+            known = await uow.users.get(person.id)
+    return deps.user_locale(known or person)
+
+
 def error_text(deps: Deps, locale: str, error: DomainError) -> str:
     if deps.texts.has_macro("errors", error.key):
         return deps.texts.macro(locale, "errors", error.key, **error.params)

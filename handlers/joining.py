@@ -4,23 +4,15 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from groupbuy.errors import DomainError, NotAnswered
+from groupbuy.errors import DomainError
 from groupbuy.model import Community, Deal, DealStatus
 from groupbuy.orders import OrderChange, cancel_order, change_quantity
 from groupbuy.payments import Standing, standing
 from groupbuy.ports import UnitOfWork
 from handlers.actions import Action, Answer, Edit, Send
-from handlers.authority import (
-    Caller,
-    Intent,
-    MustAsk,
-    check_resident,
-    confirm_member,
-    resident_deal,
-    unknown_deal,
-)
+from handlers.authority import Caller, Intent, as_resident
 from handlers.callbacks import Callback, Op
-from handlers.common import alert, refusal, remember, remembered
+from handlers.common import alert, locale_of, refusal, remember, remembered
 from handlers.context import Deps
 from handlers.events import Person, Press
 from handlers.my_order import order_keyboard, order_text
@@ -37,49 +29,16 @@ class _Changed(NamedTuple):
 
 
 async def on_change(deps: Deps, press: Press, cb: Callback) -> list[Action]:
-    outcome = await _change(deps, press, cb)
-    if isinstance(outcome, MustAsk):
-        # Only Telegram knows whether this person is in the deal's group: asked now, outside
-        # the unit of work, and the press tried once more (the answer is remembered).
-        try:
-            await confirm_member(deps, Caller.of(press), outcome.deal)
-        except DomainError as error:
-            return [alert(deps, press.query_id, deps.user_locale(press.sender), error)]
-        outcome = await _change(deps, press, cb)
-        if isinstance(outcome, MustAsk):  # Telegram could not be asked: refuse, do not trust
-            refused = NotAnswered()
-            return [alert(deps, press.query_id, deps.user_locale(press.sender), refused)]
-    return outcome
-
-
-async def _change(deps: Deps, press: Press, cb: Callback) -> list[Action] | MustAsk:
+    """+1 (Join) and −1 on the group's post or the private order card."""
     delta = 1 if cb.op is Op.JOIN else -1
     now = deps.clock.now()
-    caller = Caller.of(press)
+    intent = Intent.JOIN if delta > 0 else Intent.CHANGE
 
     # The hottest path of all: under group commit (deps.write) it shares a transaction with the
     # presses that arrive with it, so it awaits nothing but the unit of work.
-    async def work(uow: UnitOfWork) -> list[Action] | _Changed | MustAsk:
+    async def act(uow: UnitOfWork, deal: Deal) -> list[Action] | _Changed:
         user = await remember(deps, uow, press.sender, private=press.chat.is_private)
         locale = deps.user_locale(user)
-        deal = await uow.deals.get(cb.deal)
-        if deal is None:
-            refused = unknown_deal(caller, cb.deal, leading=False)
-            return [alert(deps, press.query_id, locale, refused)]
-        intent = Intent.JOIN if delta > 0 else Intent.CHANGE
-        try:
-            # A press in the deal's own (members-only) group settles it without a statement;
-            # elsewhere (the private order card) a −1 is allowed on the presser's own order.
-            mine = (
-                await uow.orders.of_user(deal.id, user.id)
-                if intent is Intent.CHANGE and not caller.chat.members_only
-                else None
-            )
-            check_resident(deps, caller, deal, intent, mine)
-        except MustAsk as ask:
-            return ask
-        except DomainError as error:
-            return [alert(deps, press.query_id, locale, error)]
         resident = await uow.users.resident(deal.community_id, user.id)
         if delta > 0 and deal.status is DealStatus.OPEN and (not user.started or resident is None):
             # Never started the bot, or no profile yet: Telegram opens our private chat with this
@@ -100,8 +59,11 @@ async def _change(deps: Deps, press: Press, cb: Callback) -> list[Action] | Must
         await uow.commit()
         return _Changed(locale, change, community, money)
 
-    outcome = await deps.write(work)
-    if isinstance(outcome, list | MustAsk):
+    try:
+        outcome = await as_resident(deps, Caller.of(press), cb.deal, intent, act, grouped=True)
+    except DomainError as refused:
+        return [alert(deps, press.query_id, await locale_of(deps, press.sender), refused)]
+    if isinstance(outcome, list):
         return outcome
     locale, change, community, money = outcome
     item = change.deal.item(cb.arg)
@@ -131,12 +93,15 @@ async def _change(deps: Deps, press: Press, cb: Callback) -> list[Action] | Must
 async def on_cancel_order(deps: Deps, press: Press, cb: Callback) -> list[Action]:
     user = await remembered(deps, press.sender, private=press.chat.is_private)
     locale = deps.user_locale(user)
+
+    async def act(uow: UnitOfWork, found: Deal) -> tuple[Deal, Community | None]:
+        community = await uow.communities.get(found.community_id)
+        deal = await cancel_order(uow, found.id, user.id, deps.clock.now(), window(community))
+        await uow.commit()
+        return deal, community
+
     try:
-        found = await resident_deal(deps, Caller.of(press), cb.deal, Intent.CHANGE)
-        async with deps.uow() as uow:
-            community = await uow.communities.get(found.community_id)
-            deal = await cancel_order(uow, found.id, user.id, deps.clock.now(), window(community))
-            await uow.commit()
+        deal, community = await as_resident(deps, Caller.of(press), cb.deal, Intent.CHANGE, act)
     except DomainError as error:
         return [alert(deps, press.query_id, locale, error)]
     assert community is not None
@@ -158,25 +123,32 @@ async def on_cancel_order(deps: Deps, press: Press, cb: Callback) -> list[Action
 async def on_mine(deps: Deps, press: Press, cb: Callback) -> list[Action]:
     user = await remembered(deps, press.sender, private=press.chat.is_private)
     locale = deps.user_locale(user)
+    if not user.started:
+        # Telegram opens our private chat with this link; /start checks it again there.
+        async def link(uow: UnitOfWork, deal: Deal) -> list[Action]:
+            return [Answer(press.query_id, url=deps.deep_link(f"o_{deal.id}"))]
+
+        act = link
+    else:
+
+        async def shown(uow: UnitOfWork, deal: Deal) -> list[Action]:
+            view = await order_view(deps, uow, press.sender, deal)
+            toast = deps.texts.macro(locale, "labels", "sent_privately")
+            return [Answer(press.query_id, toast), view]
+
+        act = shown
     try:
-        deal = await resident_deal(deps, Caller.of(press), cb.deal, Intent.SEE)
+        return await as_resident(deps, Caller.of(press), cb.deal, Intent.SEE, act)
     except DomainError as error:
         return [alert(deps, press.query_id, locale, error)]
-    if not user.started:
-        return [Answer(press.query_id, url=deps.deep_link(f"o_{deal.id}"))]
-    shown = await show_order(deps, press.sender, deal)
-    return [Answer(press.query_id, deps.texts.macro(locale, "labels", "sent_privately")), shown]
 
 
-async def show_order(deps: Deps, person: Person, deal: Deal) -> Send:
-    """The resident's private view of a deal (from handlers.authority: one they may see)."""
-    async with deps.uow() as uow:
-        user = await uow.users.get(person.id)
-        fresh = await uow.deals.get(deal.id)
-        deal = fresh or deal
-        community = await uow.communities.get(deal.community_id)
-        order = await uow.orders.of_user(deal.id, person.id)
-        money = await standing(uow, deal, order) if order else None
+async def order_view(deps: Deps, uow: UnitOfWork, person: Person, deal: Deal) -> Send:
+    """The resident's private view of a deal, read in the unit of work that checked it."""
+    user = await uow.users.get(person.id)
+    community = await uow.communities.get(deal.community_id)
+    order = await uow.orders.of_user(deal.id, person.id)
+    money = await standing(uow, deal, order) if order else None
     assert community is not None
     locale = deps.user_locale(user or person)
     return Send(
@@ -186,23 +158,35 @@ async def show_order(deps: Deps, person: Person, deal: Deal) -> Send:
     )
 
 
-async def join_from_link(deps: Deps, person: Person, deal: Deal, item_id: int) -> list[Action]:
-    """The end of the deep link from a Join press: add one unit unless they already have some.
-    `deal` comes from handlers.authority (a deal this person may join)."""
+class NoProfile(NamedTuple):
+    """A join link opened by someone the community has no address for yet."""
+
+    community_id: int
+
+
+async def join_from_link(
+    deps: Deps, person: Person, deal_id: int, item_id: int
+) -> list[Action] | NoProfile:
+    """The end of the deep link from a Join press: one unit unless they already have some,
+    checked and added in one unit of work. NoProfile: the profile comes first."""
     now = deps.clock.now()
-    deal_id = deal.id
-    async with deps.uow() as uow:
-        user = await uow.users.get(person.id)
-        locale = deps.user_locale(user or person)
+
+    async def act(uow: UnitOfWork, deal: Deal) -> list[Action] | NoProfile:
         resident = await uow.users.resident(deal.community_id, person.id)
-        order = await uow.orders.of_user(deal_id, person.id)
+        if resident is None:
+            return NoProfile(deal.community_id)
+        order = await uow.orders.of_user(deal.id, person.id)
         if order is None or order.quantity(item_id) == 0:
             community = await uow.communities.get(deal.community_id)
             try:
                 await change_quantity(
-                    uow, deal_id, item_id, person.id, 1, resident, now, window(community)
+                    uow, deal.id, item_id, person.id, 1, resident, now, window(community)
                 )
             except DomainError as error:
-                return [refusal(deps, person.id, locale, error)]
+                user = await uow.users.get(person.id)
+                return [refusal(deps, person.id, deps.user_locale(user or person), error)]
             await uow.commit()
-    return [await show_order(deps, person, deal)]
+            deal = await uow.deals.get(deal.id) or deal
+        return [await order_view(deps, uow, person, deal)]
+
+    return await as_resident(deps, Caller.in_private(person), deal_id, Intent.JOIN, act)

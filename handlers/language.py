@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from groupbuy.errors import DomainError
+from groupbuy.model import Community
+from groupbuy.ports import UnitOfWork
 from handlers.actions import Action, Answer, Send
-from handlers.authority import Caller, leader_group
+from handlers.authority import Caller, as_leader_of_group
 from handlers.callbacks import Callback, Op
 from handlers.common import alert, button, remember
 from handlers.context import Deps
@@ -42,12 +44,14 @@ async def on_choice(deps: Deps, press: Press, cb: Callback) -> list[Action]:
         else:  # the effect comes after the leader check below, with the update's mark
             await uow.commit(mark=False)
     if not press.chat.is_private:
+
+        async def act(uow: UnitOfWork, community: Community) -> None:
+            await uow.communities.save(replace(community, locale=chosen))
+            await uow.commit()
+
         try:  # the group the /lang question was asked in, which the presser must lead
-            community = await leader_group(deps, Caller.of(press))
+            await as_leader_of_group(deps, Caller.of(press), act)
         except DomainError as error:
             return [alert(deps, press.query_id, deps.user_locale(user), error)]
-        async with deps.uow() as inner:
-            await inner.communities.save(replace(community, locale=chosen))
-            await inner.commit()
     text = deps.texts.render(chosen, "lang_set")
     return [Answer(press.query_id), Send(press.chat.id, text)]

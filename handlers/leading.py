@@ -6,20 +6,26 @@ the button or command names and that the caller leads that group; never from the
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from functools import partial
+
 from groupbuy import parsing
 from groupbuy.codes import normalize_code
 from groupbuy.deals import cancel_deal, close_deal
 from groupbuy.errors import DomainError
-from groupbuy.model import CloseReason, Deal, DealStatus
-from groupbuy.orders import mark_picked_up
+from groupbuy.model import CloseReason, Community, Deal, DealStatus, User
+from groupbuy.orders import Pickup, mark_picked_up
 from groupbuy.ports import UnitOfWork
-from groupbuy.shortfall import record_shortfall
+from groupbuy.shortfall import Shortfall, record_shortfall
 from handlers.actions import Action, Answer, Edit, Send
 from handlers.authority import (
     Caller,
+    as_group_leader,
     as_leader,
+    as_leader_named,
+    as_leader_of_group,
     leader_deal,
-    leader_group,
+    leader_named,
     led_communities,
 )
 from handlers.callbacks import Callback, Op
@@ -121,28 +127,13 @@ async def _picked(
     return [Answer(press.query_id, text)]
 
 
-async def named_or_newest(
-    deps: Deps, caller: Caller, args: str, statuses: list[DealStatus]
-) -> Deal | None:
-    """The deal a leader command names by number ('/list 12'), checked to be one the caller
-    leads, or else the group's newest deal in `statuses` (the caller must lead the group)."""
-    if args.strip():
-        return await leader_deal(deps, caller, parsing.object_id(args, key="deal"))
-    if caller.chat.is_private:
-        return None
-    community = await leader_group(deps, caller)
-    async with deps.uow() as uow:
-        found = await uow.deals.for_community(community.chat_id, statuses, 1)
-    return found[0] if found else None
-
-
 async def list_command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     """/list [deal id]: the newest closed deal of the group, sent to the leader privately."""
     chat_id = message.chat.id
     user = await remembered(deps, message.sender, private=message.chat.is_private)
     locale = deps.user_locale(user)
     try:
-        deal = await named_or_newest(deps, Caller.of(message), args, [DealStatus.CLOSED])
+        deal = await leader_named(deps, Caller.of(message), args, [DealStatus.CLOSED])
     except DomainError as error:
         return [refusal(deps, chat_id, locale, error)]
     if deal is None or deal.status is not DealStatus.CLOSED:
@@ -160,39 +151,37 @@ async def list_command(deps: Deps, message: MessageIn, args: str) -> list[Action
     return actions
 
 
+Picked = tuple[Pickup, dict[int, User]]  # the order handed out, and its owner
+
+
 async def pickup_command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     """/pickup CODE in the group (or in private, for the groups one leads): mark it handed out."""
     chat_id = message.chat.id
     user = await remembered(deps, message.sender, private=message.chat.is_private)
     locale = deps.user_locale(user)
-    if message.chat.is_private:
-        # In private the code itself says which community: try those this person leads.
-        try:
-            communities = [c.chat_id for c in await led_communities(deps, message.sender)]
-        except DomainError as unanswered:
-            return [refusal(deps, chat_id, locale, unanswered)]
-        if not communities:
-            return [Send(chat_id, deps.texts.render(locale, "pickup_in_group"))]
-    else:
-        try:
-            communities = [(await leader_group(deps, Caller.of(message))).chat_id]
-        except DomainError as not_leader:
-            return [refusal(deps, chat_id, locale, not_leader)]
+    caller = Caller.of(message)
     code = normalize_code(args)
-    error: DomainError = DomainError("code_invalid")
-    if code is not None:
-        for community_id in communities:
-            try:
-                async with deps.uow() as uow:
-                    pickup = await mark_picked_up(uow, community_id, code, deps.clock.now())
-                    await uow.commit()
-                    users = await uow.users.many([pickup.order.user_id])
-                break
-            except DomainError as refused:
-                error = refused
+    now = deps.clock.now()
+
+    async def act(uow: UnitOfWork, cid: int) -> Picked:
+        if code is None:
+            raise DomainError("code_invalid")
+        pickup = await mark_picked_up(uow, cid, code, now)
+        await uow.commit()
+        return pickup, await uow.users.many([pickup.order.user_id])
+
+    try:
+        if not message.chat.is_private:
+            # Marked in the unit of work that checked the leader of this group.
+            async def in_group(uow: UnitOfWork, community: Community) -> Picked:
+                return await act(uow, community.chat_id)
+
+            pickup, users = await as_leader_of_group(deps, caller, in_group)
         else:
-            code = None
-    if code is None:
+            pickup, users = await _pickup_in_private(deps, caller, act)
+    except _NoGroup:
+        return [Send(chat_id, deps.texts.render(locale, "pickup_in_group"))]
+    except DomainError as error:
         return [refusal(deps, chat_id, locale, error)]
     owner = users.get(pickup.order.user_id)
     return [
@@ -210,6 +199,29 @@ async def pickup_command(deps: Deps, message: MessageIn, args: str) -> list[Acti
     ]
 
 
+class _NoGroup(Exception):
+    """/pickup in private by someone who leads no set-up group."""
+
+
+async def _pickup_in_private(
+    deps: Deps,
+    caller: Caller,
+    act: Callable[..., Awaitable[Picked]],
+) -> Picked:
+    """In private the code itself says which community: tried in each this person leads, each
+    in the unit of work that checked them (the admin cache, warmed by `led_communities`)."""
+    communities = [c.chat_id for c in await led_communities(deps, caller.person)]
+    if not communities:
+        raise _NoGroup()
+    error: DomainError = DomainError("code_invalid")
+    for community_id in communities:
+        try:
+            return await as_group_leader(deps, caller, community_id, partial(act, cid=community_id))
+        except DomainError as refused:
+            error = refused
+    raise error
+
+
 async def shortfall_command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     """/shortfall ITEM UNITS [DEAL]: fewer goods arrived than were sold in a closed deal."""
     chat_id = message.chat.id
@@ -220,23 +232,25 @@ async def shortfall_command(deps: Deps, message: MessageIn, args: str) -> list[A
     if len(parts) not in (2, 3) or None in numbers:
         return [Send(chat_id, deps.texts.render(locale, "shortfall_usage"))]
     position, missing = int(parts[0]), int(parts[1])
+    now = deps.clock.now()
+
+    async def act(uow: UnitOfWork, deal: Deal | None) -> tuple[Deal, Shortfall] | None:
+        if deal is None:
+            return None
+        community = await uow.communities.get(deal.community_id)
+        result = await record_shortfall(uow, deal.id, position, missing, now, window(community))
+        await uow.commit()
+        return deal, result
+
     try:
-        deal = await named_or_newest(
-            deps, Caller.of(message), " ".join(parts[2:]), [DealStatus.CLOSED]
+        recorded = await as_leader_named(
+            deps, Caller.of(message), " ".join(parts[2:]), [DealStatus.CLOSED], act
         )
     except DomainError as error:
         return [refusal(deps, chat_id, locale, error)]
-    if deal is None:
+    if recorded is None:
         return [Send(chat_id, deps.texts.render(locale, "list_none"))]
-    try:
-        async with deps.uow() as uow:
-            community = await uow.communities.get(deal.community_id)
-            result = await record_shortfall(
-                uow, deal.id, position, missing, deps.clock.now(), window(community)
-            )
-            await uow.commit()
-    except DomainError as error:
-        return [refusal(deps, chat_id, locale, error)]
+    deal, result = recorded
     return [
         Send(chat_id, deps.texts.render(locale, "shortfall_recorded", deal=deal, result=result))
     ]

@@ -27,12 +27,11 @@ from groupbuy.payments import (
 )
 from groupbuy.ports import UnitOfWork
 from handlers.actions import Action, Answer, Button, Edit, Send
-from handlers.authority import Caller, as_leader, leader_group
+from handlers.authority import Caller, as_leader, as_leader_of_group, leader_group, leader_named
 from handlers.callbacks import Callback, Op
 from handlers.common import alert, button, refusal, remember, remembered
 from handlers.context import Deps
 from handlers.events import MessageIn, Press
-from handlers.leading import named_or_newest
 from handlers.paying import window
 
 MODES = (PaymentMode.CASH, PaymentMode.LEADER, PaymentMode.ONLINE, PaymentMode.STARS)
@@ -199,7 +198,7 @@ async def command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     if message.anonymous_admin:  # the money view goes to a person: an anonymous admin is none
         return [Send(message.chat.id, deps.texts.render(locale, "leaders_only"))]
     try:
-        deal = await named_or_newest(deps, Caller.of(message), args, list(DealStatus))
+        deal = await leader_named(deps, Caller.of(message), args, list(DealStatus))
     except DomainError as error:
         return [refusal(deps, message.chat.id, locale, error)]
     if deal is None:
@@ -250,29 +249,28 @@ async def on_press(deps: Deps, press: Press, cb: Callback) -> list[Action]:
         return [alert(deps, press.query_id, locale, error)]
 
 
-async def _leader_group(
-    deps: Deps, message: MessageIn
-) -> tuple[Community | None, str, list[Action]]:
-    """The community of the group a leader writes in, or the refusal to send."""
+async def _group_locale(deps: Deps, message: MessageIn) -> tuple[str, list[Action]]:
+    """The language to answer a group's payment command in, or the refusal to send when the
+    group is not one the bot knows."""
     async with deps.uow() as uow:
         user = await remember(deps, uow, message.sender, private=message.chat.is_private)
         community = None if message.chat.is_private else await uow.communities.get(message.chat.id)
         await uow.commit(mark=False)
     locale = deps.community_locale(community) if community else deps.user_locale(user)
     if community is None:
-        return None, locale, [Send(message.chat.id, deps.texts.render(locale, "setup_in_group"))]
-    try:
-        community = await leader_group(deps, Caller.of(message))
-    except DomainError as error:
-        return None, locale, [refusal(deps, message.chat.id, locale, error)]
-    return community, locale, []
+        return locale, [Send(message.chat.id, deps.texts.render(locale, "setup_in_group"))]
+    return locale, []
 
 
 async def mode_command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     """/paymode in the group: a leader picks how residents pay (new deals use it)."""
-    community, locale, refused = await _leader_group(deps, message)
-    if community is None:
+    locale, refused = await _group_locale(deps, message)
+    if refused:
         return refused
+    try:  # only shows the choice: the press that makes it is checked again as it acts
+        community = await leader_group(deps, Caller.of(message))
+    except DomainError as error:
+        return [refusal(deps, message.chat.id, locale, error)]
     rows = tuple(
         (button(deps, locale, f"mode_{mode.value}", Callback(Op.PAY_MODE, 0, i)),)
         for i, mode in enumerate(MODES)
@@ -288,31 +286,38 @@ async def on_mode(deps: Deps, press: Press, cb: Callback) -> list[Action]:
     locale = deps.user_locale(user)
     if not 0 <= cb.arg < len(MODES):
         return [alert(deps, press.query_id, locale, DomainError("stale_button"))]
-    try:  # the group the /paymode question was asked in, which the presser must lead
-        community = await leader_group(deps, Caller.of(press))
-    except DomainError as error:
-        return [alert(deps, press.query_id, locale, error)]
     mode = MODES[cb.arg]
-    if mode is PaymentMode.ONLINE and not deps.config.online_payments:
-        return [alert(deps, press.query_id, locale, DomainError("payments_not_configured"))]
-    updated = with_mode(community, mode, deps.config.default_currency)
-    async with deps.uow() as uow:
+
+    async def act(uow: UnitOfWork, community: Community) -> Community:
+        if mode is PaymentMode.ONLINE and not deps.config.online_payments:
+            raise DomainError("payments_not_configured")
+        updated = with_mode(community, mode, deps.config.default_currency)
         await uow.communities.save(updated)
         await uow.commit()
+        return updated
+
+    try:  # the group the /paymode question was asked in, which the presser must lead
+        updated = await as_leader_of_group(deps, Caller.of(press), act)
+    except DomainError as error:
+        return [alert(deps, press.query_id, locale, error)]
     text = deps.texts.render(deps.community_locale(updated), "paymode_set", community=updated)
     return [Answer(press.query_id), Edit(press.chat.id, press.message_id, text)]
 
 
 async def window_command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     """/paywindow MINUTES: how long unpaid units are held (never past a deal's deadline)."""
-    community, locale, refused = await _leader_group(deps, message)
-    if community is None:
+    locale, refused = await _group_locale(deps, message)
+    if refused:
         return refused
-    try:
+
+    async def act(uow: UnitOfWork, community: Community) -> Community:
         updated = with_window(community, args)
-    except DomainError as error:
-        return [refusal(deps, message.chat.id, locale, error)]
-    async with deps.uow() as uow:
         await uow.communities.save(updated)
         await uow.commit()
+        return updated
+
+    try:
+        updated = await as_leader_of_group(deps, Caller.of(message), act)
+    except DomainError as error:
+        return [refusal(deps, message.chat.id, locale, error)]
     return [Send(message.chat.id, deps.texts.render(locale, "paywindow_set", community=updated))]

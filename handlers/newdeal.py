@@ -22,8 +22,9 @@ from groupbuy.model import (
 )
 from groupbuy.money import parse_price
 from groupbuy.notices import deal_posted
+from groupbuy.ports import UnitOfWork
 from handlers.actions import Action, Answer, Keyboard, Send
-from handlers.authority import Caller, may_lead
+from handlers.authority import Caller, as_group_leader
 from handlers.callbacks import Callback, Op
 from handlers.common import button, error_text, refusal
 from handlers.context import Deps
@@ -231,8 +232,8 @@ async def publish(
 ) -> tuple[list[Action], str]:
     """Open the deal and post it in the group. Returns the actions and the leader's locale."""
     now = deps.clock.now()
-    await may_lead(deps, Caller.in_private(person), community_id)  # before the unit of work
-    async with deps.uow() as uow:
+
+    async def act(uow: UnitOfWork) -> str:
         user = await uow.users.get(person.id)
         locale = deps.user_locale(user or person)
         community = await uow.communities.get(community_id)
@@ -250,6 +251,10 @@ async def publish(
         )
         await uow.dialogs.clear(person.id)
         await uow.commit()
+        return locale
+
+    # Opened in the unit of work that checked, again, that they lead the group.
+    locale = await as_group_leader(deps, Caller.in_private(person), community_id, act)
     return [], locale
 
 

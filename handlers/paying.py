@@ -7,15 +7,16 @@ from datetime import timedelta
 from typing import Any
 
 from groupbuy.errors import DomainError
-from groupbuy.model import Community, Deal, Order
+from groupbuy.model import Community, Deal, Order, Payment
 from groupbuy.payments import (
     check_pre_checkout,
     claim_paid,
     issue_invoice,
     receive_payment,
 )
+from groupbuy.ports import UnitOfWork
 from handlers.actions import Action, Answer, AnswerPreCheckout, Delete, Send, SendInvoice
-from handlers.authority import Caller, Intent, resident_deal
+from handlers.authority import Caller, Intent, as_resident
 from handlers.callbacks import Callback
 from handlers.common import alert, error_text, remember, remembered
 from handlers.context import Deps
@@ -149,18 +150,17 @@ async def on_claim(deps: Deps, press: Press, cb: Callback) -> list[Action]:
     now = deps.clock.now()
     user = await remembered(deps, press.sender, private=press.chat.is_private)
     locale = deps.user_locale(user)
+
+    async def act(uow: UnitOfWork, deal: Deal) -> tuple[Deal, Payment]:
+        payment = await claim_paid(uow, deal, user.id, now)
+        await uow.dialogs.save(user.id, PHOTO_STATE, {"payment": payment.id}, now)
+        await uow.commit()
+        return deal, payment
+
     try:
-        deal = await resident_deal(deps, Caller.of(press), cb.deal, Intent.CHANGE)
+        deal, payment = await as_resident(deps, Caller.of(press), cb.deal, Intent.CHANGE, act)
     except DomainError as error:
         return [alert(deps, press.query_id, locale, error)]
-    async with deps.uow() as uow:
-        try:
-            payment = await claim_paid(uow, deal, user.id, now)
-        except DomainError as error:
-            return [alert(deps, press.query_id, locale, error)]
-        data: dict[str, Any] = {"payment": payment.id}
-        await uow.dialogs.save(user.id, PHOTO_STATE, data, now)
-        await uow.commit()
     text = deps.texts.render(locale, "claim_recorded", deal=deal, payment=payment)
     return [Answer(press.query_id), Send(user.id, text)]
 

@@ -8,7 +8,6 @@ from groupbuy import limits, parsing
 from groupbuy.errors import DomainError, InputError
 from groupbuy.model import Resident
 from handlers.actions import Action, Answer, Keyboard, Send
-from handlers.authority import Caller, Intent, resident_deal
 from handlers.callbacks import Callback, Op
 from handlers.common import button, refusal
 from handlers.context import Deps
@@ -111,11 +110,12 @@ async def answer(
     then = data.get("then")
     if isinstance(then, str) and then.startswith("j_"):
         _, deal_id, item_id = then.split("_")
-        try:  # asked again: the profile took a while, and membership can change meanwhile
-            deal = await resident_deal(deps, Caller.in_private(person), int(deal_id), Intent.JOIN)
+        try:  # checked again: the profile took a while, and membership can change meanwhile
+            joined = await join_from_link(deps, person, int(deal_id), int(item_id))
         except DomainError as error:
             return [*actions, refusal(deps, person.id, locale, error)]
-        actions += await join_from_link(deps, person, deal, int(item_id))
+        if isinstance(joined, list):  # the profile was just saved: never NoProfile
+            actions += joined
     return actions
 
 

@@ -6,9 +6,11 @@ from collections.abc import Awaitable, Callable
 
 from groupbuy import parsing
 from groupbuy.errors import DomainError
+from groupbuy.model import Deal
+from groupbuy.ports import UnitOfWork
 from handlers import joining, language, leading, ledger, newdeal, paying, profile, setup
 from handlers.actions import Action, Answer, Send
-from handlers.authority import Caller, Intent, led_communities, may_lead, resident_deal
+from handlers.authority import Caller, Intent, as_resident, led_communities, may_lead
 from handlers.callbacks import Callback, Op, unpack
 from handlers.common import alert, button, link_button, refusal, remember, remembered
 from handlers.context import Deps
@@ -160,20 +162,21 @@ async def _join_link(deps: Deps, message: MessageIn, rest: str) -> list[Action]:
     deal_part, _, item_part = rest.partition("_")
     deal_id = parsing.object_id(deal_part, key="deal")
     item_id = parsing.object_id(item_part, key="item")
-    deal = await resident_deal(deps, Caller.of(message), deal_id, Intent.JOIN)
-    async with deps.uow() as uow:
-        resident = await uow.users.resident(deal.community_id, message.sender.id)
-    if resident is None:
+    joined = await joining.join_from_link(deps, message.sender, deal_id, item_id)
+    if isinstance(joined, joining.NoProfile):  # the address first; the join is checked again
         return await profile.start(
-            deps, message.sender, deal.community_id, f"j_{deal.id}_{item_id}"
+            deps, message.sender, joined.community_id, f"j_{deal_id}_{item_id}"
         )
-    return await joining.join_from_link(deps, message.sender, deal, item_id)
+    return joined
 
 
 async def _order_link(deps: Deps, message: MessageIn, rest: str) -> list[Action]:
     deal_id = parsing.object_id(rest, key="deal")
-    deal = await resident_deal(deps, Caller.of(message), deal_id, Intent.SEE)
-    return [await joining.show_order(deps, message.sender, deal)]
+
+    async def act(uow: UnitOfWork, deal: Deal) -> list[Action]:
+        return [await joining.order_view(deps, uow, message.sender, deal)]
+
+    return await as_resident(deps, Caller.of(message), deal_id, Intent.SEE, act)
 
 
 async def _list_link(deps: Deps, message: MessageIn, rest: str) -> list[Action]:

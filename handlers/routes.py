@@ -32,14 +32,16 @@ class Loads(Enum):
 
 
 class Needs(Enum):
-    """Who may use a route: checked by the function named, before anything changes."""
+    """Who may use a route: checked by the function named, in the unit of work that acts."""
 
-    LEADER = "an admin of the deal's group (`as_leader`, `leader_deal`)"
-    GROUP_LEADER = "an admin of that group (`leader_group`, `may_lead`)"
+    LEADER = "an admin of the deal's group (`as_leader`; `as_leader_named` for the newest)"
+    GROUP_LEADER = "an admin of that group (`as_group_leader`)"
     RECORDED_LEADER = "in the bot's admin record, then confirmed (`led_communities`)"
-    RESIDENT_JOIN = "a member of the deal's group; anyone if the deal is open to the link"
-    RESIDENT_SEE = "a member of the deal's group, or a buyer in the deal"
-    RESIDENT_CHANGE = "a buyer in the deal (their own order), or a member"
+    RESIDENT_JOIN = (
+        "a member of the deal's group; anyone if the deal is open to the link (`as_resident`, JOIN)"
+    )
+    RESIDENT_SEE = "a member of the deal's group, or a buyer in the deal (`as_resident`, SEE)"
+    RESIDENT_CHANGE = "a buyer in the deal (their own order), or a member (`as_resident`, CHANGE)"
     SELF = "anyone, for themselves only"
 
 

@@ -12,7 +12,7 @@ from groupbuy.model import Community
 from groupbuy.money import is_known_currency
 from groupbuy.ports import UnitOfWork
 from handlers.actions import Action, Answer, Keyboard, Send
-from handlers.authority import Caller, may_lead
+from handlers.authority import Caller, as_group_leader
 from handlers.callbacks import Callback, Op
 from handlers.common import button, link_button, refusal, remember
 from handlers.context import Deps
@@ -57,16 +57,19 @@ async def on_bot_added(deps: Deps, event: BotAdded) -> list[Action]:
 async def on_setup_command(deps: Deps, message: MessageIn) -> list[Action]:
     """/setup in the group: an admin continues in private (the answers are not the group's).
     Someone else's /setup is refused before anything is written."""
+
+    async def act(uow: UnitOfWork) -> Community:
+        community = await _community(deps, uow, message.chat, message.sender)
+        await uow.commit()
+        return community
+
     try:
-        await may_lead(deps, Caller.of(message), message.chat.id)
+        community = await as_group_leader(deps, Caller.of(message), message.chat.id, act)
     except DomainError as error:
         async with deps.uow() as uow:
             known = await uow.communities.get(message.chat.id)
         locale = known.locale if known else deps.user_locale(message.sender)
         return [refusal(deps, message.chat.id, locale, error)]
-    async with deps.uow() as uow:
-        community = await _community(deps, uow, message.chat, message.sender)
-        await uow.commit()
     locale = community.locale
     keyboard = ((link_button(deps, locale, "setup", f"setup_{-message.chat.id}"),),)
     return [Send(message.chat.id, deps.texts.render(locale, "setup_continue"), keyboard)]
@@ -80,15 +83,17 @@ async def start(deps: Deps, person: Person, chat_id: int) -> list[Action]:
     locale = deps.user_locale(user or person)
     if community is None:
         return [refusal(deps, person.id, locale, DomainError("community_unknown"))]
-    try:
-        await may_lead(deps, Caller.in_private(person), chat_id)
-    except DomainError as error:
-        return [refusal(deps, person.id, locale, error)]
-    async with deps.uow() as uow:
+
+    async def act(uow: UnitOfWork) -> None:
         await uow.dialogs.save(
             person.id, STATE, {"community": chat_id, "step": "name"}, deps.clock.now()
         )
         await uow.commit()
+
+    try:
+        await as_group_leader(deps, Caller.in_private(person), chat_id, act)
+    except DomainError as error:
+        return [refusal(deps, person.id, locale, error)]
     return [Send(person.id, deps.texts.render(locale, "setup_name", community=community))]
 
 
@@ -120,28 +125,18 @@ async def answer(
 ) -> list[Action]:
     actions: list[Action] = [Answer(query_id)] if query_id else []
     chat_id = int(data["community"])
-    # Authority is checked again at every step (an admin may have been demoted meanwhile),
-    # before the unit of work: it may ask Telegram.
-    refused: DomainError | None = None
-    try:
-        await may_lead(deps, Caller.in_private(person), chat_id)
-    except NotAnswered as unanswered:  # Telegram could not say: the dialog waits
-        return [*actions, refusal(deps, person.id, deps.user_locale(person), unanswered)]
-    except DomainError as error:
-        refused = error
-    async with deps.uow() as uow:
+    step = str(data["step"])
+
+    # Authority is checked again at every step (an admin may have been demoted meanwhile), in
+    # the unit of work that saves it.
+    async def act(uow: UnitOfWork) -> list[Action]:
         user = await uow.users.get(person.id)
         locale = deps.user_locale(user or person)
         community = await uow.communities.get(chat_id)
-        step = str(data["step"])
         if community is None:
             await uow.dialogs.clear(person.id)
             await uow.commit()
             return actions
-        if refused is not None:
-            await uow.dialogs.clear(person.id)
-            await uow.commit()
-            return [*actions, refusal(deps, person.id, locale, refused)]
         try:
             if value is None:
                 if step not in ("currency", "timezone"):
@@ -162,12 +157,22 @@ async def answer(
         await uow.communities.save(community)
         await uow.dialogs.clear(person.id)
         await uow.commit()
-    group_locale = community.locale
-    return [
-        *actions,
-        Send(person.id, deps.texts.render(locale, "setup_done", community=community)),
-        Send(
-            community.chat_id,
-            deps.texts.render(group_locale, "setup_announce", community=community),
-        ),
-    ]
+        return [
+            *actions,
+            Send(person.id, deps.texts.render(locale, "setup_done", community=community)),
+            Send(
+                community.chat_id,
+                deps.texts.render(community.locale, "setup_announce", community=community),
+            ),
+        ]
+
+    try:
+        return await as_group_leader(deps, Caller.in_private(person), chat_id, act)
+    except NotAnswered as unanswered:  # Telegram could not say: the dialog waits
+        return [*actions, refusal(deps, person.id, deps.user_locale(person), unanswered)]
+    except DomainError as refused:  # no longer an admin: the dialog ends
+        async with deps.uow() as uow:
+            user = await uow.users.get(person.id)
+            await uow.dialogs.clear(person.id)
+            await uow.commit()
+        return [*actions, refusal(deps, person.id, deps.user_locale(user or person), refused)]
