@@ -28,7 +28,7 @@ from handlers import notices, paying
 from handlers.actions import Delete, RefundStars, SendInvoice
 from handlers.context import Deps
 from handlers.deal_post import refreshed_post
-from handlers.outgoing import BadRequest, Blocked, RetryAfter, TelegramError
+from handlers.outgoing import BadRequest, Blocked, Moved, RetryAfter, TelegramError
 
 log = logging.getLogger(__name__)
 # A claimed notice whose sender died is taken again after this long. A live sender renews the
@@ -146,7 +146,7 @@ class Background:
             for n, pending in enumerate(queue):
                 held = await self._deliver_one(pending)
                 if held is not None:  # a 429 for this chat: the rest of its queue waits too
-                    await self._later(queue[n + 1 :], held)
+                    await self._later(queue[n + 1 :], held)  # (or it moved: goes again now)
                     break
         finally:
             self._chats.pop(chat_id, None)
@@ -165,6 +165,11 @@ class Background:
         except RetryAfter as flood:
             await self._later([pending], flood.seconds)
             return flood.seconds
+        except Moved:
+            # The group became a supergroup: the sender's hook moved it, this notice and the
+            # rest of the chat's queue with it. Sent again, now, to the new id.
+            await self._later([pending], 0.0, "the group moved")
+            return 0.0
         except (Blocked, BadRequest) as error:
             # They blocked the bot or never started it, the bot left the group: not retried.
             await self._finish(pending, error.message, undelivered=True)
@@ -186,13 +191,15 @@ class Background:
         await self._finish(pending, "", posted=(posted, message_id))
         return None
 
-    async def _later(self, pending: list[PendingNotice], seconds: float) -> None:
+    async def _later(
+        self, pending: list[PendingNotice], seconds: float, why: str = "flood control"
+    ) -> None:
         if not pending:
             return
         retry_at = self.deps.clock.now() + timedelta(seconds=seconds)
         async with self.deps.uow() as uow:
             for p in pending:
-                await uow.outbox.failed(p.id, "flood control", retry_at, counted=False)
+                await uow.outbox.failed(p.id, why, retry_at, counted=False)
             await uow.commit()
 
     async def _finish(
@@ -376,6 +383,8 @@ class Background:
             try:
                 await self.sender.deliver(edit)
             except (RetryAfter, TelegramError) as exc:
+                if isinstance(exc, Moved):
+                    continue  # the post went with the old chat: posted again (group_moves)
                 if not isinstance(exc, Blocked | BadRequest):
                     continue  # 429 (the chat is held), 5xx: still stale, edited again later
                 log.warning("could not edit post of deal %s: %s", deal_id, exc.message)

@@ -87,6 +87,12 @@ class CachedMembers:
         """The bot was added to the group again."""
         self._gone.pop(chat_id, None)
 
+    def moved(self, old: int, new: int) -> None:
+        """The group moved to a new chat id (it became a supergroup): same people."""
+        for (chat_id, user_id), (at, member) in list(self._known.items()):
+            if chat_id == old:
+                self._remember(new, user_id, at, member)
+
     def _remember(self, chat_id: int, user_id: int, at: float, member: bool | None) -> None:
         key = (chat_id, user_id)
         self._known[key] = (at, member)

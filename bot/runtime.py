@@ -44,10 +44,18 @@ from bot.telegram import (
 from groupbuy import delivery
 from groupbuy.clock import Clock, SystemClock
 from groupbuy.ports import UnitOfWork
-from handlers import router
+from handlers import group_moves, router
 from handlers.actions import Action, Answer, AnswerPreCheckout, Send
 from handlers.context import Config, Deps, KnownPeople
-from handlers.events import BotAdded, Incoming, MessageIn, PreCheckout, Press, serial_key
+from handlers.events import (
+    BotAdded,
+    GroupMoved,
+    Incoming,
+    MessageIn,
+    PreCheckout,
+    Press,
+    serial_key,
+)
 from messages.render import Renderer
 from storage import handled, schema_version
 from storage.engine import make_engine, make_sessions
@@ -138,7 +146,11 @@ class Runtime:
             limits = RateLimits(
                 settings.send_per_second, settings.private_per_second, settings.group_per_minute
             )
-            sender = Sender(telegram, limits)
+
+            async def moved(old: int, new: int) -> None:
+                await group_moves.on_moved_answer(deps, old, new)
+
+            sender = Sender(telegram, limits, on_moved=moved)
             scheduler: DealScheduler | None = None
 
             def posted(deal: Any) -> None:  # its post is up: the deal's timers may start
@@ -232,7 +244,7 @@ class Runtime:
         ) -> None:
             if event is None:
                 return
-            who = event.by.id if isinstance(event, BotAdded) else event.sender.id
+            who = event.by.id if isinstance(event, BotAdded | GroupMoved) else event.sender.id
             # Only members see a private group's messages: whoever writes or presses there is
             # one (someone posting as the group or as a channel is not a person: the sender is
             # Telegram's stand-in). Service messages ("… left the group") are not counted.

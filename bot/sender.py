@@ -18,6 +18,7 @@ import logging
 import random
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 
 from aiolimiter import AsyncLimiter
 
@@ -32,7 +33,15 @@ from handlers.actions import (
     SendDocument,
     SendInvoice,
 )
-from handlers.outgoing import BadRequest, Blocked, RetryAfter, Telegram, TelegramError, Unavailable
+from handlers.outgoing import (
+    BadRequest,
+    Blocked,
+    Moved,
+    RetryAfter,
+    Telegram,
+    TelegramError,
+    Unavailable,
+)
 
 log = logging.getLogger(__name__)
 _MAX_CHATS = 5000  # per-chat limiters kept; old ones are dropped (they are only timing state)
@@ -105,11 +114,23 @@ class RateLimits:
             pass
 
 
+OnMoved = Callable[[int, int], Awaitable[None]]
+
+
 class Sender:
-    def __init__(self, telegram: Telegram, limits: RateLimits, retry_pause: float = 0.3) -> None:
+    def __init__(
+        self,
+        telegram: Telegram,
+        limits: RateLimits,
+        retry_pause: float = 0.3,
+        on_moved: OnMoved | None = None,
+    ) -> None:
+        """`on_moved(old, new)`: Telegram answered that a group moved to a new chat id (it
+        became a supergroup); called before the Moved error is raised to the caller."""
         self.telegram = telegram
         self.limits = limits
         self.retry_pause = retry_pause
+        self.on_moved = on_moved
 
     async def perform(self, actions: list[Action]) -> None:
         """Direct answers, in order. A failure is logged, never raised: the rest still go."""
@@ -149,6 +170,15 @@ class Sender:
     async def deliver(self, action: Action, *, wait: bool = False) -> int | None:
         """One call; the message's id for what sends one. `wait=False` (the outbox): a chat
         held by a 429 raises RetryAfter at once instead of waiting for it."""
+        try:
+            return await self._deliver(action, wait)
+        except Moved as moved:
+            old = getattr(action, "chat_id", None)
+            if self.on_moved is not None and old is not None:
+                await self.on_moved(old, moved.to_chat_id)
+            raise
+
+    async def _deliver(self, action: Action, wait: bool) -> int | None:
         telegram = self.telegram
         if isinstance(action, Answer):
             await telegram.answer(action)

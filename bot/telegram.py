@@ -14,6 +14,7 @@ from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramEntityTooLarge,
     TelegramForbiddenError,
+    TelegramMigrateToChat,
     TelegramNotFound,
     TelegramRetryAfter,
 )
@@ -32,10 +33,20 @@ from handlers.actions import (
     SendDocument,
     SendInvoice,
 )
-from handlers.events import BotAdded, Chat, MessageIn, PaymentIn, Person, PreCheckout, Press
+from handlers.events import (
+    BotAdded,
+    Chat,
+    GroupMoved,
+    MessageIn,
+    PaymentIn,
+    Person,
+    PreCheckout,
+    Press,
+)
 from handlers.outgoing import (
     BadRequest,
     Blocked,
+    Moved,
     RetryAfter,
     TelegramError,
     Unavailable,
@@ -54,7 +65,10 @@ def chat(c: tg.Chat) -> Chat:
     return Chat(c.id, c.type, c.title, c.username)
 
 
-def message_in(message: tg.Message) -> MessageIn | None:
+def message_in(message: tg.Message) -> MessageIn | GroupMoved | None:
+    moved = group_moved(message)
+    if moved is not None:
+        return moved
     if message.from_user is None:
         return None
     anonymous = (
@@ -85,6 +99,16 @@ def message_in(message: tg.Message) -> MessageIn | None:
         payment=payment,
         sender_chat_id=message.sender_chat.id if message.sender_chat else None,
     )
+
+
+def group_moved(message: tg.Message) -> GroupMoved | None:
+    """The service message of a basic group that became a supergroup, from either side."""
+    by = person(message.from_user) if message.from_user else Person(0, "")
+    if message.migrate_to_chat_id:
+        return GroupMoved(message.chat.id, message.migrate_to_chat_id, by)
+    if message.migrate_from_chat_id:
+        return GroupMoved(message.migrate_from_chat_id, message.chat.id, by)
+    return None
 
 
 def pre_checkout(query: tg.PreCheckoutQuery) -> PreCheckout:
@@ -162,6 +186,8 @@ def build_response_types() -> None:
 
 def _error(error: TelegramAPIError) -> TelegramError:
     """aiogram's exception, as the project's own (handlers.outgoing)."""
+    if isinstance(error, TelegramMigrateToChat):
+        return Moved(error.migrate_to_chat_id, error.message)
     if isinstance(error, TelegramRetryAfter):
         return RetryAfter(float(error.retry_after), error.message)
     if isinstance(error, TelegramForbiddenError):

@@ -27,6 +27,7 @@ class NoticeKind(StrEnum):
     POST_UNDELIVERED = "post_undelivered"  # to the leader: the post could not be put up
     INVOICE_UNDELIVERED = "invoice_undelivered"  # to the leader: a buyer's invoice (ref: order)
     REFUND_REFUSED = "refund_refused"  # to the leader: Telegram refused a Stars refund (ref: it)
+    GROUP_MOVED = "group_moved"  # to the leader: the group became a supergroup (ref: -old id)
 
 
 def deal_posted(deal_id: int, chat_id: int, photo: bool) -> list[Notice]:

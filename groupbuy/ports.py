@@ -48,6 +48,12 @@ class Communities(Protocol):
         """One person promoted or demoted (a chat_member update)."""
         ...
 
+    async def move(self, old: int, new: int) -> list[int] | None:
+        """Telegram moved the group to a new chat id: everything addressed to the old id moves
+        to the new one. The open deals whose post was up (gone with the old chat); None, and
+        nothing changed, when there is nothing at the old id (moved already)."""
+        ...
+
     async def led_by(self, user_id: int) -> list[Community]:
         """Set-up communities whose group this person was last recorded administering: whom a
         private /newdeal or /pickup may concern, found without asking Telegram."""

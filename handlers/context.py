@@ -51,6 +51,10 @@ class Members(Protocol):
         """The bot was added to the group (again)."""
         ...
 
+    def moved(self, old: int, new: int) -> None:
+        """The group moved to a new chat id: what was known about its members holds there."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Config:

@@ -75,6 +75,16 @@ class BotAdded:
 
 
 @dataclass(frozen=True, slots=True)
+class GroupMoved:
+    """Telegram moved a group to a new chat id (a basic group became a supergroup): said by a
+    service message in the old chat (`migrate_to_chat_id`) and one in the new (`migrate_from`)."""
+
+    old_chat_id: int
+    new_chat_id: int
+    by: Person
+
+
+@dataclass(frozen=True, slots=True)
 class PreCheckout:
     """Telegram asks, before taking the money, whether the order can still be paid."""
 
@@ -85,14 +95,14 @@ class PreCheckout:
     payload: str
 
 
-Incoming = MessageIn | Press | BotAdded | PreCheckout
+Incoming = MessageIn | Press | BotAdded | GroupMoved | PreCheckout
 
 
-def serial_key(event: MessageIn | Press | PreCheckout | BotAdded) -> tuple[int, int]:
+def serial_key(event: Incoming) -> tuple[int, int]:
     """Whose updates are handled one at a time, in order: a person's. Someone posting as a
     chat (an anonymous admin, a channel) arrives as Telegram's stand-in account, the same for
     all of them in every group: the chat they post as tells them apart."""
-    if isinstance(event, BotAdded):
+    if isinstance(event, BotAdded | GroupMoved):
         return event.by.id, 0
     if isinstance(event, MessageIn) and event.sender_chat_id is not None:
         return event.sender.id, event.sender_chat_id

@@ -56,6 +56,16 @@ async def render(deps: Deps, pending: PendingNotice) -> Send | None:
                 buyer=buyer.display_name if buyer else str(refund.user_id),
             )
             return Send(notice.chat_id, text)
+        if notice.kind is NoticeKind.GROUP_MOVED:
+            leader = await uow.users.get(notice.chat_id)
+            open_deals = await uow.deals.for_community(community.chat_id, [DealStatus.OPEN], 50)
+            text = deps.texts.render(
+                deps.user_locale(leader),
+                "notice_group_moved",
+                community=community,
+                deals=[d for d in open_deals if d.leader_id == notice.chat_id],
+            )
+            return Send(notice.chat_id, text)
         if notice.kind in _TO_LEADER:
             leader = await uow.users.get(notice.chat_id)
             order = await uow.orders.get(notice.ref) if notice.ref else None

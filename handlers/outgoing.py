@@ -47,6 +47,15 @@ class BadRequest(TelegramError):
     """400 (and 404): the request itself is wrong or its target is gone. Not retried."""
 
 
+class Moved(BadRequest):
+    """400 for a basic group that became a supergroup: everything addressed to it now goes to
+    `to_chat_id` (groupbuy.group_moves)."""
+
+    def __init__(self, to_chat_id: int, message: str = "") -> None:
+        super().__init__(message or f"the group moved to {to_chat_id}")
+        self.to_chat_id = to_chat_id
+
+
 class Unavailable(TelegramError):
     """5xx, a timeout, a reset connection: Telegram may or may not have done it. Retried (and a
     message may then arrive twice: Telegram has no idempotency key)."""

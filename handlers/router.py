@@ -8,13 +8,23 @@ from groupbuy import parsing
 from groupbuy.errors import DomainError
 from groupbuy.model import Deal
 from groupbuy.ports import UnitOfWork
-from handlers import joining, language, leading, ledger, newdeal, paying, profile, setup
+from handlers import (
+    group_moves,
+    joining,
+    language,
+    leading,
+    ledger,
+    newdeal,
+    paying,
+    profile,
+    setup,
+)
 from handlers.actions import Action, Answer, Send
 from handlers.authority import Caller, Intent, as_resident, led_communities, may_lead
 from handlers.callbacks import Callback, Op, unpack
 from handlers.common import alert, button, link_button, refusal, remember, remembered
 from handlers.context import Deps
-from handlers.events import BotAdded, Incoming, MessageIn, PreCheckout, Press
+from handlers.events import BotAdded, GroupMoved, Incoming, MessageIn, PreCheckout, Press
 from handlers.routes import Access, Loads, Needs, Route, route_rows
 
 CommandHandler = Callable[[Deps, MessageIn, str], Awaitable[list[Action]]]
@@ -24,6 +34,8 @@ ButtonHandler = Callable[[Deps, Press, Callback], Awaitable[list[Action]]]
 async def handle(deps: Deps, event: Incoming) -> list[Action]:
     if isinstance(event, BotAdded):
         return await setup.on_bot_added(deps, event)
+    if isinstance(event, GroupMoved):
+        return await group_moves.on_group_moved(deps, event)
     if isinstance(event, Press):
         return await on_press(deps, event)
     if isinstance(event, PreCheckout):

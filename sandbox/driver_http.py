@@ -27,6 +27,7 @@ ACTIONS = frozenset(
         "add_member",
         "add_bot_to_group",
         "remove_bot_from_group",
+        "upgrade_to_supergroup",
         "make_admin",
         "remove_admin",
         "block_bot",

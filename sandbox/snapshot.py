@@ -38,6 +38,7 @@ def dump(state: State) -> dict[str, Any]:
                 "title": c.title,
                 "members": [asdict(m) for m in c.members.values()],
                 "pinned": c.pinned,
+                "migrated_to": c.migrated_to,
             }
             for c in state.chats.values()
         ],
@@ -60,7 +61,9 @@ def load(state: State, data: dict[str, Any]) -> None:
         state.users[u["id"]] = UserRec(**u)
     for c in data["chats"]:
         members = {m["user_id"]: MemberRec(**m) for m in c["members"]}
-        state.chats[c["id"]] = ChatRec(c["id"], c["type"], c["title"], members, list(c["pinned"]))
+        state.chats[c["id"]] = ChatRec(
+            c["id"], c["type"], c["title"], members, list(c["pinned"]), c.get("migrated_to")
+        )
     for m in data["messages"]:
         m["history"] = [tuple(h) for h in m["history"]]
         state.messages.setdefault(m["chat_id"], []).append(MessageRec(**m))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.clock import Clock
-from sandbox.errors import bad_request
+from sandbox.errors import ApiError, bad_request
 from sandbox.payments import PaymentBook
 
 ANONYMOUS_ADMIN_ID = 1087968824  # @GroupAnonymousBot, as in real Telegram
@@ -46,10 +46,11 @@ class MemberRec:
 @dataclass
 class ChatRec:
     id: int
-    type: str  # private | supergroup
+    type: str  # private | group (a basic group) | supergroup
     title: str | None = None
     members: dict[int, MemberRec] = field(default_factory=dict)
     pinned: list[int] = field(default_factory=list)
+    migrated_to: int | None = None  # a basic group upgraded to this supergroup
 
 
 @dataclass
@@ -219,6 +220,13 @@ class State:
         chat = self.chats.get(chat_id)
         if chat is None:
             raise bad_request("chat not found")
+        if chat.migrated_to is not None:
+            # What Telegram answers every call naming a basic group that became a supergroup.
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                {"migrate_to_chat_id": chat.migrated_to},
+            )
         return chat
 
     def user_by_username(self, username: str) -> UserRec | None:

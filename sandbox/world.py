@@ -47,12 +47,16 @@ class WorldDriver:
         return uid
 
     async def create_group(
-        self, title: str, *, owner: int, members: list[int] | tuple[int, ...] = ()
+        self,
+        title: str,
+        *,
+        owner: int,
+        members: list[int] | tuple[int, ...] = (),
+        basic: bool = False,
     ) -> int:
-        chat_id = -1_000_000_000_000 - next(_group_ids)
-        while chat_id in self.state.chats:  # a restored snapshot may hold earlier groups
-            chat_id = -1_000_000_000_000 - next(_group_ids)
-        chat = ChatRec(chat_id, "supergroup", title)
+        """A supergroup; `basic`: a basic group (a short id), which can be upgraded later."""
+        chat_id = self._new_group_id(basic)
+        chat = ChatRec(chat_id, "group" if basic else "supergroup", title)
         chat.members[self._user(owner).id] = MemberRec(owner, "creator")
         for uid in members:
             if uid != owner:
@@ -60,6 +64,53 @@ class WorldDriver:
         self.state.chats[chat_id] = chat
         self.state.changed({"type": "group", "chat_id": chat_id})
         return chat_id
+
+    def _new_group_id(self, basic: bool) -> int:
+        base = -5_000 if basic else -1_000_000_000_000
+        chat_id = base - next(_group_ids)
+        while chat_id in self.state.chats:  # a restored snapshot may hold earlier groups
+            chat_id = base - next(_group_ids)
+        return chat_id
+
+    async def upgrade_to_supergroup(
+        self, chat_id: int, by_user: int, *, order: str = "to,from", times: int = 1
+    ) -> int:
+        """What Telegram does when a basic group passes 200 members, or an admin turns on
+        topics or a public link: the members move to a new supergroup with a new id; the old
+        chat gets a service message with `migrate_to_chat_id`, the new one a message with
+        `migrate_from_chat_id`, and every call naming the old id is answered 400 with
+        `parameters.migrate_to_chat_id`. `order` ("to,from" or "from,to") and `times` replay
+        the two service messages the way Telegram may deliver them. Returns the new id."""
+        old = self._group(chat_id)
+        if old.type != "group" or old.migrated_to is not None:
+            raise DriverError(f"{chat_id} is not a basic group")
+        self._member(old, by_user)
+        new_id = self._new_group_id(False)
+        new = ChatRec(new_id, "supergroup", old.title)
+        new.members = {
+            uid: MemberRec(m.user_id, m.status, m.is_anonymous) for uid, m in old.members.items()
+        }
+        self.state.chats[new_id] = new
+        old.migrated_to = new_id
+        st = self.state
+        service = {
+            "to": (old, {"migrate_to_chat_id": new_id}),
+            "from": (new, {"migrate_from_chat_id": chat_id}),
+        }
+        for _ in range(times):
+            for side in order.split(","):
+                chat, extra = service[side.strip()]
+                msg = MessageRec(
+                    chat_id=chat.id,
+                    message_id=st.next_message_id(chat.id),
+                    from_id=by_user,
+                    date=int(st.clock.now()),
+                    extra=dict(extra),
+                )
+                st.add_message(msg)
+                st.push_update("message", render.dump(render.message(st, msg)))
+        st.changed({"type": "group", "chat_id": new_id})
+        return new_id
 
     async def add_member(self, chat_id: int, user_id: int) -> None:
         self._group(chat_id).members[self._user(user_id).id] = MemberRec(user_id, "member")

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import Executable, bindparam, delete, insert, select, update
 
-from groupbuy.model import Community, Resident, User
+from groupbuy.model import Community, DealStatus, Resident, User
 from storage import convert
 from storage.db import Db
-from storage.tables import CommunityRow, GroupAdminRow, ResidentRow, UserRow, table_of
+from storage.tables import (
+    CommunityRow,
+    DealRow,
+    DialogRow,
+    GroupAdminRow,
+    OrderRow,
+    OutboxRow,
+    ResidentRow,
+    UserRow,
+    table_of,
+)
 from storage.upsert import dialect_insert, insert_for
 
 
@@ -57,6 +68,74 @@ class SqlCommunities:
         if added:
             rows = [{"chat_id": chat_id, "user_id": u, "recorded_at": now} for u in added]
             await self._s.execute(insert(GroupAdminRow), rows)
+
+    async def move(self, old: int, new: int) -> list[int] | None:
+        """Telegram moved the group to a new chat id (a basic group became a supergroup):
+        everything addressed to the old id is addressed to the new one, in this transaction.
+        The community (onto a row the bot made for the new chat meanwhile, unless that one was
+        set up), its residents, deals, orders, the admin record, every outbox row and the
+        dialogs that name it. The deals' posts are gone with the old chat (post_message_id
+        cleared). Returns the open deals whose post was up, to be posted again; None, and nothing
+        changed, when there is no community at the old id (moved already)."""
+        row = await self._s.get(CommunityRow, old, populate_existing=True)
+        if row is None:
+            return None
+        there = await self._s.get(CommunityRow, new, populate_existing=True)
+        if there is None or not there.configured:
+            await self.save(replace(convert.community(row), chat_id=new))
+        # Rows the new chat already has for the same people give way to the moved ones.
+        residents = select(ResidentRow.user_id).where(ResidentRow.community_id == old)
+        await self._s.execute(
+            delete(ResidentRow).where(
+                ResidentRow.community_id == new, ResidentRow.user_id.in_(residents)
+            )
+        )
+        await self._s.execute(
+            update(ResidentRow).where(ResidentRow.community_id == old).values(community_id=new)
+        )
+        admins = select(GroupAdminRow.user_id).where(GroupAdminRow.chat_id == old)
+        await self._s.execute(
+            delete(GroupAdminRow).where(
+                GroupAdminRow.chat_id == new, GroupAdminRow.user_id.in_(admins)
+            )
+        )
+        await self._s.execute(
+            update(GroupAdminRow).where(GroupAdminRow.chat_id == old).values(chat_id=new)
+        )
+        repost = list(
+            await self._s.scalars(
+                select(DealRow.id).where(
+                    DealRow.community_id == old,
+                    DealRow.status == DealStatus.OPEN.value,
+                    DealRow.post_chat_id == old,
+                    DealRow.post_message_id.is_not(None),
+                )
+            )
+        )
+        await self._s.execute(
+            update(DealRow).where(DealRow.community_id == old).values(community_id=new)
+        )
+        await self._s.execute(
+            update(DealRow)
+            .where(DealRow.post_chat_id == old)
+            .values(post_chat_id=new, post_message_id=None)
+        )
+        await self._s.execute(
+            update(OrderRow).where(OrderRow.community_id == old).values(community_id=new)
+        )
+        await self._s.execute(update(OutboxRow).where(OutboxRow.chat_id == old).values(chat_id=new))
+        # Few rows (one per person in a dialog), and JSON is read differently by each database.
+        for user_id, data in (
+            await self._s.execute(select(DialogRow.user_id, DialogRow.data))
+        ).all():
+            if data.get("community") == old:
+                await self._s.execute(
+                    update(DialogRow)
+                    .where(DialogRow.user_id == user_id)
+                    .values(data={**data, "community": new})
+                )
+        await self._s.execute(delete(CommunityRow).where(CommunityRow.chat_id == old))
+        return sorted(repost)
 
     async def records_admin(self, chat_id: int, user_id: int) -> bool:
         """Whether the bot's own record has this person as an admin of the group."""

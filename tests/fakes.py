@@ -335,6 +335,48 @@ class FakeCommunities(_Repo):
         else:
             self.t("group_admins").pop((chat_id, user_id), None)
 
+    async def move(self, old: int, new: int) -> list[int] | None:
+        communities = self.t("communities")
+        moving: Community | None = communities.get(old)
+        if moving is None:
+            return None
+        there = communities.get(new)
+        if there is None or not there.configured:
+            communities[new] = replace(moving, chat_id=new)
+        del communities[old]
+        for name in ("residents", "group_admins"):
+            table = self.t(name)
+            for key in [k for k in table if k[0] == old]:
+                value = table.pop(key)
+                if name == "residents":
+                    value = replace(value, community_id=new)
+                table[(new, key[1])] = value
+        deals = self.t("deals")
+        repost = sorted(
+            d.id
+            for d in deals.values()
+            if d.community_id == old
+            and d.status is DealStatus.OPEN
+            and d.post_chat_id == old
+            and d.post_message_id is not None
+        )
+        for deal_id, d in list(deals.items()):
+            if d.community_id == old:
+                d = deals[deal_id] = replace(d, community_id=new)
+            if d.post_chat_id == old:
+                deals[deal_id] = replace(d, post_chat_id=new, post_message_id=None)
+        for name, field in (("orders", "community_id"), ("outbox", "chat_id")):
+            table = self.t(name)
+            for key, rec in list(table.items()):
+                if getattr(rec, field) == old:
+                    table[key] = replace(rec, **{field: new})
+        dialogs = self.t("dialogs")
+        for user_id, rec in list(dialogs.items()):
+            data = json.loads(rec.data_json)
+            if data.get("community") == old:
+                dialogs[user_id] = replace(rec, data_json=json.dumps({**data, "community": new}))
+        return repost
+
     async def led_by(self, user_id: int) -> list[Community]:
         chats = {chat for chat, user in self.t("group_admins") if user == user_id}
         found = [c for c in self.t("communities").values() if c.chat_id in chats and c.configured]

@@ -210,3 +210,29 @@ async def test_pin_delete_and_leave(emu: Emulator, bot: Bot) -> None:
     assert await bot.leave_chat(group)
     with pytest.raises(TelegramForbiddenError):
         await bot.send_message(group, "gone")
+
+
+async def test_a_basic_group_upgraded_to_a_supergroup(emu: Emulator, bot: Bot) -> None:
+    from aiogram.exceptions import TelegramMigrateToChat
+
+    owner = await started_user(emu, "Olga")
+    old = await emu.create_group("Garden", owner=owner, basic=True)
+    await emu.add_bot_to_group(old, owner)
+    assert (await bot.get_chat(old)).type == "group"
+    skip = (await bot.get_updates())[-1].update_id + 1
+    new = await emu.upgrade_to_supergroup(old, owner, order="from,to", times=2)
+
+    updates = await bot.get_updates(offset=skip)
+    said = [
+        (u.message.chat.id, u.message.migrate_to_chat_id, u.message.migrate_from_chat_id)
+        for u in updates
+        if u.message is not None
+    ]
+    assert said == [(new, None, old), (old, new, None)] * 2
+    with pytest.raises(TelegramMigrateToChat) as moved:
+        await bot.send_message(old, "hello")
+    assert moved.value.migrate_to_chat_id == new
+    # The members (the bot among them) are in the new supergroup.
+    assert (await bot.get_chat(new)).type == "supergroup"
+    assert (await bot.send_message(new, "hello")).chat.id == new
+    assert {m.user.id for m in await bot.get_chat_administrators(new)} == {owner}

@@ -75,6 +75,9 @@ class Lookups:
     def back_in(self, chat_id: int) -> None:
         pass
 
+    def moved(self, old: int, new: int) -> None:
+        pass
+
 
 class Writer:
     """deps.write's group commit, reduced to what a test can see: how many pieces went

@@ -144,6 +144,7 @@ SHOWS_USER_TEXT = {
     "notice_post_undelivered",
     "notice_invoice_undelivered",
     "notice_refund_refused",
+    "notice_group_moved",
     "picked_up",
     "pickup_list_caption",
     "pickup_list_message",
@@ -277,6 +278,15 @@ def _leader_notice(r: Renderer, locale: str, w: World) -> dict[str, Any]:
         "buyer": w.user.display_name,
         "code": w.order.code,
     }
+
+
+def _group_moved(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    """handlers.notices.render for a leader whose group became a supergroup."""
+    return {"community": w.community, "deals": [w.deal_in(DealStatus.OPEN)]}
+
+
+def _group_moved_no_deal(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    return {"community": w.community, "deals": []}
 
 
 def _refund_refused(r: Renderer, locale: str, w: World) -> dict[str, Any]:
@@ -564,6 +574,7 @@ SAMPLES: dict[str, list[Sample]] = {
     "notice_post_undelivered": [_leader_notice],
     "notice_invoice_undelivered": [_leader_notice],
     "notice_refund_refused": [_refund_refused],
+    "notice_group_moved": [_group_moved, _group_moved_no_deal],
     "notice_order_failed": [_order_notice(DealStatus.FAILED)],
     "notice_pickup": [_order_notice(DealStatus.CLOSED)],
     "picked_up": [_picked_up],

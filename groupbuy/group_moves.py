@@ -1,0 +1,41 @@
+"""A group Telegram moved to a new chat id: a basic group that became a supergroup.
+
+Telegram does this by itself when a group passes 200 members, and when an admin turns on topics,
+makes history visible or gives the group a public link; most compound groups go through it. The
+old id is dead from then on (every call naming it is answered 400 with the new id), so the
+community and everything addressed to it move at once, in one transaction; the deals' posts went
+with the old chat and are posted again in the new one, and their leaders are told.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from groupbuy.notices import Notice, NoticeKind, deal_posted
+from groupbuy.ports import UnitOfWork
+
+
+async def move_group(uow: UnitOfWork, old: int, new: int, now: datetime) -> bool:
+    """Move the community at `old` to `new`; False when there is none there (it moved already:
+    Telegram announces a move in both chats, and the bot may learn it from a 400 first)."""
+    repost = await uow.communities.move(old, new)
+    if repost is None:
+        return False
+    # ref: the old id, so a group that moves twice (never, today) would be posted again twice.
+    again = -old
+    notices: list[Notice] = []
+    leaders: dict[int, int] = {}  # leader -> one of their deals, which the notice names
+    for deal_id in repost:
+        deal = await uow.deals.get(deal_id)
+        if deal is None:
+            continue
+        posted = deal_posted(deal.id, new, deal.photo_file_id is not None)
+        notices += [replace(notice, ref=again) for notice in posted]
+        leaders.setdefault(deal.leader_id, deal.id)
+    notices += [
+        Notice(NoticeKind.GROUP_MOVED, leader, deal_id, leader, again)
+        for leader, deal_id in leaders.items()
+    ]
+    await uow.outbox.add(notices, now)
+    return True
