@@ -171,7 +171,12 @@ class Background:
             await self._later([pending], 0.0, "the group moved")
             return 0.0
         except (Blocked, BadRequest) as error:
-            # They blocked the bot or never started it, the bot left the group: not retried.
+            if isinstance(error, Blocked) and pending.notice.chat_id < 0:
+                # The bot is not in the group (the sender's hook recorded it): this notice and
+                # the rest of the group's queue wait, unclaimed, until it is back.
+                await self._later([pending], 0.0, "the bot may not write in the group")
+                return 0.0
+            # They blocked the bot or never started it, the request was wrong: not retried.
             await self._finish(pending, error.message, undelivered=True)
             return None
         except Exception as error:  # 5xx, a reset, a timeout (or a bug): again, later
@@ -383,8 +388,10 @@ class Background:
             try:
                 await self.sender.deliver(edit)
             except (RetryAfter, TelegramError) as exc:
-                if isinstance(exc, Moved):
-                    continue  # the post went with the old chat: posted again (group_moves)
+                if isinstance(exc, Moved) or (isinstance(exc, Blocked) and chat_id < 0):
+                    # The post went with the old chat (posted again: group_moves), or the bot
+                    # may not write in the group (edited when it is back: bot_standing).
+                    continue
                 if not isinstance(exc, Blocked | BadRequest):
                     continue  # 429 (the chat is held), 5xx: still stale, edited again later
                 log.warning("could not edit post of deal %s: %s", deal_id, exc.message)

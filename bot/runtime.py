@@ -34,7 +34,7 @@ from bot.sender import RateLimits, Sender
 from bot.settings import Settings, check_token
 from bot.telegram import (
     AiogramTelegram,
-    bot_added,
+    bot_member_update,
     build_response_types,
     is_member_status,
     message_in,
@@ -44,11 +44,12 @@ from bot.telegram import (
 from groupbuy import delivery
 from groupbuy.clock import Clock, SystemClock
 from groupbuy.ports import UnitOfWork
-from handlers import group_moves, router
+from handlers import bot_standing, group_moves, router
 from handlers.actions import Action, Answer, AnswerPreCheckout, Send
 from handlers.context import Config, Deps, KnownPeople
 from handlers.events import (
     BotAdded,
+    BotStanding,
     GroupMoved,
     Incoming,
     MessageIn,
@@ -150,7 +151,10 @@ class Runtime:
             async def moved(old: int, new: int) -> None:
                 await group_moves.on_moved_answer(deps, old, new)
 
-            sender = Sender(telegram, limits, on_moved=moved)
+            async def forbidden(chat_id: int) -> None:
+                await bot_standing.on_forbidden_answer(deps, chat_id)
+
+            sender = Sender(telegram, limits, on_moved=moved, on_forbidden=forbidden)
             scheduler: DealScheduler | None = None
 
             def posted(deal: Any) -> None:  # its post is up: the deal's timers may start
@@ -244,7 +248,11 @@ class Runtime:
         ) -> None:
             if event is None:
                 return
-            who = event.by.id if isinstance(event, BotAdded | GroupMoved) else event.sender.id
+            who = (
+                event.by.id
+                if isinstance(event, BotAdded | BotStanding | GroupMoved)
+                else event.sender.id
+            )
             # Only members see a private group's messages: whoever writes or presses there is
             # one (someone posting as the group or as a channel is not a person: the sender is
             # Telegram's stand-in). Service messages ("… left the group") are not counted.
@@ -321,7 +329,7 @@ class Runtime:
         @dp.my_chat_member()
         async def on_member(update: tg.ChatMemberUpdated) -> None:
             deps.leaders.forget(update.chat.id)
-            await serve(bot_added(update, bot_id), None, None)
+            await serve(bot_member_update(update, bot_id), None, None)
 
     def _apology(
         self, deps: Deps, event: Incoming, chat_id: int | None, query_id: str | None

@@ -115,6 +115,7 @@ class RateLimits:
 
 
 OnMoved = Callable[[int, int], Awaitable[None]]
+OnForbidden = Callable[[int], Awaitable[None]]
 
 
 class Sender:
@@ -124,13 +125,16 @@ class Sender:
         limits: RateLimits,
         retry_pause: float = 0.3,
         on_moved: OnMoved | None = None,
+        on_forbidden: OnForbidden | None = None,
     ) -> None:
         """`on_moved(old, new)`: Telegram answered that a group moved to a new chat id (it
-        became a supergroup); called before the Moved error is raised to the caller."""
+        became a supergroup); `on_forbidden(group)`: it answered 403 for a group (the bot is
+        not in it, or may not write there). Each is called before the error is raised."""
         self.telegram = telegram
         self.limits = limits
         self.retry_pause = retry_pause
         self.on_moved = on_moved
+        self.on_forbidden = on_forbidden
 
     async def perform(self, actions: list[Action]) -> None:
         """Direct answers, in order. A failure is logged, never raised: the rest still go."""
@@ -176,6 +180,11 @@ class Sender:
             old = getattr(action, "chat_id", None)
             if self.on_moved is not None and old is not None:
                 await self.on_moved(old, moved.to_chat_id)
+            raise
+        except Blocked:
+            chat = getattr(action, "chat_id", None)
+            if self.on_forbidden is not None and chat is not None and chat < 0:
+                await self.on_forbidden(chat)  # a group (a person's chat id is positive)
             raise
 
     async def _deliver(self, action: Action, wait: bool) -> int | None:

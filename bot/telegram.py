@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from aiogram import Bot, methods
 from aiogram import types as tg
+from aiogram.enums import ChatMemberStatus
 from aiogram.exceptions import (
     ClientDecodeError,
     TelegramAPIError,
@@ -21,6 +22,7 @@ from aiogram.exceptions import (
 from aiogram.methods.base import Response
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 
+from groupbuy.model import BotStatus
 from groupbuy.transaction_guard import refuse_inside
 from handlers.actions import (
     Answer,
@@ -35,6 +37,7 @@ from handlers.actions import (
 )
 from handlers.events import (
     BotAdded,
+    BotStanding,
     Chat,
     GroupMoved,
     MessageIn,
@@ -133,14 +136,30 @@ def is_member_status(member: tg.ResultChatMemberUnion | tg.ChatMemberUnion) -> b
     return member.status in ("creator", "administrator", "member")
 
 
-def bot_added(update: tg.ChatMemberUpdated, bot_id: int) -> BotAdded | None:
-    was = update.old_chat_member.status
-    now = update.new_chat_member.status
+def bot_status(member: tg.ChatMemberUnion) -> BotStatus:
+    """The bot's standing in a group, from what Telegram says of it."""
+    if isinstance(member, tg.ChatMemberRestricted):
+        if not member.is_member:
+            return BotStatus.LEFT
+        return BotStatus.MEMBER if member.can_send_messages else BotStatus.MUTED
+    if member.status in ("creator", "administrator"):
+        return BotStatus.ADMINISTRATOR
+    if member.status == ChatMemberStatus.MEMBER:
+        return BotStatus.MEMBER
+    return BotStatus.KICKED if member.status == ChatMemberStatus.KICKED else BotStatus.LEFT
+
+
+def bot_member_update(update: tg.ChatMemberUpdated, bot_id: int) -> BotAdded | BotStanding | None:
+    """my_chat_member: the bot added to a group (a greeting), or its standing there changed."""
     if update.new_chat_member.user.id != bot_id or update.chat.type == "private":
         return None
-    if was in ("left", "kicked") and now in ("member", "administrator"):
-        return BotAdded(chat(update.chat), person(update.from_user))
-    return None
+    was = bot_status(update.old_chat_member)
+    now = bot_status(update.new_chat_member)
+    if was in (BotStatus.KICKED, BotStatus.LEFT) and now.can_post:
+        return BotAdded(chat(update.chat), person(update.from_user), now)
+    if was is now:
+        return None
+    return BotStanding(chat(update.chat), person(update.from_user), now)
 
 
 def markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:

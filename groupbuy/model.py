@@ -53,6 +53,21 @@ def can_move(src: DealStatus, dst: DealStatus) -> bool:
     return dst in TRANSITIONS[src]
 
 
+class BotStatus(StrEnum):
+    """The bot's standing in a community's group, as Telegram last said (my_chat_member, or a
+    403 when the bot wrote there)."""
+
+    ADMINISTRATOR = "administrator"
+    MEMBER = "member"  # posts, but hears no chat_member updates
+    MUTED = "muted"  # restricted: may not send messages
+    KICKED = "kicked"
+    LEFT = "left"
+
+    @property
+    def can_post(self) -> bool:
+        return self in (BotStatus.ADMINISTRATOR, BotStatus.MEMBER)
+
+
 @dataclass(frozen=True, slots=True)
 class Community:
     chat_id: int
@@ -65,6 +80,12 @@ class Community:
     configured: bool = False
     payment_mode: PaymentMode = PaymentMode.CASH
     payment_window_minutes: int = 30
+    bot_status: BotStatus = BotStatus.MEMBER
+
+    @property
+    def can_post(self) -> bool:
+        """Whether the bot may send to the group: nothing is sent there while it may not."""
+        return self.bot_status.can_post
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,8 @@ class NoticeKind(StrEnum):
     INVOICE_UNDELIVERED = "invoice_undelivered"  # to the leader: a buyer's invoice (ref: order)
     REFUND_REFUSED = "refund_refused"  # to the leader: Telegram refused a Stars refund (ref: it)
     GROUP_MOVED = "group_moved"  # to the leader: the group became a supergroup (ref: -old id)
+    BOT_REMOVED = "bot_removed"  # to the leader: the bot may not post in the group (ref: when)
+    BOT_DEMOTED = "bot_demoted"  # to the leader: the bot is no longer an admin (ref: when)
 
 
 def deal_posted(deal_id: int, chat_id: int, photo: bool) -> list[Notice]:

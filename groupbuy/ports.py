@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
 from groupbuy.model import (
+    BotStatus,
     CloseReason,
     Community,
     Deal,
@@ -46,6 +47,10 @@ class Communities(Protocol):
 
     async def record_admin(self, chat_id: int, user_id: int, admin: bool, now: datetime) -> None:
         """One person promoted or demoted (a chat_member update)."""
+        ...
+
+    async def set_bot_status(self, chat_id: int, status: BotStatus) -> BotStatus | None:
+        """Record the bot's standing in the group; what it was, or None if nothing changed."""
         ...
 
     async def move(self, old: int, new: int) -> list[int] | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from groupbuy.model import BotStatus
+
 
 @dataclass(frozen=True, slots=True)
 class Person:
@@ -72,6 +74,17 @@ class Press:
 class BotAdded:
     chat: Chat
     by: Person
+    status: BotStatus = BotStatus.MEMBER
+
+
+@dataclass(frozen=True, slots=True)
+class BotStanding:
+    """The bot's standing in a group changed otherwise than by being added: kicked, left,
+    muted, an admin's rights taken or given (my_chat_member)."""
+
+    chat: Chat
+    by: Person
+    status: BotStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,14 +108,14 @@ class PreCheckout:
     payload: str
 
 
-Incoming = MessageIn | Press | BotAdded | GroupMoved | PreCheckout
+Incoming = MessageIn | Press | BotAdded | BotStanding | GroupMoved | PreCheckout
 
 
 def serial_key(event: Incoming) -> tuple[int, int]:
     """Whose updates are handled one at a time, in order: a person's. Someone posting as a
     chat (an anonymous admin, a channel) arrives as Telegram's stand-in account, the same for
     all of them in every group: the chat they post as tells them apart."""
-    if isinstance(event, BotAdded | GroupMoved):
+    if isinstance(event, BotAdded | BotStanding | GroupMoved):
         return event.by.id, 0
     if isinstance(event, MessageIn) and event.sender_chat_id is not None:
         return event.sender.id, event.sender_chat_id

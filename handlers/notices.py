@@ -24,6 +24,8 @@ _POST = {NoticeKind.DEAL_PHOTO, NoticeKind.DEAL_POST}
 _TO_LEADER = {NoticeKind.POST_UNDELIVERED, NoticeKind.INVOICE_UNDELIVERED}
 _ABOUT_PAYMENT = {NoticeKind.PAYMENT_RECEIPT, NoticeKind.PAYMENT_REJECTED}
 _ABOUT_REFUND = {NoticeKind.REFUND_OWED, NoticeKind.REFUND_DONE}
+# To a leader, about their group: what became of it and of their open deals there.
+_ABOUT_THE_GROUP = {NoticeKind.GROUP_MOVED, NoticeKind.BOT_REMOVED, NoticeKind.BOT_DEMOTED}
 
 
 async def render(deps: Deps, pending: PendingNotice) -> Send | None:
@@ -56,12 +58,12 @@ async def render(deps: Deps, pending: PendingNotice) -> Send | None:
                 buyer=buyer.display_name if buyer else str(refund.user_id),
             )
             return Send(notice.chat_id, text)
-        if notice.kind is NoticeKind.GROUP_MOVED:
+        if notice.kind in _ABOUT_THE_GROUP:
             leader = await uow.users.get(notice.chat_id)
             open_deals = await uow.deals.for_community(community.chat_id, [DealStatus.OPEN], 50)
             text = deps.texts.render(
                 deps.user_locale(leader),
-                "notice_group_moved",
+                f"notice_{notice.kind.value}",
                 community=community,
                 deals=[d for d in open_deals if d.leader_id == notice.chat_id],
             )

@@ -9,6 +9,7 @@ from groupbuy.errors import DomainError
 from groupbuy.model import Deal
 from groupbuy.ports import UnitOfWork
 from handlers import (
+    bot_standing,
     group_moves,
     joining,
     language,
@@ -24,7 +25,15 @@ from handlers.authority import Caller, Intent, as_resident, led_communities, may
 from handlers.callbacks import Callback, Op, unpack
 from handlers.common import alert, button, link_button, refusal, remember, remembered
 from handlers.context import Deps
-from handlers.events import BotAdded, GroupMoved, Incoming, MessageIn, PreCheckout, Press
+from handlers.events import (
+    BotAdded,
+    BotStanding,
+    GroupMoved,
+    Incoming,
+    MessageIn,
+    PreCheckout,
+    Press,
+)
 from handlers.routes import Access, Loads, Needs, Route, route_rows
 
 CommandHandler = Callable[[Deps, MessageIn, str], Awaitable[list[Action]]]
@@ -34,6 +43,8 @@ ButtonHandler = Callable[[Deps, Press, Callback], Awaitable[list[Action]]]
 async def handle(deps: Deps, event: Incoming) -> list[Action]:
     if isinstance(event, BotAdded):
         return await setup.on_bot_added(deps, event)
+    if isinstance(event, BotStanding):
+        return await bot_standing.on_bot_standing(deps, event)
     if isinstance(event, GroupMoved):
         return await group_moves.on_group_moved(deps, event)
     if isinstance(event, Press):

@@ -7,8 +7,9 @@ from dataclasses import replace
 from typing import Any
 
 from groupbuy import limits, parsing
+from groupbuy.bot_standing import bot_status_changed
 from groupbuy.errors import DomainError, InputError, NotAnswered
-from groupbuy.model import Community
+from groupbuy.model import Community, DealStatus
 from groupbuy.money import is_known_currency
 from groupbuy.ports import UnitOfWork
 from handlers.actions import Action, Answer, Keyboard, Send
@@ -41,8 +42,15 @@ async def on_bot_added(deps: Deps, event: BotAdded) -> list[Action]:
     async with deps.uow() as uow:
         await remember(deps, uow, event.by, private=False)
         community = await _community(deps, uow, event.chat, event.by)
+        # Added back to a group it had been removed from: its deals' posts are brought up to
+        # date, and what was held for the group goes out (groupbuy.bot_standing).
+        await bot_status_changed(uow, event.chat.id, event.status, deps.clock.now())
+        open_deals = await uow.deals.for_community(event.chat.id, [DealStatus.OPEN], 50)
         await uow.commit()
     deps.members.back_in(event.chat.id)
+    if community.configured:
+        text = deps.texts.render(community.locale, "bot_back", deals=open_deals)
+        return [Send(event.chat.id, text)]
     # The group's admins, recorded now: the setup link below opens a private chat, where only
     # the bot's own record ties a person to a group (handlers.authority.may_lead).
     with contextlib.suppress(DomainError):

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Executable, bindparam, delete, insert, select, update
 
-from groupbuy.model import Community, DealStatus, Resident, User
+from groupbuy.model import BotStatus, Community, DealStatus, Resident, User
 from storage import convert
 from storage.db import Db
 from storage.tables import (
@@ -46,9 +46,27 @@ class SqlCommunities:
             "payment_mode": community.payment_mode.value,
             "payment_window_minutes": community.payment_window_minutes,
         }
-        stmt = insert_for(self._s, CommunityRow).values(**values)
+        # The bot's standing is not the leader's to save: only set_bot_status changes it.
+        stmt = insert_for(self._s, CommunityRow).values(
+            **values, bot_status=community.bot_status.value
+        )
         stmt = stmt.on_conflict_do_update(index_elements=["chat_id"], set_=values)
         await self._s.execute(stmt)
+
+    async def set_bot_status(self, chat_id: int, status: BotStatus) -> BotStatus | None:
+        """Record the bot's standing in the group; what it was before, or None when nothing
+        changed (the same status heard again, or no community for the chat)."""
+        was = await self._s.scalar(
+            select(CommunityRow.bot_status).where(CommunityRow.chat_id == chat_id)
+        )
+        if was is None or was == status.value:
+            return None
+        await self._s.execute(
+            update(CommunityRow)
+            .where(CommunityRow.chat_id == chat_id)
+            .values(bot_status=status.value)
+        )
+        return BotStatus(was)
 
     async def record_admins(self, chat_id: int, user_ids: frozenset[int], now: datetime) -> None:
         """The group's admins are now these: only the rows that differ change."""

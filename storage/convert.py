@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from groupbuy.model import (
+    BotStatus,
     CloseReason,
     Community,
     Deal,
@@ -53,6 +54,7 @@ def community(row: CommunityRow) -> Community:
         configured=row.configured,
         payment_mode=PaymentMode(row.payment_mode),
         payment_window_minutes=row.payment_window_minutes,
+        bot_status=BotStatus(row.bot_status),
     )
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, bindparam, case, func, or_, select, update
 
 from groupbuy.model import (
+    BotStatus,
     CloseReason,
     Deal,
     DealSpec,
@@ -18,7 +19,7 @@ from groupbuy.model import (
 )
 from storage import convert
 from storage.db import Db
-from storage.tables import DealRow, ItemRow, OrderLineRow, OrderRow, table_of
+from storage.tables import CommunityRow, DealRow, ItemRow, OrderLineRow, OrderRow, table_of
 
 # The statements of a button press, built once: SQLAlchemy then finds each compiled form by the
 # object itself, and plain table columns skip the ORM's row loading (a press is ~10 of these).
@@ -238,6 +239,12 @@ class SqlDeals:
                 DealRow.id > after,
                 DealRow.post_version > DealRow.post_synced_version,
                 DealRow.post_message_id.is_not(None),
+                # A post in a group the bot may not write in is edited when it may again.
+                DealRow.post_chat_id.not_in(
+                    select(CommunityRow.chat_id).where(
+                        CommunityRow.bot_status.in_([s.value for s in BotStatus if not s.can_post])
+                    )
+                ),
             )
             .order_by(DealRow.id)
             .limit(limit)

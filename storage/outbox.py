@@ -8,10 +8,15 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
+from groupbuy.model import BotStatus
 from groupbuy.notices import Notice, NoticeKind, PendingNotice
 from storage.db import Db
-from storage.tables import DialogRow, OutboxRow
+from storage.tables import CommunityRow, DialogRow, OutboxRow
 from storage.upsert import insert_for
+
+_SILENT_GROUPS = select(CommunityRow.chat_id).where(
+    CommunityRow.bot_status.in_([s.value for s in BotStatus if not s.can_post])
+)
 
 
 class SqlOutbox:
@@ -47,7 +52,12 @@ class SqlOutbox:
         `skip_chats`: chats this sender is still busy with (their notices go in order)."""
         query = (
             select(OutboxRow)
-            .where(OutboxRow.done.is_(False), OutboxRow.due_at <= now)
+            .where(
+                OutboxRow.done.is_(False),
+                OutboxRow.due_at <= now,
+                # What is owed to a group the bot may not write in waits until it may.
+                OutboxRow.chat_id.not_in(_SILENT_GROUPS),
+            )
             .order_by(OutboxRow.id)
             .limit(limit)
         )

@@ -76,6 +76,9 @@ class CommunityRow(Base):
     configured: Mapped[bool] = mapped_column(Boolean, default=False)
     payment_mode: Mapped[str] = mapped_column(String(16), default="cash", server_default="cash")
     payment_window_minutes: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    # What Telegram last said of the bot in the group (my_chat_member, or a 403 from it):
+    # administrator, member, muted, kicked or left (groupbuy.model.BotStatus).
+    bot_status: Mapped[str] = mapped_column(String(16), default="member", server_default="member")
 
 
 class UserRow(Base):

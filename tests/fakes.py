@@ -30,6 +30,7 @@ from groupbuy import transaction_guard
 from groupbuy.codes import new_code
 from groupbuy.deals import open_deal
 from groupbuy.model import (
+    BotStatus,
     CloseReason,
     Community,
     Deal,
@@ -307,12 +308,20 @@ class _Repo:
         return self._uow.work[name]
 
 
+def _silent_groups(repo: _Repo) -> set[int]:
+    """Groups the bot may not write in: what is owed to them waits (storage's _SILENT_GROUPS)."""
+    return {c.chat_id for c in repo.t("communities").values() if not c.can_post}
+
+
 class FakeCommunities(_Repo):
     async def get(self, chat_id: int) -> Community | None:
         found: Community | None = self.t("communities").get(chat_id)
         return found
 
     async def save(self, community: Community) -> None:
+        known: Community | None = self.t("communities").get(community.chat_id)
+        if known is not None:  # the bot's standing is set_bot_status's, as in storage
+            community = replace(community, bot_status=known.bot_status)
         self.t("communities")[community.chat_id] = community
 
     async def configured(self, limit: int) -> list[Community]:
@@ -334,6 +343,14 @@ class FakeCommunities(_Repo):
             self.t("group_admins")[(chat_id, user_id)] = now
         else:
             self.t("group_admins").pop((chat_id, user_id), None)
+
+    async def set_bot_status(self, chat_id: int, status: BotStatus) -> BotStatus | None:
+        communities = self.t("communities")
+        found: Community | None = communities.get(chat_id)
+        if found is None or found.bot_status is status:
+            return None
+        communities[chat_id] = replace(found, bot_status=status)
+        return found.bot_status
 
     async def move(self, old: int, new: int) -> list[int] | None:
         communities = self.t("communities")
@@ -627,6 +644,7 @@ class FakeDeals(_Repo):
             if r.id > after
             and r.post_version > r.post_synced_version
             and r.post_message_id is not None
+            and r.post_chat_id not in _silent_groups(self)
         ][:limit]
 
     async def post_synced(self, deal_id: int, version: int) -> None:
@@ -1090,8 +1108,14 @@ class FakeOutbox(_Repo):
         now = _utc(now)
         table = self.t("outbox")
         ordered = sorted(table.values(), key=lambda r: r.id)
+        silent = _silent_groups(self)
         due = [
-            r for r in ordered if not r.done and r.due_at <= now and r.chat_id not in skip_chats
+            r
+            for r in ordered
+            if not r.done
+            and r.due_at <= now
+            and r.chat_id not in skip_chats
+            and r.chat_id not in silent
         ][:limit]
         claimed: list[PendingNotice] = []
         for r in due:

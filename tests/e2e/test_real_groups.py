@@ -222,3 +222,79 @@ async def test_a_move_heard_only_from_a_400_moves_too(
     assert len(calls) == 1 and not calls[0].ok  # the one that heard it, and no more
     assert await _rows_naming(world, old) == dict.fromkeys(_COLUMNS, 0)
     assert _tracebacks(caplog) == []
+
+
+async def _kicked_with_an_order(world: World) -> tuple[int, int, int, SentMessage, SentMessage]:
+    """A group with an open deal and Ann's order. Returns (olga, group, ann, post, Ann's card)."""
+    emu = world.emu
+    olga, group = await set_up_group(world)
+    post = await publish_one_message(world, olga, group, DEAL)
+    ann = await emu.add_user("Ann")
+    await emu.add_member(group, ann)
+    card = await become_resident(world, ann, group, post.message_id, post.keyboard[0][0][1])
+    return olga, group, ann, post, card
+
+
+async def _removed_then_back(
+    world: World,
+    olga: int,
+    group: int,
+    ann: int,
+    post: SentMessage,
+    card: SentMessage,
+    since: int,
+    calls: int,
+) -> None:
+    """What must hold once the bot is out of the group (however it heard), then added back."""
+    emu = world.emu
+    deal = deal_id_of(post)
+    told = await bot_says(world, olga, 0, "can no longer post", timeout=10)
+    assert f"#{deal} Lychees" in text_of(told)
+    # Ann still sees and changes her order in private.
+    answer = await emu.press_button(ann, ann, card.message_id, text="+1 Lychee")
+    assert answer.text == "Lychee × 2 · total CN¥60.00"
+    mine = await say(world, ann, ann, f"/start o_{deal}")
+    assert "Lychee × 2" in text_of(mine)
+    await asyncio.sleep(1.0)  # the background loop has come round several times
+    assert len(_calls_to(world, group, since)) == calls
+    assert sum("can no longer post" in (m.text or "") for m in emu.messages(olga)) == 1
+
+    after = last_id(world, group)
+    await emu.add_bot_to_group(group, olga)
+    back = await bot_says(world, group, after, "I am back", timeout=10)
+    assert f"#{deal} Lychees" in text_of(back)
+    await _shows(world, group, deal, "38 of 40 left")  # the post, edited: her second unit
+
+
+async def test_the_bot_removed_from_a_group_and_added_back(
+    any_world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    world, emu = any_world, any_world.emu
+    olga, group, ann, post, card = await _kicked_with_an_order(world)
+    since = len(emu.state.requests_log)
+    await emu.remove_bot_from_group(group, olga)
+    # Heard from my_chat_member first: not one call to the group until the bot is back.
+    await _removed_then_back(world, olga, group, ann, post, card, since, calls=0)
+    assert _tracebacks(caplog) == []
+
+
+async def test_a_403_from_the_group_says_the_same(
+    any_world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Telegram's my_chat_member never came (the bot was offline too long, say): the first call
+    to the group answered 403 is enough, and it is the only one."""
+    world, emu = any_world, any_world.emu
+    olga, group, ann, _, card = await _kicked_with_an_order(world)
+    await emu.wait_until(
+        lambda: not world.runtime.background or not world.runtime.background.busy, timeout=10
+    )
+    since = len(emu.state.requests_log)
+    await emu.inject_fault("blocked", None, chat_id=group)
+    # Ann's +1 makes the post stale; its edit is the call that is answered 403.
+    answer = await emu.press_button(ann, ann, card.message_id, text="+1 Lychee")
+    assert answer.text == "Lychee × 2 · total CN¥60.00"
+    await bot_says(world, olga, 0, "can no longer post", timeout=10)
+    await asyncio.sleep(1.0)
+    calls = _calls_to(world, group, since)
+    assert len(calls) == 1 and not calls[0].ok
+    assert _tracebacks(caplog) == []

@@ -145,6 +145,9 @@ SHOWS_USER_TEXT = {
     "notice_invoice_undelivered",
     "notice_refund_refused",
     "notice_group_moved",
+    "notice_bot_removed",
+    "notice_bot_demoted",
+    "bot_back",
     "picked_up",
     "pickup_list_caption",
     "pickup_list_message",
@@ -287,6 +290,15 @@ def _group_moved(r: Renderer, locale: str, w: World) -> dict[str, Any]:
 
 def _group_moved_no_deal(r: Renderer, locale: str, w: World) -> dict[str, Any]:
     return {"community": w.community, "deals": []}
+
+
+def _bot_back(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    """handlers.setup.on_bot_added, in a group set up before the bot was removed."""
+    return {"deals": [w.deal_in(DealStatus.OPEN)]}
+
+
+def _bot_back_no_deal(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    return {"deals": []}
 
 
 def _refund_refused(r: Renderer, locale: str, w: World) -> dict[str, Any]:
@@ -575,6 +587,9 @@ SAMPLES: dict[str, list[Sample]] = {
     "notice_invoice_undelivered": [_leader_notice],
     "notice_refund_refused": [_refund_refused],
     "notice_group_moved": [_group_moved, _group_moved_no_deal],
+    "notice_bot_removed": [_group_moved, _group_moved_no_deal],
+    "notice_bot_demoted": [_group_moved],
+    "bot_back": [_bot_back, _bot_back_no_deal],
     "notice_order_failed": [_order_notice(DealStatus.FAILED)],
     "notice_pickup": [_order_notice(DealStatus.CLOSED)],
     "picked_up": [_picked_up],
