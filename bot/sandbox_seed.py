@@ -108,7 +108,8 @@ async def seed_demo(emu: Emulator) -> None:
         await emu.add_user(r.first_name, last_name=r.last_name, language_code=r.language)
         for r in RESIDENTS
     ]
-    group = await emu.create_group(GROUP_TITLE, owner=leader, members=residents)
+    # A basic group, as most compound groups start: the sandbox page can make it a supergroup.
+    group = await emu.create_group(GROUP_TITLE, owner=leader, members=residents, basic=True)
 
     # The leader adds the bot and answers its four set-up questions in private chat.
     await emu.add_bot_to_group(group, leader)

@@ -28,6 +28,9 @@ def chats_for(state: State, user_id: int) -> list[dict[str, Any]]:
     """The persona's chat list: their private chat with the bot and their groups, newest first."""
     found: list[dict[str, Any]] = []
     for chat in state.chats.values():
+        if chat.migrated_to is not None:
+            continue  # a basic group that became a supergroup: Telegram apps show only the new
+        admin = False
         if chat.type == "private":
             if chat.id != user_id:
                 continue
@@ -35,7 +38,8 @@ def chats_for(state: State, user_id: int) -> list[dict[str, Any]]:
             member = chat.members.get(user_id)
             if member is None or member.status in ("left", "kicked"):
                 continue
-        found.append(chat_summary(state, chat))
+            admin = member.status in ("creator", "administrator")
+        found.append({**chat_summary(state, chat), "admin": admin})
     found.sort(key=lambda c: (c["type"] != "private", -c["last_date"]))
     return found
 
@@ -45,9 +49,12 @@ def chat_summary(state: State, chat: ChatRec) -> dict[str, Any]:
     last = visible[-1] if visible else None
     title = state.bot.first_name if chat.type == "private" else chat.title or str(chat.id)
     members = [m for m in chat.members.values() if m.status not in ("left", "kicked")]
+    bot = chat.members.get(state.bot.id)
     return {
         "id": chat.id,
         "type": chat.type,
+        "bot_in": chat.type == "private"
+        or (bot is not None and bot.status not in ("left", "kicked")),
         "title": title,
         "members": len(members),
         "last_date": last.date if last else 0,
@@ -102,6 +109,10 @@ def message(state: State, msg: MessageRec) -> dict[str, Any]:
     if "successful_payment" in msg.extra:
         paid = msg.extra["successful_payment"]
         out["payment"] = {"currency": paid["currency"], "total_amount": paid["total_amount"]}
+    if "migrate_to_chat_id" in msg.extra:
+        out["service"] = "upgraded the group to a supergroup"
+    if "migrate_from_chat_id" in msg.extra:
+        out["service"] = "made this group a supergroup"
     if "new_chat_members" in msg.extra:
         out["service"] = "joined: " + ", ".join(
             str(u.get("first_name", "")) for u in msg.extra["new_chat_members"]

@@ -59,6 +59,9 @@ async def _errors(
         return web.json_response({"ok": False, "error": message}, status=504)
 
 
+ADMINS = ("creator", "administrator")
+
+
 class SandboxWeb:
     def __init__(self, emu: Emulator, advance: Advance | None = None) -> None:
         self.emu = emu
@@ -80,6 +83,7 @@ class SandboxWeb:
         r.add_post("/api/pay", self.pay)
         r.add_post("/api/personas", self.add_persona)
         r.add_post("/api/advance", self.advance)
+        r.add_post("/api/group", self.group_action)
 
     # --- reads -----------------------------------------------------------------------------
     async def index(self, request: web.Request) -> web.StreamResponse:
@@ -231,6 +235,32 @@ class SandboxWeb:
         else:
             await self.emu.advance(float(seconds))
         return web.json_response({"ok": True, "now": self.emu.state.clock.now()})
+
+    async def group_action(self, request: web.Request) -> web.Response:
+        """What a group's admin may do to it, as real groups do: Telegram makes a basic group
+        a supergroup (past 200 members, or topics or a public link turned on); an admin
+        removes the bot, or adds it back."""
+        body = await _body(request)
+        user = self._persona(body.get("persona"))
+        chat_id = self._chat(user, body.get("chat"))
+        chat = self.emu.state.chats[chat_id]
+        member = chat.members.get(user)
+        if chat.type == "private" or member is None or member.status not in ADMINS:
+            raise WebError("only an admin of the group can do that")
+        bot = chat.members.get(self.emu.state.bot.id)
+        bot_in = bot is not None and bot.status not in ("left", "kicked")
+        action = body.get("action")
+        if action == "upgrade":
+            if chat.type != "group":
+                raise WebError("this group is a supergroup already")
+            chat_id = await self.emu.upgrade_to_supergroup(chat_id, user)
+        elif action == "remove_bot" and bot_in:
+            await self.emu.remove_bot_from_group(chat_id, user)
+        elif action == "add_bot" and not bot_in:
+            await self.emu.add_bot_to_group(chat_id, user)
+        else:
+            raise WebError("action must be upgrade, remove_bot (bot in) or add_bot (bot out)")
+        return web.json_response({"ok": True, "chat": chat_id})
 
     # --- checks ----------------------------------------------------------------------------
     def _persona(self, raw: Any) -> int:

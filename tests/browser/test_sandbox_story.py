@@ -76,7 +76,7 @@ def toast(page: Page, text: str) -> None:
 
 def test_1_the_leader_opens_a_deal_through_the_dialog(page: Page) -> None:
     be(page, "Li Na")
-    open_chat(page, "supergroup")
+    open_chat(page, "group")
     expect(page.locator("#chat-title")).to_have_text("Sunny Garden 阳光花园")
     expect(post_of(page, "Fresh milk")).to_contain_text("3 neighbours joined")
     shot(page, "01-seeded-group")
@@ -110,7 +110,7 @@ def test_1_the_leader_opens_a_deal_through_the_dialog(page: Page) -> None:
     shot(page, "02-preview")
     tap(page, "✅ Publish", "Published in the group.")
 
-    open_chat(page, "supergroup")
+    open_chat(page, "group")
     post = post_of(page, "Strawberries")
     expect(post).to_contain_text("0 neighbours joined")
     expect(post.locator("button", has_text="+1 Strawberry box")).to_be_visible()
@@ -118,7 +118,7 @@ def test_1_the_leader_opens_a_deal_through_the_dialog(page: Page) -> None:
 
 def test_2_two_residents_join_and_change_quantities(page: Page) -> None:
     be(page, "Ann Lee")
-    open_chat(page, "supergroup")
+    open_chat(page, "group")
     post = post_of(page, "Strawberries")
     post.locator("button", has_text="+1 Strawberry box").click()
     toast(page, "Strawberry box × 1 · total CN¥25.00")
@@ -126,7 +126,7 @@ def test_2_two_residents_join_and_change_quantities(page: Page) -> None:
     toast(page, "Strawberry box × 2 · total CN¥50.00")
 
     be(page, "Bob Brown")
-    open_chat(page, "supergroup")
+    open_chat(page, "group")
     post = post_of(page, "Strawberries")
     post.locator("button", has_text="+1 Blueberries").click()
     toast(page, "Blueberries × 1 · total CN¥18.80")
@@ -163,7 +163,7 @@ def test_3_residents_pay_in_chat(page: Page) -> None:
 
 def test_4_fast_forward_past_the_deadline(page: Page) -> None:
     be(page, "Li Na")
-    open_chat(page, "supergroup")
+    open_chat(page, "group")
     before = page.locator("#now").inner_text()
     page.locator("[data-advance='86400']").click()
     page.locator("[data-advance='86400']").click()
@@ -182,7 +182,7 @@ def test_4_fast_forward_past_the_deadline(page: Page) -> None:
 
 def test_5_the_pickup_list_opens_as_a_pdf(page: Page) -> None:
     be(page, "Li Na")
-    open_chat(page, "supergroup")
+    open_chat(page, "group")
     post_of(page, "Strawberries").locator("button", has_text="📋 Pickup list").click()
     toast(page, "Sent to you in private chat.")
     open_chat(page, "private")
@@ -198,3 +198,19 @@ def test_5_the_pickup_list_opens_as_a_pdf(page: Page) -> None:
     assert response.headers["content-type"] == "application/pdf"
     shot(page, "06-pickup-list")
     assert not page.errors, page.errors  # type: ignore[attr-defined]  # no script errors at all
+
+
+def test_6_the_group_becomes_a_supergroup(page: Page) -> None:
+    """What Telegram does by itself past 200 members, played by the page's button: the group
+    moves to a new chat id, and the bot carries on there."""
+    be(page, "Li Na")
+    open_chat(page, "group")
+    page.locator("#group-actions button", has_text="Make supergroup").click()
+    toast(page, "The group is a supergroup now")
+    expect(page.locator("#chats li.active[data-type=supergroup]")).to_have_count(1)
+    expect(page.locator("#chats li[data-type=group]")).to_have_count(0)
+    service = page.locator("#messages .service", has_text="made this group a supergroup")
+    expect(service).to_have_count(1)
+    say(page, "/help", "/newdeal")  # the bot answers in the new group
+    shot(page, "07-supergroup")
+    assert not page.errors, page.errors  # type: ignore[attr-defined]

@@ -51,7 +51,7 @@ async def personas(client: Client) -> dict[str, int]:
 
 async def group_of(client: Client, persona: int) -> int:
     _, chats = await client.get(f"/api/chats?persona={persona}")
-    group = next(c["id"] for c in chats if c["type"] == "supergroup")
+    group = next(c["id"] for c in chats if c["type"] in ("group", "supergroup"))
     assert isinstance(group, int), group
     return group
 
@@ -288,3 +288,45 @@ def test_rich_text_is_telegrams_tag_set_only() -> None:
         "go", [{"type": "text_link", "offset": 0, "length": 2, "url": 'https://t.me/"x'}]
     )
     assert link == '<a href="https://t.me/&quot;x" rel="noopener noreferrer">go</a>'
+
+
+async def test_a_group_admin_makes_it_a_supergroup_and_removes_the_bot(client: Client) -> None:
+    people = await personas(client)
+    li, ann = people["Li Na"], people["Ann Lee"]
+    group = await group_of(client, li)
+    status, refused = await client.post(
+        "/api/group", {"persona": ann, "chat": group, "action": "upgrade"}
+    )
+    assert (status, refused["error"]) == (400, "only an admin of the group can do that")
+
+    status, done = await client.post(
+        "/api/group", {"persona": li, "chat": group, "action": "upgrade"}
+    )
+    assert status == 200 and done["chat"] != group
+    new = done["chat"]
+    _, chats = await client.get(f"/api/chats?persona={li}")
+    groups = [
+        (c["id"], c["type"], c["admin"], c["bot_in"]) for c in chats if c["type"] != "private"
+    ]
+    assert groups == [(new, "supergroup", True, True)]  # the old group is gone from the list
+
+    async def told(persona: int, chat: int, text: str) -> bool:
+        return any(text in m["html"] for m in await messages(client, persona, chat))
+
+    # The open deal is posted again in the new group, and its leader is told.
+    await until(lambda: told(li, new, "Fresh milk"))
+    assert (await deal_post(client, li, new))["keyboard"]
+    await until(lambda: told(li, li, "became a supergroup"))
+
+    status, _ = await client.post(
+        "/api/group", {"persona": li, "chat": new, "action": "remove_bot"}
+    )
+    assert status == 200
+    await until(lambda: told(li, li, "can no longer post"))
+    status, again = await client.post(
+        "/api/group", {"persona": li, "chat": new, "action": "remove_bot"}
+    )
+    assert status == 400 and "add_bot (bot out)" in again["error"]
+    status, _ = await client.post("/api/group", {"persona": li, "chat": new, "action": "add_bot"})
+    assert status == 200
+    await until(lambda: told(li, new, "I am back in this group."))

@@ -112,6 +112,37 @@ function renderChats() {
   $("chat-sub").textContent = !chat ? "" : chat.type === "private" ? `bot · @${S.bot.username}` : `${chat.members} members`;
   $("chat-avatar").replaceWith(Object.assign(chat ? avatar(chat.title, chat.id) : el("div", { class: "avatar" }), { id: "chat-avatar" }));
   $("composer").classList.toggle("disabled", !chat);
+  renderGroupActions(chat);
+}
+
+// What a group's admin can do to it, as in a real group: what Telegram does by itself past 200
+// members, and removing or adding back the bot.
+function renderGroupActions(chat) {
+  const box = $("group-actions");
+  box.replaceChildren();
+  if (!chat || chat.type === "private" || !chat.admin) return;
+  if (chat.type === "group") {
+    box.append(el("button", { type: "button", "data-action": "upgrade", text: "⬆ Make supergroup",
+      title: "What Telegram does by itself past 200 members, or when topics or a public link are turned on",
+      onclick: (ev) => groupAction("upgrade", ev.currentTarget) }));
+  }
+  const action = chat.bot_in ? "remove_bot" : "add_bot";
+  box.append(el("button", { type: "button", "data-action": action,
+    text: chat.bot_in ? "Remove bot" : "Add bot back",
+    onclick: (ev) => groupAction(action, ev.currentTarget) }));
+}
+
+const GROUP_DONE = { upgrade: "The group is a supergroup now", remove_bot: "The bot was removed from the group",
+  add_bot: "The bot is back in the group" };
+
+async function groupAction(action, button) {
+  await withBusy(button, async () => {
+    const r = await api("/api/group", { persona: S.persona, chat: S.chat, action });
+    S.chat = r.chat;
+    localStorage.setItem(`sandbox.chat.${S.persona}`, String(S.chat));
+    toast(GROUP_DONE[action]);
+    await refresh();
+  });
 }
 
 async function loadMessages() {
