@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 from weakref import WeakValueDictionary
@@ -278,6 +279,9 @@ class Runtime:
                     # One place for every handler failure: logged with the update, answered.
                     log.exception("handler failed for %r", event)
                     actions = self._apology(deps, event, fallback_chat, query_id)
+                if isinstance(event, MessageIn | Press) and event.thread_id is not None:
+                    # Typed or pressed in a forum topic: answered there, not in General.
+                    actions = [_in_topic(a, event.chat.id, event.thread_id) for a in actions]
                 await sender.perform(actions)
             background.nudge.set()
 
@@ -344,3 +348,10 @@ class Runtime:
         if chat_id is not None:
             return [Send(chat_id, deps.texts.render(locale, "generic_error"))]
         return []
+
+
+def _in_topic(action: Action, chat_id: int, thread: int) -> Action:
+    """A message to the chat an update came from goes to the forum topic it came from."""
+    if isinstance(action, Send) and action.chat_id == chat_id and action.thread_id is None:
+        return replace(action, thread_id=thread)
+    return action

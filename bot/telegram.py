@@ -101,7 +101,13 @@ def message_in(message: tg.Message) -> MessageIn | GroupMoved | None:
         anonymous_admin=anonymous,
         payment=payment,
         sender_chat_id=message.sender_chat.id if message.sender_chat else None,
+        thread_id=topic_of(message),
     )
+
+
+def topic_of(message: tg.Message) -> int | None:
+    """The forum topic a message is in; None for General, or a group without topics."""
+    return message.message_thread_id if message.is_topic_message else None
 
 
 def group_moved(message: tg.Message) -> GroupMoved | None:
@@ -125,7 +131,12 @@ def press(query: tg.CallbackQuery) -> Press | None:
     if message is None or not isinstance(message, tg.Message) or query.data is None:
         return None
     return Press(
-        query.id, person(query.from_user), chat(message.chat), message.message_id, query.data
+        query.id,
+        person(query.from_user),
+        chat(message.chat),
+        message.message_id,
+        query.data,
+        topic_of(message),
     )
 
 
@@ -242,12 +253,22 @@ class AiogramTelegram:
             sent = await self._call(
                 "sendPhoto",
                 bot.send_photo(
-                    action.chat_id, action.photo_file_id, caption=action.text, reply_markup=keyboard
+                    action.chat_id,
+                    action.photo_file_id,
+                    caption=action.text,
+                    reply_markup=keyboard,
+                    message_thread_id=action.thread_id,
                 ),
             )
         else:
             sent = await self._call(
-                "sendMessage", bot.send_message(action.chat_id, action.text, reply_markup=keyboard)
+                "sendMessage",
+                bot.send_message(
+                    action.chat_id,
+                    action.text,
+                    reply_markup=keyboard,
+                    message_thread_id=action.thread_id,
+                ),
             )
         return sent.message_id
 

@@ -137,6 +137,7 @@ class DealSpec:
     buildings: tuple[str, ...] = ()  # empty: every building
     photo_file_id: str | None = None
     open_link: bool = False  # anyone with a deep link may join, not only the group's members
+    thread_id: int | None = None  # the forum topic it is posted in (None: General, no forum)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +181,7 @@ class Deal:
     items: tuple[Item, ...] = field(default=())
     payment_mode: PaymentMode = PaymentMode.CASH
     open_link: bool = False  # anyone with a deep link may join, not only the group's members
+    thread_id: int | None = None  # the forum topic it is posted in (None: General, no forum)
 
     def item(self, item_id: int) -> Item | None:
         return next((i for i in self.items if i.id == item_id), None)

@@ -23,6 +23,7 @@ class Send:
     photo_file_id: str | None = None  # then text is the caption
     # Where the sent message's id should be recorded (a deal post), filled by the adapter.
     post_of_deal: int | None = None
+    thread_id: int | None = None  # the forum topic to post in (None: General, or no forum)
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,6 +57,7 @@ class MessageIn:
     # Sent on behalf of a chat (the group itself for an anonymous admin, or a channel): the
     # sender is then one of Telegram's stand-ins, shared by everyone who posts that way.
     sender_chat_id: int | None = None
+    thread_id: int | None = None  # written in this forum topic (None: General, or no forum)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,7 @@ class Press:
     chat: Chat
     message_id: int
     data: str
+    thread_id: int | None = None  # the pressed message's forum topic
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -299,9 +300,15 @@ async def on_discard(deps: Deps, person: Person, query_id: str) -> list[Action]:
 
 
 async def one_message(
-    deps: Deps, person: Person, community: Community, text: str, reply_to: int
+    deps: Deps,
+    person: Person,
+    community: Community,
+    text: str,
+    reply_to: int,
+    thread_id: int | None = None,
 ) -> list[Action]:
-    """/newdeal followed by the whole deal in the documented format: publish without a dialog."""
+    """/newdeal followed by the whole deal in the documented format: publish without a dialog.
+    `thread_id`: the forum topic it was typed in, where the deal is posted and its notices go."""
     locale = deps.user_locale(person)
     try:
         spec = parse_deal(
@@ -311,6 +318,7 @@ async def one_message(
             deps.clock.now(),
             ZoneInfo(community.timezone),
         )
+        spec = replace(spec, thread_id=thread_id)
         actions, locale = await publish(deps, person, community.chat_id, spec)
     except DomainError as error:
         message = error_text(deps, locale, error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from groupbuy.model import DealStatus, RefundStatus
@@ -43,7 +44,8 @@ async def render(deps: Deps, pending: PendingNotice) -> Send | None:
                 return None  # already up (a retry after the answer was lost), or over
             stats = await uow.deals.stats(deal.id)
             photo, post = post_parts(deps, deal, community, stats)
-            return post if notice.kind is NoticeKind.DEAL_POST else photo
+            part = post if notice.kind is NoticeKind.DEAL_POST else photo
+            return replace(part, thread_id=deal.thread_id) if part is not None else None
         if notice.kind is NoticeKind.REFUND_REFUSED:
             leader = await uow.users.get(notice.chat_id)
             refund = await uow.payments.refund(notice.ref)
@@ -90,7 +92,7 @@ async def render(deps: Deps, pending: PendingNotice) -> Send | None:
             text = deps.texts.render(
                 locale, f"notice_{notice.kind.value}", deal=deal, stats=stats, tz=community.timezone
             )
-            return Send(notice.chat_id, text, keyboard)
+            return Send(notice.chat_id, text, keyboard, thread_id=deal.thread_id)
         user_id = notice.user_id or notice.chat_id
         user = await uow.users.get(user_id)
         order = await uow.orders.of_user(deal.id, user_id)

@@ -262,7 +262,9 @@ async def cmd_newdeal(deps: Deps, message: MessageIn, args: str) -> list[Action]
     except DomainError as error:
         return [refusal(deps, message.chat.id, group_locale, error)]
     if args:
-        return await newdeal.one_message(deps, message.sender, community, args, message.chat.id)
+        return await newdeal.one_message(
+            deps, message.sender, community, args, message.chat.id, message.thread_id
+        )
     keyboard = ((link_button(deps, group_locale, "continue_private", f"deal_{-message.chat.id}"),),)
     return [Send(message.chat.id, deps.texts.render(group_locale, "newdeal_continue"), keyboard)]
 

@@ -14,6 +14,7 @@ from aiogram.types import CallbackQuery
 
 from sandbox import render
 from sandbox.errors import DriverError
+from sandbox.methods.messages import in_topic
 from sandbox.payer import PayerDriver
 from sandbox.state import (
     CallbackRec,
@@ -35,7 +36,9 @@ class Driver(PayerDriver):
         *,
         as_anonymous_admin: bool = False,
         reply_to: int | None = None,
+        thread_id: int | None = None,
     ) -> dict[str, Any]:
+        """`thread_id`: written in that topic of a forum group."""
         chat = self._chat_for(user_id, chat_id)
         msg = self._user_message(
             user_id,
@@ -43,6 +46,7 @@ class Driver(PayerDriver):
             text=text,
             as_anonymous_admin=as_anonymous_admin,
             reply_to=reply_to,
+            extra=in_topic(chat, thread_id),
         )
         return render.dump(render.message(self.state, msg))
 

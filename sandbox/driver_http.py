@@ -28,6 +28,8 @@ ACTIONS = frozenset(
         "add_bot_to_group",
         "remove_bot_from_group",
         "upgrade_to_supergroup",
+        "create_topic",
+        "close_topic",
         "make_admin",
         "remove_admin",
         "block_bot",

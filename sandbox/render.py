@@ -62,7 +62,7 @@ def chat(state: State, rec: ChatRec) -> Chat:
             last_name=u.last_name,
             username=u.username,
         )
-    return Chat(id=rec.id, type=rec.type, title=rec.title)
+    return Chat(id=rec.id, type=rec.type, title=rec.title, is_forum=rec.is_forum or None)
 
 
 def command_entities(text: str) -> list[dict[str, Any]]:

@@ -39,6 +39,8 @@ def dump(state: State) -> dict[str, Any]:
                 "members": [asdict(m) for m in c.members.values()],
                 "pinned": c.pinned,
                 "migrated_to": c.migrated_to,
+                "is_forum": c.is_forum,
+                "topics": [[t, closed] for t, closed in c.topics.items()],
             }
             for c in state.chats.values()
         ],
@@ -62,7 +64,14 @@ def load(state: State, data: dict[str, Any]) -> None:
     for c in data["chats"]:
         members = {m["user_id"]: MemberRec(**m) for m in c["members"]}
         state.chats[c["id"]] = ChatRec(
-            c["id"], c["type"], c["title"], members, list(c["pinned"]), c.get("migrated_to")
+            c["id"],
+            c["type"],
+            c["title"],
+            members,
+            list(c["pinned"]),
+            c.get("migrated_to"),
+            bool(c.get("is_forum", False)),
+            {int(t): bool(closed) for t, closed in c.get("topics", [])},
         )
     for m in data["messages"]:
         m["history"] = [tuple(h) for h in m["history"]]

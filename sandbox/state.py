@@ -51,6 +51,8 @@ class ChatRec:
     members: dict[int, MemberRec] = field(default_factory=dict)
     pinned: list[int] = field(default_factory=list)
     migrated_to: int | None = None  # a basic group upgraded to this supergroup
+    is_forum: bool = False  # a supergroup with topics
+    topics: dict[int, bool] = field(default_factory=dict)  # thread id -> closed
 
 
 @dataclass

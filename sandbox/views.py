@@ -17,6 +17,9 @@ class DocumentInfo:
     size: int
 
 
+_NOT_SERVICE = {"invoice", "message_thread_id", "is_topic_message"}
+
+
 @dataclass(frozen=True)
 class SentMessage:
     chat_id: int
@@ -35,6 +38,7 @@ class SentMessage:
     history: list[str | None] = field(default_factory=list)  # previous texts, oldest first
     service: dict[str, Any] = field(default_factory=dict)  # e.g. new_chat_members
     invoice: dict[str, Any] | None = None  # title, description, currency, total_amount, ...
+    thread_id: int | None = None  # the forum topic it is in (None: General, or no forum)
 
     def button_labels(self) -> list[str]:
         return [label for row in self.keyboard for label, _ in row]
@@ -75,6 +79,7 @@ def snapshot(state: State, rec: MessageRec) -> SentMessage:
         deleted=rec.deleted,
         reply_to=rec.reply_to,
         history=[text for _, text, _ in rec.history],
-        service={k: v for k, v in rec.extra.items() if k != "invoice"},
+        service={k: v for k, v in rec.extra.items() if k not in _NOT_SERVICE},
         invoice=rec.extra.get("invoice"),
+        thread_id=rec.extra.get("message_thread_id"),
     )

@@ -53,10 +53,12 @@ class WorldDriver:
         owner: int,
         members: list[int] | tuple[int, ...] = (),
         basic: bool = False,
+        forum: bool = False,
     ) -> int:
-        """A supergroup; `basic`: a basic group (a short id), which can be upgraded later."""
+        """A supergroup; `basic`: a basic group (a short id), which can be upgraded later;
+        `forum`: a supergroup with topics (create_topic)."""
         chat_id = self._new_group_id(basic)
-        chat = ChatRec(chat_id, "group" if basic else "supergroup", title)
+        chat = ChatRec(chat_id, "group" if basic else "supergroup", title, is_forum=forum)
         chat.members[self._user(owner).id] = MemberRec(owner, "creator")
         for uid in members:
             if uid != owner:
@@ -111,6 +113,31 @@ class WorldDriver:
                 st.push_update("message", render.dump(render.message(st, msg)))
         st.changed({"type": "group", "chat_id": new_id})
         return new_id
+
+    async def create_topic(self, chat_id: int, by_user: int, name: str) -> int:
+        """A topic in a forum group: its id is that of its forum_topic_created message."""
+        chat = self._group(chat_id)
+        if not chat.is_forum:
+            raise DriverError(f"{chat_id} has no topics")
+        thread = self.state.next_message_id(chat_id)
+        chat.topics[thread] = False
+        created = {"name": name, "icon_color": 7322096}
+        self._user_message(
+            by_user,
+            chat,
+            extra={
+                "forum_topic_created": created,
+                "message_thread_id": thread,
+                "is_topic_message": True,
+            },
+        )
+        return thread
+
+    async def close_topic(self, chat_id: int, thread_id: int) -> None:
+        chat = self._group(chat_id)
+        if thread_id not in chat.topics:
+            raise DriverError(f"no topic {thread_id} in {chat_id}")
+        chat.topics[thread_id] = True
 
     async def add_member(self, chat_id: int, user_id: int) -> None:
         self._group(chat_id).members[self._user(user_id).id] = MemberRec(user_id, "member")

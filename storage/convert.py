@@ -130,6 +130,7 @@ def deal(row: DealRow | Any, items: Iterable[ItemRow | Item]) -> Deal:
         ),
         payment_mode=PaymentMode(row.payment_mode),
         open_link=bool(row.open_link),
+        thread_id=row.thread_id,
     )
 
 

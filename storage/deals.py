@@ -96,6 +96,7 @@ class SqlDeals:
             post_synced_version=0,
             payment_mode=payment_mode.value,
             open_link=spec.open_link,
+            thread_id=spec.thread_id,
         )
         self._s.add(row)
         await self._s.flush()

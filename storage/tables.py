@@ -133,6 +133,8 @@ class DealRow(Base):
     unpaid_reminded_at: Mapped[datetime | None]
     # Anyone with a deep link may join (the leader's choice); otherwise members of the group only.
     open_link: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    # The forum topic its post, replies and notices go to (None: General, or no topics).
+    thread_id: Mapped[int | None] = mapped_column(BigInteger)
     __table_args__ = (
         Index("ix_deals_status_deadline", "status", "deadline"),
         Index("ix_deals_post_stale", "post_version", "post_synced_version"),

@@ -138,6 +138,7 @@ class DealRec:
     payment_mode: PaymentMode = PaymentMode.CASH
     unpaid_reminded_at: datetime | None = None
     open_link: bool = False
+    thread_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -488,6 +489,7 @@ class FakeDeals(_Repo):
                 post_synced_version=0,
                 payment_mode=payment_mode,
                 open_link=spec.open_link,
+                thread_id=spec.thread_id,
             )
         )
         for position, it in enumerate(spec.items):
@@ -538,6 +540,7 @@ class FakeDeals(_Repo):
             items=tuple(items),
             payment_mode=rec.payment_mode,
             open_link=rec.open_link,
+            thread_id=rec.thread_id,
         )
 
     async def set_post(self, deal_id: int, chat_id: int, message_id: int) -> None:

@@ -36,7 +36,21 @@ def _new_message(ctx: Ctx, chat: ChatRec, p: Params) -> MessageRec:
         date=int(ctx.state.clock.now()),
         reply_markup=markup,
         reply_to=reply_to,
+        extra=in_topic(chat, p.get("message_thread_id")),
     )
+
+
+def in_topic(chat: ChatRec, thread: Any) -> dict[str, Any]:
+    """Where a message goes in a forum: a topic (`message_thread_id`), else General. Telegram
+    refuses a topic that does not exist, or is closed."""
+    if thread is None:
+        return {}
+    thread = int(thread)
+    if not chat.is_forum or thread not in chat.topics:
+        raise bad_request("message thread not found")
+    if chat.topics[thread]:
+        raise bad_request("TOPIC_CLOSED")
+    return {"message_thread_id": thread, "is_topic_message": True}
 
 
 def _store_file(ctx: Ctx, value: Upload | str, kind: str, field: str) -> str:

@@ -208,13 +208,14 @@ async def set_up_group(
     buildings: str = "1, 2, 3A",
     announced: str | None = None,
     basic: bool = False,
+    forum: bool = False,
 ) -> tuple[int, int]:
     """A group with the bot added and set up through the private dialog. Returns (owner, group).
     `announced`: the name the group is told (the name as typed unless given). `basic`: a basic
     group, which Telegram may later turn into a supergroup."""
     emu = world.emu
     owner = await emu.add_user(owner_name, language_code=owner_language)
-    group = await emu.create_group(title, owner=owner, basic=basic)
+    group = await emu.create_group(title, owner=owner, basic=basic, forum=forum)
     await emu.add_bot_to_group(group, owner)
     greeting = await bot_says(world, group, 0)
     (_, url) = greeting.keyboard[0][0]

@@ -298,3 +298,36 @@ async def test_a_403_from_the_group_says_the_same(
     calls = _calls_to(world, group, since)
     assert len(calls) == 1 and not calls[0].ok
     assert _tracebacks(caplog) == []
+
+
+async def test_a_deal_opened_in_a_topic_stays_in_it(
+    any_world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A forum group with a topic for group buys: the deal typed there is posted there, its
+    edits and the answers to what is typed there stay there, and so does the pickup notice."""
+    world, emu = any_world, any_world.emu
+    olga, group = await set_up_group(world, forum=True)
+    topic = await emu.create_topic(group, olga, "Group buys")
+    after = last_id(world, group)
+    await emu.send_message(olga, group, f"/newdeal\n{DEAL}", thread_id=topic)
+    post = await bot_says(world, group, after, "Lychees")
+    assert post.thread_id == topic
+    ann = await emu.add_user("Ann")
+    await emu.add_member(group, ann)
+    await become_resident(world, ann, group, post.message_id, post.keyboard[0][0][1])
+    await _shows(world, group, deal_id_of(post), "1 neighbours joined")  # edited in place
+
+    # What is typed in the topic is answered in it; what is typed in General, in General.
+    for thread in (topic, None):
+        after = last_id(world, group)
+        await emu.send_message(olga, group, "/list", thread_id=thread)
+        answer = await bot_says(world, group, after)
+        assert answer.thread_id == thread
+
+    after = last_id(world, group)
+    await emu.press_button(olga, group, post.message_id, text="Close now")
+    notice = await bot_says(world, group, after, "Pickup notice: Lychees", timeout=10)
+    assert notice.thread_id == topic
+    bot_messages = [m for m in emu.messages(group) if m.from_bot and m.thread_id is None]
+    assert all("Lychees" not in (m.text or "") for m in bot_messages)  # nothing in General
+    assert _tracebacks(caplog) == []
