@@ -45,7 +45,7 @@ from bot.telegram import (
 from groupbuy import delivery
 from groupbuy.clock import Clock, SystemClock
 from groupbuy.ports import UnitOfWork
-from handlers import bot_standing, group_moves, router
+from handlers import bot_standing, group_moves, router, topics
 from handlers.actions import Action, Answer, AnswerPreCheckout, Send
 from handlers.context import Config, Deps, KnownPeople
 from handlers.events import (
@@ -155,7 +155,16 @@ class Runtime:
             async def forbidden(chat_id: int) -> None:
                 await bot_standing.on_forbidden_answer(deps, chat_id)
 
-            sender = Sender(telegram, limits, on_moved=moved, on_forbidden=forbidden)
+            async def topic_gone(chat_id: int, thread_id: int) -> None:
+                await topics.on_topic_gone(deps, chat_id, thread_id)
+
+            sender = Sender(
+                telegram,
+                limits,
+                on_moved=moved,
+                on_forbidden=forbidden,
+                on_topic_gone=topic_gone,
+            )
             scheduler: DealScheduler | None = None
 
             def posted(deal: Any) -> None:  # its post is up: the deal's timers may start

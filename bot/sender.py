@@ -19,6 +19,7 @@ import random
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from aiolimiter import AsyncLimiter
 
@@ -116,6 +117,9 @@ class RateLimits:
 
 OnMoved = Callable[[int, int], Awaitable[None]]
 OnForbidden = Callable[[int], Awaitable[None]]
+OnTopicGone = Callable[[int, int], Awaitable[None]]
+# What Telegram says of a forum topic that was closed or deleted.
+_TOPIC_GONE = ("TOPIC_CLOSED", "TOPIC_DELETED", "thread not found")
 
 
 class Sender:
@@ -126,15 +130,19 @@ class Sender:
         retry_pause: float = 0.3,
         on_moved: OnMoved | None = None,
         on_forbidden: OnForbidden | None = None,
+        on_topic_gone: OnTopicGone | None = None,
     ) -> None:
         """`on_moved(old, new)`: Telegram answered that a group moved to a new chat id (it
         became a supergroup); `on_forbidden(group)`: it answered 403 for a group (the bot is
-        not in it, or may not write there). Each is called before the error is raised."""
+        not in it, or may not write there). Each is called before the error is raised.
+        `on_topic_gone(group, topic)`: a forum topic was closed or deleted; called before the
+        message goes to the group's General instead."""
         self.telegram = telegram
         self.limits = limits
         self.retry_pause = retry_pause
         self.on_moved = on_moved
         self.on_forbidden = on_forbidden
+        self.on_topic_gone = on_topic_gone
 
     async def perform(self, actions: list[Action]) -> None:
         """Direct answers, in order. A failure is logged, never raised: the rest still go."""
@@ -186,6 +194,16 @@ class Sender:
             if self.on_forbidden is not None and chat is not None and chat < 0:
                 await self.on_forbidden(chat)  # a group (a person's chat id is positive)
             raise
+        except BadRequest as refused:
+            if not (
+                isinstance(action, Send)
+                and action.thread_id is not None
+                and any(sign in refused.message for sign in _TOPIC_GONE)
+            ):
+                raise
+            if self.on_topic_gone is not None:
+                await self.on_topic_gone(action.chat_id, action.thread_id)
+            return await self._deliver(replace(action, thread_id=None), wait)  # General
 
     async def _deliver(self, action: Action, wait: bool) -> int | None:
         telegram = self.telegram

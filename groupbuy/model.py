@@ -81,6 +81,7 @@ class Community:
     payment_mode: PaymentMode = PaymentMode.CASH
     payment_window_minutes: int = 30
     bot_status: BotStatus = BotStatus.MEMBER
+    topic_id: int | None = None  # the forum topic deals go to by default (None: General)
 
     @property
     def can_post(self) -> bool:

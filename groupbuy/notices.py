@@ -30,6 +30,7 @@ class NoticeKind(StrEnum):
     GROUP_MOVED = "group_moved"  # to the leader: the group became a supergroup (ref: -old id)
     BOT_REMOVED = "bot_removed"  # to the leader: the bot may not post in the group (ref: when)
     BOT_DEMOTED = "bot_demoted"  # to the leader: the bot is no longer an admin (ref: when)
+    TOPIC_GONE = "topic_gone"  # to the leader: deals' topic closed or deleted (ref: the topic)
 
 
 def deal_posted(deal_id: int, chat_id: int, photo: bool) -> list[Notice]:

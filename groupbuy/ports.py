@@ -81,6 +81,11 @@ class Users(Protocol):
 
 
 class Deals(Protocol):
+    async def leave_topic(self, community_id: int, thread_id: int) -> list[int]:
+        """The group's deals in this forum topic go to General (the topic was closed or
+        deleted); their ids."""
+        ...
+
     async def add(
         self,
         community_id: int,

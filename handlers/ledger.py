@@ -3,6 +3,7 @@ and the community's payment mode (/paymode, /paywindow)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from groupbuy.errors import DomainError
@@ -249,6 +250,11 @@ async def on_press(deps: Deps, press: Press, cb: Callback) -> list[Action]:
         return [alert(deps, press.query_id, locale, error)]
 
 
+def in_topic(community: Community, thread_id: int | None) -> Community:
+    """A setting sent in a forum topic makes it the topic the community's deals go to."""
+    return community if thread_id is None else replace(community, topic_id=thread_id)
+
+
 async def _group_locale(deps: Deps, message: MessageIn) -> tuple[str, list[Action]]:
     """The language to answer a group's payment command in, or the refusal to send when the
     group is not one the bot knows."""
@@ -291,7 +297,9 @@ async def on_mode(deps: Deps, press: Press, cb: Callback) -> list[Action]:
     async def act(uow: UnitOfWork, community: Community) -> Community:
         if mode is PaymentMode.ONLINE and not deps.config.online_payments:
             raise DomainError("payments_not_configured")
-        updated = with_mode(community, mode, deps.config.default_currency)
+        updated = with_mode(
+            in_topic(community, press.thread_id), mode, deps.config.default_currency
+        )
         await uow.communities.save(updated)
         await uow.commit()
         return updated
@@ -311,7 +319,7 @@ async def window_command(deps: Deps, message: MessageIn, args: str) -> list[Acti
         return refused
 
     async def act(uow: UnitOfWork, community: Community) -> Community:
-        updated = with_window(community, args)
+        updated = with_window(in_topic(community, message.thread_id), args)
         await uow.communities.save(updated)
         await uow.commit()
         return updated

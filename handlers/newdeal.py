@@ -244,7 +244,9 @@ async def publish(
             # Prices were typed in the old currency's minor units (a /paymode to Stars
             # meanwhile): publishing them as they are would change every price.
             raise DomainError("currency_changed")
-        deal = await open_deal(uow, community, person.id, spec, now, deps.config.reminder_before)
+        # Not typed in a topic (the private dialog, General): the community's topic for deals.
+        placed = spec if spec.thread_id is not None else replace(spec, thread_id=community.topic_id)
+        deal = await open_deal(uow, community, person.id, placed, now, deps.config.reminder_before)
         # The post goes through the outbox, written with the deal: a Telegram that fails now
         # delays it, and one that never takes it is reported to the leader (bot/background.py).
         await uow.outbox.add(

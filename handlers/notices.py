@@ -26,7 +26,12 @@ _TO_LEADER = {NoticeKind.POST_UNDELIVERED, NoticeKind.INVOICE_UNDELIVERED}
 _ABOUT_PAYMENT = {NoticeKind.PAYMENT_RECEIPT, NoticeKind.PAYMENT_REJECTED}
 _ABOUT_REFUND = {NoticeKind.REFUND_OWED, NoticeKind.REFUND_DONE}
 # To a leader, about their group: what became of it and of their open deals there.
-_ABOUT_THE_GROUP = {NoticeKind.GROUP_MOVED, NoticeKind.BOT_REMOVED, NoticeKind.BOT_DEMOTED}
+_ABOUT_THE_GROUP = {
+    NoticeKind.GROUP_MOVED,
+    NoticeKind.BOT_REMOVED,
+    NoticeKind.BOT_DEMOTED,
+    NoticeKind.TOPIC_GONE,
+}
 
 
 async def render(deps: Deps, pending: PendingNotice) -> Send | None:

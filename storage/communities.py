@@ -45,6 +45,7 @@ class SqlCommunities:
             "configured": community.configured,
             "payment_mode": community.payment_mode.value,
             "payment_window_minutes": community.payment_window_minutes,
+            "topic_id": community.topic_id,
         }
         # The bot's standing is not the leader's to save: only set_bot_status changes it.
         stmt = insert_for(self._s, CommunityRow).values(

@@ -55,6 +55,7 @@ def community(row: CommunityRow) -> Community:
         payment_mode=PaymentMode(row.payment_mode),
         payment_window_minutes=row.payment_window_minutes,
         bot_status=BotStatus(row.bot_status),
+        topic_id=row.topic_id,
     )
 
 

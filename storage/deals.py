@@ -226,6 +226,13 @@ class SqlDeals:
     async def begin_change(self, deal_id: int) -> bool:
         return _one(await self._s.execute(_BEGIN_CHANGE, {"deal": deal_id}))
 
+    async def leave_topic(self, community_id: int, thread_id: int) -> list[int]:
+        where = (DealRow.community_id == community_id, DealRow.thread_id == thread_id)
+        ids = list(await self._s.scalars(select(DealRow.id).where(*where).order_by(DealRow.id)))
+        if ids:
+            await self._s.execute(update(DealRow).where(*where).values(thread_id=None))
+        return ids
+
     async def touch_post(self, deal_id: int) -> None:
         await self._s.execute(
             update(DealRow)

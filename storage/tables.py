@@ -79,6 +79,8 @@ class CommunityRow(Base):
     # What Telegram last said of the bot in the group (my_chat_member, or a 403 from it):
     # administrator, member, muted, kicked or left (groupbuy.model.BotStatus).
     bot_status: Mapped[str] = mapped_column(String(16), default="member", server_default="member")
+    # The forum topic deals go to unless typed in one (where /setup or a setting was sent).
+    topic_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class UserRow(Base):

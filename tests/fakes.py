@@ -640,6 +640,14 @@ class FakeDeals(_Repo):
         if rec is not None:
             self._put(replace(rec, post_version=rec.post_version + 1))
 
+    async def leave_topic(self, community_id: int, thread_id: int) -> list[int]:
+        ids = []
+        for r in self._all():
+            if r.community_id == community_id and r.thread_id == thread_id:
+                self._put(replace(r, thread_id=None))
+                ids.append(r.id)
+        return ids
+
     async def stale_posts(self, limit: int, after: int = 0) -> list[StalePost]:
         return [
             StalePost(r.id, r.post_version, r.post_chat_id or 0, r.status is DealStatus.OPEN)

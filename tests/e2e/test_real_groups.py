@@ -331,3 +331,37 @@ async def test_a_deal_opened_in_a_topic_stays_in_it(
     bot_messages = [m for m in emu.messages(group) if m.from_bot and m.thread_id is None]
     assert all("Lychees" not in (m.text or "") for m in bot_messages)  # nothing in General
     assert _tracebacks(caplog) == []
+
+
+async def test_the_communitys_topic_for_deals_and_a_closed_one(
+    any_world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """/setup sent in a topic makes it the community's topic for deals: a deal not typed in a
+    topic goes there. When that topic is closed, the deal's notices go to General instead and
+    its leader is told, once."""
+    world, emu = any_world, any_world.emu
+    olga, group = await set_up_group(world, forum=True)
+    topic = await emu.create_topic(group, olga, "Group buys")
+    after = last_id(world, group)
+    await emu.send_message(olga, group, "/setup", thread_id=topic)
+    assert (await bot_says(world, group, after)).thread_id == topic
+    post = await publish_one_message(world, olga, group, DEAL)  # typed in General
+    assert post.thread_id == topic
+
+    await emu.close_topic(group, topic)
+    after = last_id(world, group)
+    answer = await emu.press_button(olga, group, post.message_id, text="Close now")
+    assert answer.text == "Deal closed."
+    # (Nobody ordered: the deal did not form, and the group is told so.)
+    notice = await bot_says(world, group, after, "Lychees did not reach", timeout=10)
+    assert notice.thread_id is None  # General
+    told = await bot_says(world, olga, 0, "closed or deleted", timeout=10)
+    assert "send /setup in that topic" in text_of(told)
+    async with world.deps.uow() as uow:
+        community = await uow.communities.get(group)
+        deal = await uow.deals.get(deal_id_of(post))
+    assert community is not None and community.topic_id is None
+    assert deal is not None and deal.thread_id is None
+    await asyncio.sleep(0.5)
+    assert sum("closed or deleted" in (m.text or "") for m in emu.messages(olga)) == 1
+    assert _tracebacks(caplog) == []
