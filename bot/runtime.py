@@ -44,6 +44,7 @@ from bot.telegram import (
 )
 from groupbuy import delivery
 from groupbuy.clock import Clock, SystemClock
+from groupbuy.model import BotStatus
 from groupbuy.ports import UnitOfWork
 from handlers import bot_standing, group_moves, router, topics
 from handlers.actions import Action, Answer, AnswerPreCheckout, Send
@@ -152,8 +153,8 @@ class Runtime:
             async def moved(old: int, new: int) -> None:
                 await group_moves.on_moved_answer(deps, old, new)
 
-            async def forbidden(chat_id: int) -> None:
-                await bot_standing.on_forbidden_answer(deps, chat_id)
+            async def forbidden(chat_id: int, status: BotStatus) -> None:
+                await bot_standing.on_forbidden_answer(deps, chat_id, status)
 
             async def topic_gone(chat_id: int, thread_id: int) -> None:
                 await topics.on_topic_gone(deps, chat_id, thread_id)

@@ -23,6 +23,7 @@ from dataclasses import replace
 
 from aiolimiter import AsyncLimiter
 
+from groupbuy.model import BotStatus
 from handlers.actions import (
     Action,
     Answer,
@@ -116,7 +117,9 @@ class RateLimits:
 
 
 OnMoved = Callable[[int, int], Awaitable[None]]
-OnForbidden = Callable[[int], Awaitable[None]]
+OnForbidden = Callable[[int, BotStatus], Awaitable[None]]
+# What Telegram says to a bot that may no longer send messages in a group (restricted).
+_MUTED = "not enough rights to send"
 OnTopicGone = Callable[[int, int], Awaitable[None]]
 # What Telegram says of a forum topic that was closed or deleted.
 _TOPIC_GONE = ("TOPIC_CLOSED", "TOPIC_DELETED", "thread not found")
@@ -192,9 +195,16 @@ class Sender:
         except Blocked:
             chat = getattr(action, "chat_id", None)
             if self.on_forbidden is not None and chat is not None and chat < 0:
-                await self.on_forbidden(chat)  # a group (a person's chat id is positive)
+                # A group (a person's chat id is positive): the bot is not in it any more.
+                await self.on_forbidden(chat, BotStatus.KICKED)
             raise
         except BadRequest as refused:
+            chat = getattr(action, "chat_id", None)
+            if chat is not None and chat < 0 and _MUTED in refused.message:
+                # Muted in the group: the same as not being in it, for what is owed to it.
+                if self.on_forbidden is not None:
+                    await self.on_forbidden(chat, BotStatus.MUTED)
+                raise Blocked(refused.message) from refused
             if not (
                 isinstance(action, Send)
                 and action.thread_id is not None

@@ -24,11 +24,14 @@ async def on_bot_standing(deps: Deps, event: BotStanding) -> list[Action]:
     return []  # the leaders' notices are in the outbox; nothing can go to the group now
 
 
-async def on_forbidden_answer(deps: Deps, chat_id: int) -> None:
-    """Telegram answered a call to the group with 403 (bot.sender): the bot is not in it."""
+async def on_forbidden_answer(deps: Deps, chat_id: int, status: BotStatus) -> None:
+    """Telegram answered a call to the group with 403 (bot.sender): the bot is not in it; or
+    400 "not enough rights": it is muted there."""
     async with deps.uow() as uow:
-        was = await bot_status_changed(uow, chat_id, BotStatus.KICKED, deps.clock.now())
+        was = await bot_status_changed(uow, chat_id, status, deps.clock.now())
         # Not the effect of the update being handled, if any: its own commit carries that.
         await uow.commit(mark=False)
     if was is not None:  # said once, in one line; what is owed to the group waits
-        log.warning("group %s: the bot may not write there (403); held until it is back", chat_id)
+        log.warning(
+            "group %s: the bot may not write there (%s); held until it may", chat_id, status
+        )

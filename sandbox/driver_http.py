@@ -28,6 +28,7 @@ ACTIONS = frozenset(
         "add_bot_to_group",
         "remove_bot_from_group",
         "upgrade_to_supergroup",
+        "restrict_bot",
         "create_topic",
         "close_topic",
         "make_admin",

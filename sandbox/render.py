@@ -13,9 +13,11 @@ from typing import Any
 from aiogram.types import (
     Chat,
     ChatMemberAdministrator,
+    ChatMemberBanned,
     ChatMemberLeft,
     ChatMemberMember,
     ChatMemberOwner,
+    ChatMemberRestricted,
     Document,
     Message,
     PhotoSize,
@@ -27,7 +29,14 @@ from sandbox.html_check import utf16_len
 from sandbox.state import ANONYMOUS_ADMIN_ID, ChatRec, MemberRec, MessageRec, State, UserRec
 
 _COMMAND_RE = re.compile(r"(?<![\w/])/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?")
-ChatMember = ChatMemberOwner | ChatMemberAdministrator | ChatMemberMember | ChatMemberLeft
+ChatMember = (
+    ChatMemberOwner
+    | ChatMemberAdministrator
+    | ChatMemberMember
+    | ChatMemberRestricted
+    | ChatMemberBanned
+    | ChatMemberLeft
+)
 
 
 def dump(obj: TelegramObject) -> dict[str, Any]:
@@ -153,4 +162,35 @@ def member(state: State, chat_rec: ChatRec, user_id: int) -> ChatMember:
         )
     if m.status == "member":
         return ChatMemberMember(user=u)
+    if m.status == "restricted":  # in the group, and may not send anything
+        return ChatMemberRestricted.model_validate(
+            {
+                "user": u,
+                "is_member": True,
+                **dict.fromkeys(_RESTRICTED_RIGHTS, False),
+                "until_date": 0,
+            }
+        )
+    if m.status == "kicked":
+        return ChatMemberBanned.model_validate({"user": u, "until_date": 0})  # for ever
     return ChatMemberLeft(user=u)
+
+
+_RESTRICTED_RIGHTS = (
+    "can_send_messages",
+    "can_send_audios",
+    "can_send_documents",
+    "can_send_photos",
+    "can_send_videos",
+    "can_send_video_notes",
+    "can_send_voice_notes",
+    "can_send_polls",
+    "can_send_other_messages",
+    "can_add_web_page_previews",
+    "can_react_to_messages",
+    "can_edit_tag",
+    "can_change_info",
+    "can_invite_users",
+    "can_pin_messages",
+    "can_manage_topics",
+)

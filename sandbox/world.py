@@ -174,6 +174,14 @@ class WorldDriver:
             },
         )
 
+    async def restrict_bot(self, chat_id: int, by_user: int, *, muted: bool = True) -> None:
+        """An admin takes the bot's right to send messages (or gives it back): Telegram sends
+        my_chat_member, and answers the bot's sends there with 400 "not enough rights"."""
+        chat = self._group(chat_id)
+        self._member(chat, by_user)
+        self._set_bot_status(chat, by_user, "restricted" if muted else "member")
+        self.state.changed({"type": "member", "chat_id": chat_id, "user_id": self.state.bot.id})
+
     async def make_admin(self, chat_id: int, user_id: int, *, anonymous: bool = False) -> None:
         chat = self._group(chat_id)
         current = self._member(chat, user_id)

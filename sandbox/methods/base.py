@@ -47,6 +47,8 @@ def writable_chat(ctx: Ctx, chat_id: int | str) -> ChatRec:
         status = chat.members.get(ctx.state.bot.id)
         if status is None or status.status in ("left", "kicked"):
             raise forbidden(f"bot is not a member of the {chat.type} chat")
+        if status.status == "restricted":
+            raise bad_request("not enough rights to send text messages to the chat")
     return chat
 
 

@@ -278,18 +278,26 @@ async def test_the_bot_removed_from_a_group_and_added_back(
     assert _tracebacks(caplog) == []
 
 
+@pytest.mark.parametrize(
+    ("fault", "options"),
+    [
+        ("blocked", {}),  # 403: removed
+        ("refused", {"description": "not enough rights to send text messages to the chat"}),
+    ],
+)
 async def test_a_403_from_the_group_says_the_same(
-    any_world: World, caplog: pytest.LogCaptureFixture
+    any_world: World, caplog: pytest.LogCaptureFixture, fault: str, options: dict[str, Any]
 ) -> None:
     """Telegram's my_chat_member never came (the bot was offline too long, say): the first call
-    to the group answered 403 is enough, and it is the only one."""
+    to the group answered 403 (removed), or 400 "not enough rights" (muted), is enough, and it is
+    the only one."""
     world, emu = any_world, any_world.emu
     olga, group, ann, _, card = await _kicked_with_an_order(world)
     await emu.wait_until(
         lambda: not world.runtime.background or not world.runtime.background.busy, timeout=10
     )
     since = len(emu.state.requests_log)
-    await emu.inject_fault("blocked", None, chat_id=group)
+    await emu.inject_fault(fault, None, chat_id=group, **options)
     # Ann's +1 makes the post stale; its edit is the call that is answered 403.
     answer = await emu.press_button(ann, ann, card.message_id, text="+1 Lychee")
     assert answer.text == "Lychee × 2 · total CN¥60.00"
@@ -364,4 +372,24 @@ async def test_the_communitys_topic_for_deals_and_a_closed_one(
     assert deal is not None and deal.thread_id is None
     await asyncio.sleep(0.5)
     assert sum("closed or deleted" in (m.text or "") for m in emu.messages(olga)) == 1
+    assert _tracebacks(caplog) == []
+
+
+async def test_the_bot_muted_in_a_group_and_unmuted(
+    any_world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An admin takes the bot's right to send messages: the same as a removal for the group
+    (nothing sent there, the leader told once), and given back, the post catches up."""
+    world, emu = any_world, any_world.emu
+    olga, group, ann, post, card = await _kicked_with_an_order(world)
+    since = len(emu.state.requests_log)
+    await emu.restrict_bot(group, olga)
+    await bot_says(world, olga, 0, "can no longer post", timeout=10)
+    answer = await emu.press_button(ann, ann, card.message_id, text="+1 Lychee")
+    assert answer.text == "Lychee × 2 · total CN¥60.00"
+    await asyncio.sleep(1.0)
+    assert _calls_to(world, group, since) == []
+    await emu.restrict_bot(group, olga, muted=False)
+    await _shows(world, group, deal_id_of(post), "38 of 40 left")
+    assert sum("can no longer post" in (m.text or "") for m in emu.messages(olga)) == 1
     assert _tracebacks(caplog) == []
