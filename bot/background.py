@@ -47,6 +47,7 @@ CLAIM_AHEAD_SECONDS = 4.0
 # passes' statements and their hold on SQLite's one connection), while a notice or an invoice
 # that waits up to a quarter second more goes unnoticed beside Telegram's own delivery.
 PASS_GAP = 0.25
+GROUP_HOLD = 60.0  # seconds a notice to a group the bot may not write in waits, at least
 GIVE_UP_AFTER = 12  # failed attempts (5xx, resets) of one item: about half an hour of backoff
 REPORT_REFUND_AFTER = 4  # failed attempts of a Stars refund before its deal's leader is told
 _UNDELIVERED = {NoticeKind.DEAL_POST: NoticeKind.POST_UNDELIVERED}
@@ -173,9 +174,11 @@ class Background:
         except (Blocked, BadRequest) as error:
             if isinstance(error, Blocked) and pending.notice.chat_id < 0:
                 # The bot is not in the group (the sender's hook recorded it): this notice and
-                # the rest of the group's queue wait, unclaimed, until it is back.
-                await self._later([pending], 0.0, "the bot may not write in the group")
-                return 0.0
+                # the rest of the group's queue wait, unclaimed, until it is back (then they are
+                # due at once: bot_standing). Held a while all the same, so that a group the
+                # hook could not record is asked again only now and then, never in a loop.
+                await self._later([pending], GROUP_HOLD, "the bot may not write in the group")
+                return GROUP_HOLD
             # They blocked the bot or never started it, the request was wrong: not retried.
             await self._finish(pending, error.message, undelivered=True)
             return None

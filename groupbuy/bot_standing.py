@@ -36,6 +36,7 @@ async def bot_status_changed(
     elif not was.can_post and status.can_post:
         for deal in deals:  # edited again, to show what changed meanwhile
             await uow.deals.touch_post(deal.id)
+        await uow.outbox.release_chat(chat_id, now)  # what was held for the group goes now
     if kind is not None:
         # Once per leader and per change (ref: when it happened), however it was heard.
         leaders: dict[int, int] = {}

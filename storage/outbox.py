@@ -95,6 +95,13 @@ class SqlOutbox:
                 .values(due_at=until)
             )
 
+    async def release_chat(self, chat_id: int, now: datetime) -> None:
+        await self._s.execute(
+            update(OutboxRow)
+            .where(OutboxRow.chat_id == chat_id, OutboxRow.done.is_(False), OutboxRow.due_at > now)
+            .values(due_at=now)
+        )
+
     async def sent(self, notice_id: int, now: datetime) -> None:
         await self._s.execute(
             update(OutboxRow)

@@ -1113,6 +1113,13 @@ class FakeOutbox(_Repo):
                 n.ref,
             )
 
+    async def release_chat(self, chat_id: int, now: datetime) -> None:
+        now = _utc(now)
+        table = self.t("outbox")
+        for key, r in list(table.items()):
+            if r.chat_id == chat_id and not r.done and r.due_at > now:
+                table[key] = replace(r, due_at=now)
+
     async def claim(
         self, now: datetime, limit: int, lease_seconds: int, skip_chats: Collection[int] = ()
     ) -> list[PendingNotice]:

@@ -11,7 +11,7 @@ from aiogram import types as tg
 from bot.telegram import bot_member_update
 from groupbuy.bot_standing import bot_status_changed
 from groupbuy.model import BotStatus
-from groupbuy.notices import NoticeKind
+from groupbuy.notices import Notice, NoticeKind
 from handlers.events import BotAdded, BotStanding
 from tests.fakes import FakeUnitOfWorkFactory, community, deal_spec
 from tests.fakes import open_deal_committed as open_deal
@@ -86,7 +86,17 @@ async def test_what_each_change_owes_the_leaders() -> None:
     assert await change(BotStatus.MUTED, T0 + timedelta(minutes=2)) == []
     async with uows() as uow:
         assert await uow.deals.stale_posts(10) == []  # (not edited while the bot is muted)
-    assert await change(BotStatus.MEMBER, T0 + timedelta(minutes=3)) == []  # back: no notice
+        # Owed to the group meanwhile, and held back for an hour (as the background holds one
+        # that was refused there).
+        reminder = Notice(NoticeKind.DEADLINE_REMINDER, GROUP.chat_id, deal.id)
+        await uow.outbox.add([reminder], T0 + timedelta(hours=1))
+        held = await uow.outbox.claim(T0 + timedelta(minutes=2), 10, 10)
+        assert held == []  # nothing for a group the bot may not write in is even claimed
+        await uow.commit()
+    # Back: no notice for the leader, and what was owed to the group goes out at once.
+    assert await change(BotStatus.MEMBER, T0 + timedelta(minutes=3)) == [
+        (NoticeKind.DEADLINE_REMINDER, GROUP.chat_id)
+    ]
     async with uows() as uow:
         stale = await uow.deals.stale_posts(10)
     assert [s.deal_id for s in stale] == [deal.id]  # its post is brought up to date
