@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from groupbuy.model import BotStatus, DealStatus
-from groupbuy.notices import Notice, NoticeKind
+from groupbuy.notices import NoticeKind, to_leaders
 from groupbuy.ports import UnitOfWork
 
 OPEN_DEALS = 200  # a community's open deals, at most, whose leaders are told
@@ -39,12 +39,5 @@ async def bot_status_changed(
         await uow.outbox.release_chat(chat_id, now)  # what was held for the group goes now
     if kind is not None:
         # Once per leader and per change (ref: when it happened), however it was heard.
-        leaders: dict[int, int] = {}
-        for deal in deals:
-            leaders.setdefault(deal.leader_id, deal.id)
-        stamp = int(now.timestamp())
-        await uow.outbox.add(
-            [Notice(kind, leader, deal_id, leader, stamp) for leader, deal_id in leaders.items()],
-            now,
-        )
+        await uow.outbox.add(to_leaders(kind, deals, int(now.timestamp())), now)
     return was

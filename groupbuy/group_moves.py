@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from groupbuy.notices import Notice, NoticeKind, deal_posted
+from groupbuy.notices import Notice, NoticeKind, deal_posted, to_leaders
 from groupbuy.ports import UnitOfWork
 
 
@@ -25,17 +25,10 @@ async def move_group(uow: UnitOfWork, old: int, new: int, now: datetime) -> bool
     # ref: the old id, so a group that moves twice (never, today) would be posted again twice.
     again = -old
     notices: list[Notice] = []
-    leaders: dict[int, int] = {}  # leader -> one of their deals, which the notice names
-    for deal_id in repost:
-        deal = await uow.deals.get(deal_id)
-        if deal is None:
-            continue
+    deals = [deal for deal_id in repost if (deal := await uow.deals.get(deal_id)) is not None]
+    for deal in deals:
         posted = deal_posted(deal.id, new, deal.photo_file_id is not None)
         notices += [replace(notice, ref=again) for notice in posted]
-        leaders.setdefault(deal.leader_id, deal.id)
-    notices += [
-        Notice(NoticeKind.GROUP_MOVED, leader, deal_id, leader, again)
-        for leader, deal_id in leaders.items()
-    ]
+    notices += to_leaders(NoticeKind.GROUP_MOVED, deals, again)
     await uow.outbox.add(notices, now)
     return True

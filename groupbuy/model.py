@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -87,6 +87,10 @@ class Community:
     def can_post(self) -> bool:
         """Whether the bot may send to the group: nothing is sent there while it may not."""
         return self.bot_status.can_post
+
+    def set_in(self, thread_id: int | None) -> Community:
+        """A setting sent in a forum topic makes it the topic the community's deals go to."""
+        return self if thread_id is None else replace(self, topic_id=thread_id)
 
 
 @dataclass(frozen=True, slots=True)

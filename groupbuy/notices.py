@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+
+from groupbuy.model import Deal
 
 
 class NoticeKind(StrEnum):
@@ -56,3 +59,12 @@ class PendingNotice:
     notice: Notice
     attempts: int
     created_at: datetime
+
+
+def to_leaders(kind: NoticeKind, deals: Iterable[Deal], ref: int) -> list[Notice]:
+    """One notice per leader of these deals (a notice about their group, not about each deal),
+    naming the first of their deals; `ref` keeps one change's notices apart from the next's."""
+    first: dict[int, int] = {}
+    for deal in deals:
+        first.setdefault(deal.leader_id, deal.id)
+    return [Notice(kind, leader, deal_id, leader, ref) for leader, deal_id in first.items()]

@@ -3,7 +3,6 @@ and the community's payment mode (/paymode, /paywindow)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 from groupbuy.errors import DomainError
@@ -250,11 +249,6 @@ async def on_press(deps: Deps, press: Press, cb: Callback) -> list[Action]:
         return [alert(deps, press.query_id, locale, error)]
 
 
-def in_topic(community: Community, thread_id: int | None) -> Community:
-    """A setting sent in a forum topic makes it the topic the community's deals go to."""
-    return community if thread_id is None else replace(community, topic_id=thread_id)
-
-
 async def _group_locale(deps: Deps, message: MessageIn) -> tuple[str, list[Action]]:
     """The language to answer a group's payment command in, or the refusal to send when the
     group is not one the bot knows."""
@@ -297,9 +291,7 @@ async def on_mode(deps: Deps, press: Press, cb: Callback) -> list[Action]:
     async def act(uow: UnitOfWork, community: Community) -> Community:
         if mode is PaymentMode.ONLINE and not deps.config.online_payments:
             raise DomainError("payments_not_configured")
-        updated = with_mode(
-            in_topic(community, press.thread_id), mode, deps.config.default_currency
-        )
+        updated = with_mode(community.set_in(press.thread_id), mode, deps.config.default_currency)
         await uow.communities.save(updated)
         await uow.commit()
         return updated
@@ -319,7 +311,7 @@ async def window_command(deps: Deps, message: MessageIn, args: str) -> list[Acti
         return refused
 
     async def act(uow: UnitOfWork, community: Community) -> Community:
-        updated = with_window(in_topic(community, message.thread_id), args)
+        updated = with_window(community.set_in(message.thread_id), args)
         await uow.communities.save(updated)
         await uow.commit()
         return updated

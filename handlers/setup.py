@@ -69,7 +69,7 @@ async def on_setup_command(deps: Deps, message: MessageIn) -> list[Action]:
     async def act(uow: UnitOfWork) -> Community:
         community = await _community(deps, uow, message.chat, message.sender)
         if message.thread_id is not None:  # sent in a forum topic: deals go there by default
-            community = replace(community, topic_id=message.thread_id)
+            community = community.set_in(message.thread_id)
             await uow.communities.save(community)
         await uow.commit()
         return community
