@@ -24,17 +24,73 @@ def _settings() -> Settings:
     try:
         return Settings()
     except ValidationError as error:
-        first = error.errors()[0]
-        raise SystemExit(f"groupbuy: bad setting {first['loc'][0]}: {first['msg']}") from None
+        # Every bad setting in one line, by the name it is set under (environment or .env).
+        bad = "; ".join(
+            f"{str(problem['loc'][0]).upper()}: {problem['msg']}" for problem in error.errors()
+        )
+        raise SystemExit(f"groupbuy: fix these settings (environment or .env): {bad}") from None
+
+
+EXAMPLES = {
+    "groupbuy": """examples:
+  groupbuy sandbox                 the whole bot in a browser, no Telegram account needed
+  BOT_TOKEN=123:abc groupbuy run   the real bot (token from @BotFather), SQLite in ./groupbuy.db
+  groupbuy migrate                 create or upgrade the database schema
+  groupbuy backup copy.db          a consistent copy of the SQLite database, while the bot runs
+
+settings come from the environment or .env (see .env.example): BOT_TOKEN, DATABASE_URL,
+TELEGRAM_API_BASE, PAYMENT_PROVIDER_TOKEN, TIMEZONE, DEFAULT_LOCALE, LOG_LEVEL, ...""",
+    "run": """Polls Telegram until SIGTERM or Ctrl-C (then finishes what it has and exits 0).
+Creates or upgrades the schema first. Needs BOT_TOKEN.
+
+examples:
+  BOT_TOKEN=123456:ABC-your-token groupbuy run
+  DATABASE_URL=postgresql+asyncpg://bot@db/groupbuy groupbuy run
+  TELEGRAM_API_BASE=http://127.0.0.1:8081 groupbuy run     a local Bot API server""",
+    "migrate": """Brings the database at DATABASE_URL to the newest schema (Alembic).
+Safe to run again.
+
+examples:
+  groupbuy migrate
+  DATABASE_URL=postgresql+asyncpg://bot@db/groupbuy groupbuy migrate""",
+    "backup": """Copies the SQLite database at DATABASE_URL into one file while the bot runs.
+For PostgreSQL it prints the pg_dump command to use instead.
+
+examples:
+  groupbuy backup /var/backups/groupbuy-$(date +%F).db""",
+    "sandbox": """A Telegram Bot API emulator, the real bot polling it, and a Telegram-like page,
+all on one port.
+A demo compound is made on first start; the chats and the bot's data survive a restart.
+
+examples:
+  groupbuy sandbox                       then open http://127.0.0.1:8080/
+  groupbuy sandbox --port 9000 --fresh   start over on another port
+  groupbuy sandbox --empty               no demo: add the bot to a group yourself""",
+}
+
+
+def _parser(name: str, help_: str, commands: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name,
+        help=help_,
+        description=EXAMPLES[name],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return parser
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="groupbuy", description="Community group-buy bot")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the bot (long polling); applies migrations first")
-    commands.add_parser("migrate", help="create or upgrade the database schema")
-    backup = commands.add_parser(
-        "backup", help="copy the SQLite database while the bot runs (PostgreSQL: pg_dump)"
+    parser = argparse.ArgumentParser(
+        prog="groupbuy",
+        description="GroupBuy: a Telegram bot for community group buys (社区团购).",
+        epilog=EXAMPLES["groupbuy"],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _parser("run", "run the bot (long polling); applies migrations first", commands)
+    _parser("migrate", "create or upgrade the database schema", commands)
+    backup = _parser(
+        "backup", "copy the SQLite database while the bot runs (PostgreSQL: pg_dump)", commands
     )
     backup.add_argument("path", type=Path, help="the copy to write; a file there is replaced")
     _sandbox_parser(commands)
@@ -44,6 +100,8 @@ def main(argv: list[str] | None = None) -> None:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # fontTools logs each font subset it makes for a PDF pickup list at INFO (a dozen lines).
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
     if args.command == "sandbox":
         _sandbox(args, settings)
         return
@@ -60,7 +118,13 @@ def main(argv: list[str] | None = None) -> None:
     except TokenError as error:
         print(f"groupbuy: {error}", file=sys.stderr)
         raise SystemExit(2) from None
-    asyncio.run(_run(settings))
+    from bot.reach import TokenRefused
+
+    try:
+        asyncio.run(_run(settings))
+    except TokenRefused as error:
+        print(f"groupbuy: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 async def _run(settings: Settings) -> None:
@@ -114,9 +178,10 @@ def _backup(database_url: str, path: Path) -> int:
 
 
 def _sandbox_parser(commands: Any) -> None:
-    sandbox = commands.add_parser(
+    sandbox = _parser(
         "sandbox",
-        help="the whole bot on this machine with no Telegram account, played in a browser",
+        "the whole bot on this machine with no Telegram account, played in a browser",
+        commands,
     )
     sandbox.add_argument("--port", type=int, default=8080, help="0 picks a free port")
     sandbox.add_argument("--host", default="127.0.0.1", help="listen address (loopback)")

@@ -30,6 +30,7 @@ from bot.background import Background
 from bot.leaders import CachedLeaders
 from bot.members import CachedMembers
 from bot.polling import Poller
+from bot.reach import reach
 from bot.scheduler import DealScheduler
 from bot.sender import RateLimits, Sender
 from bot.settings import Settings, check_token
@@ -112,7 +113,9 @@ class Runtime:
         writer = GroupCommit(engine) if can_group_commit(settings.database_url) else None
         bot = self._bot()
         try:
-            me = await bot.get_me()
+            me = await reach(bot, settings.telegram_api_base, self.stopping)
+            if me is None:  # stopped before the Bot API ever answered
+                return
             build_response_types()
             texts = Renderer()
             sessions = make_sessions(engine)

@@ -1,6 +1,7 @@
 """The story in a real browser: the leader opens a deal through the dialog, two residents join and
 change quantities, pay (once the bot sends invoices), time jumps past the deadline, the pickup
-notice shows and the pickup list opens as a PDF. Steps run in order against one sandbox."""
+notice shows and the pickup list opens as a PDF. Each step builds on the one before, against one
+sandbox, so the story is one test: a shuffled run must not start it at the pickup list."""
 
 from __future__ import annotations
 
@@ -74,7 +75,7 @@ def toast(page: Page, text: str) -> None:
     expect(page.locator("#toasts .toast", has_text=text).first).to_be_visible()
 
 
-def test_1_the_leader_opens_a_deal_through_the_dialog(page: Page) -> None:
+def step_1_the_leader_opens_a_deal_through_the_dialog(page: Page) -> None:
     be(page, "Li Na")
     open_chat(page, "group")
     expect(page.locator("#chat-title")).to_have_text("Sunny Garden 阳光花园")
@@ -116,7 +117,7 @@ def test_1_the_leader_opens_a_deal_through_the_dialog(page: Page) -> None:
     expect(post.locator("button", has_text="+1 Strawberry box")).to_be_visible()
 
 
-def test_2_two_residents_join_and_change_quantities(page: Page) -> None:
+def step_2_two_residents_join_and_change_quantities(page: Page) -> None:
     be(page, "Ann Lee")
     open_chat(page, "group")
     post = post_of(page, "Strawberries")
@@ -142,17 +143,14 @@ def test_2_two_residents_join_and_change_quantities(page: Page) -> None:
         page.screenshot(path=str(DOCS_SCREENSHOT))
 
 
-def test_3_residents_pay_in_chat(page: Page) -> None:
+def step_3_residents_pay_in_chat(page: Page) -> None:
     for who in ("Ann Lee", "Bob Brown"):
         be(page, who)
         open_chat(page, "private")
         invoice = page.locator("#messages .msg.in", has=page.locator(".invoice")).filter(
             has_text="Strawberries"
         )
-        try:
-            expect(invoice.first).to_be_visible(timeout=4_000)
-        except AssertionError:
-            pytest.skip("no invoice arrived: the bot does not send invoices in this community")
+        expect(invoice.first).to_be_visible()
         expect(invoice.last.locator(".invoice tr.total")).to_contain_text("CN¥")
         page.locator("#toasts").evaluate("box => box.replaceChildren()")
         invoice.last.locator("button.pay").first.click()
@@ -161,7 +159,7 @@ def test_3_residents_pay_in_chat(page: Page) -> None:
     shot(page, "04-paid")
 
 
-def test_4_fast_forward_past_the_deadline(page: Page) -> None:
+def step_4_fast_forward_past_the_deadline(page: Page) -> None:
     be(page, "Li Na")
     open_chat(page, "group")
     before = page.locator("#now").inner_text()
@@ -180,7 +178,7 @@ def test_4_fast_forward_past_the_deadline(page: Page) -> None:
     expect(code).to_contain_text(re.compile(r"Pickup code: [A-Z0-9]{4,8}"))
 
 
-def test_5_the_pickup_list_opens_as_a_pdf(page: Page) -> None:
+def step_5_the_pickup_list_opens_as_a_pdf(page: Page) -> None:
     be(page, "Li Na")
     open_chat(page, "group")
     post_of(page, "Strawberries").locator("button", has_text="📋 Pickup list").click()
@@ -200,7 +198,7 @@ def test_5_the_pickup_list_opens_as_a_pdf(page: Page) -> None:
     assert not page.errors, page.errors  # type: ignore[attr-defined]  # no script errors at all
 
 
-def test_6_the_group_becomes_a_supergroup(page: Page) -> None:
+def step_6_the_group_becomes_a_supergroup(page: Page) -> None:
     """What Telegram does by itself past 200 members, played by the page's button: the group
     moves to a new chat id, and the bot carries on there."""
     be(page, "Li Na")
@@ -214,3 +212,15 @@ def test_6_the_group_becomes_a_supergroup(page: Page) -> None:
     say(page, "/help", "/newdeal")  # the bot answers in the new group
     shot(page, "07-supergroup")
     assert not page.errors, page.errors  # type: ignore[attr-defined]
+
+
+def test_the_story_in_a_browser(page: Page) -> None:
+    for step in (
+        step_1_the_leader_opens_a_deal_through_the_dialog,
+        step_2_two_residents_join_and_change_quantities,
+        step_3_residents_pay_in_chat,
+        step_4_fast_forward_past_the_deadline,
+        step_5_the_pickup_list_opens_as_a_pdf,
+        step_6_the_group_becomes_a_supergroup,
+    ):
+        step(page)

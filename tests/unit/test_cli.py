@@ -51,3 +51,19 @@ def test_migrate_creates_the_schema(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     tables = {r[0] for r in sqlite3.connect(db).execute("select name from sqlite_master")}
     assert {"communities", "deals", "items", "orders", "order_lines", "outbox"} <= tables
+
+
+def test_every_bad_setting_is_named_in_one_line(tmp_path: Path) -> None:
+    result = groupbuy(tmp_path, "run", BOT_TOKEN="1:x", SWEEP_SECONDS="-1", POST_EDIT_INTERVAL="x")
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "SWEEP_SECONDS" in lines[0] and "POST_EDIT_INTERVAL" in lines[0]
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["migrate"], ["backup"], ["sandbox"]])
+def test_help_says_what_a_command_does_with_an_example(tmp_path: Path, command: list[str]) -> None:
+    result = groupbuy(tmp_path, *command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "examples:" in result.stdout
+    assert f"groupbuy {command[0] if command else 'sandbox'}" in result.stdout.split("examples:")[1]
