@@ -1,4 +1,5 @@
-"""Background work: closing due deals, reminders, delivering the outbox, refreshing deal posts.
+"""Background work: closing due deals, reminders, delivering the outbox, refreshing deal posts
+and the other messages kept current (order cards: groupbuy.live).
 
 What must arrive (deal posts, notices, leader alerts) is in the outbox, written with the change
 that owes it; invoices are owed by their order's version (storage.orders: want_invoice). Both are
@@ -22,9 +23,10 @@ from datetime import timedelta
 
 from bot.sender import Sender, backoff
 from groupbuy.deals import close_due, lapse_due, remind_payers, send_reminders
+from groupbuy.live import fingerprint
 from groupbuy.model import Deal, Refund
 from groupbuy.notices import Notice, NoticeKind, PendingNotice
-from handlers import notices, paying
+from handlers import live, notices, paying
 from handlers.actions import Delete, RefundStars, SendInvoice
 from handlers.context import Deps
 from handlers.deal_post import refreshed_post
@@ -99,6 +101,7 @@ class Background:
         self._renewed = -math.inf  # when their leases were last renewed (monotonic)
         self._invoices = _Retries(base=2.0, cap=300.0)
         self._refunds = _Retries(base=30.0, cap=3600.0)  # a refused refund: not a tight loop
+        self._redraws = _Retries(base=2.0, cap=300.0)  # live messages, by their first row
 
     async def sweep(self) -> None:
         """Due deals and reminders; idempotent, so the scheduler may call it at any time."""
@@ -402,6 +405,43 @@ class Background:
                 await uow.deals.post_synced(deal_id, version)
                 await uow.commit()
 
+    # --- messages kept current ------------------------------------------------------------------
+
+    async def refresh_live(self) -> None:
+        """Edit the messages whose state changed (groupbuy.live), each as it should look now,
+        paced per chat: a chat with no room now is edited on a later pass, with the state of
+        then. Drawn the same as last shown: no call to Telegram."""
+        async with self.deps.uow() as uow:
+            stale = await uow.live.stale(BATCH)
+        limits = self.sender.limits
+        for message in stale:
+            key = message.rows[0].row_id
+            if not limits.has_room(message.chat_id) or not self._redraws.due(key):
+                continue
+            edit = await live.redrawn(self.deps, message)
+            shown_hash = "" if edit is None else fingerprint(edit.text, edit.keyboard)
+            gone = edit is None
+            if edit is not None and shown_hash != message.shown_hash:
+                try:
+                    await self.sender.deliver(edit)
+                except RetryAfter as flood:
+                    self._redraws.failed(key, flood.seconds)
+                    continue
+                except (Blocked, BadRequest) as error:
+                    # Deleted by its reader, or they blocked the bot: nothing left to keep.
+                    log.info("live message %s not edited: %s", message.message_id, error.message)
+                    gone = True
+                except TelegramError:
+                    self._redraws.failed(key)  # 5xx, a timeout: still stale, again later
+                    continue
+            self._redraws.done(key)
+            async with self.deps.uow() as uow:
+                if gone:
+                    await uow.live.forget(message.chat_id, message.message_id)
+                else:
+                    await uow.live.shown(message.rows, shown_hash)
+                await uow.commit()
+
     async def run(self, stop: asyncio.Event, tick: float, gap: float = PASS_GAP) -> None:
         """The delivery and refresh loop: wakes on a nudge or every `tick` seconds, but at most
         once per `gap`: every update nudges it, and in a burst of presses a pass per press
@@ -426,6 +466,7 @@ class Background:
             while await self.deliver() == BATCH:
                 pass
             await self.refresh_posts()
+            await self.refresh_live()
         except Exception:
             log.exception("background loop")
 

@@ -47,8 +47,8 @@ from groupbuy import delivery
 from groupbuy.clock import Clock, SystemClock
 from groupbuy.model import BotStatus
 from groupbuy.ports import UnitOfWork
-from handlers import bot_standing, group_moves, router, topics
-from handlers.actions import Action, Answer, AnswerPreCheckout, Send
+from handlers import bot_standing, group_moves, live, router, topics
+from handlers.actions import Action, Answer, AnswerPreCheckout, Delete, Edit, Send
 from handlers.context import Config, Deps, KnownPeople
 from handlers.events import (
     BotAdded,
@@ -162,12 +162,18 @@ class Runtime:
             async def topic_gone(chat_id: int, thread_id: int) -> None:
                 await topics.on_topic_gone(deps, chat_id, thread_id)
 
+            async def shown(action: Send | Edit, message_id: int) -> None:
+                # A resident's new order card replaces the older ones: only one stays current.
+                for old in await live.record(deps, action, message_id):
+                    await sender.perform([Delete(action.chat_id, old)])
+
             sender = Sender(
                 telegram,
                 limits,
                 on_moved=moved,
                 on_forbidden=forbidden,
                 on_topic_gone=topic_gone,
+                on_shown=shown,
             )
             scheduler: DealScheduler | None = None
 

@@ -121,6 +121,7 @@ OnForbidden = Callable[[int, BotStatus], Awaitable[None]]
 # What Telegram says to a bot that may no longer send messages in a group (restricted).
 _MUTED = "not enough rights to send"
 OnTopicGone = Callable[[int, int], Awaitable[None]]
+OnShown = Callable[[Send | Edit, int], Awaitable[None]]
 # What Telegram says of a forum topic that was closed or deleted.
 _TOPIC_GONE = ("TOPIC_CLOSED", "TOPIC_DELETED", "thread not found")
 
@@ -134,18 +135,21 @@ class Sender:
         on_moved: OnMoved | None = None,
         on_forbidden: OnForbidden | None = None,
         on_topic_gone: OnTopicGone | None = None,
+        on_shown: OnShown | None = None,
     ) -> None:
         """`on_moved(old, new)`: Telegram answered that a group moved to a new chat id (it
         became a supergroup); `on_forbidden(group)`: it answered 403 for a group (the bot is
         not in it, or may not write there). Each is called before the error is raised.
         `on_topic_gone(group, topic)`: a forum topic was closed or deleted; called before the
-        message goes to the group's General instead."""
+        message goes to the group's General instead. `on_shown(action, message_id)`: a direct
+        Send or Edit that shows something kept current (its `live`) went out."""
         self.telegram = telegram
         self.limits = limits
         self.retry_pause = retry_pause
         self.on_moved = on_moved
         self.on_forbidden = on_forbidden
         self.on_topic_gone = on_topic_gone
+        self.on_shown = on_shown
 
     async def perform(self, actions: list[Action]) -> None:
         """Direct answers, in order. A failure is logged, never raised: the rest still go."""
@@ -154,17 +158,28 @@ class Sender:
                 if isinstance(action, AnswerPreCheckout):
                     await self.pre_checkout(action)
                 else:
-                    await self._direct(action)
+                    message_id = await self._direct(action)
+                    if isinstance(action, Send | Edit) and action.live is not None:
+                        shown = action.message_id if isinstance(action, Edit) else message_id
+                        if shown is not None:
+                            await self._shown(action, shown)
             except Blocked as error:
                 log.info("cannot write to %s: %s", getattr(action, "chat_id", "?"), error.message)
             except TelegramError as error:
                 log.warning("Telegram refused %s: %s", type(action).__name__, error.message)
 
-    async def _direct(self, action: Action) -> None:
+    async def _shown(self, action: Send | Edit, message_id: int) -> None:
+        if self.on_shown is None:
+            return
+        try:
+            await self.on_shown(action, message_id)
+        except Exception:  # the message is out; only keeping it current failed
+            log.exception("could not record message %s as shown", message_id)
+
+    async def _direct(self, action: Action) -> int | None:
         for attempt in (1, 2):
             try:
-                await self.deliver(action, wait=True)
-                return
+                return await self.deliver(action, wait=True)
             except Unavailable:
                 if attempt == 2:
                     raise
@@ -179,8 +194,9 @@ class Sender:
                     await asyncio.sleep(flood.seconds)
             except BadRequest:
                 if isinstance(action, Delete):
-                    return  # already gone, or too old to delete: nothing to do
+                    return None  # already gone, or too old to delete: nothing to do
                 raise
+        return None
 
     async def deliver(self, action: Action, *, wait: bool = False) -> int | None:
         """One call; the message's id for what sends one. `wait=False` (the outbox): a chat

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
+from groupbuy.live import Live, Shown, StaleMessage
 from groupbuy.model import (
     BotStatus,
     CloseReason,
@@ -320,6 +321,27 @@ class Outbox(Protocol):
     ) -> None: ...
 
 
+class LiveMessages(Protocol):
+    """The messages kept current (groupbuy.live)."""
+
+    async def record(
+        self, live: Live, chat_id: int, message_id: int, shown_hash: str, now: datetime
+    ) -> list[int]:
+        """The message shows `live` as `shown_hash` says; checked once more by the refresher,
+        so a change made while it was on its way is not missed. A new order card replaces the
+        resident's older one for the deal: their message ids come back (to be deleted)."""
+        ...
+
+    async def stale(self, limit: int) -> list[StaleMessage]: ...
+    async def shown(self, rows: Sequence[Shown], shown_hash: str) -> None:
+        """The message now shows its subjects as they were at these versions."""
+        ...
+
+    async def forget(self, chat_id: int, message_id: int) -> None:
+        """The message is gone (deleted, too old to edit): no longer kept."""
+        ...
+
+
 class Dialogs(Protocol):
     """Multi-step conversations keep their state in the database, not in process memory."""
 
@@ -336,6 +358,7 @@ class UnitOfWork(Protocol):
     outbox: Outbox
     dialogs: Dialogs
     payments: Payments
+    live: LiveMessages
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from groupbuy.live import Live
+
 
 @dataclass(frozen=True, slots=True)
 class Button:
@@ -24,6 +26,7 @@ class Send:
     # Where the sent message's id should be recorded (a deal post), filled by the adapter.
     post_of_deal: int | None = None
     thread_id: int | None = None  # the forum topic to post in (None: General, or no forum)
+    live: Live | None = None  # what it shows, to be kept current once sent (groupbuy.live)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +35,7 @@ class Edit:
     message_id: int
     text: str
     keyboard: Keyboard = ()
+    live: Live | None = None  # as Send's: the message shows this now
 
 
 @dataclass(frozen=True, slots=True)

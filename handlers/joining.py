@@ -15,7 +15,7 @@ from handlers.callbacks import Callback, Op
 from handlers.common import alert, locale_of, refusal, remember, remembered
 from handlers.context import Deps
 from handlers.events import Person, Press
-from handlers.my_order import order_keyboard, order_text
+from handlers.my_order import card_of, order_keyboard, order_text
 from handlers.paying import window
 
 
@@ -85,6 +85,7 @@ async def on_change(deps: Deps, press: Press, cb: Callback) -> list[Action]:
                 press.message_id,
                 order_text(deps, locale, change.deal, change.order, community, money),
                 order_keyboard(deps, locale, change.deal, change.order, money),
+                live=card_of(change.deal, press.sender.id),
             )
         )
     return actions
@@ -115,6 +116,7 @@ async def on_cancel_order(deps: Deps, press: Press, cb: Callback) -> list[Action
                 press.message_id,
                 order_text(deps, locale, deal, None, community, None),
                 order_keyboard(deps, locale, deal, None, None),
+                live=card_of(deal, press.sender.id),
             )
         )
     return actions
@@ -155,6 +157,7 @@ async def order_view(deps: Deps, uow: UnitOfWork, person: Person, deal: Deal) ->
         person.id,
         order_text(deps, locale, deal, order, community, money),
         order_keyboard(deps, locale, deal, order, money),
+        live=card_of(deal, person.id),
     )
 
 

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from groupbuy.live import Live, LiveKind
 from groupbuy.model import Community, Deal, DealStatus, Order, PaymentMode
 from groupbuy.payments import Standing
 from handlers.actions import Button, Keyboard
 from handlers.callbacks import Callback, Op
 from handlers.common import button
 from handlers.context import Deps
+
+
+def card_of(deal: Deal, resident: int) -> Live:
+    """The order card is kept current (groupbuy.live): whatever changes the order, its money or
+    the deal, the card is edited to show it."""
+    return Live(LiveKind.CARD, deal.id, (resident,))
 
 
 def order_lines(deal: Deal, order: Order | None) -> list[dict[str, object]]:

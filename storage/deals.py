@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, bindparam, case, func, or_, select, update
 
+from groupbuy.live import Touched
 from groupbuy.model import (
     BotStatus,
     CloseReason,
@@ -62,8 +63,9 @@ _LEFT = (
 
 
 class SqlDeals:
-    def __init__(self, session: Db) -> None:
+    def __init__(self, session: Db, touched: Touched | None = None) -> None:
         self._s = session
+        self._touched = touched if touched is not None else Touched()  # see SqlOrders
 
     async def add(
         self,
@@ -164,7 +166,10 @@ class SqlDeals:
                 post_version=DealRow.post_version + 1,
             )
         )
-        return _one(result)
+        moved = _one(result)
+        if moved:
+            self._touched.deals.add(deal_id)
+        return moved
 
     async def due(self, now: datetime, limit: int) -> list[int]:
         rows = await self._s.scalars(

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Executable, bindparam, exists, select, update
 
 from groupbuy.codes import new_code
+from groupbuy.live import Touched
 from groupbuy.model import Deal, DealStatus, Order
 from storage import convert
 from storage.db import Db
@@ -107,8 +108,11 @@ _HOLDING = (DealStatus.OPEN.value, DealStatus.CLOSED.value)
 
 
 class SqlOrders:
-    def __init__(self, session: Db) -> None:
+    def __init__(self, session: Db, touched: Touched | None = None) -> None:
         self._s = session
+        # The orders whose lines, money or pickup this unit of work changed: the messages that
+        # show them are marked stale at commit (groupbuy.live).
+        self._touched = touched if touched is not None else Touched()
 
     async def _lines(self, order_ids: list[int]) -> dict[int, list[tuple[int, int, int]]]:
         lines: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
@@ -165,6 +169,7 @@ class SqlOrders:
     async def change_line(
         self, order_id: int, item_id: int, delta: int, limit: int | None
     ) -> int | None:
+        self._touched.orders.add(order_id)
         if delta > 0:
             if limit is not None and delta > limit:
                 return None
@@ -257,6 +262,7 @@ class SqlOrders:
         return await self._one(row)
 
     async def mark_picked_up(self, order_id: int, now: datetime) -> bool:
+        self._touched.orders.add(order_id)
         result = await self._s.execute(
             update(OrderRow)
             .where(OrderRow.id == order_id, OrderRow.picked_up_at.is_(None))
@@ -265,6 +271,7 @@ class SqlOrders:
         return int(getattr(result, "rowcount", 0)) == 1
 
     async def set_pay_by(self, order_id: int, pay_by: datetime | None) -> None:
+        self._touched.orders.add(order_id)
         await self._s.execute(
             update(OrderRow)
             .where(OrderRow.id == order_id)
@@ -272,6 +279,7 @@ class SqlOrders:
         )
 
     async def cover(self, order_id: int) -> None:
+        self._touched.orders.add(order_id)
         await self._s.execute(
             update(OrderLineRow)
             .where(OrderLineRow.order_id == order_id)
@@ -279,11 +287,13 @@ class SqlOrders:
         )
 
     async def uncover(self, order_id: int) -> None:
+        self._touched.orders.add(order_id)
         await self._s.execute(
             update(OrderLineRow).where(OrderLineRow.order_id == order_id).values(paid_quantity=0)
         )
 
     async def cap_paid(self, order_id: int) -> None:
+        self._touched.orders.add(order_id)
         await self._s.execute(
             update(OrderLineRow)
             .where(
@@ -294,6 +304,7 @@ class SqlOrders:
         )
 
     async def revert_to_paid(self, order_id: int) -> list[tuple[int, int]]:
+        self._touched.orders.add(order_id)
         rows = (
             await self._s.execute(
                 select(

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Row, bindparam, func, select, update
 
+from groupbuy.live import Touched
 from groupbuy.model import (
     Invoice,
     Payment,
@@ -27,8 +28,9 @@ _TOUCHED = select(_payments.c.id).where(_payments.c.order_id == bindparam("order
 
 
 class SqlPayments:
-    def __init__(self, session: Db) -> None:
+    def __init__(self, session: Db, touched: Touched | None = None) -> None:
         self._s = session
+        self._touched = touched if touched is not None else Touched()  # see SqlOrders
 
     async def add(
         self,
@@ -64,7 +66,10 @@ class SqlPayments:
             .returning(PaymentRow.id)
         )
         new_id = (await self._s.execute(stmt)).scalar_one_or_none()
-        return None if new_id is None else await self.get(new_id)
+        if new_id is None:
+            return None
+        self._touched.orders.add(order_id)
+        return await self.get(new_id)
 
     async def get(self, payment_id: int) -> Payment | None:
         row = await self._s.get(PaymentRow, payment_id, populate_existing=True)
@@ -99,8 +104,12 @@ class SqlPayments:
             update(PaymentRow)
             .where(PaymentRow.id == payment_id, PaymentRow.status == PaymentStatus.CLAIMED.value)
             .values(status=status.value, decided_at=now)
+            .returning(PaymentRow.order_id)
         )
-        return int(getattr(result, "rowcount", 0)) == 1
+        order_id = result.scalar_one_or_none()
+        if order_id is not None:
+            self._touched.orders.add(order_id)
+        return order_id is not None
 
     async def attach_photo(self, payment_id: int, photo_file_id: str) -> None:
         await self._s.execute(
@@ -136,6 +145,7 @@ class SqlPayments:
         )
         self._s.add(row)
         await self._s.flush()
+        self._touched.orders.add(order_id)
         return convert.refund(row)
 
     async def refund(self, refund_id: int) -> Refund | None:
@@ -165,8 +175,12 @@ class SqlPayments:
             update(RefundRow)
             .where(RefundRow.id == refund_id, RefundRow.status == RefundStatus.OWED.value)
             .values(status=RefundStatus.DONE.value, done_at=now)
+            .returning(RefundRow.order_id)
         )
-        return int(getattr(result, "rowcount", 0)) == 1
+        order_id = result.scalar_one_or_none()
+        if order_id is not None:
+            self._touched.orders.add(order_id)
+        return order_id is not None
 
     async def owed_star_refunds(self, limit: int) -> list[Refund]:
         rows = await self._s.scalars(

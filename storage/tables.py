@@ -217,6 +217,31 @@ class OutboxRow(Base):
     )
 
 
+class LiveMessageRow(Base):
+    """A message the bot keeps true after it was sent (groupbuy.live): a resident's order card,
+    a line of a leader's pickup checklist, a leader's payments view. A change to what it shows
+    raises `version`; the refresher edits the message and records the version it showed, and
+    the hash of the text it showed, so a change that alters nothing the message says costs no
+    call to Telegram."""
+
+    __tablename__ = "live_messages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    subject_id: Mapped[int] = mapped_column(BigInteger)  # card: the resident; checklist: order
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    shown_version: Mapped[int] = mapped_column(Integer, default=0)
+    shown_hash: Mapped[str] = mapped_column(String(32), default="")
+    created_at: Mapped[datetime]
+    __table_args__ = (
+        UniqueConstraint("chat_id", "message_id", "subject_id", name="uq_live_messages_subject"),
+        Index("ix_live_messages_of", "kind", "deal_id", "subject_id"),
+        Index("ix_live_messages_stale", "version", "shown_version"),
+    )
+
+
 class HandledUpdateRow(Base):
     """A Telegram update whose effects are committed: written in the same transaction as them,
     so a second delivery of the update (a crash before it was confirmed, a webhook retry) finds

@@ -10,10 +10,12 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from groupbuy import delivery, transaction_guard
+from groupbuy.live import Touched
 from groupbuy.ports import (
     Communities,
     Deals,
     Dialogs,
+    LiveMessages,
     Orders,
     Outbox,
     Payments,
@@ -23,6 +25,7 @@ from storage import handled
 from storage.communities import SqlCommunities, SqlUsers
 from storage.db import SessionLike
 from storage.deals import SqlDeals
+from storage.live import SqlLiveMessages
 from storage.orders import SqlOrders
 from storage.outbox import SqlDialogs, SqlOutbox
 from storage.payments import SqlPayments
@@ -36,6 +39,7 @@ class SqlUnitOfWork:
     outbox: Outbox
     dialogs: Dialogs
     payments: Payments
+    live: LiveMessages
 
     def __init__(
         self,
@@ -49,18 +53,21 @@ class SqlUnitOfWork:
         self._held = held
         self._after: list[Callable[[], None]] = []
         self._guard: Token[int] | None = None
+        self._touched = Touched()
 
     async def __aenter__(self) -> Self:
         self._guard = transaction_guard.entered()
         session = self._sessions()
         self._session = session
+        touched = self._touched
         self.communities = SqlCommunities(session)
         self.users = SqlUsers(session)
-        self.deals = SqlDeals(session)
-        self.orders = SqlOrders(session)
+        self.deals = SqlDeals(session, touched)
+        self.orders = SqlOrders(session, touched)
         self.outbox = SqlOutbox(session)
         self.dialogs = SqlDialogs(session)
-        self.payments = SqlPayments(session)
+        self.payments = SqlPayments(session, touched)
+        self._live = self.live = SqlLiveMessages(session)
         return self
 
     async def __aexit__(
@@ -96,6 +103,10 @@ class SqlUnitOfWork:
             and not await handled.mark(self._session, current.bot_id, current.update_id)
         ):
             raise delivery.AlreadyHandled(current.update_id)
+        if self._touched:
+            # The messages that show what changed are stale from this same commit on.
+            await self._live.bump(self._touched)
+            self._touched.clear()
         await self._session.commit()
         if marking and current is not None:
             # Now, not after group commit's COMMIT: a second commit of the same piece of work

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Self
 from groupbuy import transaction_guard
 from groupbuy.codes import new_code
 from groupbuy.deals import open_deal
+from groupbuy.live import Live, LiveKind, Shown, StaleMessage
 from groupbuy.model import (
     BotStatus,
     CloseReason,
@@ -61,6 +62,7 @@ from groupbuy.ports import (
     Communities,
     Deals,
     Dialogs,
+    LiveMessages,
     Orders,
     Outbox,
     Payments,
@@ -213,6 +215,7 @@ TABLES = (
     "payments",
     "refunds",
     "invoices",
+    "live",
 )
 
 
@@ -1183,6 +1186,87 @@ class FakeDialogs(_Repo):
         self.t("dialogs").pop(user_id, None)
 
 
+@dataclass(frozen=True)
+class LiveRec:
+    id: int
+    live: Live
+    chat_id: int
+    message_id: int
+    subject_id: int
+    version: int
+    shown_version: int
+    shown_hash: str
+
+
+class FakeLive(_Repo):
+    """Recorded messages. Marking them stale on a change is the SQL unit of work's (at commit,
+    storage.live.bump): these fakes do not, and the tests of it run on the databases."""
+
+    async def record(
+        self, live: Live, chat_id: int, message_id: int, shown_hash: str, now: datetime
+    ) -> list[int]:
+        table = self.t("live")
+        replaced = []
+        for key, rec in list(table.items()):
+            if (
+                live.kind is LiveKind.CARD
+                and rec.live.kind is LiveKind.CARD
+                and rec.live.deal_id == live.deal_id
+                and rec.subject_id in live.subjects
+                and rec.chat_id == chat_id
+                and rec.message_id != message_id
+            ):
+                replaced.append(rec.message_id)
+                del table[key]
+        for subject in live.subjects:
+            key = (chat_id, message_id, subject)
+            old = table.get(key)
+            version = old.version + 1 if old else 1
+            shown = old.shown_version if old else 0
+            rec = LiveRec(
+                old.id if old else self._uow.store.next_id("live"),
+                live,
+                chat_id,
+                message_id,
+                subject,
+                version,
+                shown,
+                shown_hash,
+            )
+            table[key] = rec
+        return replaced
+
+    async def stale(self, limit: int) -> list[StaleMessage]:
+        recs = sorted(self.t("live").values(), key=lambda r: r.id)
+        messages = sorted({(r.chat_id, r.message_id) for r in recs if r.version > r.shown_version})
+        out = []
+        for chat_id, message_id in messages[:limit]:
+            rows = [r for r in recs if (r.chat_id, r.message_id) == (chat_id, message_id)]
+            out.append(
+                StaleMessage(
+                    rows[0].live.kind,
+                    rows[0].live.deal_id,
+                    chat_id,
+                    message_id,
+                    rows[0].shown_hash,
+                    tuple(Shown(r.id, r.subject_id, r.version) for r in rows),
+                )
+            )
+        return out
+
+    async def shown(self, rows: Sequence[Shown], shown_hash: str) -> None:
+        table = self.t("live")
+        for key, rec in list(table.items()):
+            for row in rows:
+                if rec.id == row.row_id and rec.shown_version < row.version:
+                    table[key] = replace(rec, shown_version=row.version, shown_hash=shown_hash)
+
+    async def forget(self, chat_id: int, message_id: int) -> None:
+        table = self.t("live")
+        for key in [k for k in table if k[:2] == (chat_id, message_id)]:
+            del table[key]
+
+
 # ---- unit of work --------------------------------------------------------------------------
 
 
@@ -1194,6 +1278,7 @@ class FakeUnitOfWork:
     outbox: Outbox
     dialogs: Dialogs
     payments: Payments
+    live: LiveMessages
 
     def __init__(self, store: FakeStore) -> None:
         self.store = store
@@ -1205,6 +1290,7 @@ class FakeUnitOfWork:
         self.outbox = FakeOutbox(self)
         self.dialogs = FakeDialogs(self)
         self.payments = FakePayments(self)
+        self.live = FakeLive(self)
         self._snapshot: dict[str, dict[Any, Any]] | None = None
         self._work: dict[str, dict[Any, Any]] | None = None
         self._after: list[Callable[[], None]] = []
