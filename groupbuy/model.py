@@ -215,6 +215,7 @@ class Order:
     lines: tuple[OrderLine, ...]
     picked_up_at: datetime | None = None
     pay_by: datetime | None = None  # invoiced modes: the hold on unpaid units ends then
+    picked_up_by: int | None = None  # the leader who handed it out
 
     def quantity(self, item_id: int) -> int:
         return next((ln.quantity for ln in self.lines if ln.item_id == item_id), 0)

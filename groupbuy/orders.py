@@ -144,7 +144,10 @@ class Pickup:
     collected: int = 0  # what the leader took at the table (cash, or an unconfirmed transfer)
 
 
-async def mark_picked_up(uow: UnitOfWork, community_id: int, code: str, now: datetime) -> Pickup:
+async def mark_picked_up(
+    uow: UnitOfWork, community_id: int, code: str, now: datetime, by: int
+) -> Pickup:
+    """`by`: the leader handing it out (shown on the checklist)."""
     order = await uow.orders.by_code(community_id, code)
     if order is None or not order.active:
         raise DomainError("code_unknown", code=code)
@@ -157,7 +160,7 @@ async def mark_picked_up(uow: UnitOfWork, community_id: int, code: str, now: dat
     if deal.payment_mode.invoiced and order.pay_by is not None:
         # Re-invoiced after a Stars shortfall and not paid yet: paid in chat, not at the table.
         raise DomainError("pickup_unpaid", code=code)
-    if not await uow.orders.mark_picked_up(order.id, now):
+    if not await uow.orders.mark_picked_up(order.id, now, by):
         raise DomainError("already_picked_up", code=code)
     # Goods never leave unpaid: what is still owed is taken at the table and recorded.
     collected = 0 if deal.payment_mode.invoiced else await collect_cash(uow, deal, order, now)

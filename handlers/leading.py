@@ -116,7 +116,9 @@ async def _picked(
     order = await uow.orders.get(order_id)
     if order is None or order.deal_id != deal.id:  # an order of another deal: forged
         raise DomainError("stale_button")
-    pickup = await mark_picked_up(uow, deal.community_id, order.code, deps.clock.now())
+    pickup = await mark_picked_up(
+        uow, deal.community_id, order.code, deps.clock.now(), by=press.sender.id
+    )
     await uow.commit()
     collected = (
         formatting.money(pickup.collected, deal.currency, locale) if pickup.collected else ""
@@ -166,7 +168,7 @@ async def pickup_command(deps: Deps, message: MessageIn, args: str) -> list[Acti
     async def act(uow: UnitOfWork, cid: int) -> Picked:
         if code is None:
             raise DomainError("code_invalid")
-        pickup = await mark_picked_up(uow, cid, code, now)
+        pickup = await mark_picked_up(uow, cid, code, now, by=user.id)
         await uow.commit()
         return pickup, await uow.users.many([pickup.order.user_id])
 

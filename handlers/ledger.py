@@ -3,9 +3,11 @@ and the community's payment mode (/paymode, /paywindow)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from groupbuy.errors import DomainError
+from groupbuy.live import Live, LiveKind, StaleMessage
 from groupbuy.model import (
     Community,
     Deal,
@@ -41,7 +43,26 @@ ENTRIES_PER_MESSAGE = 10  # a message per ten claims or refunds, each with its o
 
 async def summary(deps: Deps, deal: Deal, locale: str, chat_id: int) -> list[Action]:
     """Paid, awaiting payment, awaiting confirmation, refunds owed and made, totals; then one
-    message per batch of claims to confirm and refunds to make, with their buttons."""
+    message per batch of claims to confirm and refunds to make, with their buttons. The first
+    is kept current (groupbuy.live): a payment, a confirmation or a refund shows in it."""
+    first, claims, refunds = await _ledger(deps, deal, locale, chat_id)
+    return [replace(first, live=Live(LiveKind.PAYMENTS, deal.id)), *claims, *refunds]
+
+
+async def redrawn_summary(deps: Deps, message: StaleMessage) -> Edit | None:
+    """The payments summary as it should look now."""
+    async with deps.uow() as uow:
+        deal = await uow.deals.get(message.deal_id)
+        leader = await uow.users.get(message.chat_id)
+    if deal is None or leader is None:
+        return None
+    first, _, _ = await _ledger(deps, deal, deps.user_locale(leader), message.chat_id)
+    return Edit(message.chat_id, message.message_id, first.text, first.keyboard)
+
+
+async def _ledger(
+    deps: Deps, deal: Deal, locale: str, chat_id: int
+) -> tuple[Send, list[Send], list[Send]]:
     async with deps.uow() as uow:
         orders = await uow.orders.for_deal(deal.id)
         payments = await uow.payments.for_deal(deal.id)
@@ -80,12 +101,13 @@ async def summary(deps: Deps, deal: Deal, locale: str, chat_id: int) -> list[Act
     keyboard: tuple[tuple[Button, ...], ...] = ()
     if unpaid and deal.status is DealStatus.OPEN:
         keyboard = ((button(deps, locale, "remind_unpaid", Callback(Op.REMIND_UNPAID, deal.id)),),)
-    actions: list[Action] = [Send(chat_id, text, keyboard)]
     codes = {o.id: o.code for o in all_orders.values()}
     names = {uid: u.display_name for uid, u in users.items()}
-    actions += _claim_messages(deps, locale, deal, claims, codes, names, chat_id)
-    actions += _refund_messages(deps, locale, deal, owed, payments, refunds, codes, names, chat_id)
-    return actions
+    return (
+        Send(chat_id, text, keyboard),
+        _claim_messages(deps, locale, deal, claims, codes, names, chat_id),
+        _refund_messages(deps, locale, deal, owed, payments, refunds, codes, names, chat_id),
+    )
 
 
 def _charges(r: Refund, payments: list[Payment], refunded: dict[int, int]) -> list[str]:
@@ -113,8 +135,8 @@ def _claim_messages(
     codes: dict[int, str],
     names: dict[int, str],
     chat_id: int,
-) -> list[Action]:
-    messages: list[Action] = []
+) -> list[Send]:
+    messages: list[Send] = []
     for start in range(0, len(claims), ENTRIES_PER_MESSAGE):
         batch = claims[start : start + ENTRIES_PER_MESSAGE]
         rows = tuple(
@@ -155,13 +177,13 @@ def _refund_messages(
     codes: dict[int, str],
     names: dict[int, str],
     chat_id: int,
-) -> list[Action]:
+) -> list[Send]:
     """Refunds the leader makes by hand, with the charge ids a card refund needs."""
     refunded: dict[int, int] = {}  # by the refunds that name a charge
     for r in refunds:
         if r.payment_id is not None:
             refunded[r.payment_id] = refunded.get(r.payment_id, 0) + r.amount
-    messages: list[Action] = []
+    messages: list[Send] = []
     for start in range(0, len(owed), ENTRIES_PER_MESSAGE):
         batch = owed[start : start + ENTRIES_PER_MESSAGE]
         entries = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from groupbuy.live import LiveKind, StaleMessage, fingerprint
 from groupbuy.payments import standing
+from handlers import ledger, pickup_list
 from handlers.actions import Edit, Send
 from handlers.context import Deps
 from handlers.my_order import order_keyboard, order_text
@@ -31,7 +32,9 @@ async def redrawn(deps: Deps, message: StaleMessage) -> Edit | None:
     or the person is gone): it is then no longer kept."""
     if message.kind is LiveKind.CARD:
         return await _card(deps, message)
-    return None
+    if message.kind is LiveKind.CHECKLIST:
+        return await pickup_list.redrawn_checklist(deps, message)
+    return await ledger.redrawn_summary(deps, message)
 
 
 async def _card(deps: Deps, message: StaleMessage) -> Edit | None:

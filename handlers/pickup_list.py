@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import fields
 
+from groupbuy.live import Live, LiveKind, StaleMessage
 from groupbuy.model import Community, Deal, Order, PaymentStatus, Resident, User
-from handlers.actions import Action, Button, Send, SendDocument
+from groupbuy.ports import UnitOfWork
+from handlers.actions import Action, Button, Edit, Keyboard, Send, SendDocument
 from handlers.callbacks import Callback, Op
 from handlers.context import Deps
 from messages import formatting
@@ -47,6 +50,14 @@ def payment_state(
     return deps.texts.macro(locale, "labels", key, amount=amount)
 
 
+def handed_out(order: Order, users: dict[int, User], timezone: str, locale: str) -> tuple[str, str]:
+    """When and by whom an order was handed out, for its line on the checklist; empty if not."""
+    if order.picked_up_at is None:
+        return "", ""
+    by = users.get(order.picked_up_by) if order.picked_up_by is not None else None
+    return formatting.when(order.picked_up_at, timezone, locale), by.display_name if by else ""
+
+
 def rows(
     deps: Deps,
     locale: str,
@@ -56,12 +67,15 @@ def rows(
     users: dict[int, User],
     held: dict[int, int],
     claimed: dict[int, int],
+    timezone: str,
 ) -> tuple[PickupRow, ...]:
+    """`users`: the buyers and the leaders who handed orders out."""
     items = {i.id: i for i in deal.items}
     result = []
     for order in orders:
         resident = residents.get(order.user_id)
         user = users.get(order.user_id)
+        handed_out_at, handed_out_by = handed_out(order, users, timezone, locale)
         result.append(
             PickupRow(
                 building=resident.building if resident else "?",
@@ -80,26 +94,42 @@ def rows(
                     deps, locale, deal, order, held.get(order.id, 0), claimed.get(order.id, 0)
                 ),
                 picked_up=order.picked_up_at is not None,
+                handed_out_at=handed_out_at,
+                handed_out_by=handed_out_by,
             )
         )
     return tuple(sort_rows(result))
 
 
-async def build(deps: Deps, deal: Deal, locale: str) -> tuple[PickupList, list[Order]] | None:
-    async with deps.uow() as uow:
-        community = await uow.communities.get(deal.community_id)
-        orders = await uow.orders.for_deal(deal.id)
-        user_ids = [o.user_id for o in orders]
-        residents = await uow.users.residents(deal.community_id, user_ids)
-        users = await uow.users.many(user_ids)
-        held = await uow.payments.held_by_order(deal.id)
-        claimed: dict[int, int] = {}
-        for p in await uow.payments.for_deal(deal.id):
-            if p.status is PaymentStatus.CLAIMED:
-                claimed[p.order_id] = claimed.get(p.order_id, 0) + p.amount
+async def _rows_of(
+    deps: Deps, uow: UnitOfWork, deal: Deal, locale: str, only: Collection[int] | None = None
+) -> tuple[Community, tuple[PickupRow, ...], list[Order]] | None:
+    """The deal's pickup rows (of the orders in `only`, when given), read in `uow`."""
+    community = await uow.communities.get(deal.community_id)
     if community is None:
         return None
-    found = rows(deps, locale, deal, orders, residents, users, held, claimed)
+    orders = await uow.orders.for_deal(deal.id)
+    if only is not None:
+        orders = [o for o in orders if o.id in only]
+    user_ids = [o.user_id for o in orders]
+    residents = await uow.users.residents(deal.community_id, user_ids)
+    leaders = [o.picked_up_by for o in orders if o.picked_up_by is not None]
+    users = await uow.users.many(user_ids + leaders)
+    held = await uow.payments.held_by_order(deal.id)
+    claimed: dict[int, int] = {}
+    for p in await uow.payments.for_deal(deal.id):
+        if p.status is PaymentStatus.CLAIMED:
+            claimed[p.order_id] = claimed.get(p.order_id, 0) + p.amount
+    found = rows(deps, locale, deal, orders, residents, users, held, claimed, community.timezone)
+    return community, found, orders
+
+
+async def build(deps: Deps, deal: Deal, locale: str) -> tuple[PickupList, list[Order]] | None:
+    async with deps.uow() as uow:
+        read = await _rows_of(deps, uow, deal, locale)
+    if read is None:
+        return None
+    community, found, orders = read
     pickup = PickupList(
         deal_title=deal.title,
         community=community.name or community.title,
@@ -158,6 +188,16 @@ def _message(
     by_code: dict[str, Order],
     chat_id: int,
 ) -> Send:
+    text, keyboard = _drawn(deps, locale, deal, chunk, by_code)
+    # Kept current (groupbuy.live): a line ticks when its order is handed out, however that
+    # was done (this list's button, /pickup CODE, another leader).
+    checklist = Live(LiveKind.CHECKLIST, deal.id, tuple(by_code[row.code].id for row in chunk))
+    return Send(chat_id, text, keyboard, live=checklist)
+
+
+def _drawn(
+    deps: Deps, locale: str, deal: Deal, chunk: Sequence[PickupRow], by_code: dict[str, Order]
+) -> tuple[str, Keyboard]:
     buttons = [
         Button(
             deps.texts.macro(locale, "labels", "picked_button", code=row.code),
@@ -167,6 +207,22 @@ def _message(
         if not row.picked_up
     ]
     keyboard = tuple(tuple(buttons[i : i + 3]) for i in range(0, len(buttons), 3))
-    return Send(
-        chat_id, deps.texts.render(locale, "pickup_list_message", deal=deal, rows=chunk), keyboard
-    )
+    return deps.texts.render(locale, "pickup_list_message", deal=deal, rows=chunk), keyboard
+
+
+async def redrawn_checklist(deps: Deps, message: StaleMessage) -> Edit | None:
+    """A message of a leader's checklist as it should look now: its orders, ticked or not."""
+    async with deps.uow() as uow:
+        deal = await uow.deals.get(message.deal_id)
+        leader = await uow.users.get(message.chat_id)
+        if deal is None or leader is None:
+            return None
+        locale = deps.user_locale(leader)
+        read = await _rows_of(deps, uow, deal, locale, set(message.subjects))
+    if read is None:
+        return None
+    _, found, orders = read
+    if not found:
+        return None  # its orders are gone (cancelled): nothing left to tick
+    text, keyboard = _drawn(deps, locale, deal, found, {o.code: o for o in orders})
+    return Edit(message.chat_id, message.message_id, text, keyboard)

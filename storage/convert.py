@@ -145,6 +145,7 @@ def order(row: Any, lines: Iterable[tuple[int, int, int]]) -> Order:
         lines=tuple(OrderLine(item_id, qty, paid) for item_id, qty, paid in sorted(lines)),
         picked_up_at=row.picked_up_at,
         pay_by=row.pay_by,
+        picked_up_by=row.picked_up_by,
     )
 
 

@@ -29,6 +29,7 @@ _WITH_LINES = select(
     _orders.c.user_id,
     _orders.c.code,
     _orders.c.picked_up_at,
+    _orders.c.picked_up_by,
     _orders.c.pay_by,
     _lines.c.item_id,
     _lines.c.quantity,
@@ -205,6 +206,7 @@ class SqlOrders:
                     OrderRow.user_id,
                     OrderRow.code,
                     OrderRow.picked_up_at,
+                    OrderRow.picked_up_by,
                     OrderRow.pay_by,
                 )
                 .where(OrderRow.deal_id == deal_id)
@@ -261,12 +263,12 @@ class SqlOrders:
         ).scalar_one_or_none()
         return await self._one(row)
 
-    async def mark_picked_up(self, order_id: int, now: datetime) -> bool:
+    async def mark_picked_up(self, order_id: int, now: datetime, by: int) -> bool:
         self._touched.orders.add(order_id)
         result = await self._s.execute(
             update(OrderRow)
             .where(OrderRow.id == order_id, OrderRow.picked_up_at.is_(None))
-            .values(picked_up_at=now)
+            .values(picked_up_at=now, picked_up_by=by)
         )
         return int(getattr(result, "rowcount", 0)) == 1
 

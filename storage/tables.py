@@ -169,6 +169,7 @@ class OrderRow(Base):
     code: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime]
     picked_up_at: Mapped[datetime | None]
+    picked_up_by: Mapped[int | None] = mapped_column(BigInteger)  # who handed it out
     pay_by: Mapped[datetime | None]  # invoiced modes: unpaid units are held until then
     pay_reminded: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     invoice_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -153,6 +153,7 @@ class OrderRec:
     created_at: datetime
     picked_up_at: datetime | None
     pay_by: datetime | None = None
+    picked_up_by: int | None = None
     pay_reminded: bool = False
     invoice_version: int = 0
     invoice_issued_version: int = 0
@@ -703,6 +704,7 @@ class FakeOrders(_Repo):
             lines=tuple(sorted(lines, key=lambda ln: ln.item_id)),
             picked_up_at=rec.picked_up_at,
             pay_by=rec.pay_by,
+            picked_up_by=rec.picked_up_by,
         )
 
     def _recs(self) -> list[OrderRec]:
@@ -780,11 +782,11 @@ class FakeOrders(_Repo):
         )
         return self._order(rec)
 
-    async def mark_picked_up(self, order_id: int, now: datetime) -> bool:
+    async def mark_picked_up(self, order_id: int, now: datetime, by: int) -> bool:
         rec: OrderRec | None = self.t("orders").get(order_id)
         if rec is None or rec.picked_up_at is not None:
             return False
-        self.t("orders")[order_id] = replace(rec, picked_up_at=_utc(now))
+        self.t("orders")[order_id] = replace(rec, picked_up_at=_utc(now), picked_up_by=by)
         return True
 
     # ---- payment holds and invoices ----

@@ -36,6 +36,10 @@ class PickupRow:
     payment: str = ""
     """Already localised payment state, e.g. ``"已付"``; may be empty."""
     picked_up: bool = False
+    handed_out_at: str = ""
+    """When it was handed out, formatted for the locale, e.g. ``"Sat 6 Dec, 09:42"``."""
+    handed_out_by: str = ""
+    """Who handed it out (a leader's name)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -360,7 +360,9 @@ class MoneyMachine(RuleBasedStateMachine):
                 order = await uow.orders.of_user(self.deal_id, user)
                 if order is None:
                     return
-                picked = await mark_picked_up(uow, self.chat.chat_id, order.code, self.clock.now())
+                picked = await mark_picked_up(
+                    uow, self.chat.chat_id, order.code, self.clock.now(), by=1
+                )
                 await uow.commit()
             assert picked.collected >= 0
 

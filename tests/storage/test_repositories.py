@@ -412,9 +412,9 @@ async def test_pickup_and_active_orders(any_factory: UnitOfWorkFactory) -> None:
         assert await uow.orders.active_for_user(2, 10) == []  # an empty order is not active
         assert [d.id for d, _ in await uow.orders.active_for_user(1, 1)] == [soon]
         picked = datetime(2026, 6, 1, 18, 0, tzinfo=CST)
-        assert await uow.orders.mark_picked_up(orders[soon], picked)
-        assert not await uow.orders.mark_picked_up(orders[soon], picked)
-        assert not await uow.orders.mark_picked_up(empty.id + 1000, picked)
+        assert await uow.orders.mark_picked_up(orders[soon], picked, by=1)
+        assert not await uow.orders.mark_picked_up(orders[soon], picked, by=1)
+        assert not await uow.orders.mark_picked_up(empty.id + 1000, picked, by=1)
         got = await uow.orders.get(orders[soon])
         assert got is not None and got.picked_up_at == picked
         assert got.picked_up_at.utcoffset() == timedelta(0)

@@ -224,24 +224,25 @@ async def test_mark_picked_up(uow_factory: FakeUnitOfWorkFactory, clock: FakeClo
 
     async with uow_factory() as uow:
         with pytest.raises(DomainError, match="deal_not_closed"):
-            await mark_picked_up(uow, CHAT.chat_id, code, clock.now())
+            await mark_picked_up(uow, CHAT.chat_id, code, clock.now(), by=1)
 
     await change_committed(uow_factory, clock.now(), deal.id, item_id, BOB, 1)  # sells out
     clock.advance(timedelta(days=2))
     async with uow_factory() as uow:
         with pytest.raises(DomainError, match="code_unknown"):
-            await mark_picked_up(uow, CHAT.chat_id, "ZZZZZ", clock.now())
+            await mark_picked_up(uow, CHAT.chat_id, "ZZZZZ", clock.now(), by=1)
         with pytest.raises(DomainError, match="code_unknown"):
-            await mark_picked_up(uow, -999, code, clock.now())  # another community
-        pickup = await mark_picked_up(uow, CHAT.chat_id, code, clock.now())
+            await mark_picked_up(uow, -999, code, clock.now(), by=1)  # another community
+        pickup = await mark_picked_up(uow, CHAT.chat_id, code, clock.now(), by=1)
+        assert pickup.order.picked_up_by == 1  # the leader who handed it out
         await uow.commit()
     assert pickup.order.picked_up_at == clock.now()
     assert pickup.deal.id == deal.id
 
     async with uow_factory() as uow:
         with pytest.raises(DomainError, match="already_picked_up"):
-            await mark_picked_up(uow, CHAT.chat_id, code, clock.now())
-        assert await uow.orders.mark_picked_up(pickup.order.id, clock.now()) is False
+            await mark_picked_up(uow, CHAT.chat_id, code, clock.now(), by=1)
+        assert await uow.orders.mark_picked_up(pickup.order.id, clock.now(), by=1) is False
 
 
 async def test_mark_picked_up_refuses_failed_deals(
@@ -259,7 +260,7 @@ async def test_mark_picked_up_refuses_failed_deals(
     assert await close_due(uow_factory, clock) == [deal.id]
     async with uow_factory() as uow:
         with pytest.raises(DomainError, match="deal_not_closed"):
-            await mark_picked_up(uow, CHAT.chat_id, change.order.code, clock.now())
+            await mark_picked_up(uow, CHAT.chat_id, change.order.code, clock.now(), by=1)
 
 
 async def test_active_for_user(uow_factory: FakeUnitOfWorkFactory, clock: FakeClock) -> None:

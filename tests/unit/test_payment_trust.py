@@ -127,7 +127,7 @@ async def test_a_stars_shortfall_keeps_the_units_that_arrived_and_bills_them_aga
     # Not handed out before it is paid again (its units would lapse after the hand-out).
     async with shop.f() as uow:
         with pytest.raises(DomainError, match="pickup_unpaid"):
-            await mark_picked_up(uow, shop.deal.community_id, order.code, shop.clock.now())
+            await mark_picked_up(uow, shop.deal.community_id, order.code, shop.clock.now(), by=1)
     issued = await invoice_committed(shop.f, shop.clock.now(), order.id)
     assert issued is not None
     token, due = issued
@@ -138,7 +138,7 @@ async def test_a_stars_shortfall_keeps_the_units_that_arrived_and_bills_them_aga
     order = await shop.order(ALICE)
     assert order.pay_by is None and all(ln.paid_quantity == ln.quantity for ln in order.lines)
     async with shop.f() as uow:
-        await mark_picked_up(uow, shop.deal.community_id, order.code, shop.clock.now())
+        await mark_picked_up(uow, shop.deal.community_id, order.code, shop.clock.now(), by=1)
         await uow.commit()
     await shop.check_ledger()
 

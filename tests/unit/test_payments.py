@@ -836,7 +836,7 @@ async def test_cash_is_collected_at_pickup(shop: Shop) -> None:
     order = await shop.order(ALICE)
     async with shop.f() as uow:
         # goods never leave unpaid: picking up takes what is owed
-        pickup = await mark_picked_up(uow, shop.chat.chat_id, order.code, shop.clock.now())
+        pickup = await mark_picked_up(uow, shop.chat.chat_id, order.code, shop.clock.now(), by=1)
         assert pickup.collected == 2 * APPLE + PEAR
         assert await collect_cash(uow, pickup.deal, pickup.order, shop.clock.now()) == 0
         await uow.commit()

@@ -333,12 +333,15 @@ def _my_order(
     has_order: bool = True,
     mode: PaymentMode = PaymentMode.CASH,
     money: Standing | None = None,
+    picked_up: bool = False,
 ) -> Sample:
     """handlers.my_order.order_text."""
 
     def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
         deal = w.deal_in(status, payment_mode=mode)
         order = replace(w.order, pay_by=DEADLINE) if has_order else None
+        if order is not None and picked_up:
+            order = replace(order, picked_up_at=DEADLINE, picked_up_by=1)
         return {
             "deal": deal,
             "order": order,
@@ -464,7 +467,8 @@ def _pickup_rows(w: World) -> list[PickupRow]:
         PickupRow(
             building=w.texts.buildings[1], unit="", room=w.texts.room + "0",
             name=w.texts.first_name, phone=None, lines=lines[:1], amount="¥12.50",
-            code="M3Q9Z", picked_up=True,
+            code="M3Q9Z", picked_up=True, handed_out_at="Sat 6 Dec, 09:42",
+            handed_out_by="Olga",
         ),
     ]  # fmt: skip
 
@@ -554,6 +558,7 @@ SAMPLES: dict[str, list[Sample]] = {
         _my_order(DealStatus.OPEN, money=Standing(40, 0, 0), mode=PaymentMode.STARS),
         _my_order(DealStatus.OPEN, has_order=False),
         _my_order(DealStatus.CLOSED),
+        _my_order(DealStatus.CLOSED, picked_up=True),
         _my_order(DealStatus.FAILED),
         _my_order(DealStatus.CANCELLED),
     ],
