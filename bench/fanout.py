@@ -64,7 +64,10 @@ async def one_round(kind: str, buyers: int, limit: float, tmp: Path, n: int) -> 
         await proc.start(emu)
         log_start = len(emu.state.requests_log)
         close = emu.press(
-            world.leader, world.group, post.message_id, Callback(Op.CLOSE, post.deal_id).pack()
+            world.leader,
+            world.group,
+            post.message_id,
+            Callback(Op.CONFIRM_CLOSE, post.deal_id).pack(),
         )
         emu.expect(1)
         pressed_at = emu.clock.now()

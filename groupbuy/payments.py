@@ -475,7 +475,10 @@ async def lapse(uow: UnitOfWork, order_id: int, now: datetime, *, force: bool = 
     await uow.payments.void_invoices(order_id)
     await uow.orders.set_pay_by(order_id, None)
     await uow.orders.want_invoice(order_id)  # removes the dead invoice message
-    ref = int(now.timestamp())
+    # A negative ref: the hold was cut short by the deal's close (the leader closed it early, or
+    # it sold out), not ended by the clock; the notice says which (handlers.notices).
+    early = force and order.pay_by > now
+    ref = int(now.timestamp()) * (-1 if early else 1)
     await uow.outbox.add(
         [Notice(NoticeKind.ORDER_LAPSED, order.user_id, deal.id, order.user_id, ref)], now
     )

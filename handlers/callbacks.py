@@ -14,7 +14,8 @@ class Op(StrEnum):
     LESS = "m"  # −1 of an item
     MINE = "o"  # show my order
     CANCEL_ORDER = "x"  # cancel my order
-    CLOSE = "c"  # leader: close now
+    CLOSE = "c"  # leader: close now (asks first)
+    CONFIRM_CLOSE = "C"  # leader: yes, close it now
     CANCEL_DEAL = "k"  # leader: cancel the deal
     CONFIRM_CANCEL = "K"  # leader: yes, cancel it
     LIST = "l"  # leader: pickup list
@@ -24,7 +25,7 @@ class Op(StrEnum):
     PUBLISH = "P"  # new deal dialog: publish the preview
     DISCARD = "D"  # new deal dialog: discard
     LANG = "L"  # /lang choice (arg: index in LOCALES)
-    BACK = "B"  # leader: back from the cancel confirmation to the post's buttons
+    BACK = "B"  # leader: back from a close or cancel confirmation: the deal stays open
     CLAIM_PAID = "I"  # resident: "I have paid" the leader
     CONFIRM_PAYMENT = "Y"  # leader: the reported payment arrived (arg: payment id)
     REJECT_PAYMENT = "N"  # leader: it did not (arg: payment id)

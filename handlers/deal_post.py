@@ -53,10 +53,12 @@ def post_keyboard(deps: Deps, locale: str, deal: Deal) -> Keyboard:
     return tuple(rows)
 
 
-def confirm_cancel_keyboard(deps: Deps, locale: str, deal: Deal) -> Keyboard:
+def confirm_keyboard(deps: Deps, locale: str, deal: Deal, op: Op) -> Keyboard:
+    """Yes (to close now, or to cancel) and Back, under the question asked first."""
+    label = "confirm_close" if op is Op.CONFIRM_CLOSE else "confirm_cancel"
     return (
         (
-            button(deps, locale, "confirm_cancel", Callback(Op.CONFIRM_CANCEL, deal.id)),
+            button(deps, locale, label, Callback(op, deal.id)),
             button(deps, locale, "back", Callback(Op.BACK, deal.id)),
         ),
     )

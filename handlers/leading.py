@@ -13,7 +13,7 @@ from groupbuy import parsing
 from groupbuy.codes import normalize_code
 from groupbuy.deals import cancel_deal, close_deal
 from groupbuy.errors import DomainError
-from groupbuy.model import CloseReason, Community, Deal, DealStatus, User
+from groupbuy.model import CloseReason, Community, Deal, DealStatus, User, minimum_reached
 from groupbuy.orders import Pickup, mark_picked_up
 from groupbuy.ports import UnitOfWork
 from groupbuy.shortfall import Shortfall, record_shortfall
@@ -31,7 +31,7 @@ from handlers.authority import (
 from handlers.callbacks import Callback, Op
 from handlers.common import alert, button, refusal, remembered
 from handlers.context import Deps
-from handlers.deal_post import confirm_cancel_keyboard
+from handlers.deal_post import confirm_keyboard
 from handlers.events import MessageIn, Press
 from handlers.paying import window
 from handlers.pickup_list import documents
@@ -50,19 +50,32 @@ async def on_press(deps: Deps, press: Press, cb: Callback) -> list[Action]:
             return await _picked(deps, uow, press, deal, cb.arg, locale)
         if deal.status is not DealStatus.OPEN:
             raise DomainError("deal_not_open")
-        if cb.op is Op.CLOSE:
+        community = await uow.communities.get(deal.community_id)
+        group_locale = deps.community_locale(community)
+        if cb.op in (Op.CLOSE, Op.CANCEL_DEAL):
+            # Asked first: a slip of the thumb must not end a deal. The question is its own
+            # message, not the post's buttons: the post refresher rebuilds those whenever
+            # counters change, which would drop a pending confirmation.
+            closing = cb.op is Op.CLOSE
+            stats = await uow.deals.stats(deal.id)
+            question = deps.texts.render(
+                group_locale,
+                "close_confirm" if closing else "cancel_confirm",
+                deal=deal,
+                forms=minimum_reached(deal, stats),
+            )
+            confirm = Op.CONFIRM_CLOSE if closing else Op.CONFIRM_CANCEL
+            keyboard = confirm_keyboard(deps, group_locale, deal, confirm)
+            return [Answer(press.query_id), Send(press.chat.id, question, keyboard)]
+        if cb.op is Op.CONFIRM_CLOSE:
             closed = await close_deal(uow, deal.id, CloseReason.LEADER, now)
             await uow.commit()
             key = "closed_toast" if closed else "deal_not_open"
-            return [Answer(press.query_id, deps.texts.macro(locale, "labels", key))]
-        community = await uow.communities.get(deal.community_id)
-        group_locale = deps.community_locale(community)
-        if cb.op is Op.CANCEL_DEAL:
-            # The question is its own message, not the post's buttons: the post refresher
-            # rebuilds those whenever counters change, which would drop a pending confirmation.
-            question = deps.texts.render(group_locale, "cancel_confirm", deal=deal)
-            keyboard = confirm_cancel_keyboard(deps, group_locale, deal)
-            return [Answer(press.query_id), Send(press.chat.id, question, keyboard)]
+            done = deps.texts.render(group_locale, "close_done", deal=deal)
+            return [
+                Answer(press.query_id, deps.texts.macro(locale, "labels", key)),
+                Edit(press.chat.id, press.message_id, done),
+            ]
         if cb.op is Op.BACK:
             kept = deps.texts.render(group_locale, "cancel_kept", deal=deal)
             return [Answer(press.query_id), Edit(press.chat.id, press.message_id, kept)]

@@ -113,6 +113,8 @@ async def render(deps: Deps, pending: PendingNotice) -> Send | None:
             if money.due <= 0:
                 return None  # paid meanwhile: no reminder
             extra["money"] = money
+    if notice.kind is NoticeKind.ORDER_LAPSED:
+        extra["cut_short"] = notice.ref < 0  # by the close, not by the clock (groupbuy.payments)
     if any(value is None for value in extra.values()):
         return None
     locale = deps.user_locale(user)

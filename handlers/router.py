@@ -380,6 +380,7 @@ BUTTONS: dict[Op, Route[ButtonHandler]] = {
     ),
     Op.CLAIM_PAID: Route(paying.on_claim, None, Access(Loads.DEAL, Needs.RESIDENT_CHANGE)),
     Op.CLOSE: Route(leading.on_press, _POST, None),
+    Op.CONFIRM_CLOSE: Route(leading.on_press, _POST, None),
     Op.CANCEL_DEAL: Route(leading.on_press, _POST, None),
     Op.CONFIRM_CANCEL: Route(leading.on_press, _POST, None),
     Op.BACK: Route(leading.on_press, _POST, None),

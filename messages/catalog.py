@@ -79,7 +79,7 @@ def extract() -> Catalog:
 
 
 def msgids() -> set[str]:
-    """The msgids of the templates, singular forms only (the templates use no plurals)."""
+    """The msgids of the templates; of a plural text (ngettext), its singular form."""
     return {_singular(m.id) for m in extract() if m.id}
 
 

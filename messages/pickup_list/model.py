@@ -60,7 +60,7 @@ class PickupListLabels:
     * ``page`` may use ``{page}`` and ``{pages}``, e.g. ``"Page {page} of {pages}"``
       or ``"第 {page} 页 / 共 {pages} 页"``.
     * ``building_heading`` may use ``{building}`` and ``{count}``, e.g.
-      ``"Building {building} · {count} orders"`` or ``"{building} · {count} 单"``.
+      ``"Building {building} · orders: {count}"`` or ``"{building} · {count} 单"``.
     * ``total_orders`` is printed as ``"{total_orders}: {n}"``; it may instead
       contain ``{count}`` to place the number itself, e.g. ``"共 {count} 单"``.
 

@@ -198,6 +198,15 @@ async def press_for_reply(
     return answer, await bot_says(world, chat_id, after, contains)
 
 
+async def close_now(world: World, leader: int, chat: int, post_id: int) -> CallbackAnswer:
+    """Close now under a deal post, then Yes under the question it asks: the answer to Yes."""
+    after = last_id(world, chat)
+    asked = await world.emu.press_button(leader, chat, post_id, text="Close now")
+    assert asked.text is None and not asked.show_alert, asked
+    question = await bot_says(world, chat, after, "Close “")
+    return await world.emu.press_button(leader, chat, question.message_id, text="Yes, close it now")
+
+
 async def set_up_group(
     world: World,
     *,

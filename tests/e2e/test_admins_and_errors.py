@@ -13,6 +13,7 @@ from tests.e2e.conftest import (
     World,
     become_resident,
     bot_says,
+    close_now,
     last_id,
     publish_one_message,
     say,
@@ -95,7 +96,7 @@ async def test_a_failing_handler_still_answers(
     assert text_of(reply).startswith("Sorry, something went wrong")
     monkeypatch.undo()
     # The bot carries on: the same button works once the bug is gone.
-    answer = await emu.press_button(olga, group, post.message_id, text="Close now")
+    answer = await close_now(world, olga, group, post.message_id)
     assert answer.text == "Deal closed."
     await asyncio.sleep(0)
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 import asyncio
 import time
 
+from handlers.callbacks import Callback, Op
 from sandbox.faults import Fault
 from sandbox.views import SentMessage
 from tests.e2e.conftest import (
     World,
     become_resident,
     bot_says,
+    close_now,
     deal_id_of,
     last_id,
     publish_one_message,
@@ -129,8 +131,10 @@ async def test_a_429_on_one_deals_post_holds_up_no_other_chat(any_world: World) 
     await emu.press_button(ann, group, lychees.message_id, data=lychees.keyboard[0][0][1])
     await emu.wait_until(lambda: fired(world, "editMessageText", Fault.FLOOD) == 1, timeout=5)
 
-    # The cherries close: their buyers' pickup notices go out at once all the same.
-    answer = await emu.press_button(olga, group, cherries.message_id, text="Close now")
+    # The cherries close (the leader's "Yes" under the question, which itself waits out the
+    # group's 429): their buyers' pickup notices go out at once all the same.
+    confirm = Callback(Op.CONFIRM_CLOSE, deal_id_of(cherries)).pack()
+    answer = await emu.press_raw(olga, group, cherries.message_id, confirm)
     assert answer.text == "Deal closed."
     began = time.monotonic()
     for who in (ann, bob):
@@ -193,7 +197,7 @@ async def test_a_reset_and_a_slow_answer_delay_a_notice_and_hold_up_no_one_else(
     await emu.inject_fault("reset_before", "sendMessage", chat_id=ann)
     await emu.inject_fault("delay", "sendMessage", chat_id=bob, seconds=5.0)
 
-    answer = await emu.press_button(olga, group, post.message_id, text="Close now")
+    answer = await close_now(world, olga, group, post.message_id)
     assert answer.text == "Deal closed."
     began = time.monotonic()
     await emu.wait_for_message(cai, lambda m: "Your order: Cherries" in (m.text or ""), 2.0)

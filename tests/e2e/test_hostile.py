@@ -156,6 +156,7 @@ def _forged(s: Scene, op: Op) -> list[str]:
         Op.MINE: [Callback(op, a)],
         Op.CANCEL_ORDER: [Callback(op, a)],
         Op.CLOSE: [Callback(op, a)],
+        Op.CONFIRM_CLOSE: [Callback(op, a)],
         Op.CANCEL_DEAL: [Callback(op, a)],
         Op.CONFIRM_CANCEL: [Callback(op, a)],
         Op.BACK: [Callback(op, a)],
@@ -181,9 +182,9 @@ def _forged(s: Scene, op: Op) -> list[str]:
 
 
 NAMES_A = {
-    Op.JOIN, Op.LESS, Op.MINE, Op.CANCEL_ORDER, Op.CLOSE, Op.CANCEL_DEAL, Op.CONFIRM_CANCEL,
-    Op.BACK, Op.LIST, Op.PICKED, Op.CLAIM_PAID, Op.CONFIRM_PAYMENT, Op.REJECT_PAYMENT,
-    Op.REFUND_MADE, Op.REMIND_UNPAID,
+    Op.JOIN, Op.LESS, Op.MINE, Op.CANCEL_ORDER, Op.CLOSE, Op.CONFIRM_CLOSE, Op.CANCEL_DEAL,
+    Op.CONFIRM_CANCEL, Op.BACK, Op.LIST, Op.PICKED, Op.CLAIM_PAID, Op.CONFIRM_PAYMENT,
+    Op.REJECT_PAYMENT, Op.REFUND_MADE, Op.REMIND_UNPAID,
 }  # fmt: skip
 
 

@@ -30,6 +30,13 @@ Window: Sat 9:00-11:00"""
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
+def zh_n(singular: str, plural: str, n: int, **params: object) -> str:
+    """The Chinese of a counted text (its plural forms); `num` is the count, as in templates."""
+    text = translations("zh_Hans").ngettext(singular, plural, n)
+    assert text not in (singular, plural) and CJK.search(text), f"no Chinese for {singular!r}"
+    return text % {"num": n, **params}
+
+
 def zh(msgid: str, *, same: bool = False, **params: object) -> str:
     """The Chinese of an English source text; fails if it has no translation (unless `same`)."""
     text = translations("zh_Hans").gettext(msgid)
@@ -182,7 +189,10 @@ async def test_lang_switches_a_person_and_a_group(world: World) -> None:
     # The deal post is refreshed in the group's new language at its next change...
     await emu.press_button(ann, group, post.message_id, data=post.keyboard[0][1][1])
     await emu.wait_until(
-        lambda: zh("%(n)s neighbours joined", n=2) in _text(world, group, post.message_id),
+        lambda: (
+            zh_n("%(num)s neighbour joined", "%(num)s neighbours joined", 2)
+            in _text(world, group, post.message_id)
+        ),
         timeout=10,
     )
     edited = next(m for m in emu.messages(group) if m.message_id == post.message_id)
@@ -190,4 +200,4 @@ async def test_lang_switches_a_person_and_a_group(world: World) -> None:
     # ...and new posts are in Chinese.
     post2 = await publish_one_message(world, olga, group, DEAL.replace("Fresh milk", "Eggs"))
     assert post2.button_labels()[0] == zh("🛒 Join +1")
-    assert zh("%(n)s neighbours joined", n=0) in text_of(post2)
+    assert zh_n("%(num)s neighbour joined", "%(num)s neighbours joined", 0) in text_of(post2)

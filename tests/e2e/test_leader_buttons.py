@@ -29,7 +29,7 @@ def _post(world: World, group: int, message_id: int) -> SentMessage:
     return next(m for m in world.emu.messages(group) if m.message_id == message_id)
 
 
-async def test_close_now_closes_at_once(world: World) -> None:
+async def test_close_now_asks_first_then_closes(world: World) -> None:
     emu = world.emu
     olga, group = await set_up_group(world)
     post = await publish_one_message(world, olga, group, DEAL)
@@ -45,9 +45,33 @@ async def test_close_now_closes_at_once(world: World) -> None:
     mine = await bot_says(world, ann, ann_before, "🧾")
     assert "Lychee × 1 — CN¥30.00" in text_of(mine)
 
+    # Close now asks first: Back leaves the deal open.
     group_before = last_id(world, group)
     answer = await emu.press_button(olga, group, post.message_id, text="Close now")
+    assert answer.text is None
+    question = await bot_says(world, group, group_before, "Close “Lychees” now?")
+    assert "every buyer gets a pickup code" in text_of(question)
+    assert question.button_labels() == ["Yes, close it now", "Back"]
+    await emu.press_button(olga, group, question.message_id, text="Back")
+    await emu.wait_until(
+        lambda: "stays open" in (_post(world, group, question.message_id).text or "")
+    )
+    async with world.deps.uow() as uow:
+        still = await uow.deals.get(deal_id_of(post))
+    assert still is not None and still.status is DealStatus.OPEN
+
+    # A neighbour cannot say yes for the leader.
+    group_before = last_id(world, group)
+    await emu.press_button(olga, group, post.message_id, text="Close now")
+    question = await bot_says(world, group, group_before, "Close “Lychees” now?")
+    refused = await emu.press_button(ann, group, question.message_id, text="Yes, close it now")
+    assert refused.show_alert and refused.text == "Only the group's admins (leaders) can do that."
+
+    answer = await emu.press_button(olga, group, question.message_id, text="Yes, close it now")
     assert (answer.text, answer.show_alert) == ("Deal closed.", False)
+    await emu.wait_until(
+        lambda: "is closed" in (_post(world, group, question.message_id).text or "")
+    )
     await bot_says(world, group, group_before, "Pickup notice: Lychees", timeout=10)
     notice = await bot_says(world, ann, order.message_id, "Your order: Lychees", timeout=10)
     assert "Total: CN¥30.00" in text_of(notice) and "Pickup code:" in text_of(notice)
@@ -78,7 +102,7 @@ async def test_cancel_deal_asks_first(world: World) -> None:
     order = await become_resident(world, ann, group, post.message_id, join)
     # Let the post show Ann's join first (see test_confirmation_survives_a_join for the race).
     await emu.wait_until(
-        lambda: "1 neighbours joined" in (_post(world, group, post.message_id).text or ""),
+        lambda: "1 neighbour joined" in (_post(world, group, post.message_id).text or ""),
         timeout=10,
     )
 

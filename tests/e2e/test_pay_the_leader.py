@@ -87,7 +87,7 @@ async def test_pay_the_leader_with_a_shortfall(world: World) -> None:
     await bot_says(world, group, post.message_id, "Pickup notice", timeout=10)
     after_ann, after_bob = last_id(world, ann), last_id(world, bob)
     done = await say(world, olga, group, "/shortfall 1 1", "Recorded")
-    assert "1 × Orange box fewer" in text_of(done) and "1 orders reduced" in text_of(done)
+    assert "1 × Orange box fewer" in text_of(done) and "1 order reduced" in text_of(done)
     bob_told = await bot_says(world, bob, after_bob, "Fewer goods arrived", timeout=10)
     assert "Nothing is left in your order." in text_of(bob_told)
     assert not any("Fewer goods" in (m.text or "") for m in emu.messages(ann)[-3:]) or (
@@ -147,16 +147,16 @@ async def test_remind_unpaid_at_most_once_an_hour(world: World) -> None:
 
     after = last_id(world, olga)
     await emu.send_message(olga, group, "/payments")
-    summary = await bot_says(world, olga, after, "Awaiting payment: 1 orders, CN¥50.00")
+    summary = await bot_says(world, olga, after, "Awaiting payment: 1 order, CN¥50.00")
     after_ann = last_id(world, ann)
     answer = await emu.press_button(olga, olga, summary.message_id, text="⏰ Remind unpaid")
-    assert answer.text == "Reminded 1 neighbours."
+    assert answer.text == "Reminded 1 neighbour."
     await bot_says(world, ann, after_ann, "Please pay CN¥50.00 for Oranges.")
     again = await emu.press_button(olga, olga, summary.message_id, text="⏰ Remind unpaid")
     assert again.text == "Already reminded within the last hour."
     await world.advance(timedelta(minutes=61))
     later = await emu.press_button(olga, olga, summary.message_id, text="⏰ Remind unpaid")
-    assert later.text == "Reminded 1 neighbours."
+    assert later.text == "Reminded 1 neighbour."
     await emu.wait_until(
         lambda: sum("Please pay" in (m.text or "") for m in emu.messages(ann)) == 2
     )

@@ -31,6 +31,7 @@ from tests.e2e.conftest import (
     World,
     become_resident,
     bot_says,
+    close_now,
     deal_id_of,
     last_id,
     publish_one_message,
@@ -123,7 +124,7 @@ async def _community_with_backlog(world: World) -> tuple[int, int, int, int]:
     await emu.add_member(group, ann)
     await become_resident(world, ann, group, post.message_id, post.keyboard[0][0][1])
     await emu.wait_until(
-        lambda: "1 neighbours joined" in (_posts_of(world, group, deal_id_of(post))[0].text or ""),
+        lambda: "1 neighbour joined" in (_posts_of(world, group, deal_id_of(post))[0].text or ""),
         timeout=10,
     )
     await emu.inject_fault("flood", "sendMessage", chat_id=group, count=1, retry_after=30)
@@ -163,7 +164,7 @@ async def test_a_group_that_becomes_a_supergroup_keeps_working(
     assert f"#{deal} Lychees" in text_of(told)
     # The open deal is posted in the new chat with its counters, and the held one too.
     await emu.wait_until(lambda: len(_posts_of(world, new, deal)) == 1, timeout=10)
-    assert "1 neighbours joined" in (_posts_of(world, new, deal)[0].text or "")
+    assert "1 neighbour joined" in (_posts_of(world, new, deal)[0].text or "")
     # The held one goes up in the new chat once Telegram's hold on it is over (a hold of the
     # old chat's, kept as it was: at most retry_after late, never twice).
     await world.advance(timedelta(seconds=31))
@@ -180,7 +181,7 @@ async def test_a_group_that_becomes_a_supergroup_keeps_working(
     third = await publish_one_message(world, olga, new, DEAL.replace("Lychees", "Pears"))
     assert "Pears" in text_of(third)
     after = last_id(world, new)
-    answer = await emu.press_button(olga, new, repost.message_id, text="Close now")
+    answer = await close_now(world, olga, new, repost.message_id)
     assert answer.text == "Deal closed."
     await bot_says(world, new, after, "Pickup notice: Lychees", timeout=10)
     listed = await say(world, olga, olga, f"/list {deal}")
@@ -326,7 +327,7 @@ async def test_a_deal_opened_in_a_topic_stays_in_it(
     ann = await emu.add_user("Ann")
     await emu.add_member(group, ann)
     await become_resident(world, ann, group, post.message_id, post.keyboard[0][0][1])
-    await _shows(world, group, deal_id_of(post), "1 neighbours joined")  # edited in place
+    await _shows(world, group, deal_id_of(post), "1 neighbour joined")  # edited in place
 
     # What is typed in the topic is answered in it; what is typed in General, in General.
     for thread in (topic, None):
@@ -336,7 +337,7 @@ async def test_a_deal_opened_in_a_topic_stays_in_it(
         assert answer.thread_id == thread
 
     after = last_id(world, group)
-    await emu.press_button(olga, group, post.message_id, text="Close now")
+    await close_now(world, olga, group, post.message_id)
     notice = await bot_says(world, group, after, "Pickup notice: Lychees", timeout=10)
     assert notice.thread_id == topic
     bot_messages = [m for m in emu.messages(group) if m.from_bot and m.thread_id is None]
@@ -361,10 +362,10 @@ async def test_the_communitys_topic_for_deals_and_a_closed_one(
 
     await emu.close_topic(group, topic)
     after = last_id(world, group)
-    answer = await emu.press_button(olga, group, post.message_id, text="Close now")
+    answer = await close_now(world, olga, group, post.message_id)
     assert answer.text == "Deal closed."
     # (Nobody ordered: the deal did not form, and the group is told so.)
-    notice = await bot_says(world, group, after, "Lychees did not reach", timeout=10)
+    notice = await bot_says(world, group, after, "Nobody joined Lychees", timeout=10)
     assert notice.thread_id is None  # General
     told = await bot_says(world, olga, 0, "closed or deleted", timeout=10)
     assert "send /setup in that topic" in text_of(told)

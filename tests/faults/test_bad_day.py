@@ -34,7 +34,7 @@ async def test_a_fan_out_through_429s_502s_and_blocked_residents(rig: Rig) -> No
     log_from = len(emu.state.requests_log)
 
     close = emu.press(
-        world.leader, world.group, post.message_id, Callback(Op.CLOSE, post.deal_id).pack()
+        world.leader, world.group, post.message_id, Callback(Op.CONFIRM_CLOSE, post.deal_id).pack()
     )
     emu.expect(1)
     emu.push(close)

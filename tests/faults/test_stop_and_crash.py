@@ -162,7 +162,7 @@ async def test_sigkill_in_a_fan_out_every_notice_arrives_after_the_restart(rig: 
         )
 
     close = emu.press(
-        world.leader, world.group, post.message_id, Callback(Op.CLOSE, post.deal_id).pack()
+        world.leader, world.group, post.message_id, Callback(Op.CONFIRM_CLOSE, post.deal_id).pack()
     )
     emu.expect(1)
     emu.push(close)

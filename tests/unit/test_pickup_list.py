@@ -67,7 +67,7 @@ LABELS_EN = PickupListLabels(
     empty="No orders",
     quantity="Qty",
     measure="Unit",
-    building_heading="Building {building} · {count} orders",
+    building_heading="Building {building} · orders: {count}",
 )
 
 MILK = PickupLine("鲜牛奶", 2, "瓶")
@@ -236,7 +236,7 @@ def test_english_labels_and_long_text_do_not_break() -> None:
     data = render_pdf(_list(rows, LABELS_EN), created_at=FIXED)
     text = "\n".join(_pages_text(data))
     assert "Page 1 of 1" in text
-    assert "Building 1 · 1 orders" in text
+    assert "Building 1 · orders: 1" in text
     assert "Maximilian" in text
     assert "…" in text  # something was truncated rather than overflowing
     assert "小王" in text  # the emoji is dropped, the name kept

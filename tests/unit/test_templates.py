@@ -124,6 +124,8 @@ SHOWS_USER_TEXT = {
     "shortfall_recorded",
     "cancel_confirm",
     "cancel_done",
+    "close_confirm",
+    "close_done",
     "cancel_kept",
     "deal_photo",
     "deal_post",
@@ -173,6 +175,7 @@ class World:
     deal: Deal
     stats: DealStats
     order: Order
+    count: int = 12  # how many of anything a sample counts (orders, neighbours, minutes)
 
     def deal_in(self, status: DealStatus, **changes: Any) -> Deal:
         closed = status is not DealStatus.OPEN
@@ -200,7 +203,9 @@ class World:
         ]
 
 
-def world(texts: Texts) -> World:
+def world(texts: Texts, count: int | None = None) -> World:
+    """`count`: every number of things the samples show (test_counts_read_right); by default
+    a few different ones."""
     community = Community(
         chat_id=-100123,
         title=texts.group_title,
@@ -211,6 +216,8 @@ def world(texts: Texts) -> World:
         locale="zh_Hans",
         configured=True,
     )
+    if count is not None:
+        community = replace(community, payment_window_minutes=count)
     user = User(7, texts.first_name, texts.last_name, "alice", "en", None, True)
     resident = Resident(community.chat_id, user.id, texts.buildings[0], texts.unit, texts.room)
     items = tuple(
@@ -221,12 +228,14 @@ def world(texts: Texts) -> World:
         id=1, community_id=community.chat_id, leader_id=99, title=texts.title,
         description=texts.description, currency="CNY", deadline=DEADLINE,
         pickup_place=texts.place, pickup_window=texts.window,
-        minimum_kind=MinimumKind.PARTICIPANTS, minimum=20, buildings=texts.buildings[:2],
+        minimum_kind=MinimumKind.PARTICIPANTS, minimum=20 if count is None else count,
+        buildings=texts.buildings[:2],
         photo_file_id=None, status=DealStatus.OPEN, created_at=NOW, closed_at=None,
         close_reason=None, post_chat_id=community.chat_id, post_message_id=555, items=items,
     )  # fmt: skip
     order = Order(41, deal.id, user.id, "K7P2X", (OrderLine(10, 2), OrderLine(11, 1)))
-    return World(texts, community, user, resident, items, deal, DealStats(12, 30), order)
+    stats = DealStats(12, 30) if count is None else DealStats(count, count, count)
+    return World(texts, community, user, resident, items, deal, stats, order, count or 12)
 
 
 Sample = Callable[[Renderer, str, World], dict[str, Any]]
@@ -236,6 +245,15 @@ def _deal_post(status: DealStatus, **changes: Any) -> Sample:
     def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
         deal = w.deal_in(status, **changes)
         return {"deal": deal, "stats": w.stats, "tz": w.community.timezone}
+
+    return build
+
+
+def _close_confirm(*, forms: bool) -> Sample:
+    """handlers.leading: Close now asks first, saying whether the deal would form."""
+
+    def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+        return {"deal": w.deal_in(DealStatus.OPEN), "forms": forms}
 
     return build
 
@@ -271,6 +289,17 @@ def _error(r: Renderer, locale: str, w: World) -> dict[str, Any]:
 def _group_notice(r: Renderer, locale: str, w: World) -> dict[str, Any]:
     """handlers.notices.render for a notice to the group."""
     return {"deal": w.deal_in(DealStatus.CLOSED), "stats": w.stats, "tz": w.community.timezone}
+
+
+def _failed_notice(minimum: MinimumKind) -> Sample:
+    """handlers.notices.render for a deal that did not form: short of its minimum, or (with
+    none) nobody joined."""
+
+    def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+        deal = w.deal_in(DealStatus.FAILED, minimum_kind=minimum)
+        return {"deal": deal, "stats": w.stats, "tz": w.community.timezone}
+
+    return build
 
 
 def _leader_notice(r: Renderer, locale: str, w: World) -> dict[str, Any]:
@@ -387,7 +416,7 @@ def _money_notice(**extra: Any) -> Callable[..., Sample]:
 
 
 def _payments_summary(r: Renderer, locale: str, w: World) -> dict[str, Any]:
-    counts = {k: 2 for k in ("paid", "unpaid", "claims", "owed", "done")}
+    counts = {k: w.count for k in ("paid", "unpaid", "claims", "owed", "done")}
     amounts = {f"{k}_amount": 2500 for k in ("paid", "unpaid", "claims", "owed", "done")}
     return {"deal": w.deal, **counts, **amounts, "received": 9000, "refunded": 2500}
 
@@ -417,7 +446,7 @@ def _payments_refunds(r: Renderer, locale: str, w: World) -> dict[str, Any]:
 
 
 def _shortfall_recorded(r: Renderer, locale: str, w: World) -> dict[str, Any]:
-    return {"deal": w.deal, "result": Shortfall(w.items[0].name, 5, 3)}
+    return {"deal": w.deal, "result": Shortfall(w.items[0].name, 5, w.count)}
 
 
 def _claim(r: Renderer, locale: str, w: World) -> dict[str, Any]:
@@ -452,7 +481,7 @@ def _picked_up(r: Renderer, locale: str, w: World) -> dict[str, Any]:
 
 
 def _pickup_caption(r: Renderer, locale: str, w: World) -> dict[str, Any]:
-    return {"deal": w.deal_in(DealStatus.CLOSED), "count": 3}
+    return {"deal": w.deal_in(DealStatus.CLOSED), "count": w.count}
 
 
 def _pickup_rows(w: World) -> list[PickupRow]:
@@ -481,6 +510,11 @@ def _profile_saved(r: Renderer, locale: str, w: World) -> dict[str, Any]:
     return {"resident": w.resident, "community": w.community}
 
 
+def _profile_saved_no_unit(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    """A unit skipped: the address shows no empty part."""
+    return {"resident": replace(w.resident, unit=""), "community": w.community}
+
+
 def _welcome(r: Renderer, locale: str, w: World) -> dict[str, Any]:
     return {"user": w.user}
 
@@ -506,11 +540,14 @@ SAMPLES: dict[str, list[Sample]] = {
         _deal_post(DealStatus.OPEN, description=""),
         _deal_post(DealStatus.CLOSED),
         _deal_post(DealStatus.FAILED),
+        _deal_post(DealStatus.FAILED, minimum_kind=MinimumKind.NONE, minimum=0),
         _deal_post(DealStatus.CANCELLED),
     ],
     "cancel_confirm": [_deal_post(DealStatus.OPEN)],
     "cancel_done": [_deal_post(DealStatus.CANCELLED)],
     "cancel_kept": [_deal_post(DealStatus.OPEN)],
+    "close_confirm": [_close_confirm(forms=True), _close_confirm(forms=False)],
+    "close_done": [_deal_post(DealStatus.CLOSED)],
     "deal_photo": [_deal_post(DealStatus.OPEN)],
     "claim_photo_saved": [_nothing],
     "notice_shortfall": [_order_notice(DealStatus.CLOSED), _money_notice()(lines=[])],
@@ -520,8 +557,13 @@ SAMPLES: dict[str, list[Sample]] = {
     "dialog_cancelled": [_nothing],
     "invoice_description": [_order_notice(DealStatus.OPEN)],
     "notice_order_lapsed": [
-        _money_notice()(),
-        _money_notice()(lines=[]),
+        _money_notice(cut_short=False)(),
+        _money_notice(cut_short=False)(lines=[]),
+        _money_notice(cut_short=True)(deal=lambda w: w.deal_in(DealStatus.CLOSED)),
+        _money_notice(cut_short=True)(
+            deal=lambda w: replace(w.deal_in(DealStatus.CLOSED), close_reason=CloseReason.LEADER),
+            lines=[],
+        ),
     ],
     "notice_payment_receipt": [_money_notice(payment=_payment)()],
     "notice_payment_rejected": [_money_notice(payment=_payment)()],
@@ -587,7 +629,10 @@ SAMPLES: dict[str, list[Sample]] = {
     "notice_deadline_reminder": [_group_notice],
     "notice_deal_cancelled": [_group_notice],
     "notice_deal_closed": [_group_notice],
-    "notice_deal_failed": [_group_notice],
+    "notice_deal_failed": [
+        _failed_notice(MinimumKind.PARTICIPANTS),
+        _failed_notice(MinimumKind.NONE),
+    ],
     "notice_order_cancelled": [_order_notice(DealStatus.CANCELLED)],
     "notice_post_undelivered": [_leader_notice],
     "notice_invoice_undelivered": [_leader_notice],
@@ -607,7 +652,7 @@ SAMPLES: dict[str, list[Sample]] = {
     "profile_no_community": [_nothing],
     "profile_phone": [_nothing],
     "profile_room": [_nothing],
-    "profile_saved": [_profile_saved],
+    "profile_saved": [_profile_saved, _profile_saved_no_unit],
     "profile_unit": [_nothing],
     "sent_privately": [_nothing],
     "setup_announce": [_community],
@@ -744,8 +789,8 @@ def macro_context(collection: str, w: World) -> dict[str, Any]:
     if collection == "labels":
         return {
             "item": w.items[0], "quantity": 2, "total": 3750, "currency": "CNY",
-            "code": w.order.code, "name": w.texts.buildings[0], "amount": "¥25.00", "count": 3,
-            "collected": "¥25.00",
+            "code": w.order.code, "name": w.texts.buildings[0], "amount": "¥25.00",
+            "count": w.count, "collected": "¥25.00",
         }  # fmt: skip
     if collection == "errors":  # DomainError params: already-formatted words and numbers
         return {
@@ -803,3 +848,39 @@ def test_macro_renders(
     is_button = not name.endswith("_toast") and name not in TOASTS
     if collection == "labels" and variant != "html" and is_button:
         assert len(text) <= BUTTON_LABEL_MAX, f"button label too long for a phone: {text!r}"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_an_address_shows_no_empty_part(renderer: Renderer, locale: str) -> None:
+    w = world(VARIANTS["en"])
+    text = renderer.render(locale, "profile_saved", resident=replace(w.resident, unit=""))
+    assert w.resident.room in text and w.resident.building in text
+    assert not re.search(r"(unit|单元)\s*[,，]", text) and ", ," not in text and "，，" not in text
+
+
+# English nouns after a count: "1 orders" and "2 order" read wrong (gettext plural forms).
+ONE_WRONG = re.compile(r"\b1 (orders|neighbours|units|minutes)\b|\b1 neighbours? have\b")
+TWO_WRONG = re.compile(r"\b2 (order|neighbour|unit|minute)\b(?!s)|\b2 neighbours has\b")
+
+
+@pytest.mark.parametrize("count", [1, 2])
+@pytest.mark.parametrize("locale", LOCALES)
+def test_counts_read_right(renderer: Renderer, locale: str, count: int) -> None:
+    """Every template and text collection, with every count it shows at 1 and at 2."""
+    w = world(VARIANTS["en"], count)
+    wrong = ONE_WRONG if count == 1 else TWO_WRONG
+    shown = []
+    for name, builders in sorted(SAMPLES.items()):
+        for build in builders:
+            text = telegram_text(renderer.render(locale, name, **build(renderer, locale, w)))
+            shown.append((name, text))
+    for collection in collections():
+        for name in renderer.macro_names(collection):
+            text = renderer.macro(locale, collection, name, **macro_context(collection, w))
+            shown.append((f"{collection}.{name}", text))
+    assert [(name, text) for name, text in shown if wrong.search(text)] == []
+    if locale == "en":  # the counted texts are there to be checked, in their right form
+        texts = " ".join(text for _, text in shown)
+        one = ("1 neighbour joined", "1 order, ", "Reminded 1 neighbour.", "1 neighbour has")
+        two = ("2 neighbours joined", "2 orders, ", "Reminded 2 neighbours.", "2 neighbours have")
+        assert all(phrase in texts for phrase in (one if count == 1 else two))
