@@ -17,6 +17,7 @@ from groupbuy.model import CloseReason, Community, Deal, DealStatus, User, minim
 from groupbuy.orders import Pickup, mark_picked_up
 from groupbuy.ports import UnitOfWork
 from groupbuy.shortfall import Shortfall, record_shortfall
+from handlers import guide
 from handlers.actions import Action, Answer, Edit, Send
 from handlers.authority import (
     Caller,
@@ -147,6 +148,8 @@ async def list_command(deps: Deps, message: MessageIn, args: str) -> list[Action
     chat_id = message.chat.id
     user = await remembered(deps, message.sender, private=message.chat.is_private)
     locale = deps.user_locale(user)
+    if message.chat.is_private and not args.strip():
+        return [await guide.which_deal(deps, message, user, "list")]
     try:
         deal = await leader_named(deps, Caller.of(message), args, [DealStatus.CLOSED])
     except DomainError as error:

@@ -28,6 +28,7 @@ from groupbuy.payments import (
     with_window,
 )
 from groupbuy.ports import UnitOfWork
+from handlers import guide
 from handlers.actions import Action, Answer, Button, Edit, Send
 from handlers.authority import Caller, as_leader, as_leader_of_group, leader_group, leader_named
 from handlers.callbacks import Callback, Op
@@ -219,6 +220,8 @@ async def command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     locale = deps.user_locale(user)
     if message.anonymous_admin:  # the money view goes to a person: an anonymous admin is none
         return [Send(message.chat.id, deps.texts.render(locale, "leaders_only"))]
+    if message.chat.is_private and not args.strip():
+        return [await guide.which_deal(deps, message, user, "payments")]
     try:
         deal = await leader_named(deps, Caller.of(message), args, list(DealStatus))
     except DomainError as error:

@@ -15,6 +15,7 @@ from groupbuy.payments import (
     receive_payment,
 )
 from groupbuy.ports import UnitOfWork
+from handlers import guide
 from handlers.actions import Action, Answer, AnswerPreCheckout, Delete, Send, SendInvoice
 from handlers.authority import Caller, Intent, as_resident
 from handlers.callbacks import Callback
@@ -174,5 +175,6 @@ async def on_claim_photo(deps: Deps, message: MessageIn, data: dict[str, Any]) -
             await uow.payments.attach_photo(int(data["payment"]), message.photo_file_id)
         await uow.commit()
     locale = deps.user_locale(user)
-    name = "claim_photo_saved" if message.photo_file_id else "help"
-    return [Send(message.chat.id, deps.texts.render(locale, name))]
+    if message.photo_file_id:
+        return [Send(message.chat.id, deps.texts.render(locale, "claim_photo_saved"))]
+    return [await guide.help_for(deps, message, user)]

@@ -23,6 +23,7 @@ async def start(deps: Deps, person: Person, community_id: int, then: str | None)
         user = await uow.users.get(person.id)
         if community is None:
             return []
+        resident = await uow.users.resident(community_id, person.id)  # shown before changing
         data: dict[str, Any] = {"community": community_id, "step": "building", "then": then}
         await uow.dialogs.save(person.id, STATE, data, deps.clock.now())
         await uow.commit()
@@ -34,7 +35,7 @@ async def start(deps: Deps, person: Person, community_id: int, then: str | None)
         )
         for row in range(0, len(community.buildings), 4)
     )
-    text = deps.texts.render(locale, "profile_building", community=community)
+    text = deps.texts.render(locale, "profile_building", community=community, resident=resident)
     return [Send(person.id, text, keyboard)]
 
 
@@ -94,7 +95,7 @@ async def answer(
             community.chat_id,
             person.id,
             str(data["building"]),
-            str(data.get("unit") or "-"),
+            str(data.get("unit") or ""),  # skipped: no unit
             str(data["room"]),
             data.get("phone"),
         )

@@ -11,6 +11,7 @@ from groupbuy.ports import UnitOfWork
 from handlers import (
     bot_standing,
     group_moves,
+    guide,
     joining,
     language,
     leading,
@@ -75,7 +76,10 @@ async def on_message(deps: Deps, message: MessageIn) -> list[Action]:
         name, args = parsed
         handler = COMMANDS.get(name)
         if handler is None:
-            return []  # someone else's command in a busy group: not ours to answer
+            if not message.chat.is_private:
+                return []  # someone else's command in a busy group: not ours to answer
+            user = await remembered(deps, message.sender, private=True)
+            return [await guide.help_for(deps, message, user, unknown=name)]  # a typo
         return await handler.serve(deps, message, args)
     if not message.chat.is_private:
         return []  # ordinary group chatter
@@ -84,7 +88,7 @@ async def on_message(deps: Deps, message: MessageIn) -> list[Action]:
         dialog = await uow.dialogs.get(message.sender.id)
         await uow.commit(mark=False)  # the dialog's answer, below, is the effect
     if dialog is None:
-        return [Send(message.chat.id, deps.texts.render(deps.user_locale(user), "help"))]
+        return [await guide.help_for(deps, message, user)]
     state, data = dialog
     text = message.text or None
     if state == profile.STATE:
@@ -313,7 +317,7 @@ async def cmd_cancel(deps: Deps, message: MessageIn, args: str) -> list[Action]:
 
 async def cmd_help(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     user = await remembered(deps, message.sender, private=message.chat.is_private)
-    return [Send(message.chat.id, deps.texts.render(deps.user_locale(user), "help"))]
+    return [await guide.help_for(deps, message, user)]
 
 
 async def cmd_setup(deps: Deps, message: MessageIn, args: str) -> list[Action]:

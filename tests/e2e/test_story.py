@@ -231,7 +231,7 @@ async def _play_the_rest(world: World, cast: Cast, post: SentMessage) -> None:
     after = last_id(world, ann)
     await emu.send_message(ann, ann, "+86 138 0000 0001")
     saved = await bot_says(world, ann, after, "Saved")
-    assert "building 2, unit -, room 1201" in text_of(saved)
+    assert "building 2, room 1201" in text_of(saved)  # the skipped unit is left out
     ann_order = await bot_says(world, ann, after, "🧾")
     assert "Milk 1L × 1 — CN¥12.50" in text_of(ann_order)
     assert "Total: CN¥12.50" in text_of(ann_order)
@@ -435,8 +435,8 @@ async def _play_the_rest(world: World, cast: Cast, post: SentMessage) -> None:
     assert header[:8] == ["Building", "Unit", "Room", "Name", "Phone", "Items", "Amount", "Code"]
     by_code = {row[7]: row for row in body}
     assert set(by_code) == {ann_code, bob_code}
-    # Column 1 (unit) is not checked for Ann: she skipped it, the profile stores "-" and the
-    # CSV writes "'-" (formula guard) — reported, not asserted here.
+    # Ann skipped her unit: the column is empty (not "-", nor "'-" from the formula guard).
+    assert by_code[ann_code][1] == ""
     assert [by_code[ann_code][0], *by_code[ann_code][2:7]] == [
         "2",
         "1201",

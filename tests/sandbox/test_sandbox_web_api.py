@@ -125,7 +125,7 @@ async def test_bad_input_gets_clear_errors_and_the_sandbox_keeps_running(client:
     # Still alive: the bot answers a command.
     status, _ = await client.post("/api/send", {"persona": ann, "chat": ann, "text": "/help"})
     assert status == 200
-    await until(lambda: _bot_said(client, ann, "/newdeal"))
+    await until(lambda: _bot_said(client, ann, "/myorders"))
 
 
 async def _bot_said(client: Client, persona: int, text: str) -> bool:

@@ -515,6 +515,35 @@ def _profile_saved_no_unit(r: Renderer, locale: str, w: World) -> dict[str, Any]
     return {"resident": replace(w.resident, unit=""), "community": w.community}
 
 
+def _help(*, leader: bool, unknown: str = "") -> Sample:
+    """handlers.guide.help_for: the leaders' commands for leaders; a typo'd command named."""
+
+    def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+        return {"leader": leader, "unknown": unknown}
+
+    return build
+
+
+def _which_deal(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    """handlers.guide.which_deal: /payments in private with no number."""
+    deals = [w.deal_in(DealStatus.OPEN), replace(w.deal_in(DealStatus.CLOSED), id=7)]
+    return {"command": "payments", "deals": deals}
+
+
+def _which_deal_none(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    return {"command": "list", "deals": []}
+
+
+def _profile_new(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    """handlers.profile.start for a newcomer."""
+    return {"community": w.community, "resident": None}
+
+
+def _profile_now(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    """handlers.profile.start for someone who has an address: shown before it is changed."""
+    return {"community": w.community, "resident": replace(w.resident, phone="138 0000 0000")}
+
+
 def _welcome(r: Renderer, locale: str, w: World) -> dict[str, Any]:
     return {"user": w.user}
 
@@ -585,7 +614,8 @@ SAMPLES: dict[str, list[Sample]] = {
     "error": [_error],
     "generic_error": [_nothing],
     "greeting": [_unnamed_community],
-    "help": [_nothing],
+    "help": [_help(leader=True), _help(leader=False), _help(leader=False, unknown="nwedeal")],
+    "which_deal": [_which_deal, _which_deal_none],
     "lang_choose": [_nothing],
     "lang_set": [_nothing],
     "leaders_only": [_nothing],
@@ -648,7 +678,7 @@ SAMPLES: dict[str, list[Sample]] = {
     "pickup_in_group": [_nothing],
     "pickup_list_caption": [_pickup_caption],
     "pickup_list_message": [_pickup_message],
-    "profile_building": [_community, _unnamed_community],
+    "profile_building": [_profile_new, _profile_now],
     "profile_no_community": [_nothing],
     "profile_phone": [_nothing],
     "profile_room": [_nothing],
@@ -778,7 +808,7 @@ def test_longest_deal_post_fits_a_message(renderer: Renderer) -> None:
 @pytest.mark.parametrize("locale", LOCALES)
 def test_help_example_is_a_valid_deal(renderer: Renderer, locale: str) -> None:
     """The one-message example in /help parses, in each language."""
-    text = telegram_text(renderer.render(locale, "help"))
+    text = telegram_text(renderer.render(locale, "help", leader=True, unknown=""))
     example = text.split("/newdeal\n", 1)[1]
     spec = parse_deal(example, "CNY", ("1", "2"), NOW, ZoneInfo("Asia/Shanghai"))
     assert spec.items and spec.minimum == 20
@@ -808,6 +838,7 @@ def macro_context(collection: str, w: World) -> dict[str, Any]:
         return {
             "item": w.items[0], "currency": "CNY", "deal": w.deal, "stats": w.stats,
             "order": w.order, "money": Standing(4000, 1000, 0), "tz": w.community.timezone,
+            "resident": w.resident, "phone": True,
         }  # fmt: skip
     return {}
 
