@@ -123,7 +123,15 @@ async def _record_refund(
         reason=reason,
         now=now,
     )
+    if reason in _SAID_WITH_THE_END and payer == order.user_id:
+        return  # the buyer's one message about the deal's end says it (handlers.notices)
     await uow.outbox.add([Notice(NoticeKind.REFUND_OWED, payer, deal.id, payer, refund.id)], now)
+
+
+# A deal that will not go ahead tells each buyer once: that it ended, and what comes back to
+# them, in one message (ORDER_FAILED, ORDER_CANCELLED), not a 'nothing is owed' and then a
+# 'refund on its way' that contradict each other. Someone else who paid is told on their own.
+_SAID_WITH_THE_END = (RefundReason.FAILED, RefundReason.CANCELLED)
 
 
 async def settle(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from groupbuy.model import DealStatus, RefundStatus
+from groupbuy.model import DealStatus, RefundReason, RefundStatus
 from groupbuy.notices import NoticeKind, PendingNotice
 from groupbuy.payments import standing
 from handlers.actions import Keyboard, Send
@@ -25,6 +25,8 @@ _POST = {NoticeKind.DEAL_PHOTO, NoticeKind.DEAL_POST}
 _TO_LEADER = {NoticeKind.POST_UNDELIVERED, NoticeKind.INVOICE_UNDELIVERED}
 _ABOUT_PAYMENT = {NoticeKind.PAYMENT_RECEIPT, NoticeKind.PAYMENT_REJECTED}
 _ABOUT_REFUND = {NoticeKind.REFUND_OWED, NoticeKind.REFUND_DONE}
+# To a buyer, that the deal will not go ahead, with the refund owed to them (if they paid).
+_ABOUT_THE_END = {NoticeKind.ORDER_FAILED, NoticeKind.ORDER_CANCELLED}
 # To a leader, about their group: what became of it and of their open deals there.
 _ABOUT_THE_GROUP = {
     NoticeKind.GROUP_MOVED,
@@ -113,6 +115,15 @@ async def render(deps: Deps, pending: PendingNotice) -> Send | None:
             if money.due <= 0:
                 return None  # paid meanwhile: no reminder
             extra["money"] = money
+        elif notice.kind in _ABOUT_THE_END and order is not None:
+            extra["refunds"] = [
+                r
+                for r in await uow.payments.refunds_for_order(order.id)
+                if r.user_id == user_id
+                and r.reason in (RefundReason.FAILED, RefundReason.CANCELLED)
+            ]
+        elif notice.kind is NoticeKind.PICKUP and order is not None:
+            extra["money"] = await standing(uow, deal, order)  # what to bring, or paid
     if notice.kind is NoticeKind.ORDER_LAPSED:
         extra["cut_short"] = notice.ref < 0  # by the close, not by the clock (groupbuy.payments)
     if any(value is None for value in extra.values()):

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from groupbuy import parsing
 from groupbuy.errors import DomainError
 from groupbuy.model import Deal
+from groupbuy.payments import standing
 from groupbuy.ports import UnitOfWork
 from handlers import (
     bot_standing,
@@ -277,8 +278,9 @@ async def cmd_myorders(deps: Deps, message: MessageIn, args: str) -> list[Action
     async with deps.uow() as uow:
         user = await remember(deps, uow, message.sender, private=message.chat.is_private)
         await uow.commit(mark=False)
-        found = await uow.orders.active_for_user(user.id, 20)
+        found = await uow.orders.active_for_user(user.id, 15)
         communities = {d.community_id: await uow.communities.get(d.community_id) for d, _ in found}
+        money = {o.id: await standing(uow, d, o) for d, o in found}
     locale = deps.user_locale(user)
     if not message.chat.is_private:
         return [Send(message.chat.id, deps.texts.render(locale, "ask_privately"))]
@@ -287,6 +289,7 @@ async def cmd_myorders(deps: Deps, message: MessageIn, args: str) -> list[Action
             "deal": d,
             "order": o,
             "total": o.amount(d),
+            "money": money[o.id],
             "tz": getattr(communities[d.community_id], "timezone", "UTC"),
         }
         for d, o in found

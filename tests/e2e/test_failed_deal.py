@@ -18,7 +18,7 @@ from tests.e2e.conftest import (
     text_of,
 )
 
-FAILED_NOTICE = "did not reach its minimum, so your order is cancelled. Nothing is owed."
+FAILED_NOTICE = "did not reach its minimum, so your order is cancelled.\nNothing is owed."
 
 
 def _deal(minimum: str) -> str:

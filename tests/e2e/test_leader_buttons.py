@@ -75,6 +75,7 @@ async def test_close_now_asks_first_then_closes(world: World) -> None:
     await bot_says(world, group, group_before, "Pickup notice: Lychees", timeout=10)
     notice = await bot_says(world, ann, order.message_id, "Your order: Lychees", timeout=10)
     assert "Total: CN¥30.00" in text_of(notice) and "Pickup code:" in text_of(notice)
+    assert "To pay in cash at pickup: CN¥30.00" in text_of(notice)  # what to bring
     await emu.wait_until(
         lambda: (_post(world, group, post.message_id).text or "").startswith("✅ CLOSED"),
         timeout=10,

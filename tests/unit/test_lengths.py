@@ -39,6 +39,7 @@ from groupbuy.model import (
     OrderLine,
     Payment,
     PaymentMethod,
+    PaymentMode,
     PaymentStatus,
     Refund,
     RefundReason,
@@ -213,9 +214,11 @@ def maximise(context: dict[str, Any], w: World) -> dict[str, Any]:
 def _my_orders(r: Renderer, locale: str, w: World) -> dict[str, Any]:
     """handlers.router.cmd_myorders: the most orders it fetches, all awaiting pickup (the
     longer form: code, place and window)."""
-    deal = w.deal_in(DealStatus.CLOSED)
+    deal = w.deal_in(DealStatus.CLOSED, payment_mode=PaymentMode.LEADER)
+    largest = _largest_money(w)
+    money = Standing(largest, 0, 0)  # the longest payment line: what to pay the leader
     entries = [
-        {"deal": deal, "order": w.order, "total": _largest_money(w), "tz": "Asia/Shanghai"}
+        {"deal": deal, "order": w.order, "total": largest, "money": money, "tz": "Asia/Shanghai"}
         for _ in range(MY_ORDERS_MAX)
     ]
     return {"entries": entries}

@@ -400,6 +400,28 @@ def _refund(w: World, reason: RefundReason, method: PaymentMethod) -> Refund:
     )  # fmt: skip
 
 
+def _ended(status: DealStatus, paid_by: tuple[PaymentMethod, ...]) -> Sample:
+    """handlers.notices.render for a deal that will not go ahead: with the refunds owed to the
+    buyer (one per method they paid with), or none."""
+
+    def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+        reason = RefundReason.FAILED if status is DealStatus.FAILED else RefundReason.CANCELLED
+        refunds = [_refund(w, reason, method) for method in paid_by]
+        return {**_order_notice(status)(r, locale, w), "refunds": refunds}
+
+    return build
+
+
+def _pickup(money: Standing, mode: PaymentMode = PaymentMode.CASH) -> Sample:
+    """handlers.notices.render for a buyer's pickup notice: what is paid, what to bring."""
+
+    def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+        base = _order_notice(DealStatus.CLOSED)(r, locale, w)
+        return {**base, "deal": w.deal_in(DealStatus.CLOSED, payment_mode=mode), "money": money}
+
+    return build
+
+
 def _money_notice(**extra: Any) -> Callable[..., Sample]:
     """handlers.notices.render for payment and refund notices (extra: what the ref points at)."""
 
@@ -463,8 +485,10 @@ def _mode(mode: PaymentMode) -> Sample:
 def _my_orders(r: Renderer, locale: str, w: World) -> dict[str, Any]:
     """handlers.router.cmd_myorders: one open deal and one closed deal awaiting pickup."""
     found = [(w.deal, w.order), (w.deal_in(DealStatus.CLOSED, id=2), replace(w.order, deal_id=2))]
+    money = [Standing(o.amount(d), 0, 0) for d, o in found[:1]] + [Standing(2500, 2500, 0)]
     entries = [
-        {"deal": d, "order": o, "total": o.amount(d), "tz": w.community.timezone} for d, o in found
+        {"deal": d, "order": o, "total": o.amount(d), "money": m, "tz": w.community.timezone}
+        for (d, o), m in zip(found, money, strict=True)
     ]
     return {"entries": entries}
 
@@ -663,7 +687,10 @@ SAMPLES: dict[str, list[Sample]] = {
         _failed_notice(MinimumKind.PARTICIPANTS),
         _failed_notice(MinimumKind.NONE),
     ],
-    "notice_order_cancelled": [_order_notice(DealStatus.CANCELLED)],
+    "notice_order_cancelled": [
+        _ended(DealStatus.CANCELLED, ()),
+        _ended(DealStatus.CANCELLED, (PaymentMethod.TRANSFER,)),
+    ],
     "notice_post_undelivered": [_leader_notice],
     "notice_invoice_undelivered": [_leader_notice],
     "notice_refund_refused": [_refund_refused],
@@ -672,8 +699,15 @@ SAMPLES: dict[str, list[Sample]] = {
     "notice_bot_demoted": [_group_moved],
     "notice_topic_gone": [_group_moved, _group_moved_no_deal],
     "bot_back": [_bot_back, _bot_back_no_deal],
-    "notice_order_failed": [_order_notice(DealStatus.FAILED)],
-    "notice_pickup": [_order_notice(DealStatus.CLOSED)],
+    "notice_order_failed": [
+        _ended(DealStatus.FAILED, ()),
+        _ended(DealStatus.FAILED, (PaymentMethod.TELEGRAM, PaymentMethod.STARS)),
+    ],
+    "notice_pickup": [
+        _pickup(Standing(4000, 4000, 0)),
+        _pickup(Standing(4000, 0, 0)),
+        _pickup(Standing(4000, 0, 4000), PaymentMode.LEADER),
+    ],
     "picked_up": [_picked_up],
     "pickup_in_group": [_nothing],
     "pickup_list_caption": [_pickup_caption],
@@ -839,6 +873,7 @@ def macro_context(collection: str, w: World) -> dict[str, Any]:
             "item": w.items[0], "currency": "CNY", "deal": w.deal, "stats": w.stats,
             "order": w.order, "money": Standing(4000, 1000, 0), "tz": w.community.timezone,
             "resident": w.resident, "phone": True,
+            "refunds": [_refund(w, RefundReason.FAILED, PaymentMethod.TRANSFER)],
         }  # fmt: skip
     return {}
 
