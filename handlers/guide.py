@@ -6,6 +6,7 @@ from __future__ import annotations
 from groupbuy.errors import DomainError
 from groupbuy.model import DealStatus, User
 from handlers.actions import Send
+from handlers.authority import led_communities
 from handlers.context import Deps
 from handlers.events import MessageIn
 
@@ -34,9 +35,14 @@ async def help_for(deps: Deps, message: MessageIn, user: User, unknown: str = ""
 async def which_deal(deps: Deps, message: MessageIn, user: User, command: str) -> Send:
     """A leader command sent in private without a deal's number: how to name one, and the
     numbers of the deals of the groups they lead."""
+    try:
+        # Confirmed against each group's admins now (cached): the bot's own record may still name
+        # someone who is no longer a leader there, and the titles are the group's business.
+        led = await led_communities(deps, message.sender)
+    except DomainError:  # Telegram could not say: how to name a deal, without the list
+        led = []
+    deals = []
     async with deps.uow() as uow:
-        led = await uow.communities.led_by(user.id)
-        deals = []
         for community in led:
             deals += await uow.deals.for_community(community.chat_id, list(DealStatus), 5)
     deals.sort(key=lambda d: d.id, reverse=True)
