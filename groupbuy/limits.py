@@ -15,4 +15,5 @@ BUILDING_NAME_MAX = 16
 COMMUNITY_NAME_MAX = 80
 UNIT_ROOM_MAX = 16
 PHONE_MAX = 20
+PAYEE_MAX = 300  # pay-the-leader details, shown on order cards and pickup notices
 DEADLINE_MAX_DAYS = 60

@@ -82,6 +82,10 @@ class Community:
     payment_window_minutes: int = 30
     bot_status: BotStatus = BotStatus.MEMBER
     topic_id: int | None = None  # the forum topic deals go to by default (None: General)
+    # Pay-the-leader mode: how residents pay (the leader's words: a WeChat/Alipay id, a bank
+    # account) and the Telegram file id of a photo of their collection code (收款码).
+    payee: str = ""
+    payee_photo: str | None = None
 
     @property
     def can_post(self) -> bool:

@@ -27,6 +27,7 @@ class Op(StrEnum):
     LANG = "L"  # /lang choice (arg: index in LOCALES)
     BACK = "B"  # leader: back from a close or cancel confirmation: the deal stays open
     CLAIM_PAID = "I"  # resident: "I have paid" the leader
+    PAYEE_CODE = "Q"  # resident: show the leader's collection code, with the amount owed
     CONFIRM_PAYMENT = "Y"  # leader: the reported payment arrived (arg: payment id)
     REJECT_PAYMENT = "N"  # leader: it did not (arg: payment id)
     REFUND_MADE = "R"  # leader: I made this refund (arg: refund id)

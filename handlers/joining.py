@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from groupbuy.errors import DomainError
-from groupbuy.model import Community, Deal, DealStatus
+from groupbuy.model import Community, Deal, DealStatus, PaymentMode
 from groupbuy.orders import OrderChange, cancel_order, change_quantity
 from groupbuy.payments import Standing, standing
 from groupbuy.ports import UnitOfWork
@@ -16,7 +16,7 @@ from handlers.common import alert, locale_of, refusal, remember, remembered
 from handlers.context import Deps
 from handlers.events import Person, Press
 from handlers.my_order import card_of, order_keyboard, order_text
-from handlers.paying import window
+from handlers.paying import code_photo, window
 
 
 class _Changed(NamedTuple):
@@ -78,13 +78,23 @@ async def on_change(deps: Deps, press: Press, cb: Callback) -> list[Action]:
         currency=change.deal.currency,
     )
     actions: list[Action] = [Answer(press.query_id, toast)]
+    if (
+        not press.chat.is_private
+        and change.deal.payment_mode is PaymentMode.LEADER
+        and delta > 0
+        and change.order.total_quantity == 1
+    ):
+        # An order just made from the group's post, to be paid to the leader: whom to pay, how
+        # and how much, in private right away (the resident started the bot to join).
+        async with deps.uow() as uow:
+            actions += await first_views(deps, uow, press.sender, change.deal)
     if press.chat.is_private and community is not None:
         actions.append(
             Edit(
                 press.chat.id,
                 press.message_id,
                 order_text(deps, locale, change.deal, change.order, community, money),
-                order_keyboard(deps, locale, change.deal, change.order, money),
+                order_keyboard(deps, locale, change.deal, change.order, money, community),
                 live=card_of(change.deal, press.sender.id),
             )
         )
@@ -115,7 +125,7 @@ async def on_cancel_order(deps: Deps, press: Press, cb: Callback) -> list[Action
                 press.chat.id,
                 press.message_id,
                 order_text(deps, locale, deal, None, community, None),
-                order_keyboard(deps, locale, deal, None, None),
+                order_keyboard(deps, locale, deal, None, None, community),
                 live=card_of(deal, press.sender.id),
             )
         )
@@ -156,9 +166,27 @@ async def order_view(deps: Deps, uow: UnitOfWork, person: Person, deal: Deal) ->
     return Send(
         person.id,
         order_text(deps, locale, deal, order, community, money),
-        order_keyboard(deps, locale, deal, order, money),
+        order_keyboard(deps, locale, deal, order, money, community),
         live=card_of(deal, person.id),
     )
+
+
+async def first_views(deps: Deps, uow: UnitOfWork, person: Person, deal: Deal) -> list[Action]:
+    """The private view of an order just made; in pay-the-leader mode, the leader's collection
+    code comes first, captioned with the amount owed."""
+    view = await order_view(deps, uow, person, deal)
+    if deal.payment_mode is not PaymentMode.LEADER:
+        return [view]
+    community = await uow.communities.get(deal.community_id)
+    order = await uow.orders.of_user(deal.id, person.id)
+    if community is None or not community.payee_photo or order is None:
+        return [view]
+    money = await standing(uow, deal, order)
+    if money.due <= money.claimed:
+        return [view]
+    user = await uow.users.get(person.id)
+    locale = deps.user_locale(user or person)
+    return [code_photo(deps, locale, person.id, deal, community, money), view]
 
 
 class NoProfile(NamedTuple):
@@ -179,6 +207,7 @@ async def join_from_link(
         if resident is None:
             return NoProfile(deal.community_id)
         order = await uow.orders.of_user(deal.id, person.id)
+        made = order is None or not order.active
         if order is None or order.quantity(item_id) == 0:
             community = await uow.communities.get(deal.community_id)
             try:
@@ -190,6 +219,8 @@ async def join_from_link(
                 return [refusal(deps, person.id, deps.user_locale(user or person), error)]
             await uow.commit()
             deal = await uow.deals.get(deal.id) or deal
+        if made:
+            return await first_views(deps, uow, person, deal)
         return [await order_view(deps, uow, person, deal)]
 
     return await as_resident(deps, Caller.in_private(person), deal_id, Intent.JOIN, act)

@@ -54,5 +54,5 @@ async def _card(deps: Deps, message: StaleMessage) -> Edit | None:
         message.chat_id,
         message.message_id,
         order_text(deps, locale, deal, order, community, money),
-        order_keyboard(deps, locale, deal, order, money),
+        order_keyboard(deps, locale, deal, order, money, community),
     )

@@ -48,22 +48,39 @@ def order_text(
         total=order.amount(deal) if order else 0,
         tz=community.timezone,
         money=money,
+        community=community,
     )
 
 
-def order_keyboard(
-    deps: Deps, locale: str, deal: Deal, order: Order | None, money: Standing | None
-) -> Keyboard:
-    claim: list[tuple[Button, ...]] = []
+def pay_buttons(
+    deps: Deps, locale: str, deal: Deal, money: Standing | None, community: Community | None
+) -> list[tuple[Button, ...]]:
+    """In pay-the-leader mode, while something is owed and not yet reported: "I have paid",
+    and the leader's collection code when they gave one."""
     if (
-        deal.payment_mode is PaymentMode.LEADER
-        and money is not None
-        and money.due > money.claimed
-        and deal.status in (DealStatus.OPEN, DealStatus.CLOSED)
+        deal.payment_mode is not PaymentMode.LEADER
+        or money is None
+        or money.due <= money.claimed
+        or deal.status not in (DealStatus.OPEN, DealStatus.CLOSED)
     ):
-        claim = [(button(deps, locale, "claim_paid", Callback(Op.CLAIM_PAID, deal.id)),)]
+        return []
+    row = [button(deps, locale, "claim_paid", Callback(Op.CLAIM_PAID, deal.id))]
+    if community is not None and community.payee_photo:
+        row.append(button(deps, locale, "payee_code", Callback(Op.PAYEE_CODE, deal.id)))
+    return [tuple(row)]
+
+
+def order_keyboard(
+    deps: Deps,
+    locale: str,
+    deal: Deal,
+    order: Order | None,
+    money: Standing | None,
+    community: Community | None,
+) -> Keyboard:
+    pay = pay_buttons(deps, locale, deal, money, community)
     if deal.status is not DealStatus.OPEN:
-        return tuple(claim)
+        return tuple(pay)
     rows: list[tuple[Button, ...]] = [
         (
             button(deps, locale, "add_item", Callback(Op.JOIN, deal.id, item.id), item=item),
@@ -73,4 +90,4 @@ def order_keyboard(
     ]
     if order is not None and order.active:
         rows.append((button(deps, locale, "cancel_order", Callback(Op.CANCEL_ORDER, deal.id)),))
-    return tuple(rows + claim)
+    return tuple(rows + pay)

@@ -13,7 +13,7 @@ from handlers.callbacks import Callback, Op
 from handlers.common import button
 from handlers.context import Deps
 from handlers.deal_post import post_parts
-from handlers.my_order import order_lines
+from handlers.my_order import order_lines, pay_buttons
 
 _GROUP = {
     NoticeKind.DEADLINE_REMINDER,
@@ -139,6 +139,11 @@ async def render(deps: Deps, pending: PendingNotice) -> Send | None:
         lines=order_lines(deal, order),
         total=order.amount(deal) if order else 0,
         tz=community.timezone,
+        community=community,
         **extra,
     )
-    return Send(notice.chat_id, text)
+    buttons: Keyboard = ()
+    if notice.kind in (NoticeKind.PICKUP, NoticeKind.PAYMENT_REMINDER):
+        # Pay-the-leader mode: "I have paid" and the collection code, right under the amount.
+        buttons = tuple(pay_buttons(deps, locale, deal, extra["money"], community))
+    return Send(notice.chat_id, text, buttons)

@@ -9,10 +9,12 @@ from typing import Any
 from groupbuy.errors import DomainError
 from groupbuy.model import Community, Deal, Order, Payment
 from groupbuy.payments import (
+    Standing,
     check_pre_checkout,
     claim_paid,
     issue_invoice,
     receive_payment,
+    standing,
 )
 from groupbuy.ports import UnitOfWork
 from handlers import guide
@@ -178,3 +180,36 @@ async def on_claim_photo(deps: Deps, message: MessageIn, data: dict[str, Any]) -
     if message.photo_file_id:
         return [Send(message.chat.id, deps.texts.render(locale, "claim_photo_saved"))]
     return [await guide.help_for(deps, message, user)]
+
+
+async def on_payee_code(deps: Deps, press: Press, cb: Callback) -> list[Action]:
+    """The leader's collection code, sent to the resident with what they owe now."""
+    user = await remembered(deps, press.sender, private=press.chat.is_private)
+    locale = deps.user_locale(user)
+
+    async def act(uow: UnitOfWork, deal: Deal) -> tuple[Deal, Community | None, Standing | None]:
+        community = await uow.communities.get(deal.community_id)
+        order = await uow.orders.of_user(deal.id, user.id)
+        return deal, community, await standing(uow, deal, order) if order else None
+
+    try:
+        deal, community, money = await as_resident(deps, Caller.of(press), cb.deal, Intent.SEE, act)
+    except DomainError as error:
+        return [alert(deps, press.query_id, locale, error)]
+    if community is None or not community.payee_photo:  # the leader removed it meanwhile
+        return [alert(deps, press.query_id, locale, DomainError("no_payee_code"))]
+    return [Answer(press.query_id), code_photo(deps, locale, user.id, deal, community, money)]
+
+
+def code_photo(
+    deps: Deps,
+    locale: str,
+    chat_id: int,
+    deal: Deal,
+    community: Community,
+    money: Standing | None,
+) -> Send:
+    """The leader's collection code, captioned with the deal and what is owed on it now."""
+    assert community.payee_photo is not None
+    caption = deps.texts.render(locale, "payee_code", deal=deal, community=community, money=money)
+    return Send(chat_id, caption, photo_file_id=community.payee_photo)

@@ -18,6 +18,7 @@ from handlers import (
     leading,
     ledger,
     newdeal,
+    payee,
     paying,
     profile,
     setup,
@@ -98,6 +99,8 @@ async def on_message(deps: Deps, message: MessageIn) -> list[Action]:
         return await setup.answer(deps, message.sender, data, text or "")
     if state == paying.PHOTO_STATE:
         return await paying.on_claim_photo(deps, message, data)
+    if state == payee.STATE:
+        return await payee.answer(deps, message.sender, data, text or "", message.photo_file_id)
     return await newdeal.answer(deps, message.sender, data, text or "", photo=message.photo_file_id)
 
 
@@ -131,6 +134,10 @@ async def on_dialog_button(deps: Deps, press: Press, cb: Callback) -> list[Actio
             return await profile.answer(deps, person, data, None, press.query_id)
     elif state == setup.STATE and cb.op is Op.SKIP:
         return await setup.answer(deps, person, data, None, press.query_id)
+    elif state == payee.STATE and cb.op is Op.SKIP:
+        return await payee.answer(
+            deps, person, data, "", None, choice=cb.arg, query_id=press.query_id
+        )
     elif state == newdeal.STATE:
         if cb.op is Op.SKIP:
             return await newdeal.answer(
@@ -182,6 +189,10 @@ async def _setup_link(deps: Deps, message: MessageIn, rest: str) -> list[Action]
     return await setup.start(deps, message.sender, parsing.group_chat_id(rest))
 
 
+async def _payee_link(deps: Deps, message: MessageIn, rest: str) -> list[Action]:
+    return await payee.start(deps, message.sender, parsing.group_chat_id(rest))
+
+
 async def _deal_link(deps: Deps, message: MessageIn, rest: str) -> list[Action]:
     return await _newdeal_private(deps, message, parsing.group_chat_id(rest))
 
@@ -218,6 +229,7 @@ LinkHandler = Callable[[Deps, MessageIn, str], Awaitable[list[Action]]]
 DEEP_LINKS: dict[str, Route[LinkHandler]] = {
     "setup": Route(_setup_link, None, Access(Loads.GROUP_NAMED, Needs.GROUP_LEADER)),
     "deal": Route(_deal_link, None, Access(Loads.GROUP_NAMED, Needs.GROUP_LEADER)),
+    "payee": Route(_payee_link, None, Access(Loads.GROUP_NAMED, Needs.GROUP_LEADER)),
     "j": Route(_join_link, None, Access(Loads.DEAL, Needs.RESIDENT_JOIN)),
     "o": Route(_order_link, None, Access(Loads.DEAL, Needs.RESIDENT_SEE)),
     "l": Route(_list_link, None, Access(Loads.DEAL, Needs.LEADER)),
@@ -360,6 +372,7 @@ COMMANDS: dict[str, Route[CommandHandler]] = {
     "payments": Route(ledger.command, _NAMED, Access(Loads.DEAL, Needs.LEADER)),
     "paymode": Route(ledger.mode_command, _GROUP, None),
     "paywindow": Route(ledger.window_command, _GROUP, None),
+    "payee": Route(payee.command, _GROUP, _RECORDED),
 }
 
 _DIALOG = Access(Loads.OWN, Needs.SELF)
@@ -386,6 +399,7 @@ BUTTONS: dict[Op, Route[ButtonHandler]] = {
         joining.on_cancel_order, None, Access(Loads.DEAL, Needs.RESIDENT_CHANGE)
     ),
     Op.CLAIM_PAID: Route(paying.on_claim, None, Access(Loads.DEAL, Needs.RESIDENT_CHANGE)),
+    Op.PAYEE_CODE: Route(paying.on_payee_code, None, Access(Loads.DEAL, Needs.RESIDENT_SEE)),
     Op.CLOSE: Route(leading.on_press, _POST, None),
     Op.CONFIRM_CLOSE: Route(leading.on_press, _POST, None),
     Op.CANCEL_DEAL: Route(leading.on_press, _POST, None),

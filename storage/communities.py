@@ -46,6 +46,8 @@ class SqlCommunities:
             "payment_mode": community.payment_mode.value,
             "payment_window_minutes": community.payment_window_minutes,
             "topic_id": community.topic_id,
+            "payee": community.payee,
+            "payee_photo": community.payee_photo,
         }
         # The bot's standing is not the leader's to save: only set_bot_status changes it.
         stmt = insert_for(self._s, CommunityRow).values(

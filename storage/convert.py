@@ -56,6 +56,8 @@ def community(row: CommunityRow) -> Community:
         payment_window_minutes=row.payment_window_minutes,
         bot_status=BotStatus(row.bot_status),
         topic_id=row.topic_id,
+        payee=row.payee,
+        payee_photo=row.payee_photo,
     )
 
 

@@ -81,6 +81,9 @@ class CommunityRow(Base):
     bot_status: Mapped[str] = mapped_column(String(16), default="member", server_default="member")
     # The forum topic deals go to unless typed in one (where /setup or a setting was sent).
     topic_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Pay-the-leader mode: how to pay (the leader's words) and their collection code's photo.
+    payee: Mapped[str] = mapped_column(Text, default="", server_default="")
+    payee_photo: Mapped[str | None] = mapped_column(String(256))
 
 
 class UserRow(Base):

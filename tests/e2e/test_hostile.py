@@ -11,7 +11,7 @@ TEST_DATABASE_URL, on PostgreSQL.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from groupbuy.model import PaymentMode
@@ -123,6 +123,9 @@ async def _scene(world: World) -> Scene:
         paid = await claim_paid(uow, deal, ann, now)
         await decide_claim(uow, paid.id, True, now, deps.config.pay_reminder_lead)
         claim = await claim_paid(uow, deal, bob, now)
+        community = await uow.communities.get(group_a)
+        assert community is not None  # A's collection code, which no stranger may be sent
+        await uow.communities.save(replace(community, payee="A's WeChat", payee_photo="A-code"))
         await uow.commit()
     answer = await emu.press_button(ann, ann, card.message_id, text="−1")  # a refund is owed
     assert answer.text is not None and "× 1" in answer.text
@@ -163,6 +166,7 @@ def _forged(s: Scene, op: Op) -> list[str]:
         Op.LIST: [Callback(op, a)],
         Op.PICKED: [Callback(op, a, s.order_a), Callback(op, b, s.order_a)],
         Op.CLAIM_PAID: [Callback(op, a)],
+        Op.PAYEE_CODE: [Callback(op, a)],
         Op.CONFIRM_PAYMENT: [Callback(op, a, s.claim_a), Callback(op, b, s.claim_a)],
         Op.REJECT_PAYMENT: [Callback(op, a, s.claim_a), Callback(op, b, s.claim_a)],
         Op.REFUND_MADE: [Callback(op, a, s.refund_a), Callback(op, b, s.refund_a)],
@@ -184,7 +188,7 @@ def _forged(s: Scene, op: Op) -> list[str]:
 NAMES_A = {
     Op.JOIN, Op.LESS, Op.MINE, Op.CANCEL_ORDER, Op.CLOSE, Op.CONFIRM_CLOSE, Op.CANCEL_DEAL,
     Op.CONFIRM_CANCEL, Op.BACK, Op.LIST, Op.PICKED, Op.CLAIM_PAID, Op.CONFIRM_PAYMENT,
-    Op.REJECT_PAYMENT, Op.REFUND_MADE, Op.REMIND_UNPAID,
+    Op.REJECT_PAYMENT, Op.REFUND_MADE, Op.REMIND_UNPAID, Op.PAYEE_CODE,
 }  # fmt: skip
 
 
@@ -233,6 +237,7 @@ def _command_args(s: Scene) -> dict[str, str]:
         "payments": str(s.deal_a),
         "paymode": "",
         "paywindow": "45",
+        "payee": "",
     }
 
 
@@ -264,6 +269,7 @@ async def test_every_deep_link_refuses_outsiders(any_world: World) -> None:
     links = {
         "setup": f"setup_{-s.group_a}",
         "deal": f"deal_{-s.group_a}",
+        "payee": f"payee_{-s.group_a}",
         "j": f"j_{s.deal_a}_{s.item_a}",
         "o": f"o_{s.deal_a}",
         "l": f"l_{s.deal_a}",

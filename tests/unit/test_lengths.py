@@ -92,6 +92,10 @@ LIMITS = {
     "deal_photo": CAPTION_MAX,  # the photo before the post, with its title as caption
     "pickup_list_caption": CAPTION_MAX,  # the PDF's caption
     "invoice_description": INVOICE_DESCRIPTION_MAX,  # plain text, not a message
+    # Sent with the leader's collection code as their photo (handlers.payee, handlers.paying).
+    "payee_ask": CAPTION_MAX,
+    "payee_saved": CAPTION_MAX,
+    "payee_code": CAPTION_MAX,
 }
 
 FILLINGS = {"cjk": "团购鲜奶", "ascii": "Wm", "emoji": "🍎🥛", "escaped": "&<>"}
@@ -159,6 +163,7 @@ def largest_world(filling: str) -> World:
         buildings=texts.buildings,
         currency=currency,
         payment_window_minutes=WINDOW_MINUTES[1],
+        payee=filled(filling, limits.PAYEE_MAX),
     )
     user = User(
         ID_MAX, texts.first_name, texts.last_name, filled("a", USERNAME_MAX), "en", None, True
@@ -364,6 +369,7 @@ def label_contexts(locale: str, w: World) -> list[dict[str, Any]]:
             "item": w.items[0], "quantity": limits.STOCK_MAX, "total": _largest_money(w),
             "currency": w.deal.currency, "code": w.order.code, "name": w.texts.buildings[0],
             "amount": money, "count": MEMBERS_MAX, "collected": money,
+            "title": w.texts.group_title,
         }
     ]  # fmt: skip
 

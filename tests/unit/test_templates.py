@@ -160,6 +160,9 @@ SHOWS_USER_TEXT = {
     "setup_done",
     "setup_name",
     "welcome",
+    "payee_ask",
+    "payee_saved",
+    "payee_code",
 }
 
 
@@ -215,6 +218,7 @@ def world(texts: Texts, count: int | None = None) -> World:
         timezone="Asia/Shanghai",
         locale="zh_Hans",
         configured=True,
+        payee=f"WeChat Pay: {texts.first_name} {texts.last_name}, 138 0000 0000",
     )
     if count is not None:
         community = replace(community, payment_window_minutes=count)
@@ -351,6 +355,7 @@ def _order_notice(status: DealStatus) -> Sample:
             "lines": w.lines(deal, w.order),
             "total": w.order.amount(deal),
             "tz": w.community.timezone,
+            "community": w.community,
         }
 
     return build
@@ -363,8 +368,9 @@ def _my_order(
     mode: PaymentMode = PaymentMode.CASH,
     money: Standing | None = None,
     picked_up: bool = False,
+    community: Callable[[World], Community] = lambda w: w.community,
 ) -> Sample:
-    """handlers.my_order.order_text."""
+    """handlers.my_order.order_text. `community`: its pay-the-leader details."""
 
     def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
         deal = w.deal_in(status, payment_mode=mode)
@@ -378,6 +384,7 @@ def _my_order(
             "total": order.amount(deal) if order else 0,
             "tz": w.community.timezone,
             "money": money,
+            "community": community(w),
         }
 
     return build
@@ -412,12 +419,17 @@ def _ended(status: DealStatus, paid_by: tuple[PaymentMethod, ...]) -> Sample:
     return build
 
 
-def _pickup(money: Standing, mode: PaymentMode = PaymentMode.CASH) -> Sample:
-    """handlers.notices.render for a buyer's pickup notice: what is paid, what to bring."""
+def _pickup(
+    money: Standing, mode: PaymentMode = PaymentMode.CASH, photo: str | None = None
+) -> Sample:
+    """handlers.notices.render for a buyer's pickup notice: what is paid, what to bring (and
+    in pay-the-leader mode, whom to pay)."""
 
     def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
         base = _order_notice(DealStatus.CLOSED)(r, locale, w)
-        return {**base, "deal": w.deal_in(DealStatus.CLOSED, payment_mode=mode), "money": money}
+        deal = w.deal_in(DealStatus.CLOSED, payment_mode=mode)
+        community = replace(w.community, payee_photo=photo)
+        return {**base, "deal": deal, "money": money, "community": community}
 
     return build
 
@@ -478,6 +490,36 @@ def _claim(r: Renderer, locale: str, w: World) -> dict[str, Any]:
 def _mode(mode: PaymentMode) -> Sample:
     def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
         return {"community": replace(w.community, payment_mode=mode), "online": False}
+
+    return build
+
+
+def _payee_which(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    return {"led": [w.community, replace(w.community, chat_id=-100124)]}
+
+
+def _payee(*, payee: bool, photo: bool, mode: PaymentMode = PaymentMode.LEADER) -> Sample:
+    """handlers.payee: the leader's pay-the-leader details, asked for and saved."""
+
+    def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+        community = replace(
+            w.community,
+            payment_mode=mode,
+            payee=w.community.payee if payee else "",
+            payee_photo="AgAD" if photo else None,
+        )
+        return {"community": community}
+
+    return build
+
+
+def _payee_code(money: Standing | None) -> Sample:
+    """handlers.paying.code_photo: the collection code's caption, with what is owed."""
+
+    def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+        deal = w.deal_in(DealStatus.OPEN, payment_mode=PaymentMode.LEADER)
+        community = replace(w.community, payee_photo="AgAD")
+        return {"deal": deal, "community": community, "money": money}
 
     return build
 
@@ -620,7 +662,12 @@ SAMPLES: dict[str, list[Sample]] = {
     ],
     "notice_payment_receipt": [_money_notice(payment=_payment)()],
     "notice_payment_rejected": [_money_notice(payment=_payment)()],
-    "notice_payment_reminder": [_money_notice(money=Standing(4000, 1000, 0))()],
+    "notice_payment_reminder": [
+        _money_notice(money=Standing(4000, 1000, 0))(),
+        _money_notice(money=Standing(4000, 1000, 0))(
+            deal=lambda w: w.deal_in(DealStatus.OPEN, payment_mode=PaymentMode.LEADER)
+        ),
+    ],
     "notice_refund_done": [
         _money_notice(refund=lambda w: _refund(w, RefundReason.REDUCED, PaymentMethod.TELEGRAM))()
     ],
@@ -635,6 +682,15 @@ SAMPLES: dict[str, list[Sample]] = {
     "paymode_choose": [_mode(PaymentMode.CASH)],
     "paymode_set": [_mode(mode) for mode in PaymentMode],
     "paywindow_set": [_community],
+    "payee_continue": [_nothing],
+    "payee_which": [_payee_which, lambda r, locale, w: {"led": []}],
+    "payee_ask": [_payee(payee=True, photo=True), _payee(payee=False, photo=False)],
+    "payee_kept": [_nothing],
+    "payee_saved": [
+        _payee(payee=True, photo=True),
+        _payee(payee=False, photo=True, mode=PaymentMode.CASH),
+    ],
+    "payee_code": [_payee_code(Standing(4000, 1000, 0)), _payee_code(None)],
     "error": [_error],
     "generic_error": [_nothing],
     "greeting": [_unnamed_community],
@@ -649,6 +705,12 @@ SAMPLES: dict[str, list[Sample]] = {
         _my_order(DealStatus.OPEN, money=Standing(4000, 4000, 0)),
         _my_order(DealStatus.OPEN, money=Standing(4000, 0, 4000), mode=PaymentMode.LEADER),
         _my_order(DealStatus.OPEN, money=Standing(4000, 0, 0), mode=PaymentMode.LEADER),
+        _my_order(
+            DealStatus.OPEN,
+            money=Standing(4000, 0, 0),
+            mode=PaymentMode.LEADER,
+            community=lambda w: replace(w.community, payee="", payee_photo="AgAD"),
+        ),
         _my_order(DealStatus.OPEN, money=Standing(4000, 0, 0), mode=PaymentMode.CASH),
         _my_order(DealStatus.OPEN, money=Standing(4000, 1500, 0), mode=PaymentMode.ONLINE),
         _my_order(DealStatus.OPEN, money=Standing(40, 0, 0), mode=PaymentMode.STARS),
@@ -707,6 +769,7 @@ SAMPLES: dict[str, list[Sample]] = {
         _pickup(Standing(4000, 4000, 0)),
         _pickup(Standing(4000, 0, 0)),
         _pickup(Standing(4000, 0, 4000), PaymentMode.LEADER),
+        _pickup(Standing(4000, 1000, 0), PaymentMode.LEADER, photo="AgAD"),
     ],
     "picked_up": [_picked_up],
     "pickup_in_group": [_nothing],
@@ -854,7 +917,7 @@ def macro_context(collection: str, w: World) -> dict[str, Any]:
         return {
             "item": w.items[0], "quantity": 2, "total": 3750, "currency": "CNY",
             "code": w.order.code, "name": w.texts.buildings[0], "amount": "¥25.00",
-            "count": w.count, "collected": "¥25.00",
+            "count": w.count, "collected": "¥25.00", "title": w.texts.group_title,
         }  # fmt: skip
     if collection == "errors":  # DomainError params: already-formatted words and numbers
         return {
@@ -872,7 +935,7 @@ def macro_context(collection: str, w: World) -> dict[str, Any]:
         return {
             "item": w.items[0], "currency": "CNY", "deal": w.deal, "stats": w.stats,
             "order": w.order, "money": Standing(4000, 1000, 0), "tz": w.community.timezone,
-            "resident": w.resident, "phone": True,
+            "resident": w.resident, "phone": True, "community": w.community,
             "refunds": [_refund(w, RefundReason.FAILED, PaymentMethod.TRANSFER)],
         }  # fmt: skip
     return {}
