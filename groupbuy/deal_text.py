@@ -19,7 +19,10 @@ name | unit | price | stock | per-person limit (the limit may be left out).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from groupbuy import limits, parsing
@@ -39,6 +42,7 @@ _KEYS = {
     "buildings": "buildings", "楼栋": "buildings",
     "link": "link", "链接": "link",
 }  # fmt: skip
+T = TypeVar("T")
 _LINK_ANYONE = {"anyone", "everyone", "public", "任何人", "所有人", "公开"}
 _LINK_MEMBERS = {"members", "group", "members only", "群成员", "成员", "仅群成员"}
 _LINE_RE = re.compile(r"^\s*([^:：]{1,20})\s*[:：]\s*(.*)$")
@@ -75,11 +79,32 @@ def parse_minimum(text: str) -> tuple[MinimumKind, int]:
     return MinimumKind.QUANTITY, count
 
 
+class DealProblems(InputError):
+    """Everything wrong with a one-message deal, each with its line number where it has one:
+    the leader fixes them all at once instead of one per try."""
+
+    def __init__(self, problems: list[InputError]) -> None:
+        super().__init__("deal_problems")
+        self.problems = problems
+
+
 def parse_deal(
     text: str, currency: str, buildings: tuple[str, ...], now: datetime, tz: ZoneInfo
 ) -> DealSpec:
-    fields: dict[str, str] = {}
+    """The deal a one-message /newdeal describes; DealProblems lists every bad line."""
+    fields: dict[str, tuple[int, str]] = {}  # key: (line number, value)
     items: list[ItemSpec] = []
+    problems: list[InputError] = []
+    item_lines = 0  # a bad item line is its own problem, not a missing item
+
+    def read(line: int, reader: Callable[[], T]) -> T | None:
+        try:
+            return reader()
+        except InputError as problem:
+            problem.params["line"] = line
+            problems.append(problem)
+            return None
+
     # Control characters go first: str.splitlines() also breaks at some of them (NEL, FS).
     for number, line in enumerate(parsing.clean_text(text).split("\n"), start=1):
         if not line.strip():
@@ -87,40 +112,57 @@ def parse_deal(
         match = _LINE_RE.match(line)
         key = _KEYS.get(match.group(1).strip().lower()) if match else None
         if match is None or key is None:
-            raise InputError("deal_line_unknown", line=number)
+            problems.append(InputError("deal_line_unknown", line=number))
+            continue
         value = match.group(2).strip()
-        try:
-            if key == "item":
-                items.append(parse_item(value, currency))
-            else:
-                fields[key] = value
-        except InputError as exc:
-            exc.params.setdefault("line", number)
-            raise
+        if key == "item":
+            item_lines += 1
+            item = read(number, partial(parse_item, value, currency))
+            if item is not None:
+                items.append(item)
+        else:
+            fields[key] = (number, value)
+
+    def field(key: str, reader: Callable[[str], T], default: T) -> T:
+        if key not in fields:
+            return default
+        number, value = fields[key]
+        found = read(number, lambda: reader(value))
+        return default if found is None else found
+
     for required in ("title", "deadline", "pickup", "window"):
-        if not fields.get(required):
-            raise InputError("deal_field_missing", field=required)
-    if not items:
-        raise InputError("deal_field_missing", field="item")
+        if not fields.get(required, (0, ""))[1]:
+            problems.append(InputError("deal_field_missing", field=required))
+            fields.pop(required, None)
+    if not item_lines:
+        problems.append(InputError("deal_field_missing", field="item"))
     if len(items) > limits.ITEMS_MAX:
-        raise InputError("items_too_many", limit=limits.ITEMS_MAX)
-    kind, minimum = parse_minimum(fields.get("minimum", ""))
-    return DealSpec(
-        title=parsing.bounded_text(fields["title"], limits.TITLE_MAX, key="title"),
-        description=parsing.bounded_text(fields["description"], limits.DESCRIPTION_MAX)
-        if fields.get("description")
-        else "",
+        problems.append(InputError("items_too_many", limit=limits.ITEMS_MAX))
+    kind, minimum = field("minimum", parse_minimum, (MinimumKind.NONE, 0))
+    spec = DealSpec(
+        title=field("title", lambda v: parsing.bounded_text(v, limits.TITLE_MAX, key="title"), ""),
+        description=field(
+            "description", lambda v: parsing.bounded_text(v, limits.DESCRIPTION_MAX), ""
+        ),
         items=tuple(items),
-        deadline=parsing.deadline(fields["deadline"], now, tz),
-        pickup_place=parsing.bounded_text(fields["pickup"], limits.PLACE_MAX, key="pickup"),
-        pickup_window=parsing.bounded_text(fields["window"], limits.WINDOW_MAX, key="window"),
+        deadline=field("deadline", lambda v: parsing.deadline(v, now, tz), now),
+        pickup_place=field(
+            "pickup", lambda v: parsing.bounded_text(v, limits.PLACE_MAX, key="pickup"), ""
+        ),
+        pickup_window=field(
+            "window", lambda v: parsing.bounded_text(v, limits.WINDOW_MAX, key="window"), ""
+        ),
         minimum_kind=kind,
         minimum=minimum,
-        buildings=parsing.building_choice(fields["buildings"], buildings)
-        if fields.get("buildings")
-        else (),
-        open_link=parse_link(fields.get("link", "")),
+        buildings=field("buildings", lambda v: parsing.building_choice(v, buildings), ()),
+        open_link=field("link", parse_link, False),
     )
+    if problems:  # in the order of the lines, then what is missing
+        problems.sort(
+            key=lambda p: (p.params.get("line") is None, str(p.params.get("line", 0)).zfill(6))
+        )
+        raise DealProblems(problems)
+    return spec
 
 
 def parse_link(text: str) -> bool:

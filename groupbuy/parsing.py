@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from groupbuy import limits
+from groupbuy import deadlines, limits
 from groupbuy.errors import InputError
 
 # Every number a person types is read the same way: ASCII digits, or the full-width digits a
@@ -111,7 +111,8 @@ def _skipped(result: datetime) -> tuple[str, str] | None:
 
 
 def deadline(text: str, now: datetime, tz: ZoneInfo) -> datetime:
-    """'20:00' (next such time), 'tomorrow 18:00', '2026-12-01 18:00', '12-01 18:00'; UTC result.
+    """'20:00' (next such time), 'tomorrow 18:00', '2026-12-01 18:00', '12-01 18:00', and the
+    natural forms groupbuy.deadlines reads ('fri 8pm', '周五 20:00', 'in 2 hours'); UTC result.
 
     A time the clocks skip that day (spring forward) is refused; a time they repeat (autumn)
     is its first occurrence."""
@@ -124,6 +125,32 @@ def deadline(text: str, now: datetime, tz: ZoneInfo) -> datetime:
 def _deadline(text: str, now: datetime, tz: ZoneInfo) -> datetime:
     cleaned = " ".join(typed_digits(text).strip().split())
     local_now = now.astimezone(tz)
+    result = _exact(cleaned, local_now, tz)
+    if result is None:  # "fri 8pm", "周五 20:00", "in 2 hours": read by dateparser
+        found = deadlines.natural(cleaned, local_now.replace(tzinfo=None))
+        if found is None:
+            raise InputError("deadline_invalid")
+        result = found.replace(tzinfo=tz)  # fold=0: a repeated time's first
+    if _passed(result, local_now):
+        raise InputError("deadline_past")
+    skipped = _skipped(result)
+    if skipped is not None:
+        raise InputError(
+            "deadline_in_gap",
+            time=f"{result:%H:%M}",
+            date=result.date().isoformat(),
+            zone=tz.key,
+            clocks_from=skipped[0],
+            clocks_to=skipped[1],
+        )
+    if result - local_now > timedelta(days=limits.DEADLINE_MAX_DAYS):
+        raise InputError("deadline_too_far", days=limits.DEADLINE_MAX_DAYS)
+    return result.astimezone(ZoneInfo("UTC"))
+
+
+def _exact(cleaned: str, local_now: datetime, tz: ZoneInfo) -> datetime | None:
+    """The forms read exactly, without dateparser: '20:00', 'tomorrow 18:00', '明天 18:00',
+    '2026-12-01 18:00', '12-01 18:00'. None for anything else."""
     for pattern in _DEADLINE_PATTERNS:
         match = pattern.match(cleaned)
         if match is None:
@@ -147,22 +174,8 @@ def _deadline(text: str, now: datetime, tz: ZoneInfo) -> datetime:
                 result = result.replace(year=result.year + 1)
             except ValueError as exc:  # '02-29' said after a leap day: no such date next year
                 raise InputError("deadline_invalid") from exc
-        if _passed(result, local_now):
-            raise InputError("deadline_past")
-        skipped = _skipped(result)
-        if skipped is not None:
-            raise InputError(
-                "deadline_in_gap",
-                time=f"{result:%H:%M}",
-                date=result.date().isoformat(),
-                zone=tz.key,
-                clocks_from=skipped[0],
-                clocks_to=skipped[1],
-            )
-        if result - local_now > timedelta(days=limits.DEADLINE_MAX_DAYS):
-            raise InputError("deadline_too_far", days=limits.DEADLINE_MAX_DAYS)
-        return result.astimezone(ZoneInfo("UTC"))
-    raise InputError("deadline_invalid")
+        return result
+    return None
 
 
 def buildings(text: str) -> tuple[str, ...]:

@@ -35,6 +35,7 @@ class Op(StrEnum):
     PAY_MODE = "M"  # leader: the community's payment mode (arg: index)
     LEADER = "A"  # anonymous admin reveals themselves to continue in private
     OPEN_LINK = "O"  # new deal dialog: who may join with the link (arg 1: anyone, 0: members)
+    EDIT = "E"  # new deal dialog: change a field from the preview (arg: handlers.newdeal.EDITABLE)
 
 
 @dataclass(frozen=True, slots=True)

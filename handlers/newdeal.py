@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from groupbuy import limits, parsing
-from groupbuy.deal_text import parse_deal, parse_minimum
+from groupbuy.deal_text import DealProblems, parse_deal, parse_minimum
 from groupbuy.deals import open_deal
 from groupbuy.errors import DomainError, InputError
 from groupbuy.model import (
@@ -24,7 +24,7 @@ from groupbuy.model import (
 from groupbuy.money import parse_price
 from groupbuy.notices import deal_posted
 from groupbuy.ports import UnitOfWork
-from handlers.actions import Action, Answer, Keyboard, Send
+from handlers.actions import Action, Answer, Button, Keyboard, Send
 from handlers.authority import Caller, as_group_leader
 from handlers.callbacks import Callback, Op
 from handlers.common import button, error_text, refusal
@@ -38,6 +38,16 @@ ORDER = (
     "title", "description", "item_name", "item_unit", "item_price", "item_stock", "item_limit",
     "more", "deadline", "minimum", "pickup_place", "pickup_window", "photo", "buildings", "preview",
 )  # fmt: skip
+
+
+# The preview's Edit (Op.EDIT's argument): a field's index in EDITABLE, an item's index plus
+# ITEM, or MENU for the list of them.
+EDITABLE = (
+    "title", "description", "deadline", "minimum", "pickup_place", "pickup_window", "photo",
+    "buildings",
+)  # fmt: skip
+ITEM, MENU = 100, 999
+PROBLEMS_SHOWN = 8  # a one-message deal's problems listed at once: a message holds this many
 
 
 def _next(step: str) -> str:
@@ -61,6 +71,9 @@ def _ask(deps: Deps, locale: str, chat_id: int, step: str, data: dict[str, Any])
         "items": data.get("items", []),
         "currency": data["currency"],
         "buildings": data["buildings"],
+        # The deadline as understood, echoed under the next question: "fri 8pm" is a date.
+        "deadline": datetime.fromisoformat(data["deadline"]) if data.get("deadline") else None,
+        "tz": data["tz"],
     }
     return Send(chat_id, deps.texts.render(locale, f"newdeal_{step}", **context), keyboard)
 
@@ -118,6 +131,20 @@ def _accept(step: str, value: str, data: dict[str, Any], now: datetime) -> None:
         raise InputError("use_buttons")
 
 
+def _clear(step: str, data: dict[str, Any]) -> None:
+    """A skipped optional step: nothing there (no description, no minimum, all buildings)."""
+    keys = {
+        "description": ("description",),
+        "minimum": ("minimum_kind", "minimum"),
+        "photo": ("photo",),
+        "buildings": ("chosen_buildings",),
+    }.get(step, ())
+    for key in keys:
+        data.pop(key, None)
+    if step == "item_limit":
+        data.get("item", {}).pop("limit", None)
+
+
 def spec_from(data: dict[str, Any]) -> DealSpec:
     return DealSpec(
         title=str(data["title"]),
@@ -164,6 +191,8 @@ async def answer(
                     step = "more_again" if choice == 1 else "more"  # add another, or continue
                 elif step not in SKIPPABLE:
                     raise InputError("step_required")
+                else:  # skipped: none (again, when the preview's Edit asked)
+                    _clear(step, data)
             elif step == "more":
                 raise InputError("use_buttons")
             else:
@@ -180,6 +209,15 @@ async def answer(
 
 
 def _advance(step: str, data: dict[str, Any]) -> str:
+    if data.get("editing"):  # a field changed from the preview's Edit: back to the preview
+        if step == "item_limit":  # the item typed again replaces the old one
+            items = list(data.get("items", []))
+            items[int(data["edit_item"])] = data.pop("item", {})
+            data.update(items=items, item={})
+        if step == "item_limit" or not step.startswith("item_"):
+            data.pop("editing", None)
+            data.pop("edit_item", None)
+            return "preview"
     if step == "more_again":
         return "item_name"
     if step == "item_limit":  # the item is complete
@@ -193,13 +231,18 @@ def _advance(step: str, data: dict[str, Any]) -> str:
 
 async def preview(deps: Deps, person: Person, locale: str, data: dict[str, Any]) -> list[Action]:
     spec = spec_from(data)
+    async with deps.uow() as uow:  # its payment mode and timezone, as the post will show them
+        found = await uow.communities.get(int(data["community"]))
+    community = found or Community(
+        chat_id=int(data["community"]), title="", timezone=str(data["tz"])
+    )
     # A deal that does not exist yet, only to show the leader exactly what the post will say.
     shown = Deal(
-        id=0, community_id=int(data["community"]), leader_id=person.id, title=spec.title,
+        id=0, community_id=community.chat_id, leader_id=person.id, title=spec.title,
         description=spec.description, currency=str(data["currency"]), deadline=spec.deadline,
         pickup_place=spec.pickup_place, pickup_window=spec.pickup_window,
         minimum_kind=spec.minimum_kind, minimum=spec.minimum, buildings=spec.buildings,
-        open_link=spec.open_link,
+        open_link=spec.open_link, payment_mode=community.payment_mode,
         photo_file_id=None, status=DealStatus.OPEN, created_at=deps.clock.now(), closed_at=None,
         close_reason=None, post_chat_id=None, post_message_id=None,
         items=tuple(
@@ -207,7 +250,6 @@ async def preview(deps: Deps, person: Person, locale: str, data: dict[str, Any])
             for n, i in enumerate(spec.items)
         ),
     )  # fmt: skip
-    community = Community(chat_id=shown.community_id, title="", timezone=str(data["tz"]))
     body = post_text(deps, locale, shown, DealStats(0, 0), community)
     # Who may join with the deal's link: a toggle showing the current choice.
     link = (
@@ -221,6 +263,7 @@ async def preview(deps: Deps, person: Person, locale: str, data: dict[str, Any])
             button(deps, locale, "discard", Callback(Op.DISCARD)),
         ),
         (link,),
+        (button(deps, locale, "edit", Callback(Op.EDIT, 0, MENU)),),
     )
     text = deps.texts.render(
         locale, "newdeal_preview", body=body, has_photo=spec.photo_file_id is not None
@@ -228,13 +271,53 @@ async def preview(deps: Deps, person: Person, locale: str, data: dict[str, Any])
     return [Send(person.id, text, keyboard)]
 
 
+async def on_edit(
+    deps: Deps, person: Person, data: dict[str, Any], choice: int, query_id: str
+) -> list[Action]:
+    """The preview's Edit: the fields to change (MENU), then the chosen field's question; the
+    answer brings the preview back. An item (ITEM + its index) is typed again, all of it."""
+    async with deps.uow() as uow:
+        user = await uow.users.get(person.id)
+        locale = deps.user_locale(user or person)
+        if data.get("step") != "preview" and not data.get("editing"):
+            return [Answer(query_id, deps.texts.macro(locale, "errors", "stale_button"), True)]
+        items = list(data.get("items", []))
+        if choice == MENU:
+            return [Answer(query_id), _edit_menu(deps, locale, person.id, items)]
+        if choice >= ITEM and choice - ITEM < len(items):
+            data.update(step="item_name", edit_item=choice - ITEM, item={})
+        elif 0 <= choice < len(EDITABLE):
+            data.update(step=EDITABLE[choice], edit_item=None)
+        else:
+            return [Answer(query_id, deps.texts.macro(locale, "errors", "stale_button"), True)]
+        data["editing"] = True
+        await uow.dialogs.save(person.id, STATE, data, deps.clock.now())
+        await uow.commit()
+    return [Answer(query_id), _ask(deps, locale, person.id, str(data["step"]), data)]
+
+
+def _edit_menu(deps: Deps, locale: str, chat_id: int, items: list[dict[str, Any]]) -> Send:
+    fields = [
+        button(deps, locale, f"field_{name}", Callback(Op.EDIT, 0, n))
+        for n, name in enumerate(EDITABLE)
+    ]
+    rows: list[tuple[Button, ...]] = [tuple(fields[i : i + 2]) for i in range(0, len(fields), 2)]
+    rows += [
+        (button(deps, locale, "edit_item", Callback(Op.EDIT, 0, ITEM + n), name=item["name"]),)
+        for n, item in enumerate(items)
+    ]
+    return Send(chat_id, deps.texts.render(locale, "newdeal_edit"), tuple(rows))
+
+
 async def publish(
     deps: Deps, person: Person, community_id: int, spec: DealSpec, currency: str | None = None
-) -> tuple[list[Action], str]:
-    """Open the deal and post it in the group. Returns the actions and the leader's locale."""
+) -> tuple[Send, str]:
+    """Open the deal and post it in the group. Returns the leader's private confirmation (the
+    deal's number, when it closes, its link and the commands that take the number) and the
+    leader's locale."""
     now = deps.clock.now()
 
-    async def act(uow: UnitOfWork) -> str:
+    async def act(uow: UnitOfWork) -> tuple[Send, str]:
         user = await uow.users.get(person.id)
         locale = deps.user_locale(user or person)
         community = await uow.communities.get(community_id)
@@ -254,11 +337,18 @@ async def publish(
         )
         await uow.dialogs.clear(person.id)
         await uow.commit()
-        return locale
+        text = deps.texts.render(
+            locale,
+            "newdeal_published",
+            deal=deal,
+            community=community,
+            tz=community.timezone,
+            link=deps.deep_link(f"o_{deal.id}"),
+        )
+        return Send(person.id, text), locale
 
     # Opened in the unit of work that checked, again, that they lead the group.
-    locale = await as_group_leader(deps, Caller.in_private(person), community_id, act)
-    return [], locale
+    return await as_group_leader(deps, Caller.in_private(person), community_id, act)
 
 
 async def on_publish(
@@ -267,14 +357,13 @@ async def on_publish(
     if data.get("step") != "preview":
         return [Answer(query_id)]
     try:
-        actions, locale = await publish(
+        done, _ = await publish(
             deps, person, int(data["community"]), spec_from(data), str(data["currency"])
         )
     except DomainError as error:
         locale = deps.user_locale(person)
         return [Answer(query_id, error_text(deps, locale, error), alert=True)]
-    done = Send(person.id, deps.texts.render(locale, "newdeal_published"))
-    return [Answer(query_id), *actions, done]
+    return [Answer(query_id), done]
 
 
 async def on_open_link(
@@ -306,12 +395,17 @@ async def one_message(
     person: Person,
     community: Community,
     text: str,
-    reply_to: int,
+    chat_id: int,
     thread_id: int | None = None,
 ) -> list[Action]:
     """/newdeal followed by the whole deal in the documented format: publish without a dialog.
-    `thread_id`: the forum topic it was typed in, where the deal is posted and its notices go."""
-    locale = deps.user_locale(person)
+    `chat_id`, `thread_id`: where it was typed (a forum topic: where the deal is posted and its
+    notices go). What is wrong with it, or that it is open, goes to the leader in private once
+    they have started the bot: the group sees only the post."""
+    async with deps.uow() as uow:
+        user = await uow.users.get(person.id)
+    locale = deps.user_locale(user or person)
+    answer_in = person.id if user is not None and user.started else chat_id
     try:
         spec = parse_deal(
             text,
@@ -321,8 +415,14 @@ async def one_message(
             ZoneInfo(community.timezone),
         )
         spec = replace(spec, thread_id=thread_id)
-        actions, locale = await publish(deps, person, community.chat_id, spec)
+        done, locale = await publish(deps, person, community.chat_id, spec)
     except DomainError as error:
-        message = error_text(deps, locale, error)
-        return [Send(reply_to, deps.texts.render(locale, "newdeal_format_error", message=message))]
-    return actions
+        problems = error.problems if isinstance(error, DealProblems) else [error]
+        listed = [
+            {"line": p.params.get("line"), "message": error_text(deps, locale, p)}
+            for p in problems[:PROBLEMS_SHOWN]
+        ]
+        more = len(problems) - len(listed)
+        body = deps.texts.render(locale, "newdeal_format_error", problems=listed, more=more)
+        return [Send(answer_in, body)]
+    return [done] if answer_in == person.id else []

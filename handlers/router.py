@@ -149,6 +149,8 @@ async def on_dialog_button(deps: Deps, press: Press, cb: Callback) -> list[Actio
             return await newdeal.on_discard(deps, person, press.query_id)
         if cb.op is Op.OPEN_LINK:
             return await newdeal.on_open_link(deps, person, data, cb.arg, press.query_id)
+        if cb.op is Op.EDIT:
+            return await newdeal.on_edit(deps, person, data, cb.arg, press.query_id)
     return [alert(deps, press.query_id, deps.user_locale(person), DomainError("stale_button"))]
 
 
@@ -421,6 +423,7 @@ BUTTONS: dict[Op, Route[ButtonHandler]] = {
     Op.PUBLISH: Route(on_dialog_button, None, _DIALOG),
     Op.DISCARD: Route(on_dialog_button, None, _DIALOG),
     Op.OPEN_LINK: Route(on_dialog_button, None, _DIALOG),
+    Op.EDIT: Route(on_dialog_button, None, _DIALOG),
 }
 
 

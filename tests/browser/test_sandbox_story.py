@@ -109,7 +109,7 @@ def step_1_the_leader_opens_a_deal_through_the_dialog(page: Page) -> None:
     tap(page, "All buildings", "Preview")
     expect(last_bot(page)).to_contain_text("Strawberry box — CN¥25.00 / box · 40 of 40 left")
     shot(page, "02-preview")
-    tap(page, "✅ Publish", "Published in the group.")
+    tap(page, "✅ Publish", "is open in")
 
     open_chat(page, "group")
     post = post_of(page, "Strawberries")

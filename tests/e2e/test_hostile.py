@@ -178,6 +178,7 @@ def _forged(s: Scene, op: Op) -> list[str]:
         Op.PUBLISH: [Callback(op)],
         Op.DISCARD: [Callback(op)],
         Op.OPEN_LINK: [Callback(op, 0, 1)],
+        Op.EDIT: [Callback(op, 0, 0), Callback(op, 0, 999)],
         Op.LANG: [Callback(op, 0, 1)],
         Op.PAY_MODE: [Callback(op, 0, 2)],
         Op.LEADER: [Callback(op, 0, 1)],

@@ -73,8 +73,17 @@ async def test_one_message_publishes_directly(world: World) -> None:
         "Close now",
         "Cancel deal",
     ]
+    # No dialog: one private word that it is open, with its number, deadline and link.
+    done = await bot_says(world, olga, private_before)
+    deal_id = deal_id_of(post)
+    assert text_of(done).startswith(f"✅ “Fresh milk” is open in Sunny Garden. · #{deal_id}")
+    assert "⏰ Ordering closes " in text_of(done)
+    assert f"?start=o_{deal_id}" in text_of(done)
+    assert f"/list {deal_id} · /payments {deal_id}" in text_of(done)
     await asyncio.sleep(0.3)
-    assert last_id(world, olga) == private_before  # no dialog was started
+    assert last_id(world, olga) == done.message_id
+    async with world.deps.uow() as uow:
+        assert await uow.dialogs.get(olga) is None
 
     [deal] = await _open_deals(world, group)
     assert deal.id == deal_id_of(post)
@@ -124,31 +133,33 @@ async def become_resident_expecting_error(world: World, user: int, url: str, bui
         ),
         (
             ENGLISH.replace("Item: Yogurt | cup | 5 | 50", "Item: Yogurt | cup | 5"),
-            "Line 4: an item is name | unit | price | stock | limit.",
+            "Line 4: An item is name | unit | price | stock | limit.",
         ),
         (
             ENGLISH.replace("Item: Yogurt | cup | 5 | 50", "Item: Yogurt | cup | five | 50"),
-            "That is not a price. Send a number such as 12.50.",
+            "Line 4: That is not a price. Send a number such as 12.50.",
         ),
         (
             ENGLISH.replace("Title: Fresh milk", "Colour: white"),
-            "Line 1 is not in the deal format.",
+            "2 things to fix:\n• Line 1: This line is not in the deal format: start it with"
+            " Title:, Item:, Deadline: and so on.\n• Missing: Title.",
         ),
         (
             ENGLISH.replace("tomorrow 20:00", "2020-01-01 20:00"),
-            "That time has already passed.",
+            "Line 5: That time has already passed.",
         ),
         (
             ENGLISH.replace("tomorrow 20:00", "whenever"),
-            "I cannot read that time. Try 20:00, tomorrow 18:00 or 2026-12-01 18:00.",
+            "Line 5: I cannot read that time. Try 20:00, fri 8pm, tomorrow 18:00, in 2 hours or"
+            " 12/24 18:00, with a time of day.",
         ),
         (
             ENGLISH.replace("Minimum: 20 people", "Minimum: lots"),
-            "Send a number of neighbours (20) or of units (50 units).",
+            "Line 6: Send a number of neighbours (20) or of units (50 units).",
         ),
         (
             ENGLISH.replace("Buildings: 1, 2", "Buildings: 1, 9"),
-            "There is no building 9 here. Buildings: 1, 2, 3A.",
+            "Line 9: There is no building 9 here. Buildings: 1, 2, 3A.",
         ),
     ],
     ids=[
@@ -168,11 +179,13 @@ async def test_malformed_deal_is_explained_and_nothing_posted(
     world: World, body: str, message: str
 ) -> None:
     olga, group = await set_up_group(world)
-    reply = await publish_one_message(world, olga, group, body)
+    in_group, in_private = last_id(world, group), last_id(world, olga)
+    await world.emu.send_message(olga, group, f"/newdeal\n{body}")
+    reply = await bot_says(world, olga, in_private)  # to the leader: not the group's business
     assert reply.text == f"⚠️ {message}\n{NOTHING_POSTED}"
     assert reply.keyboard == []
     await asyncio.sleep(0.3)
-    assert last_id(world, group) == reply.message_id  # no post after the error
+    assert last_id(world, group) == in_group + 1  # the leader's message, and nothing after it
     assert await _open_deals(world, group) == []
 
 

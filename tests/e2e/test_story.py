@@ -158,6 +158,7 @@ async def _open_deal_by_dialog(world: World, cast: Cast) -> SentMessage:
     assert "When does ordering close?" in text_of(asked)
     asked = await say(world, olga, olga, "tomorrow 18:00")
     assert "Minimum to form" in text_of(asked)
+    assert "Ordering closes " in text_of(asked)  # the deadline as understood, echoed
     asked = await say(world, olga, olga, "2")  # two neighbours
     assert "Where do neighbours pick up" in text_of(asked)
     asked = await say(world, olga, olga, "Property office, gate 2")
@@ -174,13 +175,18 @@ async def _open_deal_by_dialog(world: World, cast: Cast) -> SentMessage:
     assert "Yogurt — CN¥5.00 / cup · 50 of 50 left" in text_of(preview)
     assert "Forms at 2 neighbours (0 so far)" in text_of(preview)
     assert "Pickup: Property office, gate 2, Sat 9:00-11:00" in text_of(preview)
-    assert preview.button_labels() == ["✅ Publish", "Discard", "🔒 Group members only"]
+    assert preview.button_labels() == [
+        "✅ Publish",
+        "Discard",
+        "🔒 Group members only",
+        "✏️ Edit",
+    ]
 
     group_before = last_id(world, group)
     published = await _press_and_wait(
         world, olga, olga, preview.message_id, data=_data_of(preview, "✅ Publish")
     )
-    assert "Published in the group." in text_of(published)
+    assert "“Fresh milk” is open in Sunny Garden. · #" in text_of(published)
     post = await bot_says(world, group, group_before, "Fresh milk")
     assert "0 neighbours joined" in text_of(post)
     assert post.button_labels() == [

@@ -52,6 +52,7 @@ from groupbuy.shortfall import Shortfall
 from handlers.callbacks import Callback, Op
 from handlers.context import Deps
 from handlers.ledger import ENTRIES_PER_MESSAGE
+from handlers.newdeal import PROBLEMS_SHOWN
 from handlers.pickup_list import ROWS_PER_MESSAGE, list_messages
 from messages import fitting, formatting
 from messages.i18n import LOCALES
@@ -275,13 +276,21 @@ def _longest_error(r: Renderer, locale: str, w: World) -> dict[str, Any]:
     return {"message": max(_errors(r, locale, w), key=len)}
 
 
+def _most_problems(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    """handlers.newdeal.one_message: the longest errors, as many as are listed, and the count
+    of the rest of a message that is wrong on every line."""
+    longest = sorted(_errors(r, locale, w), key=len)[-PROBLEMS_SHOWN:]
+    problems = [{"line": LINES_IN_A_MESSAGE, "message": message} for message in longest]
+    return {"problems": problems, "more": LINES_IN_A_MESSAGE}
+
+
 LARGEST_SAMPLES: dict[str, list[Sample]] = {
     "my_orders": [_my_orders],
     "payments_claims": [_payments_claims],
     "payments_refunds": [_payments_refunds],
     "payments_summary": [_payments_summary],
     "error": [_longest_error],
-    "newdeal_format_error": [_longest_error],
+    "newdeal_format_error": [_most_problems],
 }
 
 

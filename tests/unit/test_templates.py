@@ -163,6 +163,7 @@ SHOWS_USER_TEXT = {
     "payee_ask",
     "payee_saved",
     "payee_code",
+    "newdeal_published",
 }
 
 
@@ -265,7 +266,13 @@ def _close_confirm(*, forms: bool) -> Sample:
 def _newdeal(r: Renderer, locale: str, w: World) -> dict[str, Any]:
     """The wizard's context (handlers.newdeal._ask) with two items entered so far."""
     items = [{"name": n, "unit": u, "price": 1250, "stock": 100} for n, u in w.texts.items]
-    return {"items": items, "currency": "CNY", "buildings": list(w.texts.buildings)}
+    return {
+        "items": items,
+        "currency": "CNY",
+        "buildings": list(w.texts.buildings),
+        "deadline": DEADLINE,
+        "tz": w.community.timezone,
+    }
 
 
 def _first_item(r: Renderer, locale: str, w: World) -> dict[str, Any]:
@@ -617,11 +624,37 @@ def _welcome(r: Renderer, locale: str, w: World) -> dict[str, Any]:
 def _format_error(r: Renderer, locale: str, w: World) -> dict[str, Any]:
     """handlers.newdeal: a one-message deal naming a building the compound does not have."""
     name, known = w.texts.buildings[0] + "X", ", ".join(w.texts.buildings)
-    return {"message": r.macro(locale, "errors", "building_unknown", name=name, known=known)}
+    message = r.macro(locale, "errors", "building_unknown", name=name, known=known)
+    return {"problems": [{"line": 9, "message": message}], "more": 0}
 
 
-def _format_error_line(r: Renderer, locale: str, w: World) -> dict[str, Any]:
-    return {"message": r.macro(locale, "errors", "deal_line_unknown", line=3)}
+def _format_error_lines(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    """Every problem of a one-message deal, with its line where it has one."""
+    name, known = w.texts.buildings[0] + "X", ", ".join(w.texts.buildings)
+    return {
+        "problems": [
+            {
+                "line": 9,
+                "message": r.macro(locale, "errors", "building_unknown", name=name, known=known),
+            },
+            {"line": 3, "message": r.macro(locale, "errors", "deal_line_unknown")},
+            {
+                "line": None,
+                "message": r.macro(locale, "errors", "deal_field_missing", field="window"),
+            },
+        ][: w.count if w.count < 12 else 3],
+        "more": w.count,
+    }
+
+
+def _published(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    """handlers.newdeal.publish: the leader's private word that the deal is open."""
+    return {
+        "deal": replace(w.deal, id=w.count),
+        "community": w.community,
+        "tz": w.community.timezone,
+        "link": "https://t.me/groupbuy_bot?start=o_12",
+    }
 
 
 # Every message template, with one or more contexts as its handler builds them.
@@ -726,7 +759,8 @@ SAMPLES: dict[str, list[Sample]] = {
     "newdeal_deadline": [_newdeal],
     "newdeal_description": [_newdeal],
     "newdeal_discarded": [_nothing],
-    "newdeal_format_error": [_format_error, _format_error_line],
+    "newdeal_format_error": [_format_error, _format_error_lines],
+    "newdeal_edit": [_nothing],
     "newdeal_in_group": [_nothing],
     "newdeal_intro": [_community, _unnamed_community],
     "newdeal_item_limit": [_newdeal],
@@ -740,7 +774,7 @@ SAMPLES: dict[str, list[Sample]] = {
     "newdeal_pickup_place": [_newdeal],
     "newdeal_pickup_window": [_newdeal],
     "newdeal_preview": [_preview],
-    "newdeal_published": [_nothing],
+    "newdeal_published": [_published],
     "newdeal_title": [_newdeal],
     "notice_deadline_reminder": [_group_notice],
     "notice_deal_cancelled": [_group_notice],
