@@ -27,6 +27,9 @@ class Send:
     post_of_deal: int | None = None
     thread_id: int | None = None  # the forum topic to post in (None: General, or no forum)
     live: Live | None = None  # what it shows, to be kept current once sent (groupbuy.live)
+    # An answer for the sender of a group message alone (a refusal, /help): it goes to their
+    # private chat instead when they have started the bot (handlers.router), not to the group.
+    personal: bool = False
 
 
 @dataclass(frozen=True, slots=True)

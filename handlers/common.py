@@ -63,7 +63,9 @@ def error_text(deps: Deps, locale: str, error: DomainError) -> str:
 def refusal(deps: Deps, chat_id: int, locale: str, error: DomainError) -> Send:
     """A rule said no to something typed: the reason, as a message in that chat."""
     return Send(
-        chat_id, deps.texts.render(locale, "error", message=error_text(deps, locale, error))
+        chat_id,
+        deps.texts.render(locale, "error", message=error_text(deps, locale, error)),
+        personal=True,
     )
 
 

@@ -29,7 +29,7 @@ async def help_for(deps: Deps, message: MessageIn, user: User, unknown: str = ""
     """/help, or the answer to a command the bot does not know (`unknown`, in private)."""
     leader = await _leads(deps, message)
     text = deps.texts.render(deps.user_locale(user), "help", leader=leader, unknown=unknown)
-    return Send(message.chat.id, text)
+    return Send(message.chat.id, text, personal=True)
 
 
 async def which_deal(deps: Deps, message: MessageIn, user: User, command: str) -> Send:

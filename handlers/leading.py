@@ -155,7 +155,7 @@ async def list_command(deps: Deps, message: MessageIn, args: str) -> list[Action
     except DomainError as error:
         return [refusal(deps, chat_id, locale, error)]
     if deal is None or deal.status is not DealStatus.CLOSED:
-        return [Send(chat_id, deps.texts.render(locale, "list_none"))]
+        return [Send(chat_id, deps.texts.render(locale, "list_none"), personal=True)]
     if message.anonymous_admin:  # the list goes to a person: ask who, with a button
         # The button names the deal: '/list 12' must give #12's list, not the newest one's.
         reveal = Callback(Op.LEADER, deal.id, 1)
@@ -163,10 +163,7 @@ async def list_command(deps: Deps, message: MessageIn, args: str) -> list[Action
         return [Send(chat_id, deps.texts.render(locale, "anonymous_admin"), keyboard)]
     if not user.started:
         return [Send(chat_id, deps.texts.render(locale, "start_bot_first"))]
-    actions = await documents(deps, deal, user.id, locale)
-    if not message.chat.is_private:
-        actions.insert(0, Send(chat_id, deps.texts.render(locale, "sent_privately")))
-    return actions
+    return await documents(deps, deal, user.id, locale)  # in private: nothing in the group
 
 
 Picked = tuple[Pickup, dict[int, User]]  # the order handed out, and its owner
@@ -213,6 +210,7 @@ async def pickup_command(deps: Deps, message: MessageIn, args: str) -> list[Acti
                 name=owner.display_name if owner else "",
                 collected=pickup.collected,
             ),
+            personal=True,  # the leader's, at the table: not a message per box to the group
         )
     ]
 
@@ -248,7 +246,7 @@ async def shortfall_command(deps: Deps, message: MessageIn, args: str) -> list[A
     parts = args.split()
     numbers = [parsing.number_or_none(p, parsing.ID_MAX) for p in parts]
     if len(parts) not in (2, 3) or None in numbers:
-        return [Send(chat_id, deps.texts.render(locale, "shortfall_usage"))]
+        return [Send(chat_id, deps.texts.render(locale, "shortfall_usage"), personal=True)]
     position, missing = int(parts[0]), int(parts[1])
     now = deps.clock.now()
 
@@ -267,8 +265,12 @@ async def shortfall_command(deps: Deps, message: MessageIn, args: str) -> list[A
     except DomainError as error:
         return [refusal(deps, chat_id, locale, error)]
     if recorded is None:
-        return [Send(chat_id, deps.texts.render(locale, "list_none"))]
+        return [Send(chat_id, deps.texts.render(locale, "list_none"), personal=True)]
     deal, result = recorded
     return [
-        Send(chat_id, deps.texts.render(locale, "shortfall_recorded", deal=deal, result=result))
+        Send(
+            chat_id,
+            deps.texts.render(locale, "shortfall_recorded", deal=deal, result=result),
+            personal=True,  # the buyers it touched are told themselves
+        )
     ]

@@ -227,13 +227,10 @@ async def command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     except DomainError as error:
         return [refusal(deps, message.chat.id, locale, error)]
     if deal is None:
-        return [Send(message.chat.id, deps.texts.render(locale, "list_none"))]
+        return [Send(message.chat.id, deps.texts.render(locale, "list_none"), personal=True)]
     if not user.started:
         return [Send(message.chat.id, deps.texts.render(locale, "start_bot_first"))]
-    actions = await summary(deps, deal, locale, user.id)
-    if not message.chat.is_private:
-        actions.insert(0, Send(message.chat.id, deps.texts.render(locale, "sent_privately")))
-    return actions
+    return await summary(deps, deal, locale, user.id)  # in private: nothing in the group
 
 
 async def on_press(deps: Deps, press: Press, cb: Callback) -> list[Action]:

@@ -38,6 +38,12 @@ def labels(deps: Deps, locale: str, deal: Deal, community: Community) -> PickupL
     return PickupListLabels(**values)
 
 
+def to_collect(deal: Deal, order: Order, held: int, claimed: int) -> bool:
+    """Cash to take at the table: owed, and no transfer reported that covers it."""
+    due = order.amount(deal) - held
+    return due > 0 and claimed < due
+
+
 def payment_state(
     deps: Deps, locale: str, deal: Deal, order: Order, held: int, claimed: int
 ) -> str:
@@ -93,6 +99,7 @@ def rows(
                 payment=payment_state(
                     deps, locale, deal, order, held.get(order.id, 0), claimed.get(order.id, 0)
                 ),
+                collect=to_collect(deal, order, held.get(order.id, 0), claimed.get(order.id, 0)),
                 picked_up=order.picked_up_at is not None,
                 handed_out_at=handed_out_at,
                 handed_out_by=handed_out_by,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from groupbuy import parsing
 from groupbuy.errors import DomainError
@@ -82,7 +83,7 @@ async def on_message(deps: Deps, message: MessageIn) -> list[Action]:
                 return []  # someone else's command in a busy group: not ours to answer
             user = await remembered(deps, message.sender, private=True)
             return [await guide.help_for(deps, message, user, unknown=name)]  # a typo
-        return await handler.serve(deps, message, args)
+        return await _to_sender(deps, message, await handler.serve(deps, message, args))
     if not message.chat.is_private:
         return []  # ordinary group chatter
     async with deps.uow() as uow:
@@ -102,6 +103,26 @@ async def on_message(deps: Deps, message: MessageIn) -> list[Action]:
     if state == payee.STATE:
         return await payee.answer(deps, message.sender, data, text or "", message.photo_file_id)
     return await newdeal.answer(deps, message.sender, data, text or "", photo=message.photo_file_id)
+
+
+async def _to_sender(deps: Deps, message: MessageIn, actions: list[Action]) -> list[Action]:
+    """A group command's answers meant for its sender alone (`Send.personal`: a refusal,
+    /help) go to their private chat when they have started the bot: the group is not told that
+    someone may not close a deal. Otherwise, and for an anonymous admin, they stay there."""
+    if message.chat.is_private or message.anonymous_admin:
+        return actions
+    if not any(isinstance(a, Send) and a.personal for a in actions):
+        return actions
+    async with deps.uow() as uow:
+        user = await uow.users.get(message.sender.id)
+    if user is None or not user.started:
+        return actions
+    return [
+        replace(a, chat_id=user.id, thread_id=None)
+        if isinstance(a, Send) and a.personal and a.chat_id == message.chat.id
+        else a
+        for a in actions
+    ]
 
 
 async def on_press(deps: Deps, press: Press) -> list[Action]:
@@ -296,7 +317,7 @@ async def cmd_myorders(deps: Deps, message: MessageIn, args: str) -> list[Action
         communities = {d.community_id: await uow.communities.get(d.community_id) for d, _ in found}
         money = {o.id: await standing(uow, d, o) for d, o in found}
     locale = deps.user_locale(user)
-    if not message.chat.is_private:
+    if not message.chat.is_private and not user.started:
         return [Send(message.chat.id, deps.texts.render(locale, "ask_privately"))]
     entries = [
         {
@@ -308,7 +329,8 @@ async def cmd_myorders(deps: Deps, message: MessageIn, args: str) -> list[Action
         }
         for d, o in found
     ]
-    return [Send(message.chat.id, deps.texts.render(locale, "my_orders", entries=entries))]
+    # Asked in the group by someone the bot can write to: the answer is theirs, in private.
+    return [Send(user.id, deps.texts.render(locale, "my_orders", entries=entries))]
 
 
 async def cmd_profile(deps: Deps, message: MessageIn, args: str) -> list[Action]:
@@ -317,10 +339,10 @@ async def cmd_profile(deps: Deps, message: MessageIn, args: str) -> list[Action]
         await uow.commit(mark=False)
         found = await uow.orders.active_for_user(user.id, 1)
     locale = deps.user_locale(user)
-    if not message.chat.is_private:
+    if not message.chat.is_private and not user.started:
         return [Send(message.chat.id, deps.texts.render(locale, "ask_privately"))]
-    if not found:
-        return [Send(message.chat.id, deps.texts.render(locale, "profile_no_community"))]
+    if not found:  # in private, whether asked there or in the group
+        return [Send(user.id, deps.texts.render(locale, "profile_no_community"))]
     return await profile.start(deps, message.sender, found[0][0].community_id, None)
 
 
@@ -329,7 +351,8 @@ async def cmd_cancel(deps: Deps, message: MessageIn, args: str) -> list[Action]:
         user = await remember(deps, uow, message.sender, private=message.chat.is_private)
         await uow.dialogs.clear(user.id)
         await uow.commit()
-    return [Send(message.chat.id, deps.texts.render(deps.user_locale(user), "dialog_cancelled"))]
+    text = deps.texts.render(deps.user_locale(user), "dialog_cancelled")
+    return [Send(message.chat.id, text, personal=True)]
 
 
 async def cmd_help(deps: Deps, message: MessageIn, args: str) -> list[Action]:

@@ -51,13 +51,16 @@ class Driver(PayerDriver):
         return render.dump(render.message(self.state, msg))
 
     async def send_photo(
-        self, user_id: int, chat_id: int, *, caption: str | None = None
+        self, user_id: int, chat_id: int, *, caption: str | None = None, data: bytes | None = None
     ) -> dict[str, Any]:
+        """`data`: the image (the sandbox page sends a real one); a placeholder if None."""
         chat = self._chat_for(user_id, chat_id)
         file_id = self.state.new_id("userphoto-")
+        png = data is not None and data.startswith(b"\x89PNG")
         self.state.files[file_id] = FileRec(
-            file_id, f"u{file_id}", b"\xff\xd8\xff fake jpeg", None, "image/jpeg",
-            f"photos/{file_id}.jpg", "photo",
+            file_id, f"u{file_id}", data if data is not None else b"\xff\xd8\xff fake jpeg",
+            None, "image/png" if png else "image/jpeg",
+            f"photos/{file_id}.{'png' if png else 'jpg'}", "photo",
         )  # fmt: skip
         msg = self._user_message(user_id, chat, caption=caption, photo=file_id)
         return render.dump(render.message(self.state, msg))

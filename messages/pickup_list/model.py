@@ -35,6 +35,8 @@ class PickupRow:
     """Short pickup code, e.g. ``"K7P2"``."""
     payment: str = ""
     """Already localised payment state, e.g. ``"已付"``; may be empty."""
+    collect: bool = False
+    """``payment`` is cash to take at the table: the PDF prints it large, in black."""
     picked_up: bool = False
     handed_out_at: str = ""
     """When it was handed out, formatted for the locale, e.g. ``"Sat 6 Dec, 09:42"``."""

@@ -47,13 +47,16 @@ SMALL_PT = 7.5
 HEAD_PT = 8.0
 CODE_PT = 15.0
 CODE_MIN_PT = 9.0
+COLLECT_PT = 10.5  # cash to take at the table: the most visible thing on its line
+COLLECT_LINE_H = 4.4
+HEAD_LINE_H = 3.1
 TITLE_PT = 14.0
 BUILDING_PT = 10.5
 
 LINE_H = 4.0  # one 9 pt text line
 SMALL_LINE_H = 3.4
 PAD = 1.5
-TABLE_HEAD_H = 6.0
+TABLE_HEAD_H = 8.5  # room for a heading in two lines ("Picked / up") rather than cut
 BUILDING_H = 7.5
 TOTALS_ROW_H = 6.0
 BOX = 5.0  # tick box side
@@ -80,14 +83,14 @@ class _Col:
 
 
 _ORDER_COLS: tuple[_Col, ...] = (
-    _Col("unit", 13.0, "L"),
-    _Col("room", 15.0, "L"),
-    _Col("name", 36.0, "L"),
-    _Col("items", 59.0, "L"),
-    _Col("amount", 19.0, "R"),
+    _Col("unit", 12.0, "L"),
+    _Col("room", 14.0, "L"),
+    _Col("name", 32.0, "L"),
+    _Col("items", 53.0, "L"),
+    _Col("amount", 18.0, "R"),
     _Col("code", 23.0, "L"),
-    _Col("payment", 15.0, "L"),
-    _Col("picked", 10.0, "C"),
+    _Col("payment", 25.0, "L"),  # "Collect ¥128.50" large enough to read at arm's length
+    _Col("picked", 13.0, "C"),
 )
 assert abs(sum(c.width for c in _ORDER_COLS) - CONTENT_W) < 1e-6
 
@@ -220,6 +223,7 @@ class _RowLayout:
     code_mono: bool
     code_pt: float
     payment_lines: list[str]
+    collect: bool
     picked: bool
     height: float
 
@@ -267,14 +271,13 @@ class _Layout:
             code_pt = max(CODE_MIN_PT, code_pt * code_w / w)
             code = m.fit(code, code_w, code_pt)
 
-        payment_lines = s.wrap(
-            s.clean(r.payment), self.inner("payment"), SMALL_PT, MAX_PAYMENT_LINES
-        )
+        pay_pt = COLLECT_PT if r.collect else SMALL_PT
+        payment_lines = s.wrap(s.clean(r.payment), self.inner("payment"), pay_pt, MAX_PAYMENT_LINES)
 
         name_h = len(name_lines) * LINE_H + (SMALL_LINE_H if phone else 0.0)
         items_h = max(1, len(item_lines)) * LINE_H
         code_h = code_pt * PT * 1.15
-        pay_h = len(payment_lines) * SMALL_LINE_H
+        pay_h = len(payment_lines) * (COLLECT_LINE_H if r.collect else SMALL_LINE_H)
         height = 2 * PAD + max(name_h, items_h, code_h, pay_h, BOX + 0.5)
 
         return _RowLayout(
@@ -288,6 +291,7 @@ class _Layout:
             code_mono=code_mono,
             code_pt=code_pt,
             payment_lines=payment_lines,
+            collect=r.collect,
             picked=r.picked_up,
             height=height,
         )
@@ -350,7 +354,11 @@ class _TextBatch:
         self._font: tuple[bool, float] | None = None
         self._gray = -1
 
-    def text(self, mono: bool, size: float, gray: int, x: float, y: float, s: str) -> None:
+    def text(
+        self, mono: bool, size: float, gray: int, x: float, y: float, s: str, bold: bool = False
+    ) -> None:
+        """`bold`: faux bold as in _Renderer.bold_text (fill and a thin stroke), the bundled
+        font having a single weight."""
         if not s:
             return
         ops = self._ops
@@ -361,7 +369,11 @@ class _TextBatch:
         if gray != self._gray:
             ops.append(f"{gray / 255:.3f} g")
             self._gray = gray
+        if bold:
+            ops.append(f"2 Tr {0.18 * K:.2f} w {gray / 255:.3f} G")
         ops.append(f"1 0 0 1 {x * K:.2f} {(PAGE_H - y) * K:.2f} Tm {font.encode_text(s)}")
+        if bold:
+            ops.append("0 Tr")
 
     def flush(self, pdf: Any) -> None:
         if self._ops:
@@ -504,16 +516,20 @@ class _Renderer:
             "payment": lb.payment,
             "picked": lb.picked,
         }
-        base = y + TABLE_HEAD_H - 1.8
         for col in _ORDER_COLS:
             text = s.clean(texts[col.key])
             inner = col.width - 2 * CELL_PAD
+            # A heading wider than its column goes on two lines, never cut: a leader must
+            # know which column is which.
+            lines = s.wrap(text, inner, HEAD_PT, 2)
             size = HEAD_PT
-            w = s.width(text, size)
-            if w > inner:  # shrink a little before truncating
-                size = max(6.0, size * inner / w)
+            if len(lines) == 2 and any(ELLIPSIS in line for line in lines):
+                size = max(6.0, HEAD_PT * inner / max(s.width(x, HEAD_PT) for x in lines))
+                lines = s.wrap(text, inner, size, 2)
             self.font(SANS, size)
-            self.text_in(col.key, base, s.fit(text, inner, size), size, col.align)
+            base = y + TABLE_HEAD_H - 1.8 - (len(lines) - 1) * HEAD_LINE_H
+            for n, line in enumerate(lines):
+                self.text_in(col.key, base + n * HEAD_LINE_H, line, size, col.align)
 
     def building_heading(self, y: float, text: str) -> None:
         self.band(y + 1.0, BUILDING_H - 1.5, BAND_GRAY)
@@ -559,11 +575,13 @@ class _Renderer:
             nb = base + (len(r.name_lines) - 1) * LINE_H + SMALL_LINE_H
             x, _ = COLS["name"]
             t.text(False, SMALL_PT, GRAY_TEXT, x + CELL_PAD, nb, r.phone)
-        b = top + SMALL_PT * PT * 0.9
         px, _ = COLS["payment"]
+        # Cash to take at the table: large, black and bold; any other state small and grey.
+        pay_pt, pay_gray = (COLLECT_PT, 0) if r.collect else (SMALL_PT, GRAY_TEXT)
+        b = top + pay_pt * PT * 0.9
         for line in r.payment_lines:
-            t.text(False, SMALL_PT, GRAY_TEXT, px + CELL_PAD, b, line)
-            b += SMALL_LINE_H
+            t.text(False, pay_pt, pay_gray, px + CELL_PAD, b, line, bold=r.collect)
+            b += COLLECT_LINE_H if r.collect else SMALL_LINE_H
 
         cx, _ = COLS["code"]
         t.text(r.code_mono, r.code_pt, 0, cx + CELL_PAD, top + r.code_pt * PT * 0.82, r.code)

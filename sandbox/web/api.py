@@ -106,6 +106,21 @@ def message(state: State, msg: MessageRec) -> dict[str, Any]:
         out["invoice"] = dict(msg.extra["invoice"])
         rec = state.payments.invoices.get((msg.chat_id, msg.message_id))
         out["invoice"]["prices"] = rec.prices if rec else []
+        # Paid: Telegram's apps then show a Receipt button instead of Pay.
+        paid = next(
+            (
+                c
+                for c in state.payments.charges.values()
+                if c.chat_id == msg.chat_id and c.invoice_message_id == msg.message_id
+            ),
+            None,
+        )
+        if paid is not None:
+            out["invoice"]["paid"] = {
+                "currency": paid.currency,
+                "total_amount": paid.total_amount,
+                "date": paid.time,
+            }
     if "successful_payment" in msg.extra:
         paid = msg.extra["successful_payment"]
         out["payment"] = {"currency": paid["currency"], "total_amount": paid["total_amount"]}

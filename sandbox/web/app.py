@@ -8,6 +8,8 @@ Bad input (unknown persona or chat, a button the bot never showed, an oversized 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import functools
 import json
@@ -21,7 +23,7 @@ from urllib.parse import parse_qs, urlparse
 from aiohttp import web
 
 from sandbox.errors import DriverError
-from sandbox.methods.base import TEXT_LIMIT
+from sandbox.methods.base import CAPTION_LIMIT, TEXT_LIMIT
 from sandbox.state import State
 from sandbox.web import api
 
@@ -78,6 +80,7 @@ class SandboxWeb:
         r.add_get("/api/events", self.events)
         r.add_get("/api/files/{file_id}", self.file)
         r.add_post("/api/send", self.send)
+        r.add_post("/api/photo", self.photo)
         r.add_post("/api/press", self.press)
         r.add_post("/api/open_link", self.open_link)
         r.add_post("/api/pay", self.pay)
@@ -172,6 +175,24 @@ class SandboxWeb:
         if len(text) > TEXT_LIMIT:
             raise WebError(f"the message is too long: {len(text)} characters, at most {TEXT_LIMIT}")
         sent = await self.emu.send_message(user, chat, text)
+        return web.json_response({"ok": True, "message_id": sent["message_id"]})
+
+    async def photo(self, request: web.Request) -> web.Response:
+        """A photo from the page (base64), with an optional caption: a transfer's screenshot,
+        a leader's collection code."""
+        body = await _body(request)
+        user = self._persona(body.get("persona"))
+        chat = self._chat(user, body.get("chat"))
+        caption = body.get("caption") or None
+        if caption is not None and (not isinstance(caption, str) or len(caption) > CAPTION_LIMIT):
+            raise WebError(f"the caption is too long: at most {CAPTION_LIMIT} characters")
+        try:
+            data = base64.b64decode(str(body.get("data") or ""), validate=True)
+        except binascii.Error as exc:
+            raise WebError("that is not a photo") from exc
+        if not data.startswith(_PHOTO_MAGIC) or len(data) > PHOTO_LIMIT:
+            raise WebError("send a JPEG or PNG photo of at most 10 MB")
+        sent = await self.emu.send_photo(user, chat, caption=caption, data=data)
         return web.json_response({"ok": True, "message_id": sent["message_id"]})
 
     async def press(self, request: web.Request) -> web.Response:
@@ -295,6 +316,10 @@ class SandboxWeb:
         payload = parse_qs(parsed.query).get("start", [""])[0]
         await self.emu.send_message(user, user, f"/start {payload}".strip())
         return user
+
+
+PHOTO_LIMIT = 10 * 1024 * 1024  # Telegram's limit for a photo sent by a person
+_PHOTO_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")  # JPEG, PNG
 
 
 def _newer(st: State, seq: int) -> bool:

@@ -156,6 +156,12 @@ def step_3_residents_pay_in_chat(page: Page) -> None:
         invoice.last.locator("button.pay").first.click()
         toast(page, "✅ Paid")
         expect(page.locator("#messages .msg.out .payment").last).to_contain_text("Paid CN¥")
+        # As in Telegram's apps, the paid invoice now offers its receipt, not Pay again.
+        paid = invoice.last.locator(".keyboard button")
+        expect(paid).to_have_text(["Receipt"])
+        paid.first.click()
+        expect(page.locator("#alert-text")).to_contain_text("Paid CN¥")
+        page.locator("#alert-ok").click()
     shot(page, "04-paid")
 
 
@@ -209,7 +215,7 @@ def step_6_the_group_becomes_a_supergroup(page: Page) -> None:
     expect(page.locator("#chats li[data-type=group]")).to_have_count(0)
     service = page.locator("#messages .service", has_text="made this group a supergroup")
     expect(service).to_have_count(1)
-    say(page, "/help", "/newdeal")  # the bot answers in the new group
+    say(page, "/paymode", "How do neighbours pay")  # the bot answers in the new group
     shot(page, "07-supergroup")
     assert not page.errors, page.errors  # type: ignore[attr-defined]
 

@@ -189,6 +189,35 @@ async def say(
     return await bot_says(world, chat_id, after, contains)
 
 
+async def answered_privately(
+    world: World, user: int, group: int, text: str, contains: str | None = None
+) -> SentMessage:
+    """`user` writes `text` in the group; the bot's answer, theirs alone, in their private
+    chat (handlers.router: `Send.personal`)."""
+    after = last_id(world, user)
+    await world.emu.send_message(user, group, text)
+    return await bot_says(world, user, after, contains)
+
+
+async def answer_to(world: World, user: int, group: int, text: str) -> SentMessage:
+    """The bot's answer to `text` typed by `user` in the group, wherever it went: to them in
+    private, or in the group for someone the bot cannot write to."""
+    after_group, after_user = last_id(world, group), last_id(world, user)
+    await world.emu.send_message(user, group, text)
+
+    def answered() -> SentMessage | None:
+        for chat, after in ((user, after_user), (group, after_group + 1)):
+            for m in world.emu.messages(chat):
+                if m.from_bot and m.message_id > after:
+                    return m
+        return None
+
+    await world.emu.wait_until(lambda: answered() is not None, timeout=5)
+    found = answered()
+    assert found is not None
+    return found
+
+
 async def press_for_reply(
     world: World, user: int, chat_id: int, message_id: int, label: str, contains: str | None = None
 ) -> tuple[CallbackAnswer, SentMessage]:

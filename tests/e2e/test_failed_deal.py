@@ -8,12 +8,12 @@ from datetime import timedelta
 from groupbuy.model import DealStatus
 from tests.e2e.conftest import (
     World,
+    answered_privately,
     become_resident,
     bot_says,
     deal_id_of,
     last_id,
     publish_one_message,
-    say,
     set_up_group,
     text_of,
 )
@@ -94,7 +94,7 @@ async def test_minimum_of_neighbours_not_reached(world: World) -> None:
     # Nothing to join, and nothing to list.
     answer = await emu.press_raw(ann, group, post.message_id, join)
     assert answer.show_alert and answer.text == "This deal is no longer open."
-    reply = await say(world, olga, group, "/list")
+    reply = await answered_privately(world, olga, group, "/list")
     assert "There is no closed deal to list yet." in text_of(reply)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from tests.e2e.conftest import (
     World,
+    answered_privately,
     become_resident,
     deal_id_of,
     publish_one_message,
@@ -33,7 +34,7 @@ async def test_help_for_each_role_and_a_typo(world: World) -> None:
     assert "/payments" in leader and "/pickup CODE" in leader and "/myorders" in leader
     resident = text_of(await say(world, ann, ann, "/help"))
     assert "/myorders" in resident and "/payments" not in resident and "/newdeal" not in resident
-    in_group = text_of(await say(world, olga, group, "/help"))
+    in_group = text_of(await answered_privately(world, olga, group, "/help"))
     assert "/payments" in in_group  # Olga is the group's admin
 
     typo = text_of(await say(world, ann, ann, "/myordres"))

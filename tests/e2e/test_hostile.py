@@ -21,6 +21,7 @@ from handlers.router import COMMANDS, DEEP_LINKS
 from sandbox.views import CallbackAnswer
 from tests.e2e.conftest import (
     World,
+    answered_privately,
     become_resident,
     deal_id_of,
     publish_one_message,
@@ -317,17 +318,17 @@ async def test_numbers_nobody_expects_get_a_reason(any_world: World) -> None:
     s = await _scene(any_world)
     emu, olga, group = any_world.emu, s.olga, s.group_a
     for text in ("/list ²", "/list ٣", "/list 99999999999999999999", "/payments 2147483648"):
-        reply = await say(any_world, olga, group, text)
+        reply = await answered_privately(any_world, olga, group, text)
         assert "That is not a deal number." in text_of(reply), (text, text_of(reply))
     # Full-width digits are what a Chinese input method types: read as the number they are.
-    reply = await say(any_world, olga, group, "/list ３")
+    reply = await answered_privately(any_world, olga, group, "/list ３")
     assert text_of(reply) == "⚠️ Deal #3 is not one of this group's deals.", text_of(reply)
     for payload in ("o_99999999999999999999", "o_٣", "j_1_99999999999", "l_-1"):
         reply = await say(any_world, olga, olga, f"/start {payload}")
         assert "That is not" in text_of(reply), (payload, text_of(reply))
-    usage = await say(any_world, olga, group, f"/shortfall 1 1 {2**40}")
+    usage = await answered_privately(any_world, olga, group, f"/shortfall 1 1 {2**40}")
     assert "/shortfall ITEM UNITS" in text_of(usage)
-    post = emu.messages(group)[-1].message_id
+    post = next(m for m in reversed(emu.messages(group)) if m.from_bot).message_id
     for data in (f"j:{2**31}:1", "j:1:99999999999", "j:١:1", "o:-1:0"):
         answer = await emu.press_raw(olga, group, post, data)
         assert answer.show_alert and answer.text == "This button is out of date.", data

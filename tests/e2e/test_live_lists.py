@@ -10,11 +10,11 @@ from datetime import timedelta
 from sandbox.views import SentMessage
 from tests.e2e.conftest import (
     World,
+    answered_privately,
     become_resident,
     bot_says,
     last_id,
     publish_one_message,
-    say,
     set_up_group,
     text_of,
 )
@@ -60,7 +60,7 @@ async def test_the_checklist_ticks_by_button_and_by_command(any_world: World) ->
     assert f"✓ {second}" in labels(world, olga, checklist.message_id)
 
     # /pickup CODE in the group ticks the same list.
-    await say(world, olga, group, f"/pickup {second}")
+    await answered_privately(world, olga, group, f"/pickup {second}")
     done = await card_says(world, olga, checklist.message_id, f"✅ {second}")
     assert "⬜" not in (done.text or "")
     assert labels(world, olga, checklist.message_id) == []

@@ -8,6 +8,7 @@ from datetime import timedelta
 from groupbuy.model import PaymentStatus, RefundStatus
 from tests.e2e.conftest import (
     World,
+    answered_privately,
     become_resident,
     bot_says,
     deal_id_of,
@@ -86,7 +87,7 @@ async def test_pay_the_leader_with_a_shortfall(world: World) -> None:
     await world.advance(timedelta(days=2))
     await bot_says(world, group, post.message_id, "Pickup notice", timeout=10)
     after_ann, after_bob = last_id(world, ann), last_id(world, bob)
-    done = await say(world, olga, group, "/shortfall 1 1", "Recorded")
+    done = await answered_privately(world, olga, group, "/shortfall 1 1", "Recorded")
     assert "1 × Orange box fewer" in text_of(done) and "1 order reduced" in text_of(done)
     bob_told = await bot_says(world, bob, after_bob, "Fewer goods arrived", timeout=10)
     assert "Nothing is left in your order." in text_of(bob_told)
@@ -96,7 +97,7 @@ async def test_pay_the_leader_with_a_shortfall(world: World) -> None:
 
     # A second shortfall takes one of Ann's paid boxes: she is owed CN¥50.00.
     after_ann = last_id(world, ann)
-    await say(world, olga, group, "/shortfall 1 1", "Recorded")
+    await answered_privately(world, olga, group, "/shortfall 1 1", "Recorded")
     owed = await bot_says(world, ann, after_ann, "A refund of CN¥50.00", timeout=10)
     assert "Fewer goods arrived than were ordered." in text_of(owed)
     async with world.deps.uow() as uow:

@@ -332,7 +332,7 @@ async def test_a_deal_opened_in_a_topic_stays_in_it(
     # What is typed in the topic is answered in it; what is typed in General, in General.
     for thread in (topic, None):
         after = last_id(world, group)
-        await emu.send_message(olga, group, "/list", thread_id=thread)
+        await emu.send_message(olga, group, "/paymode", thread_id=thread)
         answer = await bot_says(world, group, after)
         assert answer.thread_id == thread
 

@@ -22,6 +22,8 @@ from sandbox.views import SentMessage
 from tests.e2e.conftest import (
     SKIP,
     World,
+    answer_to,
+    answered_privately,
     bot_says,
     group_in,
     last_id,
@@ -400,13 +402,14 @@ async def _play_the_rest(world: World, cast: Cast, post: SentMessage) -> None:
 
     # --- the leader's pickup list --------------------------------------------------------------
     olga_before = last_id(world, olga)
-    told = await say(world, olga, group, "/list")
-    assert "I have sent it to you in private chat." in text_of(told)
+    group_before = last_id(world, group)
+    await emu.send_message(olga, group, "/list")  # answered in private alone
     pdf_msg = await emu.wait_for_message(
         olga, lambda m: m.message_id > olga_before and m.document is not None
     )
     assert pdf_msg.document is not None
     assert pdf_msg.document.file_name == f"pickup-list-{deal_id}.pdf"
+    assert not any(m.from_bot and m.message_id > group_before for m in emu.messages(group))
     assert "Pickup list: Fresh milk · 2 orders" in (pdf_msg.text or "")
     csv_msg = await emu.wait_for_message(
         olga,
@@ -467,16 +470,23 @@ async def _play_the_rest(world: World, cast: Cast, post: SentMessage) -> None:
     assert again.document.file_name == f"pickup-list-{deal_id}.pdf"
 
     # --- picking up -----------------------------------------------------------------------------
-    done = await say(world, olga, group, f"/pickup {ann_code.lower()}")
+    # Typed in the group, answered to the leader alone: the group hears nothing of it.
+    group_before = last_id(world, group)
+    done = await answered_privately(world, olga, group, f"/pickup {ann_code.lower()}", "picked up:")
     assert f"{ann_code} picked up: Ann Lee, Fresh milk." in text_of(done)
     # The community pays cash at pickup: the leader is told what to take, and it is recorded.
     assert "Collect CN¥42.50" in text_of(done)
-    again = await say(world, olga, group, f"/pickup {ann_code}")
+    again = await answered_privately(world, olga, group, f"/pickup {ann_code}", "already")
     assert f"{ann_code} was already picked up." in text_of(again)
-    refused = await say(world, dave, group, f"/pickup {bob_code}")
+    refused = await answer_to(world, dave, group, f"/pickup {bob_code}")
     assert LEADERS_ONLY in text_of(refused)
-    unknown = await say(world, olga, group, "/pickup ZZZZZ")
+    unknown = await answered_privately(world, olga, group, "/pickup ZZZZZ", "No order")
     assert "No order has the code ZZZZZ." in text_of(unknown)
+    # Only Dave, whom the bot cannot write to (he never started it), was answered there.
+    in_group = [m for m in emu.messages(group) if m.from_bot and m.message_id > group_before]
+    assert [m.message_id for m in in_group] == (
+        [refused.message_id] if refused.chat_id == group else []
+    )
     answer = await emu.press_button(olga, olga, list_msg.message_id, text=f"✓ {bob_code}")
     assert (answer.text, answer.show_alert) == (
         f"{bob_code} marked picked up. Collect CN¥10.00",

@@ -21,7 +21,14 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from handlers.callbacks import Callback, Op
 from storage.tables import Base
-from tests.e2e.conftest import World, deal_id_of, publish_one_message, say, set_up_group
+from tests.e2e.conftest import (
+    World,
+    answer_to,
+    deal_id_of,
+    publish_one_message,
+    say,
+    set_up_group,
+)
 from tests.e2e.test_hostile import DEAL_B, Scene, _scene
 
 LOOKUPS = ("getChatAdministrators", "getChatMember")
@@ -92,8 +99,8 @@ async def _play_in_group(world: World, s: Scene, sam: int) -> list[str]:
             answer = await emu.press_raw(sam, group, s.post_b, Callback(op, deal_id, 1).pack())
             told.append(answer.text or "")
         command = ("/list {}", "/payments {}", "/shortfall 1 1 {}", "/paywindow 45")[n % 4]
-        told.append((await say(world, sam, group, command.format(deal_id))).text or "")
-        told.append((await say(world, sam, group, f"/paymode {deal_id}")).text or "")
+        told.append((await answer_to(world, sam, group, command.format(deal_id))).text or "")
+        told.append((await answer_to(world, sam, group, f"/paymode {deal_id}")).text or "")
     return told
 
 
@@ -166,6 +173,6 @@ async def test_not_found_and_not_yours_read_the_same(any_world: World) -> None:
         fake = await emu.press_raw(s.mallory, s.group_b, s.post_b, data[1])
         assert same(real.text, fake.text) and real.show_alert == fake.show_alert, op
     for pattern in ("/list {}", "/payments {}", "/shortfall 1 1 {}"):
-        said = await say(world, s.mallory, s.group_b, pattern.format(s.deal_a))
-        told = await say(world, s.mallory, s.group_b, pattern.format(missing))
+        said = await answer_to(world, s.mallory, s.group_b, pattern.format(s.deal_a))
+        told = await answer_to(world, s.mallory, s.group_b, pattern.format(missing))
         assert same(said.text, told.text), (pattern, said.text, told.text)

@@ -15,6 +15,7 @@ from sandbox.state import MemberRec
 from storage.tables import CommunityRow, DealRow, ItemRow, ResidentRow
 from tests.e2e.conftest import (
     World,
+    answered_privately,
     become_resident,
     bot_says,
     deal_id_of,
@@ -142,7 +143,7 @@ async def test_every_typed_number_reads_full_width_digits_and_no_other_script(
     olga, group = await set_up_group(world)
     set_to = await say(world, olga, group, "/paywindow ４５")
     assert "45" in text_of(set_to), text_of(set_to)
-    refused = await say(world, olga, group, "/paywindow ٤٥")
+    refused = await answered_privately(world, olga, group, "/paywindow ٤٥")
     assert "⚠️" in text_of(refused), text_of(refused)
     wide = DEAL.replace("| 80 | 10 | 3", "| ８０．５ | １０ | ３").replace(
         "tomorrow 20:00", "tomorrow ２０：００"

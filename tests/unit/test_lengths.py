@@ -149,6 +149,7 @@ def longest_texts(filling: str) -> Texts:
         buildings=tuple(text(limits.BUILDING_NAME_MAX) for _ in range(limits.BUILDINGS_MAX)),
         unit=text(limits.UNIT_ROOM_MAX),
         room=text(limits.UNIT_ROOM_MAX),
+        payee=text(limits.PAYEE_MAX),
     )
 
 
@@ -164,7 +165,6 @@ def largest_world(filling: str) -> World:
         buildings=texts.buildings,
         currency=currency,
         payment_window_minutes=WINDOW_MINUTES[1],
-        payee=filled(filling, limits.PAYEE_MAX),
     )
     user = User(
         ID_MAX, texts.first_name, texts.last_name, filled("a", USERNAME_MAX), "en", None, True

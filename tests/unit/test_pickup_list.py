@@ -307,3 +307,40 @@ def test_csv_quotes_and_guards_formulas() -> None:
     assert parsed[1][8] == 'say "hi", ok'
     assert parsed[2][3] == "Anne, Jr."
     assert parsed[2][7] == "A2\nB"
+
+
+def _sizes(data: bytes) -> dict[str, float]:
+    """Each piece of text on the first page, with the font size it is printed at."""
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    found: dict[str, float] = {}
+
+    def seen(text: str, cm: Any, tm: Any, font: Any, size: float) -> None:
+        if text.strip():
+            found[text.strip()] = size * tm[0]
+
+    reader.pages[0].extract_text(visitor_text=seen)
+    return found
+
+
+def test_every_heading_is_printed_whole_in_both_languages() -> None:
+    for labels in (LABELS_EN, LABELS_ZH):
+        data = render_pdf(_list(ROWS, labels), created_at=FIXED)
+        text = _pages_text(data)[0]
+        words = " ".join(text.split())
+        for heading in (labels.unit, labels.room, labels.code, labels.payment, labels.picked):
+            assert all(word in words for word in heading.split()), (heading, words[:300])
+        assert "Pic…" not in text and "Pay…" not in text
+
+
+def test_cash_to_collect_stands_out_from_names_amounts_and_other_states() -> None:
+    rows = (
+        _row("1", "101", "张伟", "K7P2", payment="Collect ¥55.00", collect=True),
+        _row("1", "102", "李娜", "L2B9", payment="Paid"),
+        _row("1", "103", "王芳", "W3A1", payment="Check transfer ¥12.00"),
+    )
+    data = render_pdf(_list(rows, LABELS_EN), created_at=FIXED)
+    sizes = _sizes(data)
+    collect = next(size for text, size in sizes.items() if "Collect" in text)
+    others = [size for text, size in sizes.items() if text in ("张伟", "Paid", "¥12.00")]
+    assert others and all(collect > size for size in others), sizes
+    assert "Collect ¥55.00" in " ".join(_pages_text(data)[0].split())

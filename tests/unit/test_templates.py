@@ -70,6 +70,7 @@ class Texts:
     buildings: tuple[str, ...]
     unit: str
     room: str
+    payee: str  # a leader's pay-the-leader details (/payee)
 
 
 VARIANTS = {
@@ -86,6 +87,7 @@ VARIANTS = {
         buildings=("1", "2", "3A"),
         unit="2",
         room="1203",
+        payee="WeChat Pay: Alice Smith, 138 0000 0000",
     ),
     "zh": Texts(
         title="光明鲜牛奶团购",
@@ -100,6 +102,7 @@ VARIANTS = {
         buildings=("1", "2", "3A"),
         unit="2",
         room="1203",
+        payee="微信或支付宝：王小明，138 0000 0000",
     ),
     "html": Texts(
         title="Milk <tt>& honey</tt> <b>&",
@@ -114,6 +117,7 @@ VARIANTS = {
         buildings=("1<tt>&", "2"),
         unit="<tt>&",
         room="<tt>&1",
+        payee="<tt>& pay <b>me",
     ),
 }
 
@@ -219,7 +223,7 @@ def world(texts: Texts, count: int | None = None) -> World:
         timezone="Asia/Shanghai",
         locale="zh_Hans",
         configured=True,
-        payee=f"WeChat Pay: {texts.first_name} {texts.last_name}, 138 0000 0000",
+        payee=texts.payee,
     )
     if count is not None:
         community = replace(community, payment_window_minutes=count)
@@ -815,7 +819,6 @@ SAMPLES: dict[str, list[Sample]] = {
     "profile_room": [_nothing],
     "profile_saved": [_profile_saved, _profile_saved_no_unit],
     "profile_unit": [_nothing],
-    "sent_privately": [_nothing],
     "setup_announce": [_community],
     "setup_buildings": [_community],
     "setup_continue": [_nothing],
@@ -1047,3 +1050,33 @@ def test_counts_read_right(renderer: Renderer, locale: str, count: int) -> None:
         one = ("1 neighbour joined", "1 order, ", "Reminded 1 neighbour.", "1 neighbour has")
         two = ("2 neighbours joined", "2 orders, ", "Reminded 2 neighbours.", "2 neighbours have")
         assert all(phrase in texts for phrase in (one if count == 1 else two))
+
+
+# Chinese text is set with full-width punctuation: an ASCII comma, full stop, colon, semicolon,
+# question or exclamation mark beside a Chinese character is a slip ("订单：牛奶. 自提").
+_HALF_WIDTH_BESIDE_CJK = re.compile(
+    r"[\u4e00-\u9fff\u3000-\u303f\uff01-\uff5e][,.;:?!](?![0-9])|[,;:?!]\s*[\u4e00-\u9fff]"
+)
+
+
+def test_chinese_uses_full_width_punctuation(renderer: Renderer) -> None:
+    w = world(VARIANTS["zh"])
+    slips = []
+    for name, builders in sorted(SAMPLES.items()):
+        for build in builders:
+            context = build(renderer, "zh_Hans", w)
+            texts = [telegram_text(renderer.render("zh_Hans", name, **context))]
+            if name == "invoice_description":  # sent as plain text
+                texts.append(renderer.plain("zh_Hans", name, **context))
+            slips += [
+                (name, line)
+                for t in texts
+                for line in t.splitlines()
+                if _HALF_WIDTH_BESIDE_CJK.search(line)
+            ]
+    for collection in collections():
+        for name in renderer.macro_names(collection):
+            text = renderer.macro("zh_Hans", collection, name, **macro_context(collection, w))
+            if _HALF_WIDTH_BESIDE_CJK.search(text):
+                slips.append((f"{collection}.{name}", text))
+    assert slips == []

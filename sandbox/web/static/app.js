@@ -153,7 +153,7 @@ async function loadMessages() {
   if (key === S.rendered) return;
   const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80 || !S.rendered.startsWith(`${S.persona}/${S.chat}/`);
   S.rendered = key;
-  box.replaceChildren(...(data.messages.length ? data.messages.map(renderMessage)
+  box.replaceChildren(...(data.messages.length ? withDays(data.messages)
     : [el("div", { class: "empty", text: "No messages here yet." })]));
   if (atBottom) box.scrollTop = box.scrollHeight;
 }
@@ -168,6 +168,27 @@ async function refresh() {
 function scheduleRefresh(delay = 60) {
   clearTimeout(S.timer);
   S.timer = setTimeout(refresh, delay);
+}
+
+// A separator before the first message of each day, as Telegram's apps show them.
+function withDays(messages) {
+  const nodes = [];
+  let shown = "";
+  for (const m of messages) {
+    const day = dayText(m.date);
+    if (day !== shown) nodes.push(el("div", { class: "day", "data-day": day, text: day }));
+    shown = day;
+    nodes.push(renderMessage(m));
+  }
+  return nodes;
+}
+function dayText(seconds) {
+  const date = new Date(seconds * 1000);
+  const today = new Date(Date.now() + S.clockOffset * 1000);
+  const yesterday = new Date(today.getTime() - 86400000);
+  if (date.toDateString() === today.toDateString()) return "Today";
+  if (date.toDateString() === yesterday.toDateString()) return "Yesterday";
+  return date.toLocaleDateString(undefined, { weekday: "short", day: "numeric", month: "long" });
 }
 
 // --- one message -------------------------------------------------------------------------------
@@ -189,7 +210,9 @@ function renderMessage(m) {
   bubble.append(text);
   const node = el("div", { class: `msg ${out ? "out" : "in"}`, "data-id": m.id }, bubble);
   const rows = m.keyboard.slice();
-  if (m.invoice && !rows.some((r) => r.some((b) => b.kind === "pay"))) {
+  if (m.invoice && m.invoice.paid) {  // as Telegram's apps: a paid invoice shows its receipt
+    rows.splice(0, rows.length, [{ kind: "receipt", text: "Receipt" }]);
+  } else if (m.invoice && !rows.some((r) => r.some((b) => b.kind === "pay"))) {
     rows.unshift([{ kind: "pay", text: `Pay ${money(m.invoice.total_amount, m.invoice.currency)}` }]);
   }
   if (rows.length) node.append(renderKeyboard(m, rows));
@@ -238,6 +261,11 @@ function onButton(button, m, b) {
     });
   }
   if (b.kind === "url") return openUrl(b.url, button);
+  if (b.kind === "receipt") {
+    const paid = m.invoice.paid;
+    return showAlert(`🧾 Receipt\n${m.invoice.title}\nPaid ${money(paid.total_amount, paid.currency)}`
+      + ` · ${clockText(paid.date)}`);
+  }
   if (b.kind === "pay") {
     return withBusy(button, async () => {
       toast("Paying… (the bot has 10 seconds to confirm)");
@@ -265,6 +293,7 @@ async function openUrl(url, button) {
 }
 
 async function openChat(id) {
+  $("app").classList.add("in-chat");  // on a phone, the chat replaces the list
   S.chat = id;
   localStorage.setItem(`sandbox.chat.${S.persona}`, String(id));
   renderChats();
@@ -279,6 +308,27 @@ async function send(ev) {
   if (!text.trim() || !S.chat) return;
   try {
     await api("/api/send", { persona: S.persona, chat: S.chat, text });
+    input.value = "";
+    autosize();
+  } catch (e) { toast(e.message, "error"); }
+  scheduleRefresh(0);
+}
+
+// A photo from the computer (a transfer screenshot, a collection code), with the text typed so far
+// as its caption.
+async function sendPhoto(ev) {
+  const file = ev.target.files[0];
+  ev.target.value = "";
+  if (!file || !S.chat) return;
+  const input = $("input");
+  try {
+    const data = await new Promise((resolve, reject) => {
+      const reader = new FileReader();
+      reader.onload = () => resolve(String(reader.result).split(",", 2)[1]);
+      reader.onerror = () => reject(new Error("Could not read the photo"));
+      reader.readAsDataURL(file);
+    });
+    await api("/api/photo", { persona: S.persona, chat: S.chat, caption: input.value, data });
     input.value = "";
     autosize();
   } catch (e) { toast(e.message, "error"); }
@@ -323,6 +373,9 @@ function wire() {
     refresh();
   });
   $("composer").addEventListener("submit", send);
+  $("back").addEventListener("click", () => $("app").classList.remove("in-chat"));
+  $("attach").addEventListener("click", () => $("photo-file").click());
+  $("photo-file").addEventListener("change", sendPhoto);
   $("input").addEventListener("input", autosize);
   $("input").addEventListener("keydown", (ev) => {
     if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) send(ev);
