@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
-from groupbuy.live import Live, Shown, StaleMessage
+from groupbuy.live import Live, Shown, StaleMessage, Touched
 from groupbuy.model import (
     BotStatus,
     CloseReason,
@@ -339,6 +339,12 @@ class LiveMessages(Protocol):
 
     async def forget(self, chat_id: int, message_id: int) -> None:
         """The message is gone (deleted, too old to edit): no longer kept."""
+        ...
+
+    async def bump(self, touched: Touched) -> None:
+        """The messages showing what `touched` names are stale. The unit of work does this at
+        commit for what its repositories changed; a change they do not see (a community's
+        pay-the-leader details, shown on its order cards) says so itself."""
         ...
 
 

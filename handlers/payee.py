@@ -8,7 +8,8 @@ from typing import Any
 
 from groupbuy import limits, parsing
 from groupbuy.errors import DomainError, NotAllowed, NotAnswered
-from groupbuy.model import Community
+from groupbuy.live import Touched
+from groupbuy.model import Community, DealStatus, PaymentMode
 from groupbuy.ports import UnitOfWork
 from handlers.actions import Action, Answer, Keyboard, Send
 from handlers.authority import Caller, as_group_leader, led_communities
@@ -121,6 +122,11 @@ async def answer(
         else:
             updated = replace(community, payee=parsing.bounded_text(text, limits.PAYEE_MAX))
         await uow.communities.save(updated)
+        # The order cards of its pay-the-leader deals show the details: drawn again.
+        deals = await uow.deals.for_community(chat_id, [DealStatus.OPEN, DealStatus.CLOSED], 50)
+        shown = {d.id for d in deals if d.payment_mode is PaymentMode.LEADER}
+        if shown:
+            await uow.live.bump(Touched(deals=shown))
         await uow.dialogs.clear(person.id)
         await uow.commit()
         return locale, updated

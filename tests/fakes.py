@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Self
 from groupbuy import transaction_guard
 from groupbuy.codes import new_code
 from groupbuy.deals import open_deal
-from groupbuy.live import Live, LiveKind, Shown, StaleMessage
+from groupbuy.live import Live, LiveKind, Shown, StaleMessage, Touched
 from groupbuy.model import (
     BotStatus,
     CloseReason,
@@ -1202,7 +1202,13 @@ class LiveRec:
 
 class FakeLive(_Repo):
     """Recorded messages. Marking them stale on a change is the SQL unit of work's (at commit,
-    storage.live.bump): these fakes do not, and the tests of it run on the databases."""
+    storage.live.bump): these fakes do not, and the tests of it run on the databases. An
+    explicit bump of deals (what a handler says changed) is kept."""
+
+    async def bump(self, touched: Touched) -> None:
+        for key, rec in list(self.t("live").items()):
+            if rec.live.deal_id in touched.deals:
+                self.t("live")[key] = replace(rec, version=rec.version + 1)
 
     async def record(
         self, live: Live, chat_id: int, message_id: int, shown_hash: str, now: datetime
