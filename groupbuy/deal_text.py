@@ -158,11 +158,15 @@ def parse_deal(
         open_link=field("link", parse_link, False),
     )
     if problems:  # in the order of the lines, then what is missing
-        problems.sort(
-            key=lambda p: (p.params.get("line") is None, str(p.params.get("line", 0)).zfill(6))
-        )
+        problems.sort(key=_line_order)
         raise DealProblems(problems)
     return spec
+
+
+def _line_order(problem: InputError) -> tuple[bool, int]:
+    """By line number; what has none (a missing field) last."""
+    line = problem.params.get("line")
+    return (not isinstance(line, int), line if isinstance(line, int) else 0)
 
 
 def parse_link(text: str) -> bool:

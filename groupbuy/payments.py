@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from groupbuy import parsing
 from groupbuy.errors import DomainError, InputError, NotAllowed
+from groupbuy.live import Touched
 from groupbuy.model import (
     CloseReason,
     Community,
@@ -524,6 +525,25 @@ def with_mode(community: Community, mode: PaymentMode, default_currency: str) ->
     elif currency == "XTR":
         currency = default_currency
     return replace(community, payment_mode=mode, currency=currency)
+
+
+SHOWN_DEALS = 100  # a community's open and closed deals whose order cards show its payee
+
+
+async def set_payee(
+    uow: UnitOfWork, community: Community, payee: str, photo: str | None
+) -> Community:
+    """A community's pay-the-leader details: saved, and the order cards of its pay-the-leader
+    deals, which show them, marked to be drawn again (no repository sees this change)."""
+    updated = replace(community, payee=payee, payee_photo=photo)
+    await uow.communities.save(updated)
+    deals = await uow.deals.for_community(
+        community.chat_id, [DealStatus.OPEN, DealStatus.CLOSED], SHOWN_DEALS
+    )
+    shown = {d.id for d in deals if d.payment_mode is PaymentMode.LEADER}
+    if shown:
+        await uow.live.bump(Touched(deals=shown))
+    return updated
 
 
 def with_window(community: Community, text: str) -> Community:

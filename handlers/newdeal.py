@@ -27,7 +27,7 @@ from groupbuy.ports import UnitOfWork
 from handlers.actions import Action, Answer, Button, Keyboard, Send
 from handlers.authority import Caller, as_group_leader
 from handlers.callbacks import Callback, Op
-from handlers.common import button, error_text, refusal
+from handlers.common import alert, button, error_text, refusal
 from handlers.context import Deps
 from handlers.deal_post import post_text
 from handlers.events import Person
@@ -280,7 +280,7 @@ async def on_edit(
         user = await uow.users.get(person.id)
         locale = deps.user_locale(user or person)
         if data.get("step") != "preview" and not data.get("editing"):
-            return [Answer(query_id, deps.texts.macro(locale, "errors", "stale_button"), True)]
+            return [alert(deps, query_id, locale, DomainError("stale_button"))]
         items = list(data.get("items", []))
         if choice == MENU:
             return [Answer(query_id), _edit_menu(deps, locale, person.id, items)]
@@ -289,7 +289,7 @@ async def on_edit(
         elif 0 <= choice < len(EDITABLE):
             data.update(step=EDITABLE[choice], edit_item=None)
         else:
-            return [Answer(query_id, deps.texts.macro(locale, "errors", "stale_button"), True)]
+            return [alert(deps, query_id, locale, DomainError("stale_button"))]
         data["editing"] = True
         await uow.dialogs.save(person.id, STATE, data, deps.clock.now())
         await uow.commit()

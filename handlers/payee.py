@@ -3,13 +3,12 @@ text, a photo of their collection code (收款码), or both. Buyers see them wit
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from groupbuy import limits, parsing
 from groupbuy.errors import DomainError, NotAllowed, NotAnswered
-from groupbuy.live import Touched
-from groupbuy.model import Community, DealStatus, PaymentMode
+from groupbuy.model import Community
+from groupbuy.payments import set_payee
 from groupbuy.ports import UnitOfWork
 from handlers.actions import Action, Answer, Keyboard, Send
 from handlers.authority import Caller, as_group_leader, led_communities
@@ -115,18 +114,14 @@ async def answer(
             await uow.commit()
             return locale, None
         if choice == REMOVE:
-            updated = replace(community, payee="", payee_photo=None)
+            payee, photo_id = "", None
         elif photo is not None:
             details = parsing.bounded_text(text, limits.PAYEE_MAX, key="payee") if text else None
-            updated = replace(community, payee_photo=photo, payee=details or community.payee)
+            payee, photo_id = details or community.payee, photo
         else:
-            updated = replace(community, payee=parsing.bounded_text(text, limits.PAYEE_MAX))
-        await uow.communities.save(updated)
-        # The order cards of its pay-the-leader deals show the details: drawn again.
-        deals = await uow.deals.for_community(chat_id, [DealStatus.OPEN, DealStatus.CLOSED], 50)
-        shown = {d.id for d in deals if d.payment_mode is PaymentMode.LEADER}
-        if shown:
-            await uow.live.bump(Touched(deals=shown))
+            payee = parsing.bounded_text(text, limits.PAYEE_MAX)
+            photo_id = community.payee_photo
+        updated = await set_payee(uow, community, payee, photo_id)
         await uow.dialogs.clear(person.id)
         await uow.commit()
         return locale, updated

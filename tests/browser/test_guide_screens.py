@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, Locator, Page, ViewportSize, expect
+from playwright.sync_api import BrowserContext, Page, ViewportSize, expect
 
 from tests.browser.conftest import ARTIFACTS
+from tests.browser.pages import be, last_bot, open_chat, opened, say, to_the_list
 
 PHONE: ViewportSize = {"width": 390, "height": 760}
 SHOTS = ARTIFACTS / "guide"
@@ -62,16 +63,8 @@ Window: Sat 9:00-10:00"""
 
 @pytest.fixture(scope="module")
 def page(browser_context: BrowserContext, sandbox_url: str) -> Iterator[Page]:
-    page = browser_context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.set_viewport_size(PHONE)
-    page.goto(sandbox_url)
-    expect(page.locator("#persona option")).not_to_have_count(0)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    yield page
-    assert not errors, errors
-    page.close()
+    yield from opened(browser_context, sandbox_url, PHONE)
 
 
 def shot(page: Page, name: str, *, toasts: bool = False) -> None:
@@ -83,31 +76,6 @@ def shot(page: Page, name: str, *, toasts: bool = False) -> None:
     if os.environ.get("UPDATE_SCREENSHOT"):
         DOCS.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, DOCS / path.name)
-
-
-def be(page: Page, name: str) -> None:
-    if page.locator("#sidebar").is_hidden():
-        page.locator("#back").click()
-    value = page.locator("#persona option", has_text=name).first.get_attribute("value")
-    assert value is not None
-    page.select_option("#persona", value)
-
-
-def open_chat(page: Page, kind: str) -> None:
-    if page.locator("#sidebar").is_hidden():
-        page.locator("#back").click()
-    page.locator(f"#chats li[data-type={kind}]").first.click()
-    expect(page.locator(f"#chats li.active[data-type={kind}]")).to_have_count(1)
-
-
-def last_bot(page: Page) -> Locator:
-    return page.locator("#messages .msg.in").last
-
-
-def say(page: Page, text: str, reply: str) -> None:
-    page.fill("#input", text)
-    page.press("#input", "Enter")
-    expect(last_bot(page)).to_contain_text(reply)
 
 
 def quiet(page: Page) -> None:
@@ -181,7 +149,7 @@ def test_the_guides_walk_through(page: Page, tmp_path: Path) -> None:
     expect(claims).to_be_visible()
     shot(page, "leader-payments")
     claims.locator("button", has_text="paid").first.click()
-    page.locator("#back").click()  # the sandbox's clock is on the chat list
+    to_the_list(page)  # the sandbox's clock is there
     for _ in range(8):  # past Friday evening, whatever day (and hour) the guide is played on
         page.locator("[data-advance='86400']").click()
         expect(page.locator("[data-advance='86400']")).not_to_have_class("busy")

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import BrowserContext, FloatRect, Page, ViewportSize, expect
 
 from tests.browser.conftest import ARTIFACTS
+from tests.browser.pages import be, open_chat, opened
 
 PHONE: ViewportSize = {"width": 390, "height": 844}
 WIDE: ViewportSize = {"width": 1366, "height": 800}
@@ -23,31 +24,7 @@ PNG = base64.b64decode(
 
 @pytest.fixture(scope="module")
 def page(browser_context: BrowserContext, sandbox_url: str) -> Iterator[Page]:
-    page = browser_context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(sandbox_url)
-    expect(page.locator("#persona option")).not_to_have_count(0)
-    yield page
-    assert not errors, errors
-    page.close()
-
-
-def be(page: Page, name: str) -> None:
-    """Switch persona: on a phone showing a chat, from the chat list, where the switch is."""
-    if page.locator("#sidebar").is_hidden():
-        page.locator("#back").click()
-    value = page.locator("#persona option", has_text=name).first.get_attribute("value")
-    assert value is not None
-    page.select_option("#persona", value)
-
-
-def open_chat(page: Page, kind: str) -> None:
-    """As on either screen: on a phone showing a chat, back to the list first."""
-    if page.locator("#sidebar").is_hidden():
-        page.locator("#back").click()
-    page.locator(f"#chats li[data-type={kind}]").first.click()
-    expect(page.locator(f"#chats li.active[data-type={kind}]")).to_have_count(1)
+    yield from opened(browser_context, sandbox_url)
 
 
 def box(page: Page, selector: str) -> FloatRect:

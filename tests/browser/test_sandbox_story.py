@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import ARTIFACTS
+from tests.browser.pages import be, last_bot, open_chat, say
 
 DOCS_SCREENSHOT = ARTIFACTS.parents[1] / "docs" / "img" / "sandbox.png"
 
@@ -31,28 +32,6 @@ def page(browser_context: Any, sandbox_url: str) -> Page:
 
 def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
-
-
-def be(page: Page, name: str) -> None:
-    value = page.locator("#persona option", has_text=name).first.get_attribute("value")
-    assert value is not None
-    page.select_option("#persona", value)
-    expect(page.locator("#persona")).to_have_value(value)
-
-
-def open_chat(page: Page, kind: str) -> None:
-    page.locator(f"#chats li[data-type={kind}]").first.click()
-    expect(page.locator(f"#chats li.active[data-type={kind}]")).to_have_count(1)
-
-
-def last_bot(page: Page) -> Locator:
-    return page.locator("#messages .msg.in").last
-
-
-def say(page: Page, text: str, reply: str) -> None:
-    page.fill("#input", text)
-    page.press("#input", "Enter")
-    expect(last_bot(page)).to_contain_text(reply)
 
 
 def tap(page: Page, label: str, reply: str | None = None) -> None:
