@@ -43,6 +43,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.members import CachedMembers
+from bot.settings import Settings
 from groupbuy.clock import SystemClock
 from groupbuy.deals import open_deal
 from groupbuy.model import Community, DealSpec, DealStats, ItemSpec, MinimumKind, Resident, User
@@ -270,10 +271,22 @@ def groupbuy_process(
     return BotProcess("groupbuy", [sys.executable, "-m", "bot.cli", "run"], env, workdir)
 
 
-def bare_process(workdir: Path, emu: LoadEmulator, log_level: str = "WARNING") -> BotProcess:
+def bare_process(
+    workdir: Path, emu: LoadEmulator, log_level: str = "WARNING", kind: str = "fair"
+) -> BotProcess:
+    """The floor bot (bench/bare_bot.py): `fair` has the bot's generic speed-ups and its
+    in-flight limit, `stock` is aiogram as it comes."""
     env = _base_env()
-    argv = [sys.executable, str(ROOT / "bench" / "bare_bot.py"), TOKEN, emu.base_url, log_level]
-    return BotProcess("bare", argv, env, workdir)
+    argv = [
+        sys.executable,
+        str(ROOT / "bench" / "bare_bot.py"),
+        TOKEN,
+        emu.base_url,
+        log_level,
+        kind,
+        str(Settings().updates_in_flight),
+    ]
+    return BotProcess(f"bare-{kind}", argv, env, workdir)
 
 
 def _base_env() -> dict[str, str]:

@@ -22,7 +22,8 @@ from bench.harness import header, median, row, table_head, verdict, workdir
 from bench.joins import FULL, QUICK, Round, Served, Shape, one_round
 from bench.profile_summary import summarize
 
-TARGET_RATIO = 0.6
+# Successful joins per second, as a share of the fair floor's answers per second (issue 13).
+TARGET_RATIO = {"SQLite": 0.6, "PostgreSQL": 0.5}
 TARGET_CALLS = 1.2
 TARGET_EDITS = 20
 
@@ -36,6 +37,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--profile", type=Path, help="py-spy the bot in round 1 (raw stacks here)")
     parser.add_argument("--post-edit-interval", type=float, help="POST_EDIT_INTERVAL (6; quick 1)")
+    parser.add_argument(
+        "--stock-floor",
+        action="store_true",
+        help="also serve the load with aiogram as it comes (the floor before issue 13)",
+    )
     return parser.parse_args(argv)
 
 
@@ -58,22 +64,47 @@ def report(label: str, shape: Shape, rounds: list[Round]) -> bool:
     floors = [r.floor for r in rounds]
     bots = [r.bot for r in rounds]
     total = shape.residents * shape.presses_each
+    target = TARGET_RATIO[label]
     print(
         f"\nFigure 1: join burst, {shape.residents} residents, {total} presses at once on "
-        f"10 deals, {label}, {len(rounds)} round(s), medians"
+        f"10 deals, {label}, {len(rounds)} round(s), medians; ratios taken within each round"
     )
     table_head()
-    f_rate = median([s.rate for s in floors])
-    b_rate = median([s.rate for s in bots])
-    ratio = median([r.bot.rate / r.floor.rate for r in rounds if r.floor.rate])
-    ok_rate = ratio >= TARGET_RATIO
+    # What a resident counts: a join that went through, answered while Telegram still took the
+    # answer. The fair floor answers every press (it joins nobody), so refusals count nothing
+    # for the bot and a refusal's cheapness cannot lift its figure.
+    ratio = median([r.bot.join_rate / r.floor.join_rate for r in rounds if r.floor.join_rate])
+    late = max(s.late for s in bots)
     row(
-        "joins per second (answered/s)",
-        f"{b_rate:.0f}",
-        f"{f_rate:.0f}",
+        "joins per second (joined, in time)",
+        f"{median([s.join_rate for s in bots]):.0f}",
+        f"{median([s.join_rate for s in floors]):.0f}",
         f"{ratio:.2f}",
-        f">= {TARGET_RATIO} x floor",
-        verdict(ok_rate, f"{ratio / TARGET_RATIO:.2f} of target"),
+        f">= {target} x fair floor",
+        verdict(ratio >= target, f"{ratio / target:.2f} of target"),
+    )
+    row(
+        "  presses answered per second",
+        f"{median([s.rate for s in bots]):.0f}",
+        f"{median([s.rate for s in floors]):.0f}",
+        f"{median([r.bot.rate / r.floor.rate for r in rounds if r.floor.rate]):.2f}",
+    )
+    stocks = [r.stock for r in rounds if r.stock is not None]
+    if stocks:
+        row(
+            "  stock aiogram floor, answered/s",
+            "",
+            f"{median([s.rate for s in stocks]):.0f}",
+            f"{median([r.floor.rate / r.stock.rate for r in rounds if r.stock]):.2f} fair/stock",
+        )
+    row(
+        "joins / refused / too late (median)",
+        f"{median([s.joins for s in bots]):.0f} / {median([s.refused for s in bots]):.0f} / "
+        f"{median([s.late for s in bots]):.0f}",
+        f"{median([s.joins for s in floors]):.0f} / 0 / {median([s.late for s in floors]):.0f}",
+        "",
+        "0 too late",
+        verdict(late == 0),
     )
     over = max(s.oversold for s in bots)
     mismatch = max(s.mismatched_items for s in bots)
@@ -131,11 +162,12 @@ def report(label: str, shape: Shape, rounds: list[Round]) -> bool:
         b = r.bot
         _, parts = calls_per_press(b)
         print(
-            f"  round {n}: bot {b.rate:.0f}/s over {b.seconds:.2f} s, floor {r.floor.rate:.0f}/s "
-            f"over {r.floor.seconds:.2f} s; answered {b.answered}/{b.presses} "
-            f"({b.expired} refused by the emulator, e.g. expired); {b.accepted} joins went "
-            f"through, units sold in the database {b.sold}, {b.presses - b.accepted} refused "
-            f"(sold out, limit); calls per press: {parts}"
+            f"  round {n}: bot {b.join_rate:.0f} joins/s ({b.rate:.0f} answers/s) over "
+            f"{b.seconds:.2f} s, floor {r.floor.rate:.0f}/s over {r.floor.seconds:.2f} s "
+            f"(ratio {b.join_rate / r.floor.join_rate if r.floor.join_rate else 0:.2f}); "
+            f"answered {b.answered}/{b.presses}, {b.expired} too late for Telegram; "
+            f"{b.joins} joins in time, units sold in the database {b.sold}, {b.refused} "
+            f"refused (sold out, limit); calls per press: {parts}"
         )
         reasons = "; ".join(f"{c} x {t!r}" for t, c in b.refusals.most_common(5))
         print(f"    refusals: {reasons}")
@@ -168,6 +200,7 @@ async def run(args: argparse.Namespace) -> bool:
                         timeout=120.0,
                         settings=settings,
                         profile=profile,
+                        stock_floor=args.stock_floor,
                     )
                 )
             label = "SQLite" if kind == "sqlite" else "PostgreSQL"
@@ -179,9 +212,9 @@ async def run(args: argparse.Namespace) -> bool:
         for label, rounds in results.items():
             row(
                 f"aiogram / {label}",
-                f"{median([r.bot.rate for r in rounds]):.0f}",
-                f"{median([r.floor.rate for r in rounds]):.0f}",
-                f"{median([r.bot.rate / r.floor.rate for r in rounds]):.2f}",
+                f"{median([r.bot.join_rate for r in rounds]):.0f}",
+                f"{median([r.floor.join_rate for r in rounds]):.0f}",
+                f"{median([r.bot.join_rate / r.floor.join_rate for r in rounds]):.2f}",
                 f"{median([calls_per_press(r.bot)[0] for r in rounds]):.3f}",
                 f"{median([r.bot.p(99) for r in rounds]):.0f}",
             )

@@ -78,6 +78,7 @@ class Served:
     mismatched_items: int = 0
     expired: int = 0
     refusals: Counter[str] = field(default_factory=Counter)  # alert texts, by count
+    refused: int = 0  # alerts answered in time: sold out, over the limit, ... (not joins)
     cpu_seconds: float = 0.0  # the bot process's CPU time from the first press to the last answer
     emulator_cpu_seconds: float = 0.0  # this process's (emulator and load generator), same span
 
@@ -96,7 +97,24 @@ class Served:
 
     @property
     def rate(self) -> float:
+        """Answers per second, in time or not (what the bot got through)."""
         return self.answered / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def joins(self) -> int:
+        """What a resident counts: the join went through and its answer reached Telegram in
+        time (an answer after 15 s is refused as too old: a spinning button, no toast). The
+        floor joins nobody; for it this is every press answered in time."""
+        return self.answered_ok - self.refused
+
+    @property
+    def join_rate(self) -> float:
+        return self.joins / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def late(self) -> int:
+        """Answers Telegram refused as too old, and presses never answered: failures."""
+        return self.expired + (self.presses - self.answered)
 
     def p(self, q: float) -> float:
         return percentile(self.latencies, q) * 1000  # ms
@@ -104,8 +122,9 @@ class Served:
 
 @dataclass
 class Round:
-    floor: Served
+    floor: Served  # the fair floor (bench/bare_bot.py)
     bot: Served
+    stock: Served | None = None  # aiogram as it comes, when asked for (--stock-floor)
 
 
 def stocks(shape: Shape) -> list[tuple[int, int | None]]:
@@ -212,6 +231,7 @@ async def serve(
         group_actions_per_minute=max_in_window(actions, 60.0),
         expired=sum(1 for a in answers if not a.ok),
         refusals=Counter(a.text or "" for a in answers if a.alert),
+        refused=sum(1 for a in answers if a.alert and a.ok),
         cpu_seconds=cpu,
         emulator_cpu_seconds=own_cpu,
     )
@@ -254,18 +274,29 @@ async def one_round(
     timeout: float,
     settings: dict[str, str | float],
     profile: Path | None = None,
+    stock_floor: bool = False,
 ) -> Round:
     emu = LoadEmulator()
     await emu.start()
     db = await new_database(db_kind, workdir, f"joins-{db_kind}-{n}")
     try:
         world = await build_world(emu, db, shape)
-        floor_load = presses(emu, world, shape, seed=n)
         bot_load = presses(emu, world, shape, seed=n)
+        stock = None
+        if stock_floor:
+            stock = await serve(
+                emu,
+                bare_process(workdir, emu, kind="stock"),
+                presses(emu, world, shape, seed=n),
+                rate=rate,
+                timeout=timeout,
+                settle=0.2,
+                world=world,
+            )
         floor = await serve(
             emu,
             bare_process(workdir, emu),
-            floor_load,
+            presses(emu, world, shape, seed=n),
             rate=rate,
             timeout=timeout,
             settle=0.2,
@@ -289,7 +320,30 @@ async def one_round(
             )
         finally:
             await engine.dispose()
-        return Round(floor, bot)
+        return Round(floor, bot, stock)
+    finally:
+        await emu.stop()
+        await drop_database(db)
+
+
+async def floor_capacity(db_kind: str, shape: Shape, workdir: Path, n: int) -> float:
+    """What the fair floor answers per second in a burst of `shape`'s presses, on this machine
+    now: the latency benchmark offers its load as fractions of it."""
+    emu = LoadEmulator()
+    await emu.start()
+    db = await new_database(db_kind, workdir, f"capacity-{db_kind}-{n}")
+    try:
+        world = await build_world(emu, db, shape)
+        floor = await serve(
+            emu,
+            bare_process(workdir, emu),
+            presses(emu, world, shape, seed=n),
+            rate=None,
+            timeout=120.0,
+            settle=0.2,
+            world=world,
+        )
+        return floor.join_rate
     finally:
         await emu.stop()
         await drop_database(db)
