@@ -28,6 +28,7 @@ from aiogram.types import LinkPreviewOptions
 
 from bot.background import Background
 from bot.leaders import CachedLeaders
+from bot.list_worker import ListWorker, can_share
 from bot.members import CachedMembers
 from bot.polling import Poller
 from bot.reach import reach
@@ -111,6 +112,8 @@ class Runtime:
         # SQLite has one writer: the presses of a burst are written together (see
         # storage/group_commit.py). PostgreSQL writes them side by side instead.
         writer = GroupCommit(engine) if can_group_commit(settings.database_url) else None
+        # Pickup lists are drawn in a process of their own, off this event loop's core.
+        drawer = ListWorker(settings.database_url) if can_share(settings.database_url) else None
         bot = self._bot()
         try:
             me = await reach(bot, settings.telegram_api_base, self.stopping)
@@ -139,6 +142,7 @@ class Runtime:
                 ),
                 people=KnownPeople(self.clock),
                 writer=writer,
+                drawer=drawer,
                 config=Config(
                     bot_username=me.username or "",
                     default_locale=settings.default_locale,
@@ -223,6 +227,8 @@ class Runtime:
                 await background.flush(FLUSH_SECONDS)
         finally:
             await bot.session.close()
+            if drawer is not None:
+                drawer.close()
             if writer is not None:
                 await writer.close()
             await engine.dispose()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Hashable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
@@ -155,6 +156,32 @@ class Deals(Protocol):
     async def stats(self, deal_id: int) -> DealStats: ...
 
 
+@dataclass(frozen=True, slots=True)
+class SheetEntry:
+    """One order on a deal's pickup list, with everything the list shows of it."""
+
+    order: Order  # its lines with units only
+    resident: Resident | None  # where the buyer lives (None: no profile in the community)
+    buyer: User | None
+    handed_out_by: User | None  # the leader who handed it out
+    held: int  # money received for it, less refunds
+    claimed: int  # transfers reported and not yet confirmed
+
+
+class PickupSheet(Protocol):
+    """A deal's pickup list as read in one statement. Neither method touches the database, so
+    both may run off the event loop, where the list is drawn."""
+
+    def entries(self) -> Iterator[SheetEntry]:
+        """The orders with at least one unit, by building, unit and room as stored (natural
+        order is the drawing's business), then by order."""
+        ...
+
+    def fingerprint(self) -> Hashable:
+        """Equal for two reads that would draw the same list."""
+        ...
+
+
 class Orders(Protocol):
     async def get(self, order_id: int) -> Order | None: ...
     async def of_user(self, deal_id: int, user_id: int) -> Order | None: ...
@@ -173,6 +200,10 @@ class Orders(Protocol):
 
     async def for_deal(self, deal_id: int) -> list[Order]:
         """Orders with at least one unit, in creation order."""
+        ...
+
+    async def pickup_sheet(self, deal_id: int, only: Collection[int] | None = None) -> PickupSheet:
+        """The deal's pickup list (of the orders in `only`, when given) in one statement."""
         ...
 
     async def active_for_user(self, user_id: int, limit: int) -> list[tuple[Deal, Order]]: ...

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
 from groupbuy.clock import Clock
 from groupbuy.model import Community, User
 from groupbuy.ports import UnitOfWork, UnitOfWorkFactory, Writer
+from handlers.drawn_lists import Drawer, DrawnLists
 from handlers.events import Person
 from messages.i18n import resolve_locale
 from messages.render import Renderer
@@ -112,6 +113,11 @@ class Deps:
     # The writer of the hottest path (a press's change): the group commit on SQLite
     # (storage.group_commit); None runs the work in a unit of work of its own.
     writer: Writer | None = None
+    # Pickup lists as last drawn, sent again while nothing on them changed.
+    lists: DrawnLists = field(default_factory=DrawnLists)
+    # Draws a deal's pickup list in a process of its own (bot/list_worker.py); None draws it
+    # in a worker thread of this process.
+    drawer: Drawer | None = None
 
     async def write(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
         """Run `work` in a unit of work; it commits or not. It must not await anything but the

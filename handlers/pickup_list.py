@@ -1,16 +1,26 @@
-"""The leader's pickup list: PDF and CSV documents, and the list message with pickup buttons."""
+"""The leader's pickup list: PDF and CSV documents, and the list message with pickup buttons.
+
+A list of 10,000 orders is seconds of drawing (rows, PDF, CSV, chat messages), and the event
+loop answers every neighbour's press meanwhile: so the list is read in one statement
+(`Orders.pickup_sheet`) and drawn in a worker thread, never on the loop. What was drawn is
+kept (`DrawnLists`), keyed by what it was drawn from: a second press that would draw the same
+list (the deal, its orders, money and pickups unchanged) sends it again at once.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import asyncio
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import fields
+from datetime import datetime
 
 from groupbuy.live import Live, LiveKind, StaleMessage
-from groupbuy.model import Community, Deal, Order, PaymentStatus, Resident, User
-from groupbuy.ports import UnitOfWork
-from handlers.actions import Action, Button, Edit, Keyboard, Send, SendDocument
+from groupbuy.model import Community, Deal, Order
+from groupbuy.ports import PickupSheet, SheetEntry, UnitOfWork
+from handlers.actions import Action, Button, Edit, Keyboard, Send
 from handlers.callbacks import Callback, Op
 from handlers.context import Deps
+from handlers.drawn_lists import Drawn, DrawnLists
 from messages import formatting
 from messages.pickup_list import (
     PickupLine,
@@ -22,19 +32,20 @@ from messages.pickup_list import (
     render_pdf,
     sort_rows,
 )
+from messages.render import Renderer
 
 MESSAGE_BUDGET = 3500  # characters per list message, safely under Telegram's 4096
 ROWS_PER_MESSAGE = 30  # and few enough buttons to press on a phone
 
 
-def labels(deps: Deps, locale: str, deal: Deal, community: Community) -> PickupListLabels:
+def labels(texts: Renderer, locale: str, community: Community, now: datetime) -> PickupListLabels:
     values = {
-        f.name: deps.texts.macro(locale, "pickup_labels", f.name)
+        f.name: texts.macro(locale, "pickup_labels", f.name)
         for f in fields(PickupListLabels)
         if f.name != "generated_at"
     }
-    stamp = formatting.when(deps.clock.now(), community.timezone, locale)
-    values["generated_at"] = deps.texts.macro(locale, "pickup_labels", "generated_at", at=stamp)
+    stamp = formatting.when(now, community.timezone, locale)
+    values["generated_at"] = texts.macro(locale, "pickup_labels", "generated_at", at=stamp)
     return PickupListLabels(**values)
 
 
@@ -44,44 +55,38 @@ def to_collect(deal: Deal, order: Order, held: int, claimed: int) -> bool:
     return due > 0 and claimed < due
 
 
-def payment_state(
-    deps: Deps, locale: str, deal: Deal, order: Order, held: int, claimed: int
-) -> str:
-    """What the leader does at the table: nothing (paid), check a transfer, or collect cash."""
-    due = order.amount(deal) - held
-    if due <= 0:
-        return deps.texts.macro(locale, "labels", "pay_state_paid")
-    amount = formatting.money(due, deal.currency, locale)
-    key = "pay_state_claimed" if claimed >= due else "pay_state_due"
-    return deps.texts.macro(locale, "labels", key, amount=amount)
+class _States:
+    """What the leader does at the table, per order: nothing (paid), check a transfer, or
+    collect cash. The labels are rendered once per list, not once per order."""
 
+    def __init__(self, texts: Renderer, locale: str, deal: Deal) -> None:
+        self._texts, self._locale, self._deal = texts, locale, deal
+        self._paid = texts.macro(locale, "labels", "pay_state_paid")
+        self._said: dict[tuple[str, int], str] = {}
 
-def handed_out(order: Order, users: dict[int, User], timezone: str, locale: str) -> tuple[str, str]:
-    """When and by whom an order was handed out, for its line on the checklist; empty if not."""
-    if order.picked_up_at is None:
-        return "", ""
-    by = users.get(order.picked_up_by) if order.picked_up_by is not None else None
-    return formatting.when(order.picked_up_at, timezone, locale), by.display_name if by else ""
+    def of(self, order: Order, held: int, claimed: int) -> str:
+        due = order.amount(self._deal) - held
+        if due <= 0:
+            return self._paid
+        key = ("pay_state_claimed" if claimed >= due else "pay_state_due", due)
+        said = self._said.get(key)
+        if said is None:
+            amount = formatting.money(due, self._deal.currency, self._locale)
+            said = self._texts.macro(self._locale, "labels", key[0], amount=amount)
+            self._said[key] = said
+        return said
 
 
 def rows(
-    deps: Deps,
-    locale: str,
-    deal: Deal,
-    orders: list[Order],
-    residents: dict[int, Resident],
-    users: dict[int, User],
-    held: dict[int, int],
-    claimed: dict[int, int],
-    timezone: str,
+    texts: Renderer, locale: str, deal: Deal, entries: Iterable[SheetEntry], timezone: str
 ) -> tuple[PickupRow, ...]:
-    """`users`: the buyers and the leaders who handed orders out."""
+    """The list's rows in natural building/unit/room order."""
     items = {i.id: i for i in deal.items}
+    states = _States(texts, locale, deal)
     result = []
-    for order in orders:
-        resident = residents.get(order.user_id)
-        user = users.get(order.user_id)
-        handed_out_at, handed_out_by = handed_out(order, users, timezone, locale)
+    for entry in entries:
+        order, resident, user = entry.order, entry.resident, entry.buyer
+        picked = order.picked_up_at is not None
         result.append(
             PickupRow(
                 building=resident.building if resident else "?",
@@ -96,125 +101,176 @@ def rows(
                 ),
                 amount=formatting.money(order.amount(deal), deal.currency, locale),
                 code=order.code,
-                payment=payment_state(
-                    deps, locale, deal, order, held.get(order.id, 0), claimed.get(order.id, 0)
+                payment=states.of(order, entry.held, entry.claimed),
+                collect=to_collect(deal, order, entry.held, entry.claimed),
+                picked_up=picked,
+                handed_out_at=(
+                    formatting.when(order.picked_up_at, timezone, locale)
+                    if order.picked_up_at is not None
+                    else ""
                 ),
-                collect=to_collect(deal, order, held.get(order.id, 0), claimed.get(order.id, 0)),
-                picked_up=order.picked_up_at is not None,
-                handed_out_at=handed_out_at,
-                handed_out_by=handed_out_by,
+                handed_out_by=(
+                    entry.handed_out_by.display_name if picked and entry.handed_out_by else ""
+                ),
             )
         )
     return tuple(sort_rows(result))
 
 
-async def _rows_of(
-    deps: Deps, uow: UnitOfWork, deal: Deal, locale: str, only: Collection[int] | None = None
-) -> tuple[Community, tuple[PickupRow, ...], list[Order]] | None:
-    """The deal's pickup rows (of the orders in `only`, when given), read in `uow`."""
-    community = await uow.communities.get(deal.community_id)
-    if community is None:
-        return None
-    orders = await uow.orders.for_deal(deal.id)
-    if only is not None:
-        orders = [o for o in orders if o.id in only]
-    user_ids = [o.user_id for o in orders]
-    residents = await uow.users.residents(deal.community_id, user_ids)
-    leaders = [o.picked_up_by for o in orders if o.picked_up_by is not None]
-    users = await uow.users.many(user_ids + leaders)
-    held = await uow.payments.held_by_order(deal.id)
-    claimed: dict[int, int] = {}
-    for p in await uow.payments.for_deal(deal.id):
-        if p.status is PaymentStatus.CLAIMED:
-            claimed[p.order_id] = claimed.get(p.order_id, 0) + p.amount
-    found = rows(deps, locale, deal, orders, residents, users, held, claimed, community.timezone)
-    return community, found, orders
+def _source(deal: Deal, community: Community, sheet: PickupSheet) -> Hashable:
+    """What a drawn list shows, as a key: the deal (items, prices, status), the community's
+    names and clock, and every order line with its address, names and money."""
+    place = (community.name, community.title, community.timezone)
+    return deal, place, sheet.fingerprint()
 
 
-async def build(deps: Deps, deal: Deal, locale: str) -> tuple[PickupList, list[Order]] | None:
-    async with deps.uow() as uow:
-        read = await _rows_of(deps, uow, deal, locale)
-    if read is None:
-        return None
-    community, found, orders = read
+def pickup_of(
+    texts: Renderer,
+    locale: str,
+    deal: Deal,
+    community: Community,
+    entries: Iterable[SheetEntry],
+    now: datetime,
+) -> tuple[PickupList, list[Order]]:
+    entries = list(entries)
+    found = rows(texts, locale, deal, entries, community.timezone)
     pickup = PickupList(
         deal_title=deal.title,
         community=community.name or community.title,
         pickup_place=deal.pickup_place,
         pickup_window=deal.pickup_window,
-        labels=labels(deps, locale, deal, community),
+        labels=labels(texts, locale, community, now),
         rows=found,
         totals=compute_totals(found),
     )
-    return pickup, orders
+    return pickup, [e.order for e in entries]
+
+
+def draw(
+    texts: Renderer,
+    kept: DrawnLists,
+    locale: str,
+    deal: Deal,
+    community: Community,
+    sheet: PickupSheet,
+    now: datetime,
+) -> Drawn:
+    """The whole list, drawn: blocking, seconds for a big list, so never on the event loop
+    (a worker thread, or the list worker's process: bot/list_worker.py)."""
+    source = _source(deal, community, sheet)
+    drawn = kept.get(deal.id, locale, source)
+    if drawn is not None:
+        return drawn
+    pickup, orders = pickup_of(texts, locale, deal, community, sheet.entries(), now)
+    drawn = Drawn(
+        pdf=render_pdf(pickup),
+        csv=render_csv(pickup),
+        caption=texts.render(locale, "pickup_list_caption", deal=deal, count=len(orders)),
+        messages=tuple(list_messages(texts, locale, deal, pickup, orders, 0)),
+    )
+    kept.put(deal.id, locale, source, drawn)
+    return drawn
+
+
+async def read(uow: UnitOfWork, deal_id: int) -> tuple[Deal, Community, PickupSheet] | None:
+    """What a list is drawn from, in one unit of work."""
+    deal = await uow.deals.get(deal_id)
+    if deal is None:
+        return None
+    community = await uow.communities.get(deal.community_id)
+    if community is None:
+        return None
+    return deal, community, await uow.orders.pickup_sheet(deal.id)
+
+
+async def build(deps: Deps, deal: Deal, locale: str) -> tuple[PickupList, list[Order]] | None:
+    """The list's contents (for measuring and checking): read, then made off the loop."""
+    async with deps.uow() as uow:
+        found = await read(uow, deal.id)
+    if found is None:
+        return None
+    deal, community, sheet = found
+    now = deps.clock.now()
+    return await asyncio.to_thread(
+        pickup_of, deps.texts, locale, deal, community, sheet.entries(), now
+    )
 
 
 async def documents(deps: Deps, deal: Deal, chat_id: int, locale: str) -> list[Action]:
-    built = await build(deps, deal, locale)
-    if built is None:
-        return []
-    pickup, orders = built
-    name = f"pickup-list-{deal.id}"
-    caption = deps.texts.render(locale, "pickup_list_caption", deal=deal, count=len(orders))
-    actions: list[Action] = [
-        SendDocument(chat_id, f"{name}.pdf", render_pdf(pickup), caption),
-        SendDocument(chat_id, f"{name}.csv", render_csv(pickup)),
-    ]
-    actions += list_messages(deps, locale, deal, pickup, orders, chat_id)
-    return actions
+    if deps.drawer is not None:  # in a process of its own (bot/list_worker.py)
+        drawn = await deps.drawer(deal.id, locale, deps.clock.now())
+    else:
+        async with deps.uow() as uow:
+            found = await read(uow, deal.id)
+        drawn = None
+        if found is not None:
+            deal, community, sheet = found
+            drawn = await asyncio.to_thread(
+                draw, deps.texts, deps.lists, locale, deal, community, sheet, deps.clock.now()
+            )
+    return [] if drawn is None else drawn.actions(deal.id, chat_id)
 
 
 def list_messages(
-    deps: Deps, locale: str, deal: Deal, pickup: PickupList, orders: list[Order], chat_id: int
+    texts: Renderer,
+    locale: str,
+    deal: Deal,
+    pickup: PickupList,
+    orders: list[Order],
+    chat_id: int,
 ) -> list[Send]:
-    """The same rows as text, split under Telegram's limit, with a button per order to tick it."""
+    """The same rows as text, split under Telegram's limit, with a button per order to tick it.
+
+    A message takes as many rows as fit, at most ROWS_PER_MESSAGE: drawn whole first, and only
+    when too long drawn again with fewer rows, in proportion to how much too long it was."""
     by_code = {o.code: o for o in orders}
     messages: list[Send] = []
-    chunk: list[PickupRow] = []
-    for row in pickup.rows:
-        chunk.append(row)
-        text = deps.texts.render(locale, "pickup_list_message", deal=deal, rows=chunk)
-        if len(chunk) >= ROWS_PER_MESSAGE or len(text) > MESSAGE_BUDGET:
-            if len(chunk) > 1 and len(text) > MESSAGE_BUDGET:
-                chunk.pop()
-                messages.append(_message(deps, locale, deal, chunk, by_code, chat_id))
-                chunk = [row]
-            else:
-                messages.append(_message(deps, locale, deal, chunk, by_code, chat_id))
-                chunk = []
-    if chunk:
-        messages.append(_message(deps, locale, deal, chunk, by_code, chat_id))
+    rows_ = pickup.rows
+    start = 0
+    while start < len(rows_):
+        count = min(ROWS_PER_MESSAGE, len(rows_) - start)
+        while True:
+            chunk = rows_[start : start + count]
+            text = texts.render(locale, "pickup_list_message", deal=deal, rows=chunk)
+            if len(text) <= MESSAGE_BUDGET or count == 1:
+                break
+            count = max(1, min(count - 1, count * MESSAGE_BUDGET // len(text)))
+        messages.append(_message(texts, locale, deal, chunk, text, by_code, chat_id))
+        start += count
     return messages
 
 
 def _message(
-    deps: Deps,
+    texts: Renderer,
     locale: str,
     deal: Deal,
-    chunk: list[PickupRow],
+    chunk: Sequence[PickupRow],
+    text: str,
     by_code: dict[str, Order],
     chat_id: int,
 ) -> Send:
-    text, keyboard = _drawn(deps, locale, deal, chunk, by_code)
     # Kept current (groupbuy.live): a line ticks when its order is handed out, however that
     # was done (this list's button, /pickup CODE, another leader).
     checklist = Live(LiveKind.CHECKLIST, deal.id, tuple(by_code[row.code].id for row in chunk))
-    return Send(chat_id, text, keyboard, live=checklist)
+    return Send(chat_id, text, _keyboard(texts, locale, deal, chunk, by_code), live=checklist)
 
 
-def _drawn(
-    deps: Deps, locale: str, deal: Deal, chunk: Sequence[PickupRow], by_code: dict[str, Order]
-) -> tuple[str, Keyboard]:
+def _keyboard(
+    texts: Renderer,
+    locale: str,
+    deal: Deal,
+    chunk: Sequence[PickupRow],
+    by_code: dict[str, Order],
+) -> Keyboard:
     buttons = [
         Button(
-            deps.texts.macro(locale, "labels", "picked_button", code=row.code),
+            texts.macro(locale, "labels", "picked_button", code=row.code),
             data=Callback(Op.PICKED, deal.id, by_code[row.code].id).pack(),
         )
         for row in chunk
         if not row.picked_up
     ]
-    keyboard = tuple(tuple(buttons[i : i + 3]) for i in range(0, len(buttons), 3))
-    return deps.texts.render(locale, "pickup_list_message", deal=deal, rows=chunk), keyboard
+    return tuple(tuple(buttons[i : i + 3]) for i in range(0, len(buttons), 3))
 
 
 async def redrawn_checklist(deps: Deps, message: StaleMessage) -> Edit | None:
@@ -224,12 +280,17 @@ async def redrawn_checklist(deps: Deps, message: StaleMessage) -> Edit | None:
         leader = await uow.users.get(message.chat_id)
         if deal is None or leader is None:
             return None
+        community = await uow.communities.get(deal.community_id)
+        if community is None:
+            return None
         locale = deps.user_locale(leader)
-        read = await _rows_of(deps, uow, deal, locale, set(message.subjects))
-    if read is None:
-        return None
-    _, found, orders = read
+        # Only this message's orders (thirty at most), not the deal's thousands.
+        sheet = await uow.orders.pickup_sheet(deal.id, set(message.subjects))
+    entries = list(sheet.entries())
+    found = rows(deps.texts, locale, deal, entries, community.timezone)
     if not found:
         return None  # its orders are gone (cancelled): nothing left to tick
-    text, keyboard = _drawn(deps, locale, deal, found, {o.code: o for o in orders})
+    text = deps.texts.render(locale, "pickup_list_message", deal=deal, rows=found)
+    by_code = {e.order.code: e.order for e in entries}
+    keyboard = _keyboard(deps.texts, locale, deal, found, by_code)
     return Edit(message.chat_id, message.message_id, text, keyboard)

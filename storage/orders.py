@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,9 +12,10 @@ from sqlalchemy import Executable, bindparam, exists, select, update
 from groupbuy.codes import new_code
 from groupbuy.live import Touched
 from groupbuy.model import Deal, DealStatus, Order
-from storage import convert
+from storage import convert, sheets
 from storage.db import Db
 from storage.deals import SqlDeals
+from storage.sheets import SqlPickupSheet
 from storage.tables import DealRow, OrderLineRow, OrderRow, table_of
 from storage.upsert import dialect_insert
 
@@ -228,6 +230,11 @@ class SqlOrders:
             lines[order_id].append((item_id, quantity, paid))
         orders = [convert.order(r, lines[r.id]) for r in rows]
         return [o for o in orders if o.active]
+
+    async def pickup_sheet(
+        self, deal_id: int, only: Collection[int] | None = None
+    ) -> SqlPickupSheet:
+        return await sheets.read(self._s, deal_id, only)
 
     async def active_for_user(self, user_id: int, limit: int) -> list[tuple[Deal, Order]]:
         rows = list(

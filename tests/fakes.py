@@ -20,7 +20,7 @@ dialog data must survive a JSON round trip.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -66,6 +66,8 @@ from groupbuy.ports import (
     Orders,
     Outbox,
     Payments,
+    PickupSheet,
+    SheetEntry,
     UnitOfWork,
     UnitOfWorkFactory,
     Users,
@@ -687,6 +689,17 @@ class FakeDeals(_Repo):
         )
 
 
+@dataclass(frozen=True)
+class FakePickupSheet:
+    found: tuple[SheetEntry, ...]
+
+    def entries(self) -> Iterator[SheetEntry]:
+        return iter(self.found)
+
+    def fingerprint(self) -> Hashable:
+        return self.found
+
+
 class FakeOrders(_Repo):
     def _order(self, rec: OrderRec | None) -> Order | None:
         if rec is None:
@@ -757,6 +770,38 @@ class FakeOrders(_Repo):
     async def for_deal(self, deal_id: int) -> list[Order]:
         orders = [self._order(r) for r in self._recs() if r.deal_id == deal_id]
         return [o for o in orders if o is not None and o.active]
+
+    async def pickup_sheet(self, deal_id: int, only: Collection[int] | None = None) -> PickupSheet:
+        residents = self.t("residents")
+        users = self.t("users")
+        payments = FakePayments(self._uow)
+        held = payments._net(lambda _, d: d == deal_id)
+        claimed: dict[int, int] = {}
+        for p in payments._payments():
+            if p.deal_id == deal_id and p.status is PaymentStatus.CLAIMED:
+                claimed[p.order_id] = claimed.get(p.order_id, 0) + p.amount
+        entries = []
+        for rec in self._recs():
+            if rec.deal_id != deal_id or (only is not None and rec.id not in only):
+                continue
+            order = self._order(rec)
+            assert order is not None
+            order = replace(order, lines=tuple(ln for ln in order.lines if ln.quantity > 0))
+            if not order.lines:
+                continue
+            buyer: User | None = users.get(rec.user_id)
+            by: User | None = users.get(rec.picked_up_by) if rec.picked_up_by else None
+            entries.append(
+                SheetEntry(
+                    order,
+                    residents.get((rec.community_id, rec.user_id)),
+                    buyer,
+                    by,
+                    held.get(rec.id, 0),
+                    claimed.get(rec.id, 0),
+                )
+            )
+        return FakePickupSheet(tuple(entries))
 
     async def active_for_user(self, user_id: int, limit: int) -> list[tuple[Deal, Order]]:
         deals = FakeDeals(self._uow)

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EXPECTED: dict[str, tuple[str, ...]] = {
     "join_burst": ("Figure 1", "joins per second", "oversold units", "Bot API calls per join"),
     "join_latency": ("Figure 2", "p99 press->answer ms"),
-    "closing": ("Figure 3", "growth exponent: close+read+PDF+CSV"),
+    "closing": ("Figure 3", "growth exponent: /list", "presses meanwhile"),
     "fanout": ("Figure 4", "private notices per second", "lost / duplicated"),
     "memory": ("Figure 5", "peak RSS (VmHWM) MB"),
     "press_cost": ("SQL statements per press",),

@@ -50,7 +50,6 @@ from groupbuy.money import MAX_PRICE_MAJOR, exponent
 from groupbuy.payments import WINDOW_MINUTES, Standing
 from groupbuy.shortfall import Shortfall
 from handlers.callbacks import Callback, Op
-from handlers.context import Deps
 from handlers.ledger import ENTRIES_PER_MESSAGE
 from handlers.newdeal import PROBLEMS_SHOWN
 from handlers.pickup_list import ROWS_PER_MESSAGE, list_messages
@@ -354,9 +353,8 @@ def test_pickup_list_messages_fit(renderer: Renderer, locale: str, filling: str)
     for count in (1, ROWS_PER_MESSAGE, 3 * ROWS_PER_MESSAGE + 1):
         rows = _pickup_rows(renderer, locale, w, count)
         orders = [replace(w.order, id=n + 1, code=row.code) for n, row in enumerate(rows)]
-        deps = cast(Deps, SimpleNamespace(texts=renderer))
         pickup = cast(PickupList, SimpleNamespace(rows=rows))
-        sent = list_messages(deps, locale, deal, pickup, orders, w.community.chat_id)
+        sent = list_messages(renderer, locale, deal, pickup, orders, w.community.chat_id)
         assert all(any(row.code in s.text for s in sent) for row in rows), "a row was lost"
         for message in sent:
             text = telegram_text(message.text)
