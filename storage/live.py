@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, bindparam, delete, or_, select, tuple_, update
+from sqlalchemy import BindParameter, bindparam, delete, or_, select, tuple_, update
 
 from groupbuy.live import Live, LiveKind, Shown, StaleMessage, Touched
 from storage.db import Db
@@ -19,6 +19,36 @@ _SHOWN = (
     update(_live)
     .where(_live.c.id == bindparam("row"), _live.c.shown_version < bindparam("seen"))
     .values(shown_version=bindparam("seen"), shown_hash=bindparam("hash"))
+)
+
+# The messages that show these orders: each buyer's order card, the checklist lines of these
+# orders, and the payments views of their deals.
+_touched_orders: BindParameter[list[int]] = bindparam("orders", expanding=True)
+_orders = table_of(OrderRow)
+_BUMP_ORDERS = (
+    update(_live)
+    .where(
+        or_(
+            (_live.c.kind == LiveKind.CARD.value)
+            & tuple_(_live.c.deal_id, _live.c.subject_id).in_(
+                select(_orders.c.deal_id, _orders.c.user_id).where(
+                    _orders.c.id.in_(_touched_orders)
+                )
+            ),
+            (_live.c.kind == LiveKind.CHECKLIST.value) & _live.c.subject_id.in_(_touched_orders),
+            (_live.c.kind == LiveKind.PAYMENTS.value)
+            & _live.c.deal_id.in_(
+                select(_orders.c.deal_id).where(_orders.c.id.in_(_touched_orders))
+            ),
+        )
+    )
+    .values(version=_live.c.version + 1)
+)
+# Every message of these deals.
+_BUMP_DEALS = (
+    update(_live)
+    .where(_live.c.deal_id.in_(bindparam("deals", expanding=True)))
+    .values(version=_live.c.version + 1)
 )
 
 
@@ -129,19 +159,11 @@ class SqlLiveMessages:
         await self._s.execute(delete(L).where(L.chat_id == chat_id, L.message_id == message_id))
 
     async def bump(self, touched: Touched) -> None:
-        """What `touched` changed is shown by these messages: each becomes stale. One statement,
-        run at commit; it changes nothing (and is cheap) when no message shows them."""
-        L = LiveMessageRow
-        cases: list[ColumnElement[bool]] = []
+        """What `touched` changed is shown by these messages: each becomes stale. Run at commit,
+        by statements built once (a press's commit runs them: built afresh each time, the one
+        statement it was cost more than the rest of the press); they change nothing when no
+        message shows what changed."""
         if touched.orders:
-            orders = sorted(touched.orders)
-            buyers = select(OrderRow.deal_id, OrderRow.user_id).where(OrderRow.id.in_(orders))
-            cases.append(
-                (L.kind == LiveKind.CARD.value) & tuple_(L.deal_id, L.subject_id).in_(buyers)
-            )
-            cases.append((L.kind == LiveKind.CHECKLIST.value) & L.subject_id.in_(orders))
-            deals = select(OrderRow.deal_id).where(OrderRow.id.in_(orders))
-            cases.append((L.kind == LiveKind.PAYMENTS.value) & L.deal_id.in_(deals))
+            await self._s.execute(_BUMP_ORDERS, {"orders": sorted(touched.orders)})
         if touched.deals:
-            cases.append(L.deal_id.in_(sorted(touched.deals)))
-        await self._s.execute(update(L).where(or_(*cases)).values(version=L.version + 1))
+            await self._s.execute(_BUMP_DEALS, {"deals": sorted(touched.deals)})
