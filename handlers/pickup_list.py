@@ -2,9 +2,11 @@
 
 A list of 10,000 orders is seconds of drawing (rows, PDF, CSV, chat messages), and the event
 loop answers every neighbour's press meanwhile: so the list is read in one statement
-(`Orders.pickup_sheet`) and drawn in a worker thread, never on the loop. What was drawn is
-kept (`DrawnLists`), keyed by what it was drawn from: a second press that would draw the same
-list (the deal, its orders, money and pickups unchanged) sends it again at once.
+(`Orders.pickup_sheet`) and drawn off the loop, in the list worker's process
+(`deps.drawer`: bot/list_worker.py), or in a worker thread where no other process can open the
+database. What was drawn is kept (`DrawnLists`), keyed by what it was drawn from: a second press
+that would draw the same list (the deal, its orders, money and pickups unchanged) sends it again
+at once.
 """
 
 from __future__ import annotations
