@@ -24,13 +24,19 @@ from storage.tables import (
 )
 from storage.upsert import dialect_insert, insert_for
 
+# Read on every notice and most presses: plain-table statements built once, not the ORM's
+# identity-map get (about a millisecond each through it, loading an ORM object only to convert).
+_communities = table_of(CommunityRow)
+_COMMUNITY = select(*_communities.c).where(_communities.c.chat_id == bindparam("chat"))
+_USER = select(*table_of(UserRow).c).where(table_of(UserRow).c.id == bindparam("user"))
+
 
 class SqlCommunities:
     def __init__(self, session: Db) -> None:
         self._s = session
 
     async def get(self, chat_id: int) -> Community | None:
-        row = await self._s.get(CommunityRow, chat_id, populate_existing=True)
+        row = (await self._s.execute(_COMMUNITY, {"chat": chat_id})).first()
         return convert.community(row) if row else None
 
     async def save(self, community: Community) -> None:
@@ -243,7 +249,7 @@ class SqlUsers:
         self._s = session
 
     async def get(self, user_id: int) -> User | None:
-        row = await self._s.get(UserRow, user_id, populate_existing=True)
+        row = (await self._s.execute(_USER, {"user": user_id})).first()
         return convert.user(row) if row else None
 
     async def seen(self, user: User) -> User:

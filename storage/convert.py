@@ -42,7 +42,7 @@ def split_lines(text: str) -> tuple[str, ...]:
     return tuple(x for x in text.split("\n") if x)
 
 
-def community(row: CommunityRow) -> Community:
+def community(row: CommunityRow | Any) -> Community:
     return Community(
         chat_id=row.chat_id,
         title=row.title,
