@@ -13,10 +13,10 @@ from groupbuy.deals import close_deal
 from groupbuy.model import CloseReason, Deal, DealStatus, Resident, User
 from handlers import pickup_list
 from handlers.actions import Send, SendDocument
-from handlers.context import Config, Deps, KnownPeople
+from handlers.context import Deps
 from handlers.drawn_lists import Drawn, DrawnLists
 from messages.pickup_list import render_pdf
-from messages.render import Renderer
+from tests.deps import fake_deps
 from tests.fakes import (
     FakeClock,
     FakeUnitOfWorkFactory,
@@ -31,41 +31,10 @@ GROUP = community(-100555)
 LEADER = 500
 
 
-class _NoOne:
-    def known(self, chat_id: int, user_id: int) -> bool | None:
-        return False
-
-    async def is_leader(self, chat_id: int, user_id: int) -> bool:
-        return False
-
-    async def is_member(self, chat_id: int, user_id: int) -> bool:
-        return False
-
-    def note(self, chat_id: int, user_id: int, admin: bool) -> None:
-        pass
-
-    def forget(self, chat_id: int) -> None:
-        pass
-
-    def back_in(self, chat_id: int) -> None:
-        pass
-
-    def moved(self, old: int, new: int) -> None:
-        pass
-
-
 async def _world(buyers: int = 40) -> tuple[Deps, FakeUnitOfWorkFactory, Deal]:
     clock = FakeClock()
     uows = FakeUnitOfWorkFactory()
-    deps = Deps(
-        uow=uows,
-        clock=clock,
-        texts=Renderer(),
-        leaders=_NoOne(),
-        config=Config(bot_username="groupbuy_bot"),
-        people=KnownPeople(clock),
-        members=_NoOne(),
-    )
+    deps = fake_deps(uows, clock)
     spec = deal_spec(clock.now() + timedelta(days=1), item_spec("Lychee", stock=1000, limit=None))
     deal = await open_deal(uows, clock.now(), spec, GROUP)
     async with uows() as uow:

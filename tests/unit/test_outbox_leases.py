@@ -10,15 +10,13 @@ import pytest
 
 from bot import background
 from bot.background import Background
-from bot.members import CachedMembers
 from bot.sender import RateLimits, Sender
 from groupbuy.notices import deal_posted
 from handlers.actions import Send
-from handlers.context import Config, Deps, KnownPeople
-from messages.render import Renderer
+from handlers.context import Deps
+from tests.deps import fake_deps
 from tests.fakes import FakeClock, FakeUnitOfWorkFactory, community, deal_spec
 from tests.fakes import open_deal_committed as open_deal
-from tests.unit.test_post_refresher import _no_one, _NoLeaders
 
 GROUP = community(-100556)
 
@@ -49,15 +47,7 @@ async def test_a_slow_chat_is_not_taken_while_its_sender_lives(
     monkeypatch.setattr(background, "RENEW_SECONDS", 0.05 if renewing else 3600.0)
     clock = FakeClock()
     uows = FakeUnitOfWorkFactory()
-    deps = Deps(
-        uow=uows,
-        clock=clock,
-        texts=Renderer(),
-        leaders=_NoLeaders(),
-        config=Config(bot_username="groupbuy_bot"),
-        people=KnownPeople(clock),
-        members=CachedMembers(_no_one, clock),
-    )
+    deps = fake_deps(uows, clock)
     deal = await open_deal(uows, clock.now(), deal_spec(clock.now() + timedelta(days=1)), GROUP)
     async with uows() as uow:
         await uow.outbox.add(deal_posted(deal.id, GROUP.chat_id, False), clock.now())

@@ -14,34 +14,14 @@ import pytest
 
 from bot import background
 from bot.background import Background
-from bot.members import CachedMembers
 from bot.sender import RateLimits, Sender
 from groupbuy.model import DealStatus
 from handlers.actions import Edit
-from handlers.context import Config, Deps, KnownPeople
-from messages.render import Renderer
+from tests.deps import fake_deps
 from tests.fakes import FakeClock, FakeUnitOfWorkFactory, community, deal_spec, item_spec
 from tests.fakes import open_deal_committed as open_deal
 
 GROUP = community(-100555)
-
-
-async def _no_one(chat_id: int, user_id: int) -> bool:
-    return False
-
-
-class _NoLeaders:
-    async def is_leader(self, chat_id: int, user_id: int) -> bool:
-        return False
-
-    def known(self, chat_id: int, user_id: int) -> bool | None:
-        return False
-
-    def note(self, chat_id: int, user_id: int, admin: bool) -> None:
-        pass
-
-    def forget(self, chat_id: int) -> None:
-        pass
 
 
 class _Recorder:
@@ -57,15 +37,7 @@ class _Recorder:
 async def _world(deals: int) -> tuple[Background, _Recorder, FakeUnitOfWorkFactory, list[int]]:
     clock = FakeClock()
     uows = FakeUnitOfWorkFactory()
-    deps = Deps(
-        uow=uows,
-        clock=clock,
-        texts=Renderer(),
-        leaders=_NoLeaders(),
-        config=Config(bot_username="groupbuy_bot"),
-        people=KnownPeople(clock),
-        members=CachedMembers(_no_one, clock),
-    )
+    deps = fake_deps(uows, clock)
     ids = []
     for n in range(deals):
         spec = deal_spec(clock.now() + timedelta(days=1), item_spec(f"Item {n}"))
