@@ -140,7 +140,11 @@ async def settle(
 ) -> bool:
     """After an order changed: refund any excess at once; invoice and hold what is new. False
     when there was nothing to settle, so the order's payment state is as it was."""
-    if not deal.payment_mode.invoiced and not await uow.payments.touched(order.id):
+    # Money is only ever taken, held or refunded for an order that had lines, and lines are
+    # never deleted: an order without any (just made) has no payments to look for.
+    if not deal.payment_mode.invoiced and (
+        not order.lines or not await uow.payments.touched(order.id)
+    ):
         return False  # cash or transfer, and no money yet: nothing to settle (the common press)
     # Units taken out are no longer paid units, even when the money stays to pay for new ones:
     # a paid unit removed and added again must be paid again, and a lapse must drop it.

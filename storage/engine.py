@@ -53,7 +53,11 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             sqlite_pragmas(dbapi_connection, busy_ms=30_000)
 
         return engine
-    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # No ping before each checkout: it was one more round trip for every unit of work, a tenth
+    # of a press. A connection the server dropped (a restart, a failover) fails its first
+    # statement instead; SQLAlchemy then invalidates the pool, and the update's handling is run
+    # again on a fresh connection (storage.transient), as after a deadlock.
+    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10)
 
 
 def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

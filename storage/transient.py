@@ -24,9 +24,13 @@ ATTEMPTS = 4
 
 
 def is_transient(error: BaseException) -> bool:
-    """A failure that running the same transaction again can cure."""
+    """A failure that running the same transaction again can cure: a deadlock, a serialization
+    failure, or a connection the server had dropped (the pool is invalidated with it, so the
+    next try gets a fresh one; storage.engine does not ping before each checkout)."""
     if not isinstance(error, DBAPIError):
         return False
+    if error.connection_invalidated:
+        return True
     for cause in (error.orig, getattr(error.orig, "__cause__", None)):
         code = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
         if code in TRANSIENT:

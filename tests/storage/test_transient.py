@@ -66,3 +66,41 @@ def test_other_errors_are_not_transient() -> None:
 
     assert not is_transient(DBAPIError("INSERT", {}, Orig()))
     assert not is_transient(ValueError("not a database error"))
+
+
+async def test_a_connection_the_server_dropped_is_transient_and_the_retry_succeeds(
+    database_url: str,
+) -> None:
+    """The engine does not ping before each checkout (a round trip per unit of work): a pooled
+    connection PostgreSQL has closed (a restart, a failover) fails once, and the run again
+    gets a fresh one."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a SQLite file has no server to drop the connection")
+    engine = make_engine(database_url)
+    watcher = make_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        async with watcher.begin() as conn:  # the pooled connection is killed from outside
+            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        tries = 0
+
+        async def read() -> int:
+            nonlocal tries
+            tries += 1
+            async with engine.connect() as conn:
+                return int((await conn.execute(text("SELECT 41 + 1"))).scalar_one())
+
+        with pytest.raises(DBAPIError) as dropped:
+            await read()  # the dead connection from the pool, unchecked
+        assert is_transient(dropped.value)
+        async with engine.connect() as conn:  # kill the next one too: the retry must cope
+            pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        async with watcher.begin() as conn:
+            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        tries = 0
+        assert await again_if_transient(read) == 42
+        assert tries == 2
+    finally:
+        await engine.dispose()
+        await watcher.dispose()
