@@ -9,7 +9,7 @@ from groupbuy.deals import close_deal
 from groupbuy.errors import DomainError, NotAllowed
 from groupbuy.model import CloseReason, Deal, DealStatus, Order, OrderLine, Resident
 from groupbuy.payments import collect_cash, settle, sold_out
-from groupbuy.ports import UnitOfWork
+from groupbuy.ports import Deals, Orders, Taken, UnitOfWork
 
 DEFAULT_WINDOW = timedelta(minutes=30)
 
@@ -61,21 +61,28 @@ async def change_quantity(
     # A deal for some buildings needs to know where a joiner lives; removing is always allowed.
     if delta > 0 and deal.buildings and (resident is None or not deal.open_to(resident.building)):
         raise NotAllowed("deal_not_for_building", buildings=", ".join(deal.buildings))
-    if not await uow.deals.begin_change(deal_id):
-        raise DomainError("deal_not_open")
-    order = await uow.orders.open_order(deal_id, deal.community_id, user_id, now)
     left: int | None = None
     if delta > 0:
-        quantity = await uow.orders.change_line(order.id, item_id, delta, item.limit)
-        if quantity is None:
+        taken = await uow.orders.take(
+            deal_id, deal.community_id, user_id, item_id, delta, item.limit, now
+        )
+        if taken.order is None:
+            raise DomainError("deal_not_open")
+        order = taken.order
+        if taken.quantity is None:
             raise DomainError("limit_reached", limit=item.limit or 0, item=item.name)
-        left = await uow.deals.reserve(deal_id, item_id, delta)
-        if left is None:
+        quantity = taken.quantity
+        if taken.left is None:
             raise DomainError("sold_out", item=item.name)
+        left = taken.left
     else:
-        quantity = await uow.orders.change_line(order.id, item_id, delta, None)
-        if quantity is None:
+        if not await uow.deals.begin_change(deal_id):
+            raise DomainError("deal_not_open")
+        order = await uow.orders.open_order(deal_id, deal.community_id, user_id, now)
+        lowered = await uow.orders.change_line(order.id, item_id, delta, None)
+        if lowered is None:
             raise DomainError("nothing_to_remove", item=item.name)
+        quantity = lowered
         await uow.deals.release(deal_id, item_id, -delta)
     settled = await settle(uow, deal, order, now, window)
     closed = False
@@ -95,6 +102,27 @@ async def change_quantity(
     fresh = await uow.orders.get(order.id) if settled else _with_line(order, item_id, quantity)
     assert fresh is not None
     return OrderChange(after, fresh, closed)
+
+
+async def take_in_steps(
+    deals: Deals,
+    orders: Orders,
+    deal_id: int,
+    community_id: int,
+    user_id: int,
+    item_id: int,
+    quantity: int,
+    limit: int | None,
+    now: datetime,
+) -> Taken:
+    """`Orders.take` one statement at a time (SQLite has no writes inside WITH)."""
+    if not await deals.begin_change(deal_id):
+        return Taken(None)
+    order = await orders.open_order(deal_id, community_id, user_id, now)
+    line = await orders.change_line(order.id, item_id, quantity, limit)
+    if line is None:
+        return Taken(order)
+    return Taken(order, line, await deals.reserve(deal_id, item_id, quantity))
 
 
 def _with_line(order: Order, item_id: int, quantity: int) -> Order:

@@ -182,6 +182,15 @@ class PickupSheet(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """What `Orders.take` came to; each None is a refusal, and the caller rolls back."""
+
+    order: Order | None  # the order as it was before (made empty if new); None: deal not open
+    quantity: int | None = None  # the line after it; None: beyond the per-person limit
+    left: int | None = None  # the item's units left after it; None: not that many left
+
+
 class Orders(Protocol):
     async def get(self, order_id: int) -> Order | None: ...
     async def of_user(self, deal_id: int, user_id: int) -> Order | None: ...
@@ -196,6 +205,23 @@ class Orders(Protocol):
     ) -> int | None:
         """Add `delta` to a line in one conditional statement keeping 0 <= quantity <= limit:
         the line's quantity after it, or None when refused (0 is a success: emptied)."""
+        ...
+
+    async def take(
+        self,
+        deal_id: int,
+        community_id: int,
+        user_id: int,
+        item_id: int,
+        quantity: int,
+        limit: int | None,
+        now: datetime,
+    ) -> Taken:
+        """A join's writes, in this order, each stopping at its refusal: the deal locked for
+        the change while open (`Deals.begin_change`), the user's order (`open_order`), its line
+        raised within the limit (`change_line`), the stock taken (`Deals.reserve`). What
+        `groupbuy.orders.take_in_steps` does; PostgreSQL does it in one statement for a new
+        order."""
         ...
 
     async def for_deal(self, deal_id: int) -> list[Order]:

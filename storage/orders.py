@@ -7,16 +7,18 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Executable, bindparam, exists, select, update
+from sqlalchemy import Executable, bindparam, exists, func, literal, select, update
 
 from groupbuy.codes import new_code
 from groupbuy.live import Touched
 from groupbuy.model import Deal, DealStatus, Order
+from groupbuy.orders import take_in_steps
+from groupbuy.ports import Taken
 from storage import convert, sheets
 from storage.db import Db
 from storage.deals import SqlDeals
 from storage.sheets import SqlPickupSheet
-from storage.tables import DealRow, OrderLineRow, OrderRow, table_of
+from storage.tables import DealRow, ItemRow, OrderLineRow, OrderRow, table_of
 from storage.upsert import dialect_insert
 
 _CODE_ATTEMPTS = 8
@@ -110,6 +112,80 @@ def _order_of(rows: Any) -> Order | None:
 _HOLDING = (DealStatus.OPEN.value, DealStatus.CLOSED.value)
 
 
+def _take_new() -> Executable:
+    """PostgreSQL: `Orders.take` for a resident's first units in a deal, in one statement. Each
+    write reads the one before it, so they run in take_in_steps' order (and lock in the order a
+    close does: the deal first); a refusal shows as a NULL, and the caller rolls back."""
+    deals, items = table_of(DealRow), table_of(ItemRow)
+    # Parameter names that are no column's: an UPDATE would SET a column named like one.
+    typed = {
+        c: bindparam(f"new_{c}", type_=_orders.c[c].type)
+        for c in ("community_id", "user_id", "code", "created_at")
+    }
+    locked = (
+        update(deals)
+        .where(deals.c.id == bindparam("deal"), deals.c.status == DealStatus.OPEN.value)
+        .values(post_version=deals.c.post_version + 1)
+        .returning(deals.c.id)
+        .cte("locked")
+    )
+    made = (
+        dialect_insert("postgresql")(_orders)
+        .from_select(
+            ["deal_id", "community_id", "user_id", "code", "created_at"],
+            select(
+                locked.c.id,
+                typed["community_id"],
+                typed["user_id"],
+                typed["code"],
+                typed["created_at"],
+            ),
+            # Python-side defaults of a statement nested in WITH are not filled in at
+            # execution: the server's defaults are the table's (pay_reminded, versions).
+            include_defaults=False,
+        )
+        .on_conflict_do_nothing()  # theirs already, or the code clashed
+        .returning(_orders.c.id)
+        .cte("made")
+    )
+    quantity = bindparam("quantity", type_=_lines.c.quantity.type)
+    line = (
+        dialect_insert("postgresql")(_lines)
+        .from_select(
+            ["order_id", "item_id", "quantity", "paid_quantity"],
+            select(
+                made.c.id,
+                bindparam("item", type_=_lines.c.item_id.type),
+                quantity,
+                literal(0),
+            ),
+            include_defaults=False,
+        )
+        .returning(_lines.c.quantity)
+        .cte("line")
+    )
+    taken = (
+        update(items)
+        .where(
+            items.c.id == bindparam("item"),
+            items.c.deal_id == bindparam("deal"),
+            items.c.sold + quantity <= items.c.stock,
+            exists(select(line.c.quantity)),
+        )
+        .values(sold=items.c.sold + quantity)
+        .returning((items.c.stock - items.c.sold).label("left"))
+        .cte("taken")
+    )
+    return select(
+        select(func.count()).select_from(locked).scalar_subquery().label("open"),
+        select(made.c.id).scalar_subquery().label("made"),
+        select(taken.c.left).scalar_subquery().label("left"),
+    )
+
+
+_TAKE_NEW = _take_new()
+
+
 class SqlOrders:
     def __init__(self, session: Db, touched: Touched | None = None) -> None:
         self._s = session
@@ -167,6 +243,50 @@ class SqlOrders:
                 return found
             # neither: the code clashed with another order in the community; draw again
         raise RuntimeError("could not allocate a pickup code")
+
+    async def take(
+        self,
+        deal_id: int,
+        community_id: int,
+        user_id: int,
+        item_id: int,
+        quantity: int,
+        limit: int | None,
+        now: datetime,
+    ) -> Taken:
+        deals = SqlDeals(self._s, self._touched)
+        if self._s.get_bind().dialect.name != "postgresql" or (
+            limit is not None and quantity > limit
+        ):
+            return await take_in_steps(
+                deals, self, deal_id, community_id, user_id, item_id, quantity, limit, now
+            )
+        code = new_code()
+        params = {
+            "deal": deal_id,
+            "new_community_id": community_id,
+            "new_user_id": user_id,
+            "new_code": code,
+            "new_created_at": now,
+            "item": item_id,
+            "quantity": quantity,
+        }
+        row = (await self._s.execute(_TAKE_NEW, params)).one()
+        if not row.open:
+            return Taken(None)
+        if row.made is None:
+            # Theirs already (or a pickup code clash): the deal is locked now, and the rest
+            # goes step by step.
+            order = await self.of_user(deal_id, user_id) or await self.open_order(
+                deal_id, community_id, user_id, now
+            )
+            line = await self.change_line(order.id, item_id, quantity, limit)
+            if line is None:
+                return Taken(order)
+            return Taken(order, line, await deals.reserve(deal_id, item_id, quantity))
+        self._touched.orders.add(row.made)
+        order = Order(id=row.made, deal_id=deal_id, user_id=user_id, code=code, lines=())
+        return Taken(order, quantity, None if row.left is None else int(row.left))
 
     async def change_line(
         self, order_id: int, item_id: int, delta: int, limit: int | None

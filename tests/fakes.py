@@ -56,7 +56,13 @@ from groupbuy.model import (
     User,
 )
 from groupbuy.notices import Notice, NoticeKind, PendingNotice
-from groupbuy.orders import DEFAULT_WINDOW, OrderChange, cancel_order, change_quantity
+from groupbuy.orders import (
+    DEFAULT_WINDOW,
+    OrderChange,
+    cancel_order,
+    change_quantity,
+    take_in_steps,
+)
 from groupbuy.payments import Received, issue_invoice, receive_payment
 from groupbuy.ports import (
     Communities,
@@ -68,6 +74,7 @@ from groupbuy.ports import (
     Payments,
     PickupSheet,
     SheetEntry,
+    Taken,
     UnitOfWork,
     UnitOfWorkFactory,
     Users,
@@ -749,6 +756,21 @@ class FakeOrders(_Repo):
         order = await self.get(order_id)
         assert order is not None
         return order
+
+    async def take(
+        self,
+        deal_id: int,
+        community_id: int,
+        user_id: int,
+        item_id: int,
+        quantity: int,
+        limit: int | None,
+        now: datetime,
+    ) -> Taken:
+        deals = self._uow.deals
+        return await take_in_steps(
+            deals, self, deal_id, community_id, user_id, item_id, quantity, limit, now
+        )
 
     async def change_line(
         self, order_id: int, item_id: int, delta: int, limit: int | None
