@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import BindParameter, bindparam, delete, or_, select, tuple_, update
+from sqlalchemy import BindParameter, ColumnElement, bindparam, delete, or_, select, tuple_, update
 
 from groupbuy.live import Live, LiveKind, Shown, StaleMessage, Touched
 from storage.db import Db
@@ -25,31 +25,29 @@ _SHOWN = (
 # orders, and the payments views of their deals.
 _touched_orders: BindParameter[list[int]] = bindparam("orders", expanding=True)
 _orders = table_of(OrderRow)
-_BUMP_ORDERS = (
-    update(_live)
-    .where(
-        or_(
-            (_live.c.kind == LiveKind.CARD.value)
-            & tuple_(_live.c.deal_id, _live.c.subject_id).in_(
-                select(_orders.c.deal_id, _orders.c.user_id).where(
-                    _orders.c.id.in_(_touched_orders)
-                )
-            ),
-            (_live.c.kind == LiveKind.CHECKLIST.value) & _live.c.subject_id.in_(_touched_orders),
-            (_live.c.kind == LiveKind.PAYMENTS.value)
-            & _live.c.deal_id.in_(
-                select(_orders.c.deal_id).where(_orders.c.id.in_(_touched_orders))
-            ),
-        )
-    )
-    .values(version=_live.c.version + 1)
+SHOWING_ORDERS = or_(
+    (_live.c.kind == LiveKind.CARD.value)
+    & tuple_(_live.c.deal_id, _live.c.subject_id).in_(
+        select(_orders.c.deal_id, _orders.c.user_id).where(_orders.c.id.in_(_touched_orders))
+    ),
+    (_live.c.kind == LiveKind.CHECKLIST.value) & _live.c.subject_id.in_(_touched_orders),
+    (_live.c.kind == LiveKind.PAYMENTS.value)
+    & _live.c.deal_id.in_(select(_orders.c.deal_id).where(_orders.c.id.in_(_touched_orders))),
 )
 # Every message of these deals.
-_BUMP_DEALS = (
-    update(_live)
-    .where(_live.c.deal_id.in_(bindparam("deals", expanding=True)))
-    .values(version=_live.c.version + 1)
-)
+SHOWING_DEALS = _live.c.deal_id.in_(bindparam("deals", expanding=True))
+_BUMP_ORDERS = update(_live).where(SHOWING_ORDERS).values(version=_live.c.version + 1)
+_BUMP_DEALS = update(_live).where(SHOWING_DEALS).values(version=_live.c.version + 1)
+
+
+def showing(touched: Touched) -> tuple[ColumnElement[bool], dict[str, list[int]]]:
+    """The live messages that show what `touched` changed, with the parameters to find them."""
+    if touched.orders and touched.deals:
+        both = {"orders": sorted(touched.orders), "deals": sorted(touched.deals)}
+        return or_(SHOWING_ORDERS, SHOWING_DEALS), both
+    if touched.orders:
+        return SHOWING_ORDERS, {"orders": sorted(touched.orders)}
+    return SHOWING_DEALS, {"deals": sorted(touched.deals)}
 
 
 class SqlLiveMessages:

@@ -97,7 +97,14 @@ class SqlUnitOfWork:
         assert self._session is not None
         current = delivery.current()
         marking = mark and current is not None and not current.marked
-        if (
+        postgresql = self._session.get_bind().dialect.name == "postgresql"
+        if marking and current is not None and self._touched and postgresql:
+            # The record and the bump below in one round trip.
+            bot_id, update_id = current.bot_id, current.update_id
+            if not await handled.mark_and_bump(self._session, bot_id, update_id, self._touched):
+                raise delivery.AlreadyHandled(update_id)
+            self._touched.clear()
+        elif (
             marking
             and current is not None
             and not await handled.mark(self._session, current.bot_id, current.update_id)
