@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from groupbuy import parsing
 from groupbuy.errors import DomainError, NotAllowed, NotAnswered
-from groupbuy.model import Community, Deal, DealStatus, Order
+from groupbuy.model import Community, Deal, DealStatus, Order, Resident
 from groupbuy.ports import UnitOfWork
 from handlers.context import Deps
 from handlers.events import Chat, MessageIn, Person, Press
@@ -294,10 +294,46 @@ async def as_resident(
     `grouped`: through `deps.write` (a press's change: group commit on SQLite). When only
     Telegram can say whether the caller is in the deal's group, the unit of work is left,
     Telegram asked (getChatMember, remembered), and the whole tried again with its answer."""
+
+    async def without_home(uow: UnitOfWork, deal: Deal, _home: Resident | None) -> Acted:
+        return await act(uow, deal)
+
+    return await _as_resident(deps, caller, deal_id, intent, without_home, grouped, home=False)
+
+
+async def as_resident_at_home(
+    deps: Deps,
+    caller: Caller,
+    deal_id: int,
+    intent: Intent,
+    act: Callable[[UnitOfWork, Deal, Resident | None], Awaitable[Acted]],
+    *,
+    grouped: bool = False,
+) -> Acted:
+    """`as_resident`, and `act` is given where the caller lives in the deal's community (None:
+    no profile there yet), read with the deal in one statement (a join needs both)."""
+    return await _as_resident(deps, caller, deal_id, intent, act, grouped, home=True)
+
+
+async def _as_resident(
+    deps: Deps,
+    caller: Caller,
+    deal_id: int,
+    intent: Intent,
+    act: Callable[[UnitOfWork, Deal, Resident | None], Awaitable[Acted]],
+    grouped: bool,
+    *,
+    home: bool,
+) -> Acted:
     member: bool | None = None
 
     async def checked(uow: UnitOfWork) -> Acted:
-        deal = await uow.deals.get(deal_id)
+        resident: Resident | None = None
+        if home:
+            found = await uow.deals.get_for(deal_id, caller.person.id)
+            deal, resident = found if found is not None else (None, None)
+        else:
+            deal = await uow.deals.get(deal_id)
         if deal is None:
             raise unknown_deal(caller, deal_id, leading=False)
         # A press in the deal's own (members-only) group settles it without a statement.
@@ -309,7 +345,7 @@ async def as_resident(
             else None
         )
         check_resident(deps, caller, deal, intent, mine, member)
-        return await act(uow, deal)
+        return await act(uow, deal, resident)
 
     while True:
         try:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from groupbuy.errors import DomainError
-from groupbuy.model import Community, Deal, DealStatus, PaymentMode
+from groupbuy.model import Community, Deal, DealStatus, PaymentMode, Resident
 from groupbuy.orders import OrderChange, cancel_order, change_quantity
 from groupbuy.payments import Standing, standing
 from groupbuy.ports import UnitOfWork
 from handlers.actions import Action, Answer, Edit, Send
-from handlers.authority import Caller, Intent, as_resident
+from handlers.authority import Caller, Intent, as_resident, as_resident_at_home
 from handlers.callbacks import Callback, Op
 from handlers.common import alert, locale_of, refusal, remember, remembered
 from handlers.context import Deps
@@ -36,10 +36,11 @@ async def on_change(deps: Deps, press: Press, cb: Callback) -> list[Action]:
 
     # The hottest path of all: under group commit (deps.write) it shares a transaction with the
     # presses that arrive with it, so it awaits nothing but the unit of work.
-    async def act(uow: UnitOfWork, deal: Deal) -> list[Action] | _Changed:
+    async def act(
+        uow: UnitOfWork, deal: Deal, resident: Resident | None
+    ) -> list[Action] | _Changed:
         user = await remember(deps, uow, press.sender, private=press.chat.is_private)
         locale = deps.user_locale(user)
-        resident = await uow.users.resident(deal.community_id, user.id)
         if delta > 0 and deal.status is DealStatus.OPEN and (not user.started or resident is None):
             # Never started the bot, or no profile yet: Telegram opens our private chat with this
             # deep link, and /start finishes the join there.
@@ -60,7 +61,9 @@ async def on_change(deps: Deps, press: Press, cb: Callback) -> list[Action]:
         return _Changed(locale, change, community, money)
 
     try:
-        outcome = await as_resident(deps, Caller.of(press), cb.deal, intent, act, grouped=True)
+        outcome = await as_resident_at_home(
+            deps, Caller.of(press), cb.deal, intent, act, grouped=True
+        )
     except DomainError as refused:
         return [alert(deps, press.query_id, await locale_of(deps, press.sender), refused)]
     if isinstance(outcome, list):
@@ -202,8 +205,9 @@ async def join_from_link(
     checked and added in one unit of work. NoProfile: the profile comes first."""
     now = deps.clock.now()
 
-    async def act(uow: UnitOfWork, deal: Deal) -> list[Action] | NoProfile:
-        resident = await uow.users.resident(deal.community_id, person.id)
+    async def act(
+        uow: UnitOfWork, deal: Deal, resident: Resident | None
+    ) -> list[Action] | NoProfile:
         if resident is None:
             return NoProfile(deal.community_id)
         order = await uow.orders.of_user(deal.id, person.id)
@@ -223,4 +227,4 @@ async def join_from_link(
             return await first_views(deps, uow, person, deal)
         return [await order_view(deps, uow, person, deal)]
 
-    return await as_resident(deps, Caller.in_private(person), deal_id, Intent.JOIN, act)
+    return await as_resident_at_home(deps, Caller.in_private(person), deal_id, Intent.JOIN, act)

@@ -16,11 +16,20 @@ from groupbuy.model import (
     DealStats,
     DealStatus,
     PaymentMode,
+    Resident,
     StalePost,
 )
 from storage import convert
 from storage.db import Db
-from storage.tables import CommunityRow, DealRow, ItemRow, OrderLineRow, OrderRow, table_of
+from storage.tables import (
+    CommunityRow,
+    DealRow,
+    ItemRow,
+    OrderLineRow,
+    OrderRow,
+    ResidentRow,
+    table_of,
+)
 
 # The statements of a button press, built once: SQLAlchemy then finds each compiled form by the
 # object itself, and plain table columns skip the ORM's row loading (a press is ~10 of these).
@@ -29,6 +38,23 @@ _items = table_of(ItemRow)
 _GET = (
     select(_deals, *(c.label(f"item_{c.name}") for c in _items.c))
     .outerjoin(_items, _items.c.deal_id == _deals.c.id)
+    .where(_deals.c.id == bindparam("deal"))
+)
+_residents = table_of(ResidentRow)
+_GET_FOR = (
+    select(
+        _deals,
+        *(c.label(f"item_{c.name}") for c in _items.c),
+        *(c.label(f"resident_{c.name}") for c in _residents.c),
+    )
+    .outerjoin(_items, _items.c.deal_id == _deals.c.id)
+    .outerjoin(
+        _residents,
+        and_(
+            _residents.c.community_id == _deals.c.community_id,
+            _residents.c.user_id == bindparam("user"),
+        ),
+    )
     .where(_deals.c.id == bindparam("deal"))
 )
 _BEGIN_CHANGE = (
@@ -128,6 +154,26 @@ class SqlDeals:
             return None
         items = [convert.item_of(row, "item_") for row in rows if row.item_id is not None]
         return convert.deal(rows[0], items)
+
+    async def get_for(self, deal_id: int, user_id: int) -> tuple[Deal, Resident | None] | None:
+        rows = (await self._s.execute(_GET_FOR, {"deal": deal_id, "user": user_id})).all()
+        if not rows:
+            return None
+        items = [convert.item_of(row, "item_") for row in rows if row.item_id is not None]
+        home = rows[0]._mapping
+        resident = (
+            None
+            if home["resident_user_id"] is None
+            else Resident(
+                home["resident_community_id"],
+                home["resident_user_id"],
+                home["resident_building"],
+                home["resident_unit"],
+                home["resident_room"],
+                home["resident_phone"],
+            )
+        )
+        return convert.deal(rows[0], items), resident
 
     async def set_post(self, deal_id: int, chat_id: int, message_id: int) -> None:
         await self._s.execute(

@@ -522,6 +522,12 @@ class FakeDeals(_Repo):
         assert deal is not None
         return deal
 
+    async def get_for(self, deal_id: int, user_id: int) -> tuple[Deal, Resident | None] | None:
+        deal = await self.get(deal_id)
+        if deal is None:
+            return None
+        return deal, await self._uow.users.resident(deal.community_id, user_id)
+
     async def get(self, deal_id: int) -> Deal | None:
         rec = self._deal(deal_id)
         if rec is None:
