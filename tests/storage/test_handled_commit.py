@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from groupbuy import delivery
 from groupbuy.live import Live, LiveKind
-from groupbuy.model import Deal, PaymentMode
+from groupbuy.model import Deal, DealStatus, PaymentMode
 from groupbuy.orders import change_quantity
 from storage.unit_of_work import SqlUnitOfWorkFactory
 from tests.fakes import community, deal_spec, item_spec
@@ -81,3 +81,39 @@ async def test_the_record_and_the_bump_commit_together_and_a_redelivery_changes_
     await _join(uows, deal, 2, 1002)  # a new update goes through
     assert await _stale(uows) == {500, 501}
     assert await _sold(uows, deal) == 2
+
+
+async def test_a_sold_out_join_and_a_close_bump_every_message_of_the_deal(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """The record goes with a bump of what a change touched: orders and the deal together (a
+    join that sells the deal out closes it), or the deal alone (a close)."""
+    uows = SqlUnitOfWorkFactory(sessions)
+    async with uows() as uow:
+        await uow.communities.save(CHAT)
+        spec = deal_spec(T0 + timedelta(days=1), item_spec("Lychee", stock=1, limit=None))
+        last = await uow.deals.add(CHAT.chat_id, LEADER, "CNY", spec, T0, None, PaymentMode.CASH)
+        other = await uow.deals.add(CHAT.chat_id, LEADER, "CNY", spec, T0, None, PaymentMode.CASH)
+        await uow.live.record(Live(LiveKind.CARD, last.id, (2,)), 2, 600, "h", T0)
+        await uow.live.record(Live(LiveKind.PAYMENTS, last.id), LEADER, 601, "h", T0)
+        await uow.live.record(Live(LiveKind.PAYMENTS, other.id), LEADER, 602, "h", T0)
+        await uow.commit()
+    async with uows() as uow:
+        for message in await uow.live.stale(10):
+            await uow.live.shown(message.rows, "h")
+        await uow.commit()
+
+    await _join(uows, last, 1, 2001)  # takes the only unit: the deal closes, sold out
+    assert await _stale(uows) == {600, 601}  # every message of that deal, not the other's
+    with pytest.raises(delivery.AlreadyHandled):
+        await _join(uows, other, 1, 2001)
+    assert await _sold(uows, other) == 0
+
+    token = delivery.begin(delivery.Delivery(BOT, 2002))
+    try:
+        async with uows() as uow:  # the leader cancels the other deal: the deal alone
+            assert await uow.deals.move(other.id, DealStatus.OPEN, DealStatus.CANCELLED, T0, None)
+            await uow.commit()
+    finally:
+        delivery.end(token)
+    assert await _stale(uows) == {600, 601, 602}
