@@ -340,11 +340,12 @@ async def drop_database(db: Database) -> None:
 # --- seeding ------------------------------------------------------------------------------------
 
 
-async def _no_one(chat_id: int, user_id: int) -> bool:
+async def no_one(chat_id: int, user_id: int) -> bool:
+    """Nobody is a member of any group (tests/deps.py uses these stand-ins too)."""
     return False
 
 
-class _NoLeaders:
+class NoLeaders:
     async def is_leader(self, chat_id: int, user_id: int) -> bool:
         return False
 
@@ -364,10 +365,10 @@ def deps_for(engine: AsyncEngine) -> Deps:
         uow=SqlUnitOfWorkFactory(make_sessions(engine)),
         clock=clock,
         texts=Renderer(),
-        leaders=_NoLeaders(),
+        leaders=NoLeaders(),
         config=Config(bot_username=BOT_USERNAME),
         people=KnownPeople(clock),
-        members=CachedMembers(_no_one, clock),
+        members=CachedMembers(no_one, clock),
     )
 
 

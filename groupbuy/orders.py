@@ -119,10 +119,17 @@ async def take_in_steps(
     if not await deals.begin_change(deal_id):
         return Taken(None)
     order = await orders.open_order(deal_id, community_id, user_id, now)
+    return await raise_and_reserve(deals, orders, order, item_id, quantity, limit)
+
+
+async def raise_and_reserve(
+    deals: Deals, orders: Orders, order: Order, item_id: int, quantity: int, limit: int | None
+) -> Taken:
+    """The rest of `Orders.take` once the deal is locked and the order is there."""
     line = await orders.change_line(order.id, item_id, quantity, limit)
     if line is None:
         return Taken(order)
-    return Taken(order, line, await deals.reserve(deal_id, item_id, quantity))
+    return Taken(order, line, await deals.reserve(order.deal_id, item_id, quantity))
 
 
 def _with_line(order: Order, item_id: int, quantity: int) -> Order:

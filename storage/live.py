@@ -36,6 +36,7 @@ SHOWING_ORDERS = or_(
 )
 # Every message of these deals.
 SHOWING_DEALS = _live.c.deal_id.in_(bindparam("deals", expanding=True))
+_SHOWING_EITHER = or_(SHOWING_ORDERS, SHOWING_DEALS)
 _BUMP_ORDERS = update(_live).where(SHOWING_ORDERS).values(version=_live.c.version + 1)
 _BUMP_DEALS = update(_live).where(SHOWING_DEALS).values(version=_live.c.version + 1)
 
@@ -44,7 +45,7 @@ def showing(touched: Touched) -> tuple[ColumnElement[bool], dict[str, list[int]]
     """The live messages that show what `touched` changed, with the parameters to find them."""
     if touched.orders and touched.deals:
         both = {"orders": sorted(touched.orders), "deals": sorted(touched.deals)}
-        return or_(SHOWING_ORDERS, SHOWING_DEALS), both
+        return _SHOWING_EITHER, both
     if touched.orders:
         return SHOWING_ORDERS, {"orders": sorted(touched.orders)}
     return SHOWING_DEALS, {"deals": sorted(touched.deals)}

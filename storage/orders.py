@@ -12,7 +12,7 @@ from sqlalchemy import Executable, bindparam, exists, func, literal, select, upd
 from groupbuy.codes import new_code
 from groupbuy.live import Touched
 from groupbuy.model import Deal, DealStatus, Order
-from groupbuy.orders import take_in_steps
+from groupbuy.orders import raise_and_reserve, take_in_steps
 from groupbuy.ports import Taken
 from storage import convert, sheets
 from storage.db import Db
@@ -280,10 +280,7 @@ class SqlOrders:
             order = await self.of_user(deal_id, user_id) or await self.open_order(
                 deal_id, community_id, user_id, now
             )
-            line = await self.change_line(order.id, item_id, quantity, limit)
-            if line is None:
-                return Taken(order)
-            return Taken(order, line, await deals.reserve(deal_id, item_id, quantity))
+            return await raise_and_reserve(deals, self, order, item_id, quantity, limit)
         self._touched.orders.add(row.made)
         order = Order(id=row.made, deal_id=deal_id, user_id=user_id, code=code, lines=())
         return Taken(order, quantity, None if row.left is None else int(row.left))

@@ -5,28 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.harness import NoLeaders, no_one
 from bot.members import CachedMembers
 from handlers.context import Config, Deps, KnownPeople
 from messages.render import Renderer
 from tests.fakes import FakeClock, FakeUnitOfWorkFactory
-
-
-async def no_one(chat_id: int, user_id: int) -> bool:
-    return False
-
-
-class NoLeaders:
-    async def is_leader(self, chat_id: int, user_id: int) -> bool:
-        return False
-
-    def known(self, chat_id: int, user_id: int) -> bool | None:
-        return False
-
-    def note(self, chat_id: int, user_id: int, admin: bool) -> None:
-        pass
-
-    def forget(self, chat_id: int) -> None:
-        pass
 
 
 def fake_deps(uows: FakeUnitOfWorkFactory, clock: FakeClock, **overrides: Any) -> Deps:
