@@ -13,17 +13,21 @@ and no text ever overflows its column:
 
 from __future__ import annotations
 
+import copy
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+from fontTools import ttLib  # type: ignore[import-untyped]
 from fpdf import FPDF
+from fpdf.fonts import SubsetMap, TTFFont
 
 from messages.fonts import CJK_SANS, MONO_ASCII
 
-from .model import ItemTotal, PickupList, PickupRow
+from .model import ItemTotal, PickupLine, PickupList, PickupRow
 from .sorting import group_by_building
 
 __all__ = ["render_pdf"]
@@ -108,6 +112,41 @@ COLS = _col_x()
 CELL_PAD = 1.0  # horizontal padding inside a column
 
 _TOTALS_COLS = ((MARGIN_X, 120.0), (MARGIN_X + 120.0, 35.0), (MARGIN_X + 155.0, 35.0))
+
+
+# --- fonts -----------------------------------------------------------------
+_parsed: dict[Path, TTFFont] = {}  # font file -> its TTFFont as parsed, used in no document
+
+
+def _add_font(pdf: FPDF, family: str, path: Path) -> None:
+    """``pdf.add_font(family, fname=path)``, with the font read once per process.
+
+    fpdf2 reads the whole font at every ``add_font``: the width and glyph id of each of the
+    CJK font's ~30,000 characters, 0.2–0.4 s a document, a third of a 1,000-order list. What
+    it reads never changes, so it is kept (`_parsed`); each document gets a copy of it with
+    what is the document's own made afresh, as ``TTFFont.__init__`` makes them: its number
+    among the document's fonts, the glyphs it used (``SubsetMap``), and its own fontTools
+    font (opened lazily, ~0.1 ms), because writing the document subsets that one in place.
+    These are fpdf2 internals (pinned <2.9 in pyproject.toml):
+    tests/unit/test_pdf_fonts.py checks that a document so made is byte for byte the one
+    ``add_font`` makes."""
+    parsed = _parsed.get(path)
+    if parsed is None:
+        scratch = FPDF()
+        scratch.add_font(family, fname=str(path))
+        made = scratch.fonts[family.lower()]
+        assert isinstance(made, TTFFont)
+        parsed = _parsed[path] = made
+    font = copy.copy(parsed)
+    font.i = len(pdf.fonts) + 1
+    font.fontkey = family.lower()
+    font.ttfont = ttLib.TTFont(
+        font.ttffile, recalcTimestamp=False, fontNumber=font.collection_font_number, lazy=True
+    )
+    font.missing_glyphs = []
+    font.biggest_size_pt = 0
+    font.subset = SubsetMap(font)
+    pdf.fonts[font.fontkey] = font
 
 
 # --- text measurement -------------------------------------------------------
@@ -229,30 +268,50 @@ class _RowLayout:
 
 
 class _Layout:
+    """Lays out orders. Names, item lines and payment states repeat across a list (a
+    neighbour's name in every deal, the same item and quantity in hundreds of orders), so
+    each is wrapped once per document."""
+
     def __init__(self, sans: _Metrics, mono: _Metrics) -> None:
         self.sans = sans
         self.mono = mono
+        self._names: dict[str, list[str]] = {}
+        self._items: dict[PickupLine, list[tuple[str, str]]] = {}
+        self._payments: dict[tuple[str, bool], list[str]] = {}
 
     def inner(self, key: str) -> float:
         return COLS[key][1] - 2 * CELL_PAD
 
+    def item_lines(self, line: PickupLine) -> list[tuple[str, str]]:
+        """An order line as printed: (item text, "×2 瓶") and its continuation lines."""
+        cached = self._items.get(line)
+        if cached is not None:
+            return cached
+        s = self.sans
+        items_w = self.inner("items")
+        qty = f"×{line.quantity}"
+        unit = s.clean(line.unit)
+        if unit:
+            qty = f"{qty} {unit}"
+        qty = s.fit(qty, items_w * 0.45, TEXT_PT)
+        name_w = items_w - s.width(qty, TEXT_PT) - 1.5
+        parts = s.wrap(s.clean(line.item), name_w, TEXT_PT, MAX_ITEM_NAME_LINES)
+        out = [(parts[0], qty), *((p, "") for p in parts[1:])]
+        self._items[line] = out
+        return out
+
     def row(self, r: PickupRow) -> _RowLayout:
         s = self.sans
-        name_lines = s.wrap(s.clean(r.name), self.inner("name"), TEXT_PT, MAX_NAME_LINES)
-        phone = s.fit(s.clean(r.phone or ""), self.inner("name"), SMALL_PT)
+        name_lines = self._names.get(r.name)
+        if name_lines is None:
+            name_lines = s.wrap(s.clean(r.name), self.inner("name"), TEXT_PT, MAX_NAME_LINES)
+            self._names[r.name] = name_lines
+        phone = s.fit(s.clean(r.phone), self.inner("name"), SMALL_PT) if r.phone else ""
 
-        items_w = self.inner("items")
-        item_lines: list[tuple[str, str]] = []
-        for line in r.lines:
-            qty = f"×{line.quantity}"
-            unit = s.clean(line.unit)
-            if unit:
-                qty = f"{qty} {unit}"
-            qty = s.fit(qty, items_w * 0.45, TEXT_PT)
-            name_w = items_w - s.width(qty, TEXT_PT) - 1.5
-            parts = s.wrap(s.clean(line.item), name_w, TEXT_PT, MAX_ITEM_NAME_LINES)
-            item_lines.append((parts[0], qty))
-            item_lines.extend((p, "") for p in parts[1:])
+        if len(r.lines) == 1:
+            item_lines = self.item_lines(r.lines[0])
+        else:
+            item_lines = [part for line in r.lines for part in self.item_lines(line)]
         if len(item_lines) > MAX_ITEM_LINES:
             hidden = len(item_lines) - (MAX_ITEM_LINES - 1)
             item_lines = [*item_lines[: MAX_ITEM_LINES - 1], (f"{ELLIPSIS} (+{hidden})", "")]
@@ -271,8 +330,13 @@ class _Layout:
             code_pt = max(CODE_MIN_PT, code_pt * code_w / w)
             code = m.fit(code, code_w, code_pt)
 
-        pay_pt = COLLECT_PT if r.collect else SMALL_PT
-        payment_lines = s.wrap(s.clean(r.payment), self.inner("payment"), pay_pt, MAX_PAYMENT_LINES)
+        payment_lines = self._payments.get((r.payment, r.collect))
+        if payment_lines is None:
+            pay_pt = COLLECT_PT if r.collect else SMALL_PT
+            payment_lines = s.wrap(
+                s.clean(r.payment), self.inner("payment"), pay_pt, MAX_PAYMENT_LINES
+            )
+            self._payments[(r.payment, r.collect)] = payment_lines
 
         name_h = len(name_lines) * LINE_H + (SMALL_LINE_H if phone else 0.0)
         items_h = max(1, len(item_lines)) * LINE_H
@@ -334,22 +398,25 @@ K = 72.0 / 25.4  # points per mm
 
 
 class _TextBatch:
-    """All text of one table row as a single ``q BT … ET Q`` content-stream chunk.
+    """All text of one table row as a single ``BT … ET`` text object.
 
     ``FPDF.text`` costs ~6 µs of bookkeeping per call and emits one text object
     per string; a 10,000-order list has >100,000 strings. Here each string is
     still encoded by fpdf2's own ``TTFFont.encode_text`` (which records the
-    glyphs for subsetting), but font, colour and position operators are written
-    directly. ``q``/``Q`` restores the graphics state, so fpdf2's view of
-    colours and fonts stays true. The fonts are registered on each page by
-    ``_Renderer.register_fonts`` (through ``FPDF.text``).
+    glyphs for subsetting), once per distinct string and font in a document
+    (names, items, amounts and rooms repeat: the encoding of a string never
+    changes once its glyphs have a place in the subset), and font, colour and
+    position operators are written directly. The row wraps it in ``q … Q``
+    (``_Renderer.order_row``), which restores the graphics state, so fpdf2's
+    view of colours and fonts stays true. The fonts are registered on each page
+    by ``_Renderer.register_fonts`` (through ``FPDF.text``).
     """
 
-    __slots__ = ("_font", "_gray", "_mono", "_ops", "_sans")
+    __slots__ = ("_encoded", "_font", "_fonts", "_gray", "_ops")
 
     def __init__(self, sans: Any, mono: Any) -> None:
-        self._sans = sans
-        self._mono = mono
+        self._fonts = (sans, mono)
+        self._encoded: tuple[dict[str, str], dict[str, str]] = ({}, {})
         self._ops: list[str] = []
         self._font: tuple[bool, float] | None = None
         self._gray = -1
@@ -362,23 +429,31 @@ class _TextBatch:
         if not s:
             return
         ops = self._ops
-        font = self._mono if mono else self._sans
         if self._font != (mono, size):
-            ops.append(f"/F{font.i} {size:.2f} Tf")
+            ops.append(f"/F{self._fonts[mono].i} {size:.2f} Tf")
             self._font = (mono, size)
         if gray != self._gray:
             ops.append(f"{gray / 255:.3f} g")
             self._gray = gray
         if bold:
             ops.append(f"2 Tr {0.18 * K:.2f} w {gray / 255:.3f} G")
-        ops.append(f"1 0 0 1 {x * K:.2f} {(PAGE_H - y) * K:.2f} Tm {font.encode_text(s)}")
+        encoded = self._encoded[mono].get(s)
+        if encoded is None:
+            encoded = self._encoded[mono][s] = self._fonts[mono].encode_text(s)
+        ops.append(f"1 0 0 1 {x * K:.2f} {(PAGE_H - y) * K:.2f} Tm {encoded}")
         if bold:
             ops.append("0 Tr")
 
-    def flush(self, pdf: Any) -> None:
-        if self._ops:
-            pdf._out("q BT " + " ".join(self._ops) + " ET Q")
-            self._ops = []
+    def take(self) -> str:
+        """The text object written since the last take ("" if none); the next starts afresh
+        (font and colour are set again inside each)."""
+        if not self._ops:
+            return ""
+        chunk = "BT " + " ".join(self._ops) + " ET"
+        self._ops = []
+        self._font = None
+        self._gray = -1
+        return chunk
 
 
 # --- drawing ----------------------------------------------------------------
@@ -389,8 +464,8 @@ class _Renderer:
         pdf.set_auto_page_break(False)
         pdf.alias_nb_pages("")  # disabled: we know the page count; never rewrite user text
         pdf.set_margins(MARGIN_X, MARGIN_TOP, MARGIN_X)
-        pdf.add_font(SANS, fname=str(CJK_SANS))
-        pdf.add_font(MONO, fname=str(MONO_ASCII))
+        _add_font(pdf, SANS, CJK_SANS)
+        _add_font(pdf, MONO, MONO_ASCII)
         pdf.set_title(_plain(f"{pl.labels.title} - {pl.deal_title}"))
         pdf.set_creator("GroupBuy")
         pdf.set_producer("GroupBuy / fpdf2")
@@ -402,6 +477,7 @@ class _Renderer:
         self.mono_font: Any = pdf.fonts[MONO]
         self.sans = _Metrics(self.sans_font)
         self.mono = _Metrics(self.mono_font)
+        self.batch = _TextBatch(self.sans_font, self.mono_font)
         self.layout = _Layout(self.sans, self.mono)
         self._font: tuple[str, float] | None = None
         self._gray: int | None = None
@@ -538,12 +614,18 @@ class _Renderer:
         self.bold_text(MARGIN_X + CELL_PAD + 0.5, y + BUILDING_H - 2.4, text)
 
     def order_row(self, y: float, r: _RowLayout, zebra: bool) -> None:
-        pdf = self.pdf
+        """One order as one ``q … Q`` chunk of the page's content: its zebra band, its text,
+        its tick box and the rule under it, written directly (fpdf2's ``rect``/``line`` and
+        colour setters are ~10 µs each, and a 10,000-order list has 40,000 of them)."""
+        ops: list[str] = []
         if zebra:
-            self.band(y, r.height, ZEBRA_GRAY)
+            ops.append(
+                f"{ZEBRA_GRAY / 255:.3f} g {MARGIN_X * K:.2f} {(PAGE_H - y) * K:.2f} "
+                f"{CONTENT_W * K:.2f} {-r.height * K:.2f} re f"
+            )
         top = y + PAD
         base = top + TEXT_PT * PT * 0.85
-        t = _TextBatch(self.sans_font, self.mono_font)
+        t = self.batch
         sw = self.sans.width
 
         def at(key: str, baseline: float, text: str, size: float, align: str) -> None:
@@ -585,18 +667,26 @@ class _Renderer:
 
         cx, _ = COLS["code"]
         t.text(r.code_mono, r.code_pt, 0, cx + CELL_PAD, top + r.code_pt * PT * 0.82, r.code)
-        t.flush(pdf)
+        text = t.take()
+        if text:
+            ops.append(text)
 
         px, pw = COLS["picked"]
-        bx = px + (pw - BOX) / 2
-        pdf.set_draw_color(0)
-        pdf.set_line_width(0.3)
-        pdf.rect(bx, top, BOX, BOX)
+        bx = (px + (pw - BOX) / 2) * K
+        ty = PAGE_H - top
+        ops.append(f"0 G {0.3 * K:.2f} w {bx:.2f} {ty * K:.2f} {BOX * K:.2f} {-BOX * K:.2f} re S")
         if r.picked:
-            pdf.set_line_width(0.55)
-            pdf.line(bx + 0.9, top + 2.6, bx + 2.1, top + 3.9)
-            pdf.line(bx + 2.1, top + 3.9, bx + 4.2, top + 1.0)
-        self.rule(y + r.height)
+            ops.append(
+                f"{0.55 * K:.2f} w {bx + 0.9 * K:.2f} {(ty - 2.6) * K:.2f} m "
+                f"{bx + 2.1 * K:.2f} {(ty - 3.9) * K:.2f} l "
+                f"{bx + 4.2 * K:.2f} {(ty - 1.0) * K:.2f} l S"
+            )
+        rule_y = (PAGE_H - y - r.height) * K
+        ops.append(
+            f"{RULE_GRAY / 255:.3f} G {0.15 * K:.2f} w {MARGIN_X * K:.2f} {rule_y:.2f} m "
+            f"{(MARGIN_X + CONTENT_W) * K:.2f} {rule_y:.2f} l S"
+        )
+        self.pdf._out("q " + " ".join(ops) + " Q")
 
     def message(self, y: float, text: str) -> None:
         self.font(SANS, 11.0)

@@ -5,12 +5,14 @@ stopped."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import multiprocessing
 import os
 import signal
+import weakref
 from datetime import UTC, datetime, timedelta
 
-from bot.list_worker import ListWorker, can_share
+from bot.list_worker import ListWorker, can_share, uncollected
 from groupbuy.deals import close_deal
 from groupbuy.model import CloseReason, PaymentMode, Resident, User
 from handlers.drawn_lists import Drawn
@@ -110,3 +112,33 @@ def test_only_a_database_another_process_can_open_is_shared() -> None:
     assert can_share("postgresql+asyncpg://postgres@127.0.0.1:5432/test")
     assert not can_share("sqlite+aiosqlite://")
     assert not can_share("sqlite+aiosqlite:///:memory:")
+
+
+class _Node:
+    """Garbage only the collector frees: it refers to itself."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_while_drawing_nothing_is_collected_and_after_it_the_drawing_s_garbage_is() -> None:
+    assert gc.isenabled()
+    with uncollected():
+        assert not gc.isenabled()
+        node = _Node()
+        gone = weakref.ref(node)
+        del node
+        for _ in range(10_000):  # enough allocations to start a collection, were it on
+            _Node()
+        assert gone() is not None
+    assert gc.isenabled()
+    assert gone() is None
+
+
+def test_a_drawing_that_fails_turns_the_collector_back_on() -> None:
+    try:
+        with uncollected():
+            raise RuntimeError("drawing failed")
+    except RuntimeError:
+        pass
+    assert gc.isenabled()
