@@ -43,6 +43,12 @@ class PickupRow:
     handed_out_by: str = ""
     """Who handed it out (a leader's name)."""
 
+    @property
+    def address(self) -> str:
+        """Building, unit and room as the chat list shows them: "3-1-302", the empty parts
+        left out."""
+        return "-".join(part for part in (self.building, self.unit, self.room) if part)
+
 
 @dataclass(frozen=True, slots=True)
 class ItemTotal:
