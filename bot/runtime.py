@@ -49,7 +49,15 @@ from groupbuy.clock import Clock, SystemClock
 from groupbuy.model import BotStatus
 from groupbuy.ports import UnitOfWork
 from handlers import bot_standing, group_moves, live, router, topics
-from handlers.actions import Action, Answer, AnswerPreCheckout, Delete, Edit, Send
+from handlers.actions import (
+    Action,
+    Answer,
+    AnswerPreCheckout,
+    Delete,
+    Edit,
+    Send,
+    SendDocument,
+)
 from handlers.context import Config, Deps, KnownPeople
 from handlers.events import (
     BotAdded,
@@ -224,6 +232,7 @@ class Runtime:
                 done_sending.set()
                 background.nudge.set()
                 await loop_task
+                await sender.finish_later(FLUSH_SECONDS)
                 await background.flush(FLUSH_SECONDS)
         finally:
             await bot.session.close()
@@ -307,7 +316,8 @@ class Runtime:
                 if isinstance(event, MessageIn | Press) and event.thread_id is not None:
                     # Typed or pressed in a forum topic: answered there, not in General.
                     actions = [_in_topic(a, event.chat.id, event.thread_id) for a in actions]
-                await sender.perform(actions)
+                await sender.perform([a for a in actions if not _later(a)])
+                sender.perform_later([a for a in actions if _later(a)])
             background.nudge.set()
 
         @dp.message()
@@ -373,6 +383,11 @@ class Runtime:
         if chat_id is not None:
             return [Send(chat_id, deps.texts.render(locale, "generic_error"))]
         return []
+
+
+def _later(action: Action) -> bool:
+    """Part of a long answer, sent after the update is done (handlers.actions.Send.later)."""
+    return isinstance(action, Send | SendDocument) and action.later
 
 
 def _in_topic(action: Action, chat_id: int, thread: int) -> Action:

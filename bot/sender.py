@@ -150,6 +150,47 @@ class Sender:
         self.on_forbidden = on_forbidden
         self.on_topic_gone = on_topic_gone
         self.on_shown = on_shown
+        self._later: dict[int | None, asyncio.Task[None]] = {}  # the last batch, per chat
+        self._sending: set[asyncio.Task[None]] = set()
+
+    def perform_later(self, actions: list[Action]) -> None:
+        """A long answer (a pickup list: its documents and checklist, minutes of sending at a
+        private chat's pace of one message a second), performed in the background, in order,
+        after what was sent to the same chat this way before; the update that asked for it is
+        done meanwhile. `finish_later` gives what is still on its way a last moment at a
+        stop."""
+        if not actions:
+            return
+        chat = getattr(actions[0], "chat_id", None)
+        task = asyncio.create_task(self._after(self._later.get(chat), actions))
+        self._later[chat] = task
+        self._sending.add(task)
+        task.add_done_callback(lambda done: self._forget(chat, done))
+
+    async def _after(self, before: asyncio.Task[None] | None, actions: list[Action]) -> None:
+        if before is not None:
+            await asyncio.wait({before})  # its outcome is its own: logged there
+        try:
+            await self.perform(actions)
+        except Exception:  # perform logs Telegram's refusals; anything else ends here
+            log.exception("sending %d action(s) in the background failed", len(actions))
+
+    def _forget(self, chat: int | None, task: asyncio.Task[None]) -> None:
+        self._sending.discard(task)
+        if self._later.get(chat) is task:
+            del self._later[chat]
+
+    async def finish_later(self, seconds: float) -> None:
+        """Stopping: what `perform_later` is still sending gets `seconds`, then is cut off (a
+        list cut off is drawn and sent again when the leader asks again)."""
+        if not self._sending:
+            return
+        _, late = await asyncio.wait(set(self._sending), timeout=seconds)
+        for task in late:
+            task.cancel()
+        if late:
+            log.warning("stopping: %d answer(s) cut off while being sent", len(late))
+            await asyncio.wait(late, timeout=5.0)
 
     async def perform(self, actions: list[Action]) -> None:
         """Direct answers, in order. A failure is logged, never raised: the rest still go."""

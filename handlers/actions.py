@@ -30,6 +30,10 @@ class Send:
     # An answer for the sender of a group message alone (a refusal, /help): it goes to their
     # private chat instead when they have started the bot (handlers.router), not to the group.
     personal: bool = False
+    # Part of a long answer (a pickup list's checklist): sent after the update is handled, in
+    # the background (bot.sender.Sender.perform_later), so that minutes of sending at a chat's
+    # pace hold up neither the asker's next updates nor Telegram's queue.
+    later: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +61,7 @@ class SendDocument:
     filename: str
     content: bytes = field(repr=False)
     caption: str = ""
+    later: bool = False  # as Send's
 
 
 @dataclass(frozen=True, slots=True)

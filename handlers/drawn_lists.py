@@ -21,11 +21,12 @@ class Drawn:
     messages: tuple[Send, ...]  # drawn for chat 0: the asker's chat is put in when sent
 
     def actions(self, deal_id: int, chat_id: int) -> list[Action]:
+        """The list as sent: every part `later` (a checklist may be hundreds of messages)."""
         name = f"pickup-list-{deal_id}"
         return [
-            SendDocument(chat_id, f"{name}.pdf", self.pdf, self.caption),
-            SendDocument(chat_id, f"{name}.csv", self.csv),
-            *(replace(m, chat_id=chat_id) for m in self.messages),
+            SendDocument(chat_id, f"{name}.pdf", self.pdf, self.caption, later=True),
+            SendDocument(chat_id, f"{name}.csv", self.csv, later=True),
+            *(replace(m, chat_id=chat_id, later=True) for m in self.messages),
         ]
 
 

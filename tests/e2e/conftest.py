@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -100,19 +101,27 @@ async def any_world(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIter
 
 
 @contextlib.asynccontextmanager
-async def running_world(tmp_path: Path, url: str | None = None) -> AsyncIterator[World]:
+async def running_world(
+    tmp_path: Path, url: str | None = None, **overrides: Any
+) -> AsyncIterator[World]:
+    """`overrides`: settings other than the tests' fast defaults (Telegram's own send limits,
+    say)."""
     async with Emulator(token=TOKEN, username="groupbuy_test_bot") as emu:
+        values: dict[str, Any] = {
+            "sweep_seconds": 0.2,
+            "post_edit_interval": 0.2,
+            "private_per_second": 50,
+            "group_per_minute": 6000,
+            "send_per_second": 500,
+            **overrides,
+        }
         settings = Settings(
             bot_token=TOKEN,
             database_url=await database_url(tmp_path, url),
             telegram_api_base=emu.base_url,
-            sweep_seconds=0.2,
-            post_edit_interval=0.2,
-            private_per_second=50,
-            group_per_minute=6000,
-            send_per_second=500,
             payment_provider_token="284685063:TEST:groupbuy",  # the emulator plays the provider
             _env_file=None,  # type: ignore[call-arg]
+            **values,
         )
         clock = OffsetClock()
         runtime, task = await start_runtime(settings, clock)
