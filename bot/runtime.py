@@ -49,15 +49,7 @@ from groupbuy.clock import Clock, SystemClock
 from groupbuy.model import BotStatus
 from groupbuy.ports import UnitOfWork
 from handlers import bot_standing, group_moves, live, router, topics
-from handlers.actions import (
-    Action,
-    Answer,
-    AnswerPreCheckout,
-    Delete,
-    Edit,
-    Send,
-    SendDocument,
-)
+from handlers.actions import Action, Answer, AnswerPreCheckout, Delete, Edit, Send
 from handlers.context import Config, Deps, KnownPeople
 from handlers.events import (
     BotAdded,
@@ -316,8 +308,7 @@ class Runtime:
                 if isinstance(event, MessageIn | Press) and event.thread_id is not None:
                     # Typed or pressed in a forum topic: answered there, not in General.
                     actions = [_in_topic(a, event.chat.id, event.thread_id) for a in actions]
-                await sender.perform([a for a in actions if not _later(a)])
-                sender.perform_later([a for a in actions if _later(a)])
+                await sender.perform(actions)
             background.nudge.set()
 
         @dp.message()
@@ -383,11 +374,6 @@ class Runtime:
         if chat_id is not None:
             return [Send(chat_id, deps.texts.render(locale, "generic_error"))]
         return []
-
-
-def _later(action: Action) -> bool:
-    """Part of a long answer, sent after the update is done (handlers.actions.Send.later)."""
-    return isinstance(action, Send | SendDocument) and action.later
 
 
 def _in_topic(action: Action, chat_id: int, thread: int) -> Action:

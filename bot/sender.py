@@ -30,6 +30,7 @@ from handlers.actions import (
     AnswerPreCheckout,
     Delete,
     Edit,
+    Later,
     RefundStars,
     Send,
     SendDocument,
@@ -150,32 +151,30 @@ class Sender:
         self.on_forbidden = on_forbidden
         self.on_topic_gone = on_topic_gone
         self.on_shown = on_shown
-        self._later: dict[int | None, asyncio.Task[None]] = {}  # the last batch, per chat
+        self._later: dict[int, asyncio.Task[None]] = {}  # the last long answer, per chat
         self._sending: set[asyncio.Task[None]] = set()
 
-    def perform_later(self, actions: list[Action]) -> None:
-        """A long answer (a pickup list: its documents and checklist, minutes of sending at a
-        private chat's pace of one message a second), performed in the background, in order,
-        after what was sent to the same chat this way before; the update that asked for it is
-        done meanwhile. `finish_later` gives what is still on its way a last moment at a
-        stop."""
-        if not actions:
-            return
-        chat = getattr(actions[0], "chat_id", None)
-        task = asyncio.create_task(self._after(self._later.get(chat), actions))
+    def perform_later(self, later: Later) -> None:
+        """A long answer (a pickup list) sent in the background, in order, after what went to
+        the same chat this way before, each part made as it is sent; the update that asked
+        for it is done meanwhile. `finish_later` gives what is still on its way a last moment
+        at a stop."""
+        chat = later.chat_id
+        task = asyncio.create_task(self._after(self._later.get(chat), later))
         self._later[chat] = task
         self._sending.add(task)
         task.add_done_callback(lambda done: self._forget(chat, done))
 
-    async def _after(self, before: asyncio.Task[None] | None, actions: list[Action]) -> None:
+    async def _after(self, before: asyncio.Task[None] | None, later: Later) -> None:
         if before is not None:
             await asyncio.wait({before})  # its outcome is its own: logged there
         try:
-            await self.perform(actions)
+            for part in later.parts():
+                await self.perform([part])
         except Exception:  # perform logs Telegram's refusals; anything else ends here
-            log.exception("sending %d action(s) in the background failed", len(actions))
+            log.exception("a long answer to %s failed while being sent", later.chat_id)
 
-    def _forget(self, chat: int | None, task: asyncio.Task[None]) -> None:
+    def _forget(self, chat: int, task: asyncio.Task[None]) -> None:
         self._sending.discard(task)
         if self._later.get(chat) is task:
             del self._later[chat]
@@ -195,6 +194,9 @@ class Sender:
     async def perform(self, actions: list[Action]) -> None:
         """Direct answers, in order. A failure is logged, never raised: the rest still go."""
         for action in actions:
+            if isinstance(action, Later):
+                self.perform_later(action)
+                continue
             try:
                 if isinstance(action, AnswerPreCheckout):
                     await self.pre_checkout(action)

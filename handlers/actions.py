@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from groupbuy.live import Live
@@ -30,10 +31,6 @@ class Send:
     # An answer for the sender of a group message alone (a refusal, /help): it goes to their
     # private chat instead when they have started the bot (handlers.router), not to the group.
     personal: bool = False
-    # Part of a long answer (a pickup list's checklist): sent after the update is handled, in
-    # the background (bot.sender.Sender.perform_later), so that minutes of sending at a chat's
-    # pace hold up neither the asker's next updates nor Telegram's queue.
-    later: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +58,6 @@ class SendDocument:
     filename: str
     content: bytes = field(repr=False)
     caption: str = ""
-    later: bool = False  # as Send's
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +89,26 @@ class RefundStars:
     charge_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class Later:
+    """A long answer (a pickup list: its documents and checklist), sent after the update that
+    asked for it is done, in the background (bot.sender.Sender.perform_later): at a chat's
+    pace of a message a second it is minutes of sending, which must hold up neither the
+    asker's next updates nor Telegram's queue. `parts` makes its actions as they are sent (a
+    100,000-order checklist is 3,336 messages, never all made at once)."""
+
+    chat_id: int
+    parts: Callable[[], Iterator[Send | SendDocument]] = field(repr=False, compare=False)
+
+
 Action = (
-    Send | Edit | Answer | SendDocument | SendInvoice | Delete | AnswerPreCheckout | RefundStars
+    Send
+    | Edit
+    | Answer
+    | SendDocument
+    | SendInvoice
+    | Delete
+    | AnswerPreCheckout
+    | RefundStars
+    | Later
 )

@@ -2,32 +2,63 @@
 
 from __future__ import annotations
 
+import functools
+import pickle
 import threading
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from handlers.actions import Action, Send, SendDocument
+from handlers.actions import Action, Later, Send, SendDocument
+
+CHUNK = 50  # checklist messages a chunk: ~1,500 buttons, a few milliseconds to unpickle
 
 
 @dataclass(frozen=True, slots=True)
 class Drawn:
-    """A deal's list as drawn in one locale: the same for every leader who asks for it."""
+    """A deal's list as drawn in one locale: the same for every leader who asks for it.
+
+    The checklist is kept pickled, in chunks (`pack`): a list comes back from the list
+    worker's process (bot/list_worker.py), and unpickled there and then a 100,000-order list's
+    3,336 messages with their 100,000 buttons held the bot's event loop for 0.1–0.5 s at a
+    time. As bytes they cross at once, and a chunk is unpickled only when its messages are
+    about to be sent (`parts`), at a chat's pace."""
 
     pdf: bytes = field(repr=False)
     csv: bytes = field(repr=False)
     caption: str
-    messages: tuple[Send, ...]  # drawn for chat 0: the asker's chat is put in when sent
+    checklist: tuple[bytes, ...] = field(repr=False)  # drawn for chat 0; see `pack`
+
+    @staticmethod
+    def pack(messages: Sequence[Send]) -> tuple[bytes, ...]:
+        return tuple(
+            pickle.dumps(tuple(messages[i : i + CHUNK]), pickle.HIGHEST_PROTOCOL)
+            for i in range(0, len(messages), CHUNK)
+        )
+
+    def messages(self) -> Iterator[Send]:
+        """The checklist messages, as drawn (for chat 0)."""
+        for chunk in self.checklist:
+            yield from _unpickled(chunk)
 
     def actions(self, deal_id: int, chat_id: int) -> list[Action]:
-        """The list as sent: every part `later` (a checklist may be hundreds of messages)."""
+        """The list as sent to `chat_id`, after the update that asked for it (`Later`)."""
+        return [Later(chat_id, functools.partial(self.parts, deal_id, chat_id))]
+
+    def parts(self, deal_id: int, chat_id: int) -> Iterator[Send | SendDocument]:
+        """The PDF, the CSV, then the checklist, each message made as it is sent."""
         name = f"pickup-list-{deal_id}"
-        return [
-            SendDocument(chat_id, f"{name}.pdf", self.pdf, self.caption, later=True),
-            SendDocument(chat_id, f"{name}.csv", self.csv, later=True),
-            *(replace(m, chat_id=chat_id, later=True) for m in self.messages),
-        ]
+        yield SendDocument(chat_id, f"{name}.pdf", self.pdf, self.caption)
+        yield SendDocument(chat_id, f"{name}.csv", self.csv)
+        for message in self.messages():
+            yield replace(message, chat_id=chat_id)
+
+
+def _unpickled(chunk: bytes) -> tuple[Send, ...]:
+    # Only ever bytes that Drawn.pack made, in this process or the list worker's.
+    messages: tuple[Send, ...] = pickle.loads(chunk)
+    return messages
 
 
 class DrawnLists:

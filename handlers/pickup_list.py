@@ -187,7 +187,7 @@ def draw(
         pdf=render_pdf(pickup),
         csv=render_csv(pickup),
         caption=texts.render(locale, "pickup_list_caption", deal=deal, count=len(orders)),
-        messages=tuple(list_messages(texts, locale, deal, pickup, orders, 0)),
+        checklist=Drawn.pack(list_messages(texts, locale, deal, pickup, orders, 0)),
     )
     kept.put(deal.id, locale, source, drawn)
     return drawn

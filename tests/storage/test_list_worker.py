@@ -58,7 +58,8 @@ async def test_the_worker_draws_from_the_database_and_keeps_what_it_drew(
     try:
         first = await worker(deal_id, "en", T0)
         assert first is not None and first.pdf.startswith(b"%PDF") and _csv_rows(first) == 12
-        assert len(first.messages) == 1 and "Neighbour 3" in first.messages[0].text
+        checklist = list(first.messages())
+        assert len(checklist) == 1 and "Neighbour 3" in checklist[0].text
         again = await worker(deal_id, "en", T0 + timedelta(minutes=5))
         assert again == first  # nothing changed: sent as drawn, down to its time stamp
         async with uows() as uow:

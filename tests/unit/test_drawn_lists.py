@@ -12,7 +12,7 @@ import pytest
 from groupbuy.deals import close_deal
 from groupbuy.model import CloseReason, Deal, DealStatus, Resident, User
 from handlers import pickup_list
-from handlers.actions import Send, SendDocument
+from handlers.actions import Later, Send, SendDocument
 from handlers.context import Deps
 from handlers.drawn_lists import Drawn, DrawnLists
 from messages.pickup_list import render_pdf
@@ -58,8 +58,13 @@ async def _world(buyers: int = 40) -> tuple[Deps, FakeUnitOfWorkFactory, Deal]:
     return deps, uows, fresh
 
 
+def _parts(actions: list[Any]) -> list[Any]:
+    """The actions, a long answer's parts made (the runtime sends them after the update)."""
+    return [p for a in actions for p in (a.parts() if isinstance(a, Later) else [a])]
+
+
 def _documents(actions: list[Any]) -> list[SendDocument]:
-    return [a for a in actions if isinstance(a, SendDocument)]
+    return [p for p in _parts(actions) if isinstance(p, SendDocument)]
 
 
 async def test_the_list_is_drawn_in_a_worker_thread(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -76,7 +81,8 @@ async def test_the_list_is_drawn_in_a_worker_thread(monkeypatch: pytest.MonkeyPa
     pdf, csv = _documents(actions)
     assert pdf.filename.endswith(".pdf") and pdf.content.startswith(b"%PDF")
     assert csv.content.count(b"\n") == 41  # a header and one row per buyer
-    sent = [a for a in actions if isinstance(a, Send)]
+    assert [a.chat_id for a in actions if isinstance(a, Later)] == [LEADER]
+    sent = [a for a in _parts(actions) if isinstance(a, Send)]
     assert sent and all(s.chat_id == LEADER for s in sent)
 
 
@@ -86,7 +92,7 @@ async def test_a_second_press_sends_the_same_list_without_drawing_it_again() -> 
     again = await pickup_list.documents(deps, deal, LEADER + 1, "en")  # another leader
     assert (deps.lists.drawn, deps.lists.reused) == (1, 1)
     assert [d.content for d in _documents(first)] == [d.content for d in _documents(again)]
-    assert all(a.chat_id == LEADER + 1 for a in again if isinstance(a, Send | SendDocument))
+    assert all(a.chat_id == LEADER + 1 for a in _parts(again))
     await pickup_list.documents(deps, deal, LEADER, "zh_Hans")  # another language: drawn
     assert deps.lists.drawn == 2
 

@@ -1,12 +1,14 @@
-"""bot.sender.Sender.perform_later: a long answer sent in the background, in order per chat,
-and given a last moment at a stop (the runtime's side: tests/e2e/test_long_answers.py)."""
+"""bot.sender.Sender.perform_later: a long answer (handlers.actions.Later) sent in the
+background, in order per chat, and given a last moment at a stop (the runtime's side:
+tests/e2e/test_long_answers.py)."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 
 from bot.sender import RateLimits, Sender
-from handlers.actions import Send
+from handlers.actions import Later, Send
 
 
 class _Telegram:
@@ -29,17 +31,23 @@ def _sender(telegram: _Telegram) -> Sender:
     return Sender(telegram, RateLimits(1000, 1000, 60_000))  # type: ignore[arg-type]
 
 
-def _batch(chat: int, name: str, count: int) -> list[Send]:
-    return [Send(chat, f"{name}{n}", later=True) for n in range(count)]
+def _batch(chat: int, name: str, count: int) -> Later:
+    """A long answer of `count` messages, each made only as it is about to be sent."""
+
+    def parts() -> Iterator[Send]:
+        for n in range(count):
+            yield Send(chat, f"{name}{n}")
+
+    return Later(chat, parts)
 
 
 async def test_batches_to_one_chat_go_in_order_and_other_chats_do_not_wait_for_them() -> None:
     telegram = _Telegram()
     telegram.held = {1}
     sender = _sender(telegram)
-    sender.perform_later(list(_batch(1, "a", 3)))
-    sender.perform_later(list(_batch(1, "b", 2)))
-    sender.perform_later(list(_batch(2, "c", 2)))
+    sender.perform_later(_batch(1, "a", 3))
+    sender.perform_later(_batch(1, "b", 2))
+    sender.perform_later(_batch(2, "c", 2))
     # Chat 1 is held up: chat 2's batch is sent meanwhile.
     for _ in range(50):
         await asyncio.sleep(0)
@@ -54,8 +62,8 @@ async def test_a_stop_waits_for_what_is_on_its_way_then_cuts_it_off() -> None:
     telegram = _Telegram()
     telegram.held = {1}
     sender = _sender(telegram)
-    sender.perform_later(list(_batch(1, "a", 3)))
-    sender.perform_later(list(_batch(2, "c", 2)))
+    sender.perform_later(_batch(1, "a", 3))
+    sender.perform_later(_batch(2, "c", 2))
     await sender.finish_later(0.2)  # chat 1 never goes: cut off; chat 2's were sent
     assert telegram.sent == [(2, "c0"), (2, "c1")]
     telegram.go.set()
@@ -73,7 +81,7 @@ async def test_a_batch_that_fails_does_not_stop_the_next() -> None:
 
     telegram = _Failing()
     sender = _sender(telegram)
-    sender.perform_later(list(_batch(1, "a", 3)))
-    sender.perform_later(list(_batch(1, "b", 1)))
+    sender.perform_later(_batch(1, "a", 3))
+    sender.perform_later(_batch(1, "b", 1))
     await sender.finish_later(5.0)
     assert telegram.sent == [(1, "a0"), (1, "b0")]
