@@ -427,7 +427,7 @@ class _Fragments:
         self._fonts = (sans, mono)
         self._metrics = (sans_metrics, mono_metrics)
         self._made: dict[tuple[Any, ...], str] = {}
-        self._boxes: dict[tuple[Any, ...], tuple[str, str]] = {}
+        self._boxes: dict[tuple[float, bool, bool], tuple[str, str]] = {}
 
     def at(
         self,
@@ -443,8 +443,8 @@ class _Fragments:
         bold: bool = False,
     ) -> str:
         """`s` in column `key`, its baseline `dy` mm below the row's top; "" for no text.
-        `bold`: faux bold as in _Renderer.bold_text (fill and a thin stroke), the bundled
-        font having a single weight."""
+        `bold`: faux bold (fill and a thin stroke), the bundled font having a single
+        weight."""
         if not s:
             return ""
         place = (key, dy, s, size, align, indent, gray, mono, bold)
@@ -494,7 +494,7 @@ class _Fragments:
     def box(self, height: float, picked: bool, zebra: bool) -> tuple[str, str]:
         """What a row of `height` mm draws under its text (its zebra band) and over it (the
         tick box, ticked or not, and the rule under the row)."""
-        place = ("box", height, picked, zebra)
+        place = (height, picked, zebra)
         made = self._boxes.get(place)
         if made is None:
             under = _band(0.0, height, ZEBRA_GRAY) if zebra else ""
@@ -559,44 +559,9 @@ class _Renderer:
         self._head: str | None = None  # page_header, made once
         self._table_head: str | None = None  # orders_table_header, made once
         self.layout = _Layout(self.sans, self.mono)
-        self._font: tuple[str, float] | None = None
-        self._gray: int | None = None
         self.header_lines = self._header_lines()
         # title + info lines + rule
         self.body_top = MARGIN_TOP + 7.0 + 4.2 * len(self.header_lines) + 2.5
-
-    # low-level helpers -------------------------------------------------------
-    def font(self, family: str, size: float) -> None:
-        if self._font != (family, size):
-            self.pdf.set_font(family, size=size)
-            self._font = (family, size)
-
-    def gray(self, level: int) -> None:
-        if self._gray != level:
-            self.pdf.set_text_color(level)
-            self._gray = level
-
-    def text(self, x: float, baseline: float, s: str) -> None:
-        if s:
-            self.pdf.text(x, baseline, s)
-
-    def band(
-        self, y: float, h: float, level: int, x: float = MARGIN_X, w: float = CONTENT_W
-    ) -> None:
-        self.pdf.set_fill_color(level)
-        self.pdf.rect(x, y, w, h, style="F")
-
-    def rule(self, y: float, level: int = RULE_GRAY, width: float = 0.15) -> None:
-        self.pdf.set_draw_color(level)
-        self.pdf.set_line_width(width)
-        self.pdf.line(MARGIN_X, y, MARGIN_X + CONTENT_W, y)
-
-    def bold_text(self, x: float, baseline: float, s: str) -> None:
-        """Faux bold (fill + thin stroke): the bundled font has a single weight."""
-        pdf = self.pdf
-        with pdf.local_context(text_mode="FILL_STROKE", line_width=0.18):
-            pdf.set_draw_color(0)
-            self.text(x, baseline, s)
 
     # page furniture ----------------------------------------------------------
     def _header_lines(self) -> list[str]:
@@ -630,7 +595,7 @@ class _Renderer:
     def register_fonts(self) -> None:
         """Make both fonts part of the current page's resources (see ``_Fragments``)."""
         for family in (MONO, SANS):
-            self.font(family, TEXT_PT)
+            self.pdf.set_font(family, size=TEXT_PT)
             self.pdf.text(MARGIN_X, MARGIN_TOP, "")
 
     def page_footer(self, page: int, pages: int) -> None:
@@ -693,7 +658,7 @@ class _Renderer:
         at = self.pieces.at
         under, over = self.pieces.box(r.height, r.picked, zebra)
         base = PAD + TEXT_PT * PT * 0.85
-        ops = [f"q 1 0 0 1 0 {(PAGE_H - y) * K:.2f} cm", under, "BT"]
+        ops = [under, "BT"]
         ops.append(at("unit", base, r.unit, TEXT_PT))
         ops.append(at("room", base, r.room, TEXT_PT))
         b = base
@@ -722,39 +687,40 @@ class _Renderer:
         ops.append(at("code", code_base, r.code, r.code_pt, mono=r.code_mono))
         ops.append("ET")
         ops.append(over)
-        ops.append("Q")
-        self.pdf._out(" ".join(ops))
+        self.pdf._out(_moved(y, " ".join(ops)))
 
     def message(self, y: float, text: str) -> None:
-        self.font(SANS, 11.0)
-        self.gray(GRAY_TEXT)
-        self.text(MARGIN_X + CELL_PAD, y + 7.0, self.sans.fit(text, CONTENT_W, 11.0))
-        self.gray(0)
+        line = self.pieces.text(
+            MARGIN_X + CELL_PAD, 7.0, self.sans.fit(text, CONTENT_W, 11.0), 11.0, gray=GRAY_TEXT
+        )
+        self.pdf._out(_moved(y, f"BT {line} ET"))
 
     def totals_table_header(self, y: float) -> None:
         lb, s = self.pl.labels, self.sans
-        self.band(y, TABLE_HEAD_H, HEAD_GRAY)
-        self.font(SANS, HEAD_PT)
-        self.gray(0)
-        base = y + TABLE_HEAD_H - 1.8
+        ops = [_band(0.0, TABLE_HEAD_H, HEAD_GRAY), "BT"]
         for (x, w), text, align in zip(
             _TOTALS_COLS, (lb.items, lb.quantity, lb.measure), "LRL", strict=True
         ):
             t = s.fit(s.clean(text), w - 2 * CELL_PAD, HEAD_PT)
             tx = x + w - CELL_PAD - s.width(t, HEAD_PT) if align == "R" else x + CELL_PAD
-            self.text(tx, base, t)
+            ops.append(self.pieces.text(tx, TABLE_HEAD_H - 1.8, t, HEAD_PT))
+        ops.append("ET")
+        self.pdf._out(_moved(y, " ".join(ops)))
 
     def totals_row(self, y: float, t: ItemTotal) -> None:
-        s = self.sans
-        self.font(SANS, 10.0)
-        self.gray(0)
-        base = y + TOTALS_ROW_H - 1.8
+        s, text = self.sans, self.pieces.text
+        base = TOTALS_ROW_H - 1.8
         (x0, w0), (x1, w1), (x2, w2) = _TOTALS_COLS
-        self.text(x0 + CELL_PAD, base, s.fit(s.clean(t.item), w0 - 2 * CELL_PAD, 10.0))
         qty = str(t.quantity)
-        self.bold_text(x1 + w1 - CELL_PAD - s.width(qty, 10.0), base, qty)
-        self.text(x2 + CELL_PAD, base, s.fit(s.clean(t.unit), w2 - 2 * CELL_PAD, 10.0))
-        self.rule(y + TOTALS_ROW_H)
+        ops = [
+            "BT",
+            text(x0 + CELL_PAD, base, s.fit(s.clean(t.item), w0 - 2 * CELL_PAD, 10.0), 10.0),
+            text(x1 + w1 - CELL_PAD - s.width(qty, 10.0), base, qty, 10.0, bold=True),
+            text(x2 + CELL_PAD, base, s.fit(s.clean(t.unit), w2 - 2 * CELL_PAD, 10.0), 10.0),
+            "ET",
+            _rule(TOTALS_ROW_H, RULE_GRAY, 0.15),
+        ]
+        self.pdf._out(_moved(y, " ".join(ops)))
 
     # document ----------------------------------------------------------------
     def build(self) -> bytes:
@@ -814,8 +780,6 @@ class _Renderer:
         pdf = self.pdf
         for page_no, blocks in enumerate(flow.pages, start=1):
             pdf.add_page()
-            self._font = None  # fpdf re-emits the font per page; keep our cache honest
-            self._gray = None
             self.register_fonts()
             self.page_header()
             for y, draw in blocks:
