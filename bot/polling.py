@@ -15,6 +15,10 @@ so in practice the window is not reached.
 
 from __future__ import annotations
 
+import bot.lean  # noqa: F401  # first: aiogram's types load lazily
+
+# isort: split
+
 import asyncio
 import contextlib
 import logging

@@ -9,6 +9,10 @@ one ends the process with a line that says what to do.
 
 from __future__ import annotations
 
+import bot.lean  # noqa: F401  # first: aiogram's types load lazily
+
+# isort: split
+
 import asyncio
 import contextlib
 import logging

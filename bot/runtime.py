@@ -9,6 +9,10 @@ the outbox (bot/background.py).
 
 from __future__ import annotations
 
+import bot.lean  # noqa: F401  # first: aiogram's types load lazily
+
+# isort: split
+
 import asyncio
 import contextlib
 import gc

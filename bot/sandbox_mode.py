@@ -8,6 +8,10 @@ are a JSON snapshot beside it, so a restart shows the same world.
 
 from __future__ import annotations
 
+import bot.lean  # noqa: F401  # first: aiogram's types load lazily
+
+# isort: split
+
 import asyncio
 import contextlib
 import logging

@@ -8,6 +8,10 @@ giving building, unit and room the way any neighbour does; two of them pay their
 
 from __future__ import annotations
 
+import bot.lean  # noqa: F401  # first: aiogram's types load lazily
+
+# isort: split
+
 import logging
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlparse

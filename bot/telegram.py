@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import bot.lean  # noqa: F401  # first: aiogram's types load lazily
+
+# isort: split
+
 import logging
 from collections.abc import Awaitable
 from typing import TypeVar

@@ -23,6 +23,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "fanout": ("Figure 4", "private notices per second", "lost / duplicated"),
     "memory": ("Figure 5", "peak RSS (VmHWM) MB"),
     "press_cost": ("SQL statements per press",),
+    "stack_cost": ("CPU a press through SQLAlchemy", "over the floor's"),
 }
 
 

@@ -61,8 +61,14 @@ async def test_a_fan_out_through_429s_502s_and_blocked_residents(rig: Rig) -> No
     for entry in emu.state.requests_log[log_from:]:
         if entry.method == "sendMessage" and entry.params.get("chat_id") in world.residents:
             attempts[entry.params["chat_id"]].append((entry.time, entry.ok, entry.error or ""))
-    for uid in blocked:  # asked once, told 403, never again
-        assert [(ok, "blocked" in error) for _, ok, error in attempts[uid]] == [(False, True)]
+    for uid in blocked:  # told 403 once, never asked again
+        # A try may first meet one of the injected 429s or 502s (every 20th and 30th call,
+        # whoever it is for): retried, as for anyone, until the 403.
+        *earlier, last = [(ok, error) for _, ok, error in attempts[uid]]
+        assert last[0] is False and "blocked" in last[1], attempts[uid]
+        assert all(not ok and ("Too Many" in e or "Bad Gateway" in e) for ok, e in earlier), (
+            attempts[uid]
+        )
     for uid, tries in attempts.items():
         # No tight loop: a retry waits what Telegram asked (429) or a backoff of its own (5xx).
         for (before, _, error), (after, _, _) in itertools.pairwise(tries):

@@ -12,12 +12,14 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _fresh(code: str) -> dict[str, object]:
-    """Run `code` in a new interpreter after `import bot`; it prints one JSON object."""
-    script = "import json\nimport bot\n" + textwrap.dedent(code)
+    """Run `code` in a new interpreter after `import bot.lean`; it prints one JSON object."""
+    script = "import json\nimport bot.lean\n" + textwrap.dedent(code)
     done = subprocess.run(
         [sys.executable, "-c", script],
         cwd=ROOT,
@@ -29,6 +31,37 @@ def _fresh(code: str) -> dict[str, object]:
     assert done.returncode == 0, done.stderr[-3000:]
     found: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     return found
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["bot.cli", "bot.runtime", "bot.telegram", "bot.polling", "bot.reach", "bot.sandbox_mode"],
+)
+def test_each_way_into_aiogram_loads_its_types_lazily(module: str) -> None:
+    # The first import of aiogram in a process decides: each module of the bot that imports
+    # it imports bot.lean first (the command line reaches aiogram through bot.runtime).
+    found = _fresh(
+        f"""
+        import {module}
+        import bot.runtime
+        import aiogram.types as t
+        print(json.dumps({{"passport_built": t.PassportData.__pydantic_complete__}}))
+        """
+    )
+    assert found == {"passport_built": False}
+
+
+def test_the_list_worker_loads_no_aiogram() -> None:
+    # Its process draws pickup lists: aiogram there was seconds of start-up and ~70 MB.
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys, bot.list_worker; print('aiogram' in sys.modules)"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert done.stdout.strip() == "False"
 
 
 def test_types_are_left_unbuilt_until_used() -> None:
