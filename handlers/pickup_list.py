@@ -15,9 +15,11 @@ import asyncio
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import fields
 from datetime import datetime
+from decimal import Decimal
 
 from groupbuy.live import Live, LiveKind, StaleMessage
 from groupbuy.model import Community, Deal, Order
+from groupbuy.money import Money, exponent
 from groupbuy.ports import PickupSheet, SheetEntry, UnitOfWork
 from handlers.actions import Action, Button, Edit, Keyboard, Send
 from handlers.callbacks import Callback, Op
@@ -68,6 +70,7 @@ class _Said:
         self._paid = texts.macro(locale, "labels", "pay_state_paid")
         self._states: dict[tuple[str, int], str] = {}
         self._money: dict[int, str] = {}
+        self._values: dict[int, Decimal] = {}
         self._items = {i.id: i for i in deal.items}
         self._lines: dict[tuple[int, int], PickupLine] = {}
 
@@ -89,6 +92,12 @@ class _Said:
         if said is None:
             said = formatting.money(amount, self._deal.currency, self._locale)
             self._money[amount] = said
+        return said
+
+    def value(self, amount: int) -> Decimal:
+        said = self._values.get(amount)
+        if said is None:
+            said = self._values[amount] = Money(amount, self._deal.currency).as_decimal()
         return said
 
     def line(self, item_id: int, quantity: int) -> PickupLine:
@@ -121,6 +130,7 @@ def rows(
                     said.line(ln.item_id, ln.quantity) for ln in order.lines if ln.quantity > 0
                 ),
                 amount=said.money(amount),
+                amount_value=said.value(amount),
                 code=order.code,
                 payment=said.state(due, entry.claimed),
                 collect=to_collect(due, entry.claimed),
@@ -163,6 +173,8 @@ def pickup_of(
         labels=labels(texts, locale, community, now),
         rows=found,
         totals=compute_totals(found),
+        currency=deal.currency.upper(),
+        currency_digits=exponent(deal.currency),
     )
     return pickup, [e.order for e in entries]
 

@@ -1,8 +1,8 @@
-"""Printable pickup list (提货单): PDF for printing and CSV for spreadsheets.
+"""Printable pickup list (提货单): PDF for printing, CSV and an Excel workbook for spreadsheets.
 
 Framework-free: build a :class:`PickupList` from plain values (labels already
 translated, amounts already formatted) and call :func:`render_pdf` or
-:func:`render_csv`.
+:func:`render_csv` or :func:`render_xlsx`.
 """
 
 from datetime import datetime
@@ -20,6 +20,13 @@ def render_pdf(pl: PickupList, *, created_at: datetime | None = None) -> bytes:
     return render(pl, created_at=created_at)
 
 
+def render_xlsx(pl: PickupList) -> bytes:
+    """The workbook (see :mod:`.xlsx_export`); XlsxWriter imported on the first list."""
+    from .xlsx_export import render_xlsx as render
+
+    return render(pl)
+
+
 __all__ = [
     "ItemTotal",
     "PickupLine",
@@ -31,5 +38,6 @@ __all__ = [
     "natural_key",
     "render_csv",
     "render_pdf",
+    "render_xlsx",
     "sort_rows",
 ]

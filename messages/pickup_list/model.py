@@ -8,6 +8,7 @@ Babel, gettext, Telegram or the database.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,8 @@ class PickupRow:
     """When it was handed out, formatted for the locale, e.g. ``"Sat 6 Dec, 09:42"``."""
     handed_out_by: str = ""
     """Who handed it out (a leader's name)."""
+    amount_value: Decimal | None = None
+    """``amount`` as a number in the list's currency (major units), for spreadsheets."""
 
     @property
     def address(self) -> str:
@@ -115,3 +118,7 @@ class PickupList:
     totals: tuple[ItemTotal, ...] = field(default=())
     """Picking totals per item, in the order they should be printed. Use
     :func:`messages.pickup_list.compute_totals` to derive them from ``rows``."""
+    currency: str = ""
+    """ISO 4217 code of the rows' ``amount_value`` (e.g. ``"CNY"``), named in the workbook."""
+    currency_digits: int = 2
+    """Digits after the decimal point of that currency (0 for yen or Telegram Stars)."""
