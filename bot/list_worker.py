@@ -21,10 +21,11 @@ import contextlib
 import gc
 import logging
 import multiprocessing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
+from typing import TypeVar
 
 from handlers import pickup_list
 from handlers.drawn_lists import Drawn, DrawnLists
@@ -34,6 +35,7 @@ from storage.group_commit import can_group_commit
 from storage.unit_of_work import SqlUnitOfWorkFactory
 
 log = logging.getLogger(__name__)
+R = TypeVar("R")
 IDLE_SECONDS = 300.0
 
 
@@ -62,6 +64,17 @@ class _Drawing:
             return None
         deal, community, sheet = found
         return pickup_list.draw(self.texts, self.kept, locale, deal, community, sheet, now)
+
+    def workbook(self, deal_id: int, locale: str, now: datetime) -> bytes | None:
+        return self.loop.run_until_complete(self._workbook(deal_id, locale, now))
+
+    async def _workbook(self, deal_id: int, locale: str, now: datetime) -> bytes | None:
+        async with self.uow() as uow:
+            found = await pickup_list.read(uow, deal_id)
+        if found is None:
+            return None
+        deal, community, sheet = found
+        return pickup_list.draw_workbook(self.texts, self.kept, locale, deal, community, sheet, now)
 
 
 _drawing: _Drawing | None = None  # in the worker process
@@ -96,6 +109,12 @@ def _draw(deal_id: int, locale: str, now: datetime) -> Drawn | None:
         return _drawing.draw(deal_id, locale, now)
 
 
+def _draw_workbook(deal_id: int, locale: str, now: datetime) -> bytes | None:
+    assert _drawing is not None, "the worker was not started"
+    with uncollected():
+        return _drawing.workbook(deal_id, locale, now)
+
+
 class ListWorker:
     """The bot's side: a `handlers.drawn_lists.Drawer` that hands each list to the worker."""
 
@@ -108,18 +127,26 @@ class ListWorker:
         self.started = 0  # how many worker processes were started (tests, diagnostics)
 
     async def __call__(self, deal_id: int, locale: str, now: datetime) -> Drawn | None:
+        return await self._in_worker(_draw, deal_id, locale, now)
+
+    async def workbook(self, deal_id: int, locale: str, now: datetime) -> bytes | None:
+        return await self._in_worker(_draw_workbook, deal_id, locale, now)
+
+    async def _in_worker(
+        self, job: Callable[[int, str, datetime], R], deal_id: int, locale: str, now: datetime
+    ) -> R:
         if self._idle is not None:
             self._idle.cancel()
             self._idle = None
         self._busy += 1
         try:
             try:
-                return await asyncio.wrap_future(self._ready().submit(_draw, deal_id, locale, now))
+                return await asyncio.wrap_future(self._ready().submit(job, deal_id, locale, now))
             except BrokenProcessPool:
                 # The worker died (killed, out of memory): once more, in a new one.
                 log.warning("the pickup-list worker died; starting another")
                 self._stop()
-                return await asyncio.wrap_future(self._ready().submit(_draw, deal_id, locale, now))
+                return await asyncio.wrap_future(self._ready().submit(job, deal_id, locale, now))
         finally:
             self._busy -= 1
             if self._busy == 0 and self._pool is not None:

@@ -327,7 +327,12 @@ class AiogramTelegram:
         document = BufferedInputFile(action.content, filename=action.filename)
         sent = await self._call(
             "sendDocument",
-            self.bot.send_document(action.chat_id, document, caption=action.caption or None),
+            self.bot.send_document(
+                action.chat_id,
+                document,
+                caption=action.caption or None,
+                reply_markup=markup(action.keyboard),
+            ),
         )
         return sent.message_id
 

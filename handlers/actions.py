@@ -58,6 +58,7 @@ class SendDocument:
     filename: str
     content: bytes = field(repr=False)
     caption: str = ""
+    keyboard: Keyboard = ()
 
 
 @dataclass(frozen=True, slots=True)

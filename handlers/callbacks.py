@@ -36,6 +36,7 @@ class Op(StrEnum):
     LEADER = "A"  # anonymous admin reveals themselves to continue in private
     OPEN_LINK = "O"  # new deal dialog: who may join with the link (arg 1: anyone, 0: members)
     EDIT = "E"  # new deal dialog: change a field from the preview (arg: handlers.newdeal.EDITABLE)
+    WORKBOOK = "W"  # leader: the pickup list as an Excel workbook (under the list's PDF)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,11 +6,12 @@ import functools
 import pickle
 import threading
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable, Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Generic, Protocol, TypeVar
 
-from handlers.actions import Action, Later, Send, SendDocument
+from handlers.actions import Action, Keyboard, Later, Send, SendDocument
 
 CHUNK = 50  # checklist messages a chunk: ~1,500 buttons, a few milliseconds to unpickle
 
@@ -29,6 +30,7 @@ class Drawn:
     csv: bytes = field(repr=False)
     caption: str
     checklist: tuple[bytes, ...] = field(repr=False)  # drawn for chat 0; see `pack`
+    keyboard: Keyboard = ()  # under the PDF: the same list as an Excel workbook, on demand
 
     @staticmethod
     def pack(messages: Sequence[Send]) -> tuple[bytes, ...]:
@@ -49,7 +51,7 @@ class Drawn:
     def parts(self, deal_id: int, chat_id: int) -> Iterator[Send | SendDocument]:
         """The PDF, the CSV, then the checklist, each message made as it is sent."""
         name = f"pickup-list-{deal_id}"
-        yield SendDocument(chat_id, f"{name}.pdf", self.pdf, self.caption)
+        yield SendDocument(chat_id, f"{name}.pdf", self.pdf, self.caption, self.keyboard)
         yield SendDocument(chat_id, f"{name}.csv", self.csv)
         for message in self.messages():
             yield replace(message, chat_id=chat_id)
@@ -61,19 +63,22 @@ def _unpickled(chunk: bytes) -> tuple[Send, ...]:
     return messages
 
 
-class DrawnLists:
-    """The lists drawn lately, by deal and locale, each with what it was drawn from (the
-    source: a key equal for two reads that would draw the same list). Used from the drawing
-    threads, hence the lock. A few lists at most: a 100k-order list is tens of megabytes."""
+T = TypeVar("T")
+
+
+class Kept(Generic[T]):
+    """What was drawn lately, by deal and locale, each with what it was drawn from (the
+    source: a key equal for two reads that would draw the same thing). Used from the drawing
+    threads, hence the lock. A few at most: a 100k-order list is tens of megabytes."""
 
     def __init__(self, size: int = 8) -> None:
         self._size = size
         self._lock = threading.Lock()
-        self._kept: OrderedDict[tuple[int, str], tuple[Hashable, Drawn]] = OrderedDict()
-        self.drawn = 0  # how many lists were drawn, and how many sent again as they were
+        self._kept: OrderedDict[tuple[int, str], tuple[Hashable, T]] = OrderedDict()
+        self.drawn = 0  # how many were drawn, and how many sent again as they were
         self.reused = 0
 
-    def get(self, deal_id: int, locale: str, source: Hashable) -> Drawn | None:
+    def get(self, deal_id: int, locale: str, source: Hashable) -> T | None:
         with self._lock:
             kept = self._kept.get((deal_id, locale))
             if kept is None or kept[0] != source:
@@ -82,7 +87,7 @@ class DrawnLists:
             self.reused += 1
             return kept[1]
 
-    def put(self, deal_id: int, locale: str, source: Hashable, drawn: Drawn) -> None:
+    def put(self, deal_id: int, locale: str, source: Hashable, drawn: T) -> None:
         with self._lock:
             self.drawn += 1
             self._kept[(deal_id, locale)] = (source, drawn)
@@ -91,5 +96,19 @@ class DrawnLists:
                 self._kept.popitem(last=False)
 
 
-# A deal's list drawn in one locale at a time, or None when the deal or its community is gone.
-Drawer = Callable[[int, str, datetime], Awaitable[Drawn | None]]
+class DrawnLists(Kept[Drawn]):
+    """The lists drawn lately, and beside them the Excel workbooks asked for lately (drawn
+    only on demand: a 10,000-order workbook is about a second of its own)."""
+
+    def __init__(self, size: int = 8) -> None:
+        super().__init__(size)
+        self.workbooks: Kept[bytes] = Kept(size)
+
+
+class Drawer(Protocol):
+    """Draws a deal's list (or its workbook) in one locale at a time, elsewhere than the event
+    loop; None when the deal or its community is gone."""
+
+    async def __call__(self, deal_id: int, locale: str, now: datetime) -> Drawn | None: ...
+
+    async def workbook(self, deal_id: int, locale: str, now: datetime) -> bytes | None: ...

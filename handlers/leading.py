@@ -35,7 +35,7 @@ from handlers.context import Deps
 from handlers.deal_post import confirm_keyboard
 from handlers.events import MessageIn, Press
 from handlers.paying import window
-from handlers.pickup_list import documents
+from handlers.pickup_list import documents, workbook
 from messages import formatting
 
 
@@ -92,6 +92,13 @@ async def on_press(deps: Deps, press: Press, cb: Callback) -> list[Action]:
         if cb.op is Op.LIST:  # only reads: its documents are built outside any unit of work
             listed = await leader_deal(deps, Caller.of(press), cb.deal)
             return await _send_list(deps, press, listed, locale)
+        if cb.op is Op.WORKBOOK:  # under the list's PDF, in the leader's private chat
+            listed = await leader_deal(deps, Caller.of(press), cb.deal)
+            toast = deps.texts.macro(locale, "labels", "workbook_toast")
+            return [
+                Answer(press.query_id, toast),
+                *await workbook(deps, listed, press.chat.id, locale),
+            ]
         return await as_leader(deps, Caller.of(press), cb.deal, act)
     except DomainError as error:
         return [alert(deps, press.query_id, locale, error)]

@@ -12,7 +12,7 @@ at once.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import fields
 from datetime import datetime
 from decimal import Decimal
@@ -21,7 +21,7 @@ from groupbuy.live import Live, LiveKind, StaleMessage
 from groupbuy.model import Community, Deal, Order
 from groupbuy.money import Money, exponent
 from groupbuy.ports import PickupSheet, SheetEntry, UnitOfWork
-from handlers.actions import Action, Button, Edit, Keyboard, Send
+from handlers.actions import Action, Button, Edit, Keyboard, Later, Send, SendDocument
 from handlers.callbacks import Callback, Op
 from handlers.context import Deps
 from handlers.drawn_lists import Drawn, DrawnLists
@@ -34,6 +34,7 @@ from messages.pickup_list import (
     compute_totals,
     render_csv,
     render_pdf,
+    render_xlsx,
     sort_rows,
 )
 from messages.render import Renderer
@@ -131,6 +132,7 @@ def rows(
                 ),
                 amount=said.money(amount),
                 amount_value=said.value(amount),
+                owed_value=said.value(max(due, 0)),
                 code=order.code,
                 payment=said.state(due, entry.claimed),
                 collect=to_collect(due, entry.claimed),
@@ -200,9 +202,35 @@ def draw(
         csv=render_csv(pickup),
         caption=texts.render(locale, "pickup_list_caption", deal=deal, count=len(orders)),
         checklist=Drawn.pack(list_messages(texts, locale, deal, pickup, orders, 0)),
+        keyboard=_workbook_keyboard(texts, locale, deal),
     )
     kept.put(deal.id, locale, source, drawn)
     return drawn
+
+
+def _workbook_keyboard(texts: Renderer, locale: str, deal: Deal) -> Keyboard:
+    label = texts.macro(locale, "labels", "workbook_button")
+    return ((Button(label, data=Callback(Op.WORKBOOK, deal.id).pack()),),)
+
+
+def draw_workbook(
+    texts: Renderer,
+    kept: DrawnLists,
+    locale: str,
+    deal: Deal,
+    community: Community,
+    sheet: PickupSheet,
+    now: datetime,
+) -> bytes:
+    """The list as an Excel workbook (orders, picking totals, payments): blocking, like
+    `draw`, and kept the same way."""
+    source = _source(deal, community, sheet)
+    workbook = kept.workbooks.get(deal.id, locale, source)
+    if workbook is None:
+        pickup, _ = pickup_of(texts, locale, deal, community, sheet.entries(), now)
+        workbook = render_xlsx(pickup)
+        kept.workbooks.put(deal.id, locale, source, workbook)
+    return workbook
 
 
 async def read(uow: UnitOfWork, deal_id: int) -> tuple[Deal, Community, PickupSheet] | None:
@@ -242,6 +270,37 @@ async def documents(deps: Deps, deal: Deal, chat_id: int, locale: str) -> list[A
                 draw, deps.texts, deps.lists, locale, deal, community, sheet, deps.clock.now()
             )
     return [] if drawn is None else drawn.actions(deal.id, chat_id)
+
+
+async def workbook(deps: Deps, deal: Deal, chat_id: int, locale: str) -> list[Action]:
+    """The list as an Excel workbook, drawn like the list (`documents`) and sent after the
+    update that asked for it."""
+    if deps.drawer is not None:
+        drawn = await deps.drawer.workbook(deal.id, locale, deps.clock.now())
+    else:
+        async with deps.uow() as uow:
+            found = await read(uow, deal.id)
+        drawn = None
+        if found is not None:
+            deal, community, sheet = found
+            drawn = await asyncio.to_thread(
+                draw_workbook,
+                deps.texts,
+                deps.lists,
+                locale,
+                deal,
+                community,
+                sheet,
+                deps.clock.now(),
+            )
+    if drawn is None:
+        return []
+    document = SendDocument(chat_id, f"pickup-list-{deal.id}.xlsx", drawn)
+
+    def parts() -> Iterator[Send | SendDocument]:
+        yield document
+
+    return [Later(chat_id, parts)]
 
 
 def list_messages(

@@ -431,6 +431,7 @@ BUTTONS: dict[Op, Route[ButtonHandler]] = {
     Op.CONFIRM_CANCEL: Route(leading.on_press, _POST, None),
     Op.BACK: Route(leading.on_press, _POST, None),
     Op.LIST: Route(leading.on_press, _POST, None),
+    Op.WORKBOOK: Route(leading.on_press, None, _POST),
     Op.PICKED: Route(leading.on_press, None, Access(Loads.DEAL_ORDER, Needs.LEADER)),
     Op.CONFIRM_PAYMENT: Route(ledger.on_press, None, Access(Loads.DEAL_PAYMENT, Needs.LEADER)),
     Op.REJECT_PAYMENT: Route(ledger.on_press, None, Access(Loads.DEAL_PAYMENT, Needs.LEADER)),

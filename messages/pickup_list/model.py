@@ -45,6 +45,8 @@ class PickupRow:
     """Who handed it out (a leader's name)."""
     amount_value: Decimal | None = None
     """``amount`` as a number in the list's currency (major units), for spreadsheets."""
+    owed_value: Decimal | None = None
+    """What is still to be paid of it (major units): 0 when paid in full."""
 
     @property
     def address(self) -> str:
@@ -105,6 +107,13 @@ class PickupListLabels:
     """Optional prefix for the pickup window in the page header, e.g. "时间"."""
     place: str = ""
     """Optional prefix for the pickup place in the page header, e.g. "地点"."""
+    payments: str = "Payments"
+    """The workbook's payments sheet: its name."""
+    address: str = "Address"
+    paid: str = "Amount paid"
+    owed: str = "Amount owed"
+    sum_total: str = "Total"
+    """The payments sheet's last row, the sums."""
 
 
 @dataclass(frozen=True, slots=True)

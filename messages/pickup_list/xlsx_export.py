@@ -1,4 +1,5 @@
-"""The pickup list as an Excel workbook: the orders, and the picking totals per item.
+"""The pickup list as an Excel workbook: the orders, the picking totals per item, and who has
+paid what.
 
 XlsxWriter writes it (not openpyxl): it is made for writing, about twice as fast on a big
 list, and writes every string as a string (`write_string`), so a name typed as "=SUM(…)" is
@@ -15,6 +16,8 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
 
 import xlsxwriter  # type: ignore[import-untyped]
 
@@ -47,7 +50,8 @@ def _widths(header: Sequence[str], rows: Iterable[Sequence[object]]) -> list[int
 
 
 def render_xlsx(pl: PickupList) -> bytes:
-    """Two sheets: the orders sorted as in the PDF, one row each; the totals per item."""
+    """Three sheets: the orders sorted as in the PDF, one row each; the totals per item; the
+    payments, an order a row with what it costs, what is paid and what is owed, and their sums."""
     lb = pl.labels
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})
@@ -107,5 +111,53 @@ def render_xlsx(pl: PickupList) -> bytes:
     totals.freeze_panes(1, 0)
     totals.repeat_rows(0)
 
+    _payments(book, pl, bold, money)
     book.close()
     return out.getvalue()
+
+
+def _payments(book: Any, pl: PickupList, bold: Any, money: Any) -> None:
+    """The money of the list, for the leader's books: amounts as numbers, summed in the last
+    row (as numbers too: a workbook read by a program, not Excel, has no formulas' results)."""
+    lb = pl.labels
+    currency = f" ({pl.currency})" if pl.currency else ""
+    header = [
+        lb.address,
+        lb.name,
+        lb.code,
+        lb.amount + currency,
+        lb.paid + currency,
+        lb.owed + currency,
+        lb.payment,
+    ]
+    sheet = book.add_worksheet(_sheet_name(lb.payments, "Payments"))
+    for col, text in enumerate(header):
+        sheet.write_string(0, col, text, bold)
+    sums = [Decimal(0), Decimal(0), Decimal(0)]
+    shown: list[tuple[str, ...]] = []
+    n, counted = 0, False
+    for n, row in enumerate(sort_rows(pl.rows), start=1):
+        texts = (row.address, row.name, row.code)
+        for col, text in enumerate(texts):
+            if text:
+                sheet.write_string(n, col, text)
+        if row.amount_value is None or row.owed_value is None:
+            sheet.write_string(n, 3, row.amount)  # no numbers given: the amount as written
+        else:
+            values = (row.amount_value, row.amount_value - row.owed_value, row.owed_value)
+            for i, value in enumerate(values):
+                sheet.write_number(n, 3 + i, float(value), money)
+                sums[i] += value
+            counted = True
+        if row.payment:
+            sheet.write_string(n, 6, row.payment)
+        shown.append((*texts, row.amount, row.amount, row.amount, row.payment))
+    if counted:
+        sheet.write_string(n + 1, 0, lb.sum_total, bold)
+        for i, value in enumerate(sums):
+            sheet.write_number(n + 1, 3 + i, float(value), money)
+    for col, width in enumerate(_widths(header, shown)):
+        sheet.set_column(col, col, width)
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, max(n, 1), len(header) - 1)
+    sheet.repeat_rows(0)

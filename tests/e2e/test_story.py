@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
+import openpyxl  # type: ignore[import-untyped]
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
@@ -456,6 +457,47 @@ async def _play_the_rest(world: World, cast: Cast, post: SentMessage) -> None:
     ]
     assert by_code[bob_code][:7] == ["1", "A", "302", "Bob Brown", "", "Yogurt ×2", "CN¥10.00"]
     assert by_code[ann_code][9] == by_code[bob_code][9] == ""
+
+    # The same list as an Excel workbook, on demand: the button under the PDF.
+    assert pdf_msg.button_labels() == ["📊 Excel workbook"]
+    olga_before = last_id(world, olga)
+    answer = await emu.press_button(olga, olga, pdf_msg.message_id, text="📊 Excel workbook")
+    assert (answer.text, answer.show_alert) == ("Making the Excel workbook…", False)
+    xlsx_msg = await emu.wait_for_message(
+        olga, lambda m: m.message_id > olga_before and m.document is not None
+    )
+    assert xlsx_msg.document is not None
+    assert xlsx_msg.document.file_name == f"pickup-list-{deal_id}.xlsx"
+    book = openpyxl.load_workbook(io.BytesIO(emu.document_bytes(olga, xlsx_msg.message_id)))
+    assert book.sheetnames == ["Pickup list", "Picking totals", "Payments"]
+    sheet = [[c.value for c in row] for row in book["Pickup list"].iter_rows()]
+    assert sheet[0][:8] == [
+        "Building",
+        "Unit",
+        "Room",
+        "Name",
+        "Phone",
+        "Items",
+        "Amount (CNY)",
+        "Code",
+    ]
+    listed = {row[7]: row for row in sheet[1:]}
+    assert listed[ann_code][:7] == [
+        "2",
+        None,
+        "1201",
+        "Ann Lee",
+        "+86 138 0000 0001",
+        "Milk 1L ×3; Yogurt ×1",
+        42.5,
+    ]
+    assert listed[bob_code][:7] == ["1", "A", "302", "Bob Brown", None, "Yogurt ×2", 10]
+    totals = [[c.value for c in row] for row in book["Picking totals"].iter_rows()]
+    assert sorted(totals[1:]) == [["Milk 1L", 3, "bottle"], ["Yogurt", 3, "cup"]]
+    # Cash at pickup: nothing is paid yet, all of it is owed.
+    payments = [[c.value for c in row] for row in book["Payments"].iter_rows()]
+    assert payments[0][3:6] == ["Amount (CNY)", "Amount paid (CNY)", "Amount owed (CNY)"]
+    assert payments[-1][0] == "Total" and payments[-1][3:6] == [52.5, 0, 52.5]
 
     # The closed post's "📋 Pickup list" button: leaders only; sends the same documents again.
     answer = await emu.press_button(dave, group, post_id, text="📋 Pickup list")

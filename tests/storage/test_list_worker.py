@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import io
 import multiprocessing
 import os
 import signal
 import weakref
 from datetime import UTC, datetime, timedelta
+
+import openpyxl  # type: ignore[import-untyped]
 
 from bot.list_worker import ListWorker, can_share, uncollected
 from groupbuy.deals import close_deal
@@ -71,6 +74,36 @@ async def test_the_worker_draws_from_the_database_and_keeps_what_it_drew(
         assert after is not None and after.csv != first.csv  # handed out: drawn again
         assert await worker(999_999, "en", T0) is None  # no such deal
         assert worker.started == 1
+    finally:
+        worker.close()
+
+
+async def test_the_worker_draws_the_workbook_on_demand_and_keeps_it(database_url: str) -> None:
+    deal_id, uows = await _closed_deal(database_url)
+    worker = ListWorker(database_url)
+    try:
+        first = await worker.workbook(deal_id, "zh_Hans", T0)
+        assert first is not None
+        book = openpyxl.load_workbook(io.BytesIO(first))
+        assert book.sheetnames == ["提货单", "分拣汇总", "收款明细"]
+        orders = [[c.value for c in row] for row in book["提货单"].iter_rows()]
+        assert len(orders) == 13 and orders[0][3] == "姓名"
+        assert sorted(row[3] for row in orders[1:]) == sorted(f"Neighbour {n}" for n in range(12))
+        assert await worker.workbook(deal_id, "zh_Hans", T0 + timedelta(minutes=5)) == first
+        async with uows() as uow:
+            order = await uow.orders.of_user(deal_id, 2003)
+            assert order is not None
+            assert await uow.orders.mark_picked_up(order.id, T0, LEADER)
+            await uow.commit()
+        after = await worker.workbook(deal_id, "zh_Hans", T0 + timedelta(minutes=6))
+        assert after is not None and after != first  # handed out: drawn again
+        picked = [
+            [c.value for c in row]
+            for row in openpyxl.load_workbook(io.BytesIO(after))["提货单"].iter_rows()
+        ]
+        assert [row[9] for row in picked[1:]].count("✓") == 1
+        assert await worker.workbook(999_999, "en", T0) is None  # no such deal
+        assert worker.started == 1  # the same process as the lists'
     finally:
         worker.close()
 

@@ -18,6 +18,7 @@ from messages.pickup_list import (  # noqa: E402
     PickupList,
     compute_totals,
     render_xlsx,
+    sort_rows,
 )
 from tests.unit.test_pickup_list import LABELS_EN, LABELS_ZH, MILK, ROWS, _list, _row  # noqa: E402
 
@@ -40,7 +41,7 @@ def _values(sheet: Any) -> list[list[Any]]:
 
 def test_the_orders_sheet_is_the_list_row_by_row_sorted_as_the_pdf() -> None:
     book = _book(render_xlsx(_with_values(_list(ROWS, LABELS_ZH))))
-    assert book.sheetnames == ["提货单", "拣货汇总"]
+    assert book.sheetnames == ["提货单", "拣货汇总", "Payments"]
     orders = book["提货单"]
     values = _values(orders)
     assert values[0] == HEADER_ZH
@@ -83,8 +84,8 @@ def test_a_currency_without_decimals_and_a_list_without_numbers() -> None:
 
 def test_headers_are_frozen_filterable_and_printed_on_every_page() -> None:
     book = _book(render_xlsx(_with_values(_list(ROWS, LABELS_ZH))))
-    orders, totals = book.worksheets
-    assert orders.freeze_panes == "A2" and totals.freeze_panes == "A2"
+    orders, totals, payments = book.worksheets
+    assert orders.freeze_panes == totals.freeze_panes == payments.freeze_panes == "A2"
     assert orders.auto_filter.ref == f"A1:J{len(ROWS) + 1}"
     assert orders.print_title_rows == "$1:$1"
     assert orders.page_setup.orientation == "landscape"
@@ -119,7 +120,7 @@ def test_the_totals_sheet_has_each_item_once_with_a_numeric_quantity() -> None:
 def test_sheet_names_follow_excels_rules() -> None:
     labels = replace(LABELS_EN, title="Pickup list: Sat/Sun [week 23] * ?", totals="")
     book = _book(render_xlsx(_list(ROWS, labels)))
-    first, second = book.sheetnames
+    first, second, _ = book.sheetnames
     assert len(first) <= 31 and not set(first) & set("[]:*?/\\")
     assert second == "Totals"
 
@@ -128,3 +129,43 @@ def test_an_empty_list_is_a_workbook_with_its_headings() -> None:
     book = _book(render_xlsx(_list((), LABELS_ZH)))
     assert _values(book.worksheets[0]) == [[*HEADER_ZH[:6], "金额", *HEADER_ZH[7:]]]
     assert _values(book.worksheets[1]) == [["商品", "数量", "单位"]]
+    assert len(_values(book.worksheets[2])) == 1  # the headings, and no sum of nothing
+
+
+def _owing(pl: PickupList) -> PickupList:
+    """Each order 12.00; the second owes all of it, the third half (a part refunded back)."""
+    owed = {1: Decimal("12.00"), 2: Decimal("6.00")}
+    rows = tuple(
+        replace(r, amount_value=Decimal("12.00"), owed_value=owed.get(i, Decimal(0)))
+        for i, r in enumerate(sort_rows(pl.rows))
+    )
+    return replace(pl, rows=rows, currency="CNY")
+
+
+def test_the_payments_sheet_has_each_order_with_paid_and_owed_and_their_sums() -> None:
+    labels = replace(LABELS_ZH, payments="收款明细", address="地址", paid="已付金额",
+                     owed="待付金额", sum_total="合计")  # fmt: skip
+    pl = _owing(_list(ROWS, labels))
+    payments = _book(render_xlsx(pl))["收款明细"]
+    values = _values(payments)
+    assert values[0] == [
+        "地址", "姓名", "提货码", "金额 (CNY)", "已付金额 (CNY)", "待付金额 (CNY)", "付款",
+    ]  # fmt: skip
+    ordered = sort_rows(pl.rows)
+    assert [row[2] for row in values[1:-1]] == [r.code for r in ordered]
+    assert values[1][:6] == ["1-1-302", "张伟", "K7P2", 12, 12, 0]
+    assert values[2][3:6] == [12, 0, 12] and values[3][3:6] == [12, 6, 6]
+    assert values[-1][0] == "合计"
+    assert values[-1][3:6] == [12 * len(ROWS), 12 * len(ROWS) - 18, 18]
+    assert payments.cell(row=2, column=5).number_format == "#,##0.00"
+    # The filter covers the orders, not the sums under them.
+    assert payments.auto_filter.ref == f"A1:G{len(ROWS) + 1}"
+
+
+def test_payments_without_numbers_show_the_amount_as_written() -> None:
+    payments = _book(render_xlsx(_list(ROWS, LABELS_EN))).worksheets[2]
+    assert payments.title == "Payments"
+    assert payments.cell(row=1, column=4).value == "Amount"
+    assert payments.cell(row=2, column=4).value == "¥12.00"
+    assert payments.cell(row=2, column=5).value is None
+    assert payments.max_row == len(ROWS) + 1  # no sums of amounts it was not given
