@@ -123,6 +123,16 @@ class Resident:
 
 
 @dataclass(frozen=True, slots=True)
+class Arrival:
+    """The leader said a deal's goods are here, ready to be picked up (到货): once, at `at`."""
+
+    deal_id: int
+    point: int  # the pickup point (0: the deal's own pickup place)
+    at: datetime
+    by: int  # the leader who said so
+
+
+@dataclass(frozen=True, slots=True)
 class ItemSpec:
     name: str
     unit: str

@@ -34,6 +34,8 @@ class NoticeKind(StrEnum):
     BOT_REMOVED = "bot_removed"  # to the leader: the bot may not post in the group (ref: when)
     BOT_DEMOTED = "bot_demoted"  # to the leader: the bot is no longer an admin (ref: when)
     TOPIC_GONE = "topic_gone"  # to the leader: deals' topic closed or deleted (ref: the topic)
+    GOODS_ARRIVED = "goods_arrived"  # to the group: the goods are here, come and pick them up
+    ARRIVED = "arrived"  # to each buyer still to pick up: the goods are here (code, what to bring)
 
 
 def deal_posted(deal_id: int, chat_id: int, photo: bool) -> list[Notice]:

@@ -10,6 +10,7 @@ from typing import Any, Protocol, Self, TypeVar
 
 from groupbuy.live import Live, Shown, StaleMessage, Touched
 from groupbuy.model import (
+    Arrival,
     BotStatus,
     CloseReason,
     Community,
@@ -159,6 +160,12 @@ class Deals(Protocol):
         ...
 
     async def stats(self, deal_id: int) -> DealStats: ...
+    async def arrive(self, arrival: Arrival) -> bool:
+        """Record that the goods arrived, once per deal and point: False (and nothing
+        changed) when it was recorded before."""
+        ...
+
+    async def arrival(self, deal_id: int, point: int) -> Arrival | None: ...
 
 
 @dataclass(frozen=True, slots=True)

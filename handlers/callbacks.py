@@ -25,7 +25,7 @@ class Op(StrEnum):
     PUBLISH = "P"  # new deal dialog: publish the preview
     DISCARD = "D"  # new deal dialog: discard
     LANG = "L"  # /lang choice (arg: index in LOCALES)
-    BACK = "B"  # leader: back from a close or cancel confirmation: the deal stays open
+    BACK = "B"  # leader: back from a confirmation (arg 1: the arrival's; else the deal stays open)
     CLAIM_PAID = "I"  # resident: "I have paid" the leader
     PAYEE_CODE = "Q"  # resident: show the leader's collection code, with the amount owed
     CONFIRM_PAYMENT = "Y"  # leader: the reported payment arrived (arg: payment id)
@@ -37,6 +37,8 @@ class Op(StrEnum):
     OPEN_LINK = "O"  # new deal dialog: who may join with the link (arg 1: anyone, 0: members)
     EDIT = "E"  # new deal dialog: change a field from the preview (arg: handlers.newdeal.EDITABLE)
     WORKBOOK = "W"  # leader: the pickup list as an Excel workbook (under the list's PDF)
+    ARRIVED = "g"  # leader: the goods are here (asks first, under the closed post)
+    CONFIRM_ARRIVED = "G"  # leader: yes, tell every buyer still to pick up
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,12 @@ def post_text(deps: Deps, locale: str, deal: Deal, stats: DealStats, community: 
 
 def post_keyboard(deps: Deps, locale: str, deal: Deal) -> Keyboard:
     if deal.status is DealStatus.CLOSED:
-        return ((button(deps, locale, "pickup_list", Callback(Op.LIST, deal.id)),),)
+        return (
+            (
+                button(deps, locale, "pickup_list", Callback(Op.LIST, deal.id)),
+                button(deps, locale, "goods_arrived", Callback(Op.ARRIVED, deal.id)),
+            ),
+        )
     if deal.status is not DealStatus.OPEN:
         return ()
     rows: list[tuple[Button, ...]] = []

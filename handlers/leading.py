@@ -10,10 +10,19 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 
 from groupbuy import parsing
+from groupbuy.arrival import announce_arrival, waiting
 from groupbuy.codes import normalize_code
 from groupbuy.deals import cancel_deal, close_deal
 from groupbuy.errors import DomainError
-from groupbuy.model import CloseReason, Community, Deal, DealStatus, User, minimum_reached
+from groupbuy.model import (
+    Arrival,
+    CloseReason,
+    Community,
+    Deal,
+    DealStatus,
+    User,
+    minimum_reached,
+)
 from groupbuy.orders import Pickup, mark_picked_up
 from groupbuy.ports import UnitOfWork
 from groupbuy.shortfall import Shortfall, record_shortfall
@@ -49,6 +58,8 @@ async def on_press(deps: Deps, press: Press, cb: Callback) -> list[Action]:
     async def act(uow: UnitOfWork, deal: Deal) -> list[Action]:
         if cb.op is Op.PICKED:
             return await _picked(deps, uow, press, deal, cb.arg, locale)
+        if cb.op in (Op.ARRIVED, Op.CONFIRM_ARRIVED) or (cb.op is Op.BACK and cb.arg == ARRIVAL):
+            return await _arrival(deps, uow, press, deal, cb.op, locale)
         if deal.status is not DealStatus.OPEN:
             raise DomainError("deal_not_open")
         community = await uow.communities.get(deal.community_id)
@@ -102,6 +113,62 @@ async def on_press(deps: Deps, press: Press, cb: Callback) -> list[Action]:
         return await as_leader(deps, Caller.of(press), cb.deal, act)
     except DomainError as error:
         return [alert(deps, press.query_id, locale, error)]
+
+
+ARRIVAL = 1  # Op.BACK's argument under the arrival's question
+
+
+async def _arrival(
+    deps: Deps, uow: UnitOfWork, press: Press, deal: Deal, op: Op, locale: str
+) -> list[Action]:
+    """ "Goods arrived" asks first (a slip of the thumb must not message a hundred buyers), then
+    tells each buyer still to pick up, once (groupbuy.arrival)."""
+    community = await uow.communities.get(deal.community_id)
+    group_locale = deps.community_locale(community)
+    if op is Op.BACK:
+        kept = deps.texts.render(group_locale, "arrival_kept")
+        return [Answer(press.query_id), Edit(press.chat.id, press.message_id, kept)]
+    if deal.status is not DealStatus.CLOSED:
+        raise DomainError("deal_not_closed")
+    if op is Op.ARRIVED:
+        earlier = await uow.deals.arrival(deal.id, 0)
+        if earlier is not None:
+            return [await _arrived_before(deps, uow, press, earlier, community, locale)]
+        count = len(await waiting(uow, deal))
+        question = deps.texts.render(group_locale, "arrival_confirm", deal=deal, count=count)
+        keyboard = (
+            (
+                button(
+                    deps, group_locale, "confirm_arrived", Callback(Op.CONFIRM_ARRIVED, deal.id)
+                ),
+                button(deps, group_locale, "not_yet", Callback(Op.BACK, deal.id, ARRIVAL)),
+            ),
+        )
+        return [Answer(press.query_id), Send(press.chat.id, question, keyboard)]
+    announced = await announce_arrival(uow, deal, deps.clock.now(), press.sender.id)
+    await uow.commit()
+    if not announced.first:
+        return [await _arrived_before(deps, uow, press, announced.arrival, community, locale)]
+    done = deps.texts.render(group_locale, "arrival_done", deal=deal, count=announced.told)
+    return [
+        Answer(press.query_id, deps.texts.macro(locale, "labels", "arrived_toast")),
+        Edit(press.chat.id, press.message_id, done),
+    ]
+
+
+async def _arrived_before(
+    deps: Deps,
+    uow: UnitOfWork,
+    press: Press,
+    arrival: Arrival,
+    community: Community | None,
+    locale: str,
+) -> Answer:
+    leader = await uow.users.get(arrival.by)
+    at = formatting.when(arrival.at, community.timezone if community else "UTC", locale)
+    name = leader.display_name if leader else str(arrival.by)
+    text = deps.texts.macro(locale, "labels", "already_arrived_toast", at=at, leader=name)
+    return Answer(press.query_id, text, alert=True)
 
 
 async def list_for_revealed_admin(deps: Deps, press: Press, deal_id: int) -> list[Action]:

@@ -21,6 +21,7 @@ _GROUP = {
     NoticeKind.DEAL_CLOSED,
     NoticeKind.DEAL_FAILED,
     NoticeKind.DEAL_CANCELLED,
+    NoticeKind.GOODS_ARRIVED,
 }
 _POST = {NoticeKind.DEAL_PHOTO, NoticeKind.DEAL_POST}
 _TO_LEADER = {NoticeKind.POST_UNDELIVERED, NoticeKind.INVOICE_UNDELIVERED}
@@ -132,6 +133,10 @@ async def _render(deps: Deps, uow: UnitOfWork, pending: PendingNotice) -> Send |
         ]
     elif notice.kind is NoticeKind.PICKUP and order is not None:
         extra["money"] = await standing(uow, deal, order)  # what to bring, or paid
+    elif notice.kind is NoticeKind.ARRIVED and order is not None:
+        if not order.active or order.picked_up_at is not None:
+            return None  # cancelled, or handed out before the notice went: nothing to come for
+        extra["money"] = await standing(uow, deal, order)
     if notice.kind is NoticeKind.ORDER_LAPSED:
         extra["cut_short"] = notice.ref < 0  # by the close, not by the clock (groupbuy.payments)
     if any(value is None for value in extra.values()):
@@ -151,7 +156,7 @@ async def _render(deps: Deps, uow: UnitOfWork, pending: PendingNotice) -> Send |
         **extra,
     )
     buttons: Keyboard = ()
-    if notice.kind in (NoticeKind.PICKUP, NoticeKind.PAYMENT_REMINDER):
+    if notice.kind in (NoticeKind.PICKUP, NoticeKind.ARRIVED, NoticeKind.PAYMENT_REMINDER):
         # Pay-the-leader mode: "I have paid" and the collection code, right under the amount.
         buttons = tuple(pay_buttons(deps, locale, deal, extra["money"], community))
     return Send(notice.chat_id, text, buttons)

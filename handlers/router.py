@@ -432,6 +432,8 @@ BUTTONS: dict[Op, Route[ButtonHandler]] = {
     Op.BACK: Route(leading.on_press, _POST, None),
     Op.LIST: Route(leading.on_press, _POST, None),
     Op.WORKBOOK: Route(leading.on_press, None, _POST),
+    Op.ARRIVED: Route(leading.on_press, _POST, None),
+    Op.CONFIRM_ARRIVED: Route(leading.on_press, _POST, None),
     Op.PICKED: Route(leading.on_press, None, Access(Loads.DEAL_ORDER, Needs.LEADER)),
     Op.CONFIRM_PAYMENT: Route(ledger.on_press, None, Access(Loads.DEAL_PAYMENT, Needs.LEADER)),
     Op.REJECT_PAYMENT: Route(ledger.on_press, None, Access(Loads.DEAL_PAYMENT, Needs.LEADER)),

@@ -9,6 +9,7 @@ from sqlalchemy import and_, bindparam, case, func, or_, select, update
 
 from groupbuy.live import Touched
 from groupbuy.model import (
+    Arrival,
     BotStatus,
     CloseReason,
     Deal,
@@ -22,6 +23,7 @@ from groupbuy.model import (
 from storage import convert
 from storage.db import Db
 from storage.tables import (
+    ArrivalRow,
     CommunityRow,
     DealRow,
     ItemRow,
@@ -30,6 +32,7 @@ from storage.tables import (
     ResidentRow,
     table_of,
 )
+from storage.upsert import insert_for
 
 # The statements of a button press, built once: SQLAlchemy then finds each compiled form by the
 # object itself, and plain table columns skip the ORM's row loading (a press is ~10 of these).
@@ -356,6 +359,26 @@ class SqlDeals:
             .values(unpaid_reminded_at=now)
         )
         return _one(result)
+
+    async def arrive(self, arrival: Arrival) -> bool:
+        values = {
+            "deal_id": arrival.deal_id,
+            "point": arrival.point,
+            "arrived_at": arrival.at,
+            "arrived_by": arrival.by,
+        }
+        stmt = insert_for(self._s, ArrivalRow).values(values).on_conflict_do_nothing()
+        return _one(await self._s.execute(stmt))
+
+    async def arrival(self, deal_id: int, point: int) -> Arrival | None:
+        row = (
+            await self._s.execute(
+                select(ArrivalRow.arrived_at, ArrivalRow.arrived_by).where(
+                    ArrivalRow.deal_id == deal_id, ArrivalRow.point == point
+                )
+            )
+        ).one_or_none()
+        return None if row is None else Arrival(deal_id, point, row.arrived_at, row.arrived_by)
 
 
 def _one(result: object) -> bool:

@@ -146,6 +146,18 @@ class DealRow(Base):
     )
 
 
+class ArrivalRow(Base):
+    """The goods of a deal (at one pickup point) arrived: recorded once, its notices sent once."""
+
+    __tablename__ = "arrivals"
+    deal_id: Mapped[int] = mapped_column(
+        ForeignKey("deals.id", ondelete="CASCADE"), primary_key=True
+    )
+    point: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
+    arrived_at: Mapped[datetime]
+    arrived_by: Mapped[int] = mapped_column(BigInteger)
+
+
 class ItemRow(Base):
     __tablename__ = "items"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -31,6 +31,7 @@ from groupbuy.codes import new_code
 from groupbuy.deals import open_deal
 from groupbuy.live import Live, LiveKind, Shown, StaleMessage, Touched
 from groupbuy.model import (
+    Arrival,
     BotStatus,
     CloseReason,
     Community,
@@ -212,6 +213,7 @@ class DialogRec:
 
 
 TABLES = (
+    "arrivals",
     "communities",
     "group_admins",
     "users",
@@ -691,6 +693,19 @@ class FakeDeals(_Repo):
             return False
         self._put(replace(rec, unpaid_reminded_at=now))
         return True
+
+    async def arrive(self, arrival: Arrival) -> bool:
+        if self._deal(arrival.deal_id) is None:
+            raise FakeIntegrityError("arrivals.deal_id: no such deal")
+        key = (arrival.deal_id, arrival.point)
+        if key in self.t("arrivals"):
+            return False
+        self.t("arrivals")[key] = replace(arrival, at=_utc(arrival.at))
+        return True
+
+    async def arrival(self, deal_id: int, point: int) -> Arrival | None:
+        found: Arrival | None = self.t("arrivals").get((deal_id, point))
+        return found
 
     async def stats(self, deal_id: int) -> DealStats:
         orders = [o for o in await FakeOrders(self._uow).for_deal(deal_id) if o.active]

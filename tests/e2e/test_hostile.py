@@ -166,6 +166,8 @@ def _forged(s: Scene, op: Op) -> list[str]:
         Op.BACK: [Callback(op, a)],
         Op.LIST: [Callback(op, a)],
         Op.WORKBOOK: [Callback(op, a)],
+        Op.ARRIVED: [Callback(op, a)],
+        Op.CONFIRM_ARRIVED: [Callback(op, a)],
         Op.PICKED: [Callback(op, a, s.order_a), Callback(op, b, s.order_a)],
         Op.CLAIM_PAID: [Callback(op, a)],
         Op.PAYEE_CODE: [Callback(op, a)],
@@ -192,6 +194,7 @@ NAMES_A = {
     Op.JOIN, Op.LESS, Op.MINE, Op.CANCEL_ORDER, Op.CLOSE, Op.CONFIRM_CLOSE, Op.CANCEL_DEAL,
     Op.CONFIRM_CANCEL, Op.BACK, Op.LIST, Op.PICKED, Op.CLAIM_PAID, Op.CONFIRM_PAYMENT,
     Op.REJECT_PAYMENT, Op.REFUND_MADE, Op.REMIND_UNPAID, Op.PAYEE_CODE, Op.WORKBOOK,
+    Op.ARRIVED, Op.CONFIRM_ARRIVED,
 }  # fmt: skip
 
 

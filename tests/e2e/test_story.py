@@ -373,7 +373,7 @@ async def _play_the_rest(world: World, cast: Cast, post: SentMessage) -> None:
     await emu.wait_until(lambda: post_text().startswith("✅ CLOSED"), timeout=10)
     assert "Orders are closed. Each buyer has a pickup code in private chat." in post_text()
     closed_post = next(m for m in emu.messages(group) if m.message_id == post_id)
-    assert closed_post.button_labels() == ["📋 Pickup list"]
+    assert closed_post.button_labels() == ["📋 Pickup list", "🚚 Goods arrived"]
 
     ann_notice = await bot_says(world, ann, ann_order.message_id, "Your order: Fresh milk")
     bob_notice = await bot_says(world, bob, bob_order.message_id, "Your order: Fresh milk")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from types import SimpleNamespace
@@ -371,12 +372,14 @@ def test_pickup_list_messages_fit(renderer: Renderer, locale: str, filling: str)
 def label_contexts(locale: str, w: World) -> list[dict[str, Any]]:
     """Everything a label may be given, at its longest (see test_templates.macro_context)."""
     money = formatting.money(_largest_money(w), w.deal.currency, locale)
+    at = formatting.when(datetime(2027, 12, 29, 23, 59, tzinfo=UTC), longest_zone(), locale)
     return [
         {
             "item": w.items[0], "quantity": limits.STOCK_MAX, "total": _largest_money(w),
             "currency": w.deal.currency, "code": w.order.code, "name": w.texts.buildings[0],
             "amount": money, "count": MEMBERS_MAX, "collected": money,
-            "title": w.texts.group_title,
+            "title": w.texts.group_title, "leader": w.user.display_name,
+            "at": at,
         }
     ]  # fmt: skip
 

@@ -147,6 +147,10 @@ SHOWS_USER_TEXT = {
     "notice_order_cancelled",
     "notice_order_failed",
     "notice_pickup",
+    "notice_arrived",
+    "notice_goods_arrived",
+    "arrival_confirm",
+    "arrival_done",
     "notice_post_undelivered",
     "notice_invoice_undelivered",
     "notice_refund_refused",
@@ -803,6 +807,15 @@ SAMPLES: dict[str, list[Sample]] = {
         _ended(DealStatus.FAILED, ()),
         _ended(DealStatus.FAILED, (PaymentMethod.TELEGRAM, PaymentMethod.STARS)),
     ],
+    "notice_arrived": [
+        _pickup(Standing(4000, 4000, 0)),
+        _pickup(Standing(4000, 0, 0)),
+        _pickup(Standing(4000, 0, 4000), PaymentMode.LEADER),
+    ],
+    "notice_goods_arrived": [_group_notice],
+    "arrival_confirm": [_pickup_caption],
+    "arrival_done": [_pickup_caption],
+    "arrival_kept": [_nothing],
     "notice_pickup": [
         _pickup(Standing(4000, 4000, 0)),
         _pickup(Standing(4000, 0, 0)),
@@ -955,6 +968,7 @@ def macro_context(collection: str, w: World) -> dict[str, Any]:
             "item": w.items[0], "quantity": 2, "total": 3750, "currency": "CNY",
             "code": w.order.code, "name": w.texts.buildings[0], "amount": "¥25.00",
             "count": w.count, "collected": "¥25.00", "title": w.texts.group_title,
+            "at": "11月26日 周四 17:30", "leader": w.user.display_name,
         }  # fmt: skip
     if collection == "errors":  # DomainError params: already-formatted words and numbers
         return {

@@ -1,0 +1,45 @@
+"""The goods are here (到货通知): the leader says so once, and every buyer still to pick up is told.
+
+Said once per deal (and pickup point): the arrival is recorded with its notices in one
+transaction, so a second press, a second leader or a redelivered update tells nobody twice and
+learns when it was said. A buyer who already has their goods is not told they arrived.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from groupbuy.errors import DomainError
+from groupbuy.model import Arrival, Deal, DealStatus
+from groupbuy.notices import Notice, NoticeKind
+from groupbuy.ports import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class Announced:
+    arrival: Arrival  # as first recorded
+    told: int  # buyers told now (0 when it had been said before)
+    first: bool  # this call said it
+
+
+async def waiting(uow: UnitOfWork, deal: Deal) -> list[int]:
+    """The buyers who have goods to pick up: an order with units, not handed out yet."""
+    orders = await uow.orders.for_deal(deal.id)
+    return [o.user_id for o in orders if o.active and o.picked_up_at is None]
+
+
+async def announce_arrival(uow: UnitOfWork, deal: Deal, now: datetime, by: int) -> Announced:
+    """The caller checked `by` leads the deal's group, and commits."""
+    if deal.status is not DealStatus.CLOSED:
+        raise DomainError("deal_not_closed")
+    arrival = Arrival(deal.id, 0, now, by)
+    if not await uow.deals.arrive(arrival):
+        earlier = await uow.deals.arrival(deal.id, 0)
+        assert earlier is not None  # arrivals are never deleted but with their deal
+        return Announced(earlier, 0, False)
+    buyers = await waiting(uow, deal)
+    notices = [Notice(NoticeKind.GOODS_ARRIVED, deal.community_id, deal.id)]
+    notices += [Notice(NoticeKind.ARRIVED, user, deal.id, user) for user in buyers]
+    await uow.outbox.add(notices, now)
+    return Announced(arrival, len(buyers), True)

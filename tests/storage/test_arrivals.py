@@ -1,0 +1,109 @@
+"""groupbuy.arrival: "the goods are here" said once per deal, its notices written with it, to
+the buyers still to pick up; on the fakes, SQLite and PostgreSQL, and by two leaders at once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from groupbuy.arrival import Announced, announce_arrival
+from groupbuy.deals import close_deal
+from groupbuy.errors import DomainError
+from groupbuy.model import CloseReason, Deal
+from groupbuy.notices import Notice, NoticeKind
+from groupbuy.orders import mark_picked_up
+from groupbuy.ports import UnitOfWorkFactory
+from storage.unit_of_work import SqlUnitOfWorkFactory
+from tests.fakes import (
+    cancel_committed,
+    change_committed,
+    community,
+    deal_spec,
+    item_spec,
+    open_deal_committed,
+)
+
+T0 = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)
+CHAT = community(-100555)
+LEADERS = (7, 8)
+
+
+async def _deal(factory: UnitOfWorkFactory, close: bool = True) -> Deal:
+    """Buyers 1001–1004; 1003 cancelled before the close, 1004 handed out after it."""
+    spec = deal_spec(T0 + timedelta(days=1), item_spec("Lychee", stock=50, limit=None))
+    deal = await open_deal_committed(factory, T0, spec, CHAT)
+    for user in (1001, 1002, 1003, 1004):
+        await change_committed(factory, T0, deal.id, deal.items[0].id, user, 1)
+    await cancel_committed(factory, T0, deal.id, 1003)
+    if close:
+        async with factory() as uow:
+            assert await close_deal(uow, deal.id, CloseReason.LEADER, T0) is not None
+            order = await uow.orders.of_user(deal.id, 1004)
+            assert order is not None
+            await mark_picked_up(uow, CHAT.chat_id, order.code, T0, by=7)
+            await uow.commit()
+    async with factory() as uow:
+        found = await uow.deals.get(deal.id)
+    assert found is not None
+    return found
+
+
+async def _announce(factory: UnitOfWorkFactory, deal: Deal, at: datetime, by: int) -> Announced:
+    async with factory() as uow:
+        announced = await announce_arrival(uow, deal, at, by)
+        await uow.commit()
+    return announced
+
+
+async def _arrival_notices(factory: UnitOfWorkFactory) -> list[Notice]:
+    async with factory() as uow:
+        pending = await uow.outbox.claim(T0 + timedelta(days=1), 1000, 60)
+    kinds = (NoticeKind.ARRIVED, NoticeKind.GOODS_ARRIVED)
+    return sorted((p.notice for p in pending if p.notice.kind in kinds), key=str)
+
+
+async def test_said_once_to_the_buyers_still_to_pick_up(any_factory: UnitOfWorkFactory) -> None:
+    deal = await _deal(any_factory)
+    first = await _announce(any_factory, deal, T0 + timedelta(hours=1), 7)
+    assert (first.first, first.told) == (True, 2)
+    assert (first.arrival.at, first.arrival.by) == (T0 + timedelta(hours=1), 7)
+    # Again, later, by another leader: nothing new, and the first is what is said.
+    again = await _announce(any_factory, deal, T0 + timedelta(hours=2), 8)
+    assert (again.first, again.told) == (False, 0)
+    assert (again.arrival.at, again.arrival.by) == (T0 + timedelta(hours=1), 7)
+    assert await _arrival_notices(any_factory) == sorted(
+        [
+            Notice(NoticeKind.GOODS_ARRIVED, CHAT.chat_id, deal.id),
+            Notice(NoticeKind.ARRIVED, 1001, deal.id, 1001),
+            Notice(NoticeKind.ARRIVED, 1002, deal.id, 1002),
+        ],
+        key=str,
+    )
+
+
+async def test_an_open_deal_s_goods_cannot_arrive(any_factory: UnitOfWorkFactory) -> None:
+    deal = await _deal(any_factory, close=False)
+    with pytest.raises(DomainError) as refused:
+        await _announce(any_factory, deal, T0, 7)
+    assert refused.value.key == "deal_not_closed"
+    async with any_factory() as uow:
+        assert await uow.deals.arrival(deal.id, 0) is None
+    assert await _arrival_notices(any_factory) == []
+
+
+async def test_two_leaders_at_once_tell_each_buyer_once(sql_factory: SqlUnitOfWorkFactory) -> None:
+    deal = await _deal(sql_factory)
+    results = await asyncio.gather(
+        *(
+            _announce(sql_factory, deal, T0 + timedelta(minutes=n), by)
+            for n, by in enumerate(LEADERS)
+        )
+    )
+    assert sorted(r.first for r in results) == [False, True]
+    winner = next(r for r in results if r.first)
+    assert all(r.arrival == winner.arrival for r in results)
+    notices = await _arrival_notices(sql_factory)
+    assert [n.kind for n in notices].count(NoticeKind.ARRIVED) == 2
+    assert [n.kind for n in notices].count(NoticeKind.GOODS_ARRIVED) == 1
