@@ -106,6 +106,7 @@ def message_in(message: tg.Message) -> MessageIn | GroupMoved | None:
         payment=payment,
         sender_chat_id=message.sender_chat.id if message.sender_chat else None,
         thread_id=topic_of(message),
+        forwarded=message.forward_origin is not None,
     )
 
 

@@ -179,6 +179,21 @@ class Pickup:
     collected: int = 0  # what the leader took at the table (cash, or an unconfirmed transfer)
 
 
+async def _picked_before(uow: UnitOfWork, deal: Deal, order: Order) -> DomainError:
+    """Handed out already: when, and by whom, in the community's clock (a second scan of the
+    same code at the table, or two leaders with the same resident)."""
+    assert order.picked_up_at is not None
+    community = await uow.communities.get(deal.community_id)
+    leader = await uow.users.get(order.picked_up_by) if order.picked_up_by else None
+    return DomainError(
+        "already_picked_up",
+        code=order.code,
+        at=order.picked_up_at,
+        tz=community.timezone if community else "UTC",
+        by=leader.display_name if leader else "",
+    )
+
+
 async def mark_picked_up(
     uow: UnitOfWork, community_id: int, code: str, now: datetime, by: int
 ) -> Pickup:
@@ -191,12 +206,14 @@ async def mark_picked_up(
     if deal.status is not DealStatus.CLOSED:
         raise DomainError("deal_not_closed")
     if order.picked_up_at is not None:
-        raise DomainError("already_picked_up", code=code)
+        raise await _picked_before(uow, deal, order)
     if deal.payment_mode.invoiced and order.pay_by is not None:
         # Re-invoiced after a Stars shortfall and not paid yet: paid in chat, not at the table.
         raise DomainError("pickup_unpaid", code=code)
-    if not await uow.orders.mark_picked_up(order.id, now, by):
-        raise DomainError("already_picked_up", code=code)
+    if not await uow.orders.mark_picked_up(order.id, now, by):  # handed out meanwhile
+        fresh = await uow.orders.get(order.id)
+        assert fresh is not None
+        raise await _picked_before(uow, deal, fresh)
     # Goods never leave unpaid: what is still owed is taken at the table and recorded.
     collected = 0 if deal.payment_mode.invoiced else await collect_cash(uow, deal, order, now)
     fresh = await uow.orders.get(order.id)

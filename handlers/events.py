@@ -58,6 +58,7 @@ class MessageIn:
     # sender is then one of Telegram's stand-ins, shared by everyone who posts that way.
     sender_chat_id: int | None = None
     thread_id: int | None = None  # written in this forum topic (None: General, or no forum)
+    forwarded: bool = False  # forwarded from elsewhere (its text is someone else's)
 
 
 @dataclass(frozen=True, slots=True)

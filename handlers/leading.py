@@ -11,7 +11,7 @@ from functools import partial
 
 from groupbuy import parsing
 from groupbuy.arrival import announce_arrival, waiting
-from groupbuy.codes import normalize_code
+from groupbuy.codes import codes_in, normalize_code
 from groupbuy.deals import cancel_deal, close_deal
 from groupbuy.errors import DomainError
 from groupbuy.model import (
@@ -43,6 +43,7 @@ from handlers.common import alert, button, refusal, remembered
 from handlers.context import Deps
 from handlers.deal_post import confirm_keyboard
 from handlers.events import MessageIn, Press
+from handlers.my_order import order_lines
 from handlers.paying import window
 from handlers.pickup_list import documents, workbook
 from messages import formatting
@@ -281,12 +282,36 @@ async def pickup_command(deps: Deps, message: MessageIn, args: str) -> list[Acti
                 "picked_up",
                 deal=pickup.deal,
                 order=pickup.order,
+                lines=order_lines(pickup.deal, pickup.order),
                 name=owner.display_name if owner else "",
                 collected=pickup.collected,
             ),
             personal=True,  # the leader's, at the table: not a message per box to the group
         )
     ]
+
+
+async def pickup_from_message(deps: Deps, message: MessageIn) -> list[Action] | None:
+    """A leader's private message that is a pickup code alone, or a resident's message with
+    one in it forwarded to the bot (their pickup notice, or "my code is K7P2X"): the same as
+    /pickup CODE. None for anything else, and for anyone who leads no group: their words go on
+    to the help, as before (a resident typing their own code is not refused as a non-leader).
+    Only a code-shaped text is looked up at all, and then only in the bot's own records
+    (`led_communities`): a stranger costs no Telegram call."""
+    code = normalize_code(message.text)
+    found = [code] if code is not None else codes_in(message.text) if message.forwarded else []
+    if not found:
+        return None
+    try:
+        if not await led_communities(deps, message.sender):
+            return None
+    except DomainError:
+        pass  # a group whose admins Telegram could not list now: /pickup says so
+    if len(found) > 1:  # whose? the leader says which
+        user = await remembered(deps, message.sender, private=True)
+        text = deps.texts.render(deps.user_locale(user), "pickup_which", codes=found)
+        return [Send(message.chat.id, text)]
+    return await pickup_command(deps, message, found[0])
 
 
 class _NoGroup(Exception):

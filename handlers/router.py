@@ -91,6 +91,9 @@ async def on_message(deps: Deps, message: MessageIn) -> list[Action]:
         dialog = await uow.dialogs.get(message.sender.id)
         await uow.commit(mark=False)  # the dialog's answer, below, is the effect
     if dialog is None:
+        handed_out = await leading.pickup_from_message(deps, message)
+        if handed_out is not None:
+            return handed_out
         return [await guide.help_for(deps, message, user)]
     state, data = dialog
     text = message.text or None

@@ -50,6 +50,33 @@ class Driver(PayerDriver):
         )
         return render.dump(render.message(self.state, msg))
 
+    async def forward_message(
+        self, user_id: int, from_chat_id: int, message_id: int, to_chat_id: int
+    ) -> dict[str, Any]:
+        """`user` forwards a message they can see to another chat, as Telegram's Forward does:
+        a new message of theirs with the original's text and a `forward_origin` naming who
+        wrote it (the group itself, for an anonymous admin, shows as a hidden user)."""
+        source = self.state.find_message(from_chat_id, message_id)
+        if source is None or source.deleted:
+            raise DriverError(f"no message {message_id} in chat {from_chat_id}")
+        self._chat_for(user_id, from_chat_id)  # they must see it to forward it
+        chat = self._chat_for(user_id, to_chat_id)
+        author = self.state.users.get(source.from_id)
+        origin: dict[str, Any] = {"type": "user", "date": source.date}
+        if author is None:
+            origin |= {"type": "hidden_user", "sender_user_name": "Group"}
+        else:
+            origin["sender_user"] = render.dump(render.user(author))
+        msg = self._user_message(
+            user_id,
+            chat,
+            text=source.text,
+            caption=source.caption,
+            photo=source.photo,
+            extra={"forward_origin": origin},
+        )
+        return render.dump(render.message(self.state, msg))
+
     async def send_photo(
         self, user_id: int, chat_id: int, *, caption: str | None = None, data: bytes | None = None
     ) -> dict[str, Any]:

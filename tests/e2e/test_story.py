@@ -519,7 +519,8 @@ async def _play_the_rest(world: World, cast: Cast, post: SentMessage) -> None:
     # The community pays cash at pickup: the leader is told what to take, and it is recorded.
     assert "Collect CN¥42.50" in text_of(done)
     again = await answered_privately(world, olga, group, f"/pickup {ann_code}", "already")
-    assert f"{ann_code} was already picked up." in text_of(again)
+    assert f"{ann_code} was already picked up at " in text_of(again)
+    assert text_of(again).endswith(", handed out by Olga Leader.")
     refused = await answer_to(world, dave, group, f"/pickup {bob_code}")
     assert LEADERS_ONLY in text_of(refused)
     unknown = await answered_privately(world, olga, group, "/pickup ZZZZZ", "No order")
@@ -535,7 +536,10 @@ async def _play_the_rest(world: World, cast: Cast, post: SentMessage) -> None:
         False,
     )
     answer = await emu.press_button(olga, olga, list_msg.message_id, text=f"✓ {bob_code}")
-    assert answer.show_alert and answer.text == f"{bob_code} was already picked up."
+    assert answer.show_alert and answer.text is not None
+    assert re.fullmatch(
+        rf"{bob_code} was already picked up at .+, handed out by Olga Leader\.", answer.text
+    )
     async with world.deps.uow() as uow:
         orders = await uow.orders.for_deal(deal_id)
     assert {o.code: o.picked_up_at is not None for o in orders} == {ann_code: True, bob_code: True}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import fields
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -164,7 +165,9 @@ def test_error_key_has_a_text(renderer: Renderer, key: str, given: set[str], whe
     assert renderer.has_macro("errors", key), f"{where}: no macro {key} in _errors.html.j2"
     # Given only what the code passes (parse_deal adds `line` to errors raised while reading a
     # line of a one-message deal), the text must render: StrictUndefined fails on a missing fact.
-    params = {name: "7" for name in given | {"line"}}
+    # Words and numbers, but a time: the moment (`at`) and the clock it is told in (`tz`).
+    times = {"at": datetime(2026, 12, 5, 1, 42, tzinfo=UTC), "tz": "Asia/Shanghai"}
+    params = {name: times.get(name, "7") for name in given | {"line"}}
     for locale in LOCALES:
         assert renderer.macro(locale, "errors", key, **params).strip()
 

@@ -399,7 +399,8 @@ def error_contexts(w: World) -> list[dict[str, Any]]:
         "limit": max(limits.STOCK_MAX, limits.MINIMUM_MAX, MAX_PRICE_MAJOR, WINDOW_MINUTES[1]),
         "digits": 4, "days": limits.DEADLINE_MAX_DAYS, "line": LINES_IN_A_MESSAGE,
         "sold": limits.STOCK_MAX, "zone": longest_zone(),
-        "what": "group", "deal": ID_MAX,
+        "what": "group", "deal": ID_MAX, "tz": longest_zone(), "by": w.user.display_name,
+        "at": datetime(2027, 12, 29, 23, 59, tzinfo=UTC),
     }  # fmt: skip
     common = {**macro_context("errors", w), **longest}
     typed = filled(w.texts.title, TYPED_MESSAGE_MAX)

@@ -558,7 +558,17 @@ def _preview(r: Renderer, locale: str, w: World) -> dict[str, Any]:
 
 def _picked_up(r: Renderer, locale: str, w: World) -> dict[str, Any]:
     deal = w.deal_in(DealStatus.CLOSED)
-    return {"deal": deal, "order": w.order, "name": w.user.display_name, "collected": 2500}
+    lines = w.lines(deal, w.order)
+    return {"deal": deal, "order": w.order, "name": w.user.display_name, "collected": 2500,
+            "lines": lines}  # fmt: skip
+
+
+def _picked_up_paid(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    return {**_picked_up(r, locale, w), "collected": 0}
+
+
+def _pickup_which(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    return {"codes": [w.order.code, "M3Q9Z"]}
 
 
 def _pickup_caption(r: Renderer, locale: str, w: World) -> dict[str, Any]:
@@ -822,8 +832,9 @@ SAMPLES: dict[str, list[Sample]] = {
         _pickup(Standing(4000, 0, 4000), PaymentMode.LEADER),
         _pickup(Standing(4000, 1000, 0), PaymentMode.LEADER, photo="AgAD"),
     ],
-    "picked_up": [_picked_up],
+    "picked_up": [_picked_up, _picked_up_paid],
     "pickup_in_group": [_nothing],
+    "pickup_which": [_pickup_which],
     "pickup_list_caption": [_pickup_caption],
     "pickup_list_message": [_pickup_message],
     "profile_building": [_profile_new, _profile_now],
@@ -977,6 +988,7 @@ def macro_context(collection: str, w: World) -> dict[str, Any]:
             "name": w.texts.buildings[0] + "X", "known": ", ".join(w.texts.buildings), "line": 3,
             "sold": 12, "time": "02:30", "date": "2027-03-28", "zone": w.community.timezone,
             "clocks_from": "02:00", "clocks_to": "03:00", "what": "deal", "deal": 12,
+            "at": DEADLINE, "tz": w.community.timezone, "by": w.user.display_name,
         }  # fmt: skip
     if collection == "pickup_labels":
         return {"at": "11月26日 周四 17:30"}

@@ -1,0 +1,96 @@
+"""Verified pickup (核销) at the table: the leader hands an order out by its code typed alone in
+private, or by forwarding the resident's message with the code in it; the answer shows the
+order and what to collect; a second try says when and by whom; nobody else's words do anything."""
+
+from __future__ import annotations
+
+import re
+
+from tests.e2e.conftest import (
+    World,
+    become_resident,
+    bot_says,
+    close_now,
+    group_in,
+    last_id,
+    publish_one_message,
+    say,
+    set_up_group,
+    text_of,
+)
+
+DEAL = """Title: Lychees
+Item: Lychee | kg | 30 | 40 | 5
+Item: Mango | box | 45.5 | 10
+Deadline: tomorrow 20:00
+Pickup: Gate 3
+Window: Sun 8:00-9:00"""
+CODE = re.compile(r"Pickup code: (\w+)")
+
+
+async def _forwarded(world: World, user: int, chat: int, message_id: int) -> str:
+    """`user` forwards the message to the bot; the bot's answer there."""
+    after = last_id(world, user)
+    await world.emu.forward_message(user, chat, message_id, user)
+    return text_of(await bot_says(world, user, after))
+
+
+async def test_a_code_typed_or_forwarded_hands_the_order_out_once(world: World) -> None:
+    emu = world.emu
+    olga, group = await set_up_group(world)
+    post = await publish_one_message(world, olga, group, DEAL)
+    lychee, mango = post.keyboard[0][0][1], post.keyboard[1][0][1]
+    ann = await emu.add_user("Ann")
+    bob = await emu.add_user("Bob")
+    for user, room in ((ann, "101"), (bob, "102")):
+        await emu.add_member(group, user)
+        await become_resident(world, user, group, post.message_id, lychee, room=room)
+    await emu.press_button(ann, group, post.message_id, data=mango)
+    await close_now(world, olga, group, post.message_id)
+    codes = {}
+    for user in (ann, bob):
+        notice = await bot_says(world, user, 0, "Your order: Lychees", timeout=10)
+        codes[user] = group_in(CODE, text_of(notice))
+    dave = await emu.add_user("Dave")  # a neighbour who leads nothing
+    await emu.add_member(group, dave)
+    await say(world, dave, dave, "/start")
+    mallory, _ = await set_up_group(world, owner_name="Mallory", title="Other compound")
+
+    # Ann tells the leader her code in the group; the leader forwards it to the bot.
+    await emu.send_message(ann, group, f"Hi Olga, I'm at the gate, my code is {codes[ann]}")
+    said = last_id(world, group)
+    # Others forwarding it change nothing: a neighbour gets the help, another group's
+    # leader is told no order of his has that code.
+    assert "Tap Join (or +/−) under a deal in the group." in await _forwarded(
+        world, dave, group, said
+    )
+    async with world.deps.uow() as uow:
+        order = await uow.orders.by_code(group, codes[ann])
+    assert order is not None and order.picked_up_at is None
+    await emu.add_member(group, mallory)
+    refused = await _forwarded(world, mallory, group, said)
+    assert f"No order has the code {codes[ann]}." in refused
+
+    handed = await _forwarded(world, olga, group, said)
+    assert f"{codes[ann]} picked up: Ann, Lychees." in handed
+    assert "• Lychee × 1 kg" in handed and "• Mango × 1 box" in handed
+    assert "Collect CN¥75.50" in handed  # cash at pickup: what the leader takes
+    again = await _forwarded(world, olga, group, said)
+    assert re.search(rf"{codes[ann]} was already picked up at .+, handed out by Olga\.", again)
+
+    # Bob's code typed alone, as he reads it out: the same as /pickup.
+    typed = await say(world, olga, olga, codes[bob].lower())
+    assert f"{codes[bob]} picked up: Bob, Lychees." in text_of(typed)
+    assert "Collect CN¥30.00" in text_of(typed) and "Mango" not in text_of(typed)
+
+    # Dave typing a code to the bot is no handout: he gets the help.
+    help_ = await say(world, dave, dave, codes[ann])
+    assert "Tap Join (or +/−) under a deal in the group." in text_of(help_)
+    async with world.deps.uow() as uow:
+        picked = {o.code: o.picked_up_by for o in await uow.orders.for_deal(order.deal_id)}
+    assert picked == {codes[ann]: olga, codes[bob]: olga}
+
+    # A message with two codes: the leader is asked which.
+    await emu.send_message(bob, group, f"Codes: {codes[ann]} and {codes[bob]}")
+    which = await _forwarded(world, olga, group, last_id(world, group))
+    assert f"several pickup codes: {codes[ann]}, {codes[bob]}" in which
