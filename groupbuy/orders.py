@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from groupbuy.deals import close_deal
 from groupbuy.errors import DomainError, NotAllowed
-from groupbuy.model import CloseReason, Deal, DealStatus, Order, OrderLine, Resident
+from groupbuy.model import (
+    CloseReason,
+    Deal,
+    DealStatus,
+    Order,
+    OrderLine,
+    PaymentMethod,
+    Resident,
+)
 from groupbuy.payments import collect_cash, settle, sold_out
 from groupbuy.ports import Deals, Orders, Taken, UnitOfWork
 
@@ -177,6 +185,10 @@ class Pickup:
     deal: Deal
     order: Order
     collected: int = 0  # what the leader took at the table (cash, or an unconfirmed transfer)
+    # Units by item: handed out now after being held back at the first pickup (the rest of a
+    # partial pickup); empty for a first pickup.
+    rest: dict[int, int] = field(default_factory=dict)
+    held_back: dict[int, int] = field(default_factory=dict)  # still to hand out, by item
 
 
 async def _picked_before(uow: UnitOfWork, deal: Deal, order: Order) -> DomainError:
@@ -206,7 +218,10 @@ async def mark_picked_up(
     if deal.status is not DealStatus.CLOSED:
         raise DomainError("deal_not_closed")
     if order.picked_up_at is not None:
-        raise await _picked_before(uow, deal, order)
+        rest = await uow.orders.hand_rest(order.id)  # the rest of a partial pickup, once
+        if not rest:
+            raise await _picked_before(uow, deal, order)
+        return Pickup(deal, order, 0, rest)
     if deal.payment_mode.invoiced and order.pay_by is not None:
         # Re-invoiced after a Stars shortfall and not paid yet: paid in chat, not at the table.
         raise DomainError("pickup_unpaid", code=code)
@@ -219,3 +234,28 @@ async def mark_picked_up(
     fresh = await uow.orders.get(order.id)
     assert fresh is not None
     return Pickup(deal, fresh, collected)
+
+
+async def hold_back(uow: UnitOfWork, deal: Deal, order: Order, item_id: int) -> Pickup:
+    """Partial pickup: a line of an order just handed out stays for later (the resident takes
+    the rest now). Money is not touched: what was collected paid for the whole order. The
+    caller checked the order is the deal's, and commits."""
+    if order.picked_up_at is None:
+        raise DomainError("not_picked_up", code=order.code)
+    quantity = order.quantity(item_id)
+    if quantity <= 0:
+        raise DomainError("stale_button")
+    held = await uow.orders.held_back(order.id)
+    if item_id not in held:
+        others = [ln for ln in order.lines if ln.quantity > 0 and ln.item_id != item_id]
+        if all(ln.item_id in held for ln in others):
+            raise DomainError("hold_back_all", code=order.code)  # that is no pickup at all
+        await uow.orders.hold_back(order.id, item_id, quantity)
+        held[item_id] = quantity
+    # What was taken at the table when it was handed out: the cash recorded at that moment.
+    collected = sum(
+        p.amount
+        for p in await uow.payments.for_order(order.id)
+        if p.method is PaymentMethod.CASH and p.created_at == order.picked_up_at
+    )
+    return Pickup(deal, order, collected, held_back=held)

@@ -178,6 +178,7 @@ class SheetEntry:
     handed_out_by: User | None  # the leader who handed it out
     held: int  # money received for it, less refunds
     claimed: int  # transfers reported and not yet confirmed
+    held_back: tuple[tuple[int, int], ...] = ()  # (item, units) still to hand out, by item
 
 
 class PickupSheet(Protocol):
@@ -247,6 +248,19 @@ class Orders(Protocol):
     async def active_for_user(self, user_id: int, limit: int) -> list[tuple[Deal, Order]]: ...
     async def by_code(self, community_id: int, code: str) -> Order | None: ...
     async def mark_picked_up(self, order_id: int, now: datetime, by: int) -> bool: ...
+    async def hold_back(self, order_id: int, item_id: int, quantity: int) -> bool:
+        """A line of a handed-out order is to be handed out later (partial pickup): False
+        when it was held back already."""
+        ...
+
+    async def held_back(self, order_id: int) -> dict[int, int]:
+        """The order's lines still to be handed out: units by item."""
+        ...
+
+    async def hand_rest(self, order_id: int) -> dict[int, int]:
+        """The lines held back are handed out now: what they were (empty: none were)."""
+        ...
+
     async def set_pay_by(self, order_id: int, pay_by: datetime | None) -> None:
         """Start (or end, with None) the hold on an order's unpaid units; re-arms its reminder."""
         ...

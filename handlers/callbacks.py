@@ -37,8 +37,13 @@ class Op(StrEnum):
     OPEN_LINK = "O"  # new deal dialog: who may join with the link (arg 1: anyone, 0: members)
     EDIT = "E"  # new deal dialog: change a field from the preview (arg: handlers.newdeal.EDITABLE)
     WORKBOOK = "W"  # leader: the pickup list as an Excel workbook (under the list's PDF)
+    LATER = "H"  # leader: a line of an order just handed out is held back (arg: order, also: item)
     ARRIVED = "g"  # leader: the goods are here (asks first, under the closed post)
     CONFIRM_ARRIVED = "G"  # leader: yes, tell every buyer still to pick up
+
+
+# The operations whose buttons name a second thing (`Callback.also`): an order's item.
+NAMES_TWO = frozenset({Op.LATER})
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,16 +51,19 @@ class Callback:
     op: Op
     deal: int = 0
     arg: int = 0
+    also: int = 0  # a second thing the button names (an order's item), written only when set
 
     def pack(self) -> str:
         data = f"{self.op.value}:{self.deal}:{self.arg}"
+        if self.also:
+            data += f":{self.also}"
         assert len(data.encode()) <= 64
         return data
 
 
 # ASCII digits only, and within a row id's range on every database: a forged "j:99999999999:1"
 # must be refused here, not reach PostgreSQL's INTEGER columns and fail there.
-_RE = re.compile(r"^([A-Za-z]):([0-9]{1,10}):(-?[0-9]{1,10})$")
+_RE = re.compile(r"^([A-Za-z]):([0-9]{1,10}):(-?[0-9]{1,10})(?::([1-9][0-9]{0,9}))?$")
 
 
 def unpack(data: str) -> Callback | None:
@@ -67,7 +75,9 @@ def unpack(data: str) -> Callback | None:
         op = Op(match.group(1))
     except ValueError:
         return None
-    deal, arg = int(match.group(2)), int(match.group(3))
-    if deal > ID_MAX or abs(arg) > ID_MAX:
+    deal, arg, also = int(match.group(2)), int(match.group(3)), int(match.group(4) or 0)
+    if deal > ID_MAX or abs(arg) > ID_MAX or also > ID_MAX:
         return None
-    return Callback(op, deal, arg)
+    if (also != 0) != (op in NAMES_TWO):  # the third number where we write one, only
+        return None
+    return Callback(op, deal, arg, also)

@@ -23,11 +23,11 @@ from groupbuy.model import (
     User,
     minimum_reached,
 )
-from groupbuy.orders import Pickup, mark_picked_up
+from groupbuy.orders import Pickup, hold_back, mark_picked_up
 from groupbuy.ports import UnitOfWork
 from groupbuy.shortfall import Shortfall, record_shortfall
 from handlers import guide
-from handlers.actions import Action, Answer, Edit, Send
+from handlers.actions import Action, Answer, Edit, Keyboard, Send
 from handlers.authority import (
     Caller,
     as_group_leader,
@@ -43,7 +43,6 @@ from handlers.common import alert, button, refusal, remembered
 from handlers.context import Deps
 from handlers.deal_post import confirm_keyboard
 from handlers.events import MessageIn, Press
-from handlers.my_order import order_lines
 from handlers.paying import window
 from handlers.pickup_list import documents, workbook
 from messages import formatting
@@ -59,6 +58,8 @@ async def on_press(deps: Deps, press: Press, cb: Callback) -> list[Action]:
     async def act(uow: UnitOfWork, deal: Deal) -> list[Action]:
         if cb.op is Op.PICKED:
             return await _picked(deps, uow, press, deal, cb.arg, locale)
+        if cb.op is Op.LATER:
+            return await _later(deps, uow, press, deal, cb, locale)
         if cb.op in (Op.ARRIVED, Op.CONFIRM_ARRIVED) or (cb.op is Op.BACK and cb.arg == ARRIVAL):
             return await _arrival(deps, uow, press, deal, cb.op, locale)
         if deal.status is not DealStatus.OPEN:
@@ -218,6 +219,22 @@ async def _picked(
     return [Answer(press.query_id, text)]
 
 
+async def _later(
+    deps: Deps, uow: UnitOfWork, press: Press, deal: Deal, cb: Callback, locale: str
+) -> list[Action]:
+    """A line of an order just handed out is held back: the message says so, line by line."""
+    order = await uow.orders.get(cb.arg)
+    if order is None or order.deal_id != deal.id:  # an order of another deal: forged
+        raise DomainError("stale_button")
+    pickup = await hold_back(uow, deal, order, cb.also)
+    await uow.commit()
+    owner = await uow.users.get(order.user_id)
+    text, keyboard = handed_out(deps, locale, pickup, owner)
+    item = next(i for i in deal.items if i.id == cb.also)
+    toast = deps.texts.macro(locale, "labels", "later_toast", item=item)
+    return [Answer(press.query_id, toast), Edit(press.chat.id, press.message_id, text, keyboard)]
+
+
 async def list_command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     """/list [deal id]: the newest closed deal of the group, sent to the leader privately."""
     chat_id = message.chat.id
@@ -274,21 +291,38 @@ async def pickup_command(deps: Deps, message: MessageIn, args: str) -> list[Acti
     except DomainError as error:
         return [refusal(deps, chat_id, locale, error)]
     owner = users.get(pickup.order.user_id)
-    return [
-        Send(
-            chat_id,
-            deps.texts.render(
-                locale,
-                "picked_up",
-                deal=pickup.deal,
-                order=pickup.order,
-                lines=order_lines(pickup.deal, pickup.order),
-                name=owner.display_name if owner else "",
-                collected=pickup.collected,
-            ),
-            personal=True,  # the leader's, at the table: not a message per box to the group
-        )
+    text, keyboard = handed_out(deps, locale, pickup, owner)
+    # The leader's, at the table: not a message per box to the group.
+    return [Send(chat_id, text, keyboard, personal=True)]
+
+
+def handed_out(deps: Deps, locale: str, pickup: Pickup, owner: User | None) -> tuple[str, Keyboard]:
+    """What was handed out, what to collect, and (for an order of several lines) a button per
+    line to hold it back for later: a partial pickup, recorded line by line."""
+    deal, order = pickup.deal, pickup.order
+    items = [item for item in deal.items if order.quantity(item.id) > 0]
+    lines = [
+        {"item": i, "quantity": order.quantity(i.id), "later": i.id in pickup.held_back}
+        for i in items
     ]
+    rest = [{"item": i, "quantity": pickup.rest[i.id]} for i in items if i.id in pickup.rest]
+    text = deps.texts.render(
+        locale,
+        "picked_up",
+        deal=deal,
+        order=order,
+        lines=lines,
+        rest=rest,
+        name=owner.display_name if owner else "",
+        collected=pickup.collected,
+    )
+    given = [i for i in items if i.id not in pickup.held_back]
+    if pickup.rest or len(given) < 2:
+        return text, ()
+    return text, tuple(
+        (button(deps, locale, "later", Callback(Op.LATER, deal.id, order.id, i.id), item=i),)
+        for i in given
+    )
 
 
 async def pickup_from_message(deps: Deps, message: MessageIn) -> list[Action] | None:

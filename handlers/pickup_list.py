@@ -117,7 +117,8 @@ def rows(
     result = []
     for entry in entries:
         order, resident, user = entry.order, entry.resident, entry.buyer
-        picked = order.picked_up_at is not None
+        handed = order.picked_up_at is not None  # all of it, or all but what is held back
+        picked = handed and not entry.held_back
         amount = order.amount(deal)
         due = amount - entry.held
         result.append(
@@ -143,8 +144,9 @@ def rows(
                     else ""
                 ),
                 handed_out_by=(
-                    entry.handed_out_by.display_name if picked and entry.handed_out_by else ""
+                    entry.handed_out_by.display_name if handed and entry.handed_out_by else ""
                 ),
+                held_back=tuple(said.line(item, units) for item, units in entry.held_back),
             )
         )
     return tuple(sort_rows(result))

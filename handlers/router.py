@@ -438,6 +438,12 @@ BUTTONS: dict[Op, Route[ButtonHandler]] = {
     Op.ARRIVED: Route(leading.on_press, _POST, None),
     Op.CONFIRM_ARRIVED: Route(leading.on_press, _POST, None),
     Op.PICKED: Route(leading.on_press, None, Access(Loads.DEAL_ORDER, Needs.LEADER)),
+    # Under /pickup's answer, which stays in the group for a leader the bot cannot write to.
+    Op.LATER: Route(
+        leading.on_press,
+        Access(Loads.DEAL_ORDER, Needs.LEADER),
+        Access(Loads.DEAL_ORDER, Needs.LEADER),
+    ),
     Op.CONFIRM_PAYMENT: Route(ledger.on_press, None, Access(Loads.DEAL_PAYMENT, Needs.LEADER)),
     Op.REJECT_PAYMENT: Route(ledger.on_press, None, Access(Loads.DEAL_PAYMENT, Needs.LEADER)),
     Op.REFUND_MADE: Route(ledger.on_press, None, Access(Loads.DEAL_REFUND, Needs.LEADER)),

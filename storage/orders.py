@@ -7,7 +7,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Executable, bindparam, exists, func, literal, select, update
+from sqlalchemy import Executable, bindparam, delete, exists, func, literal, select, update
 
 from groupbuy.codes import new_code
 from groupbuy.live import Touched
@@ -18,8 +18,8 @@ from storage import convert, sheets
 from storage.db import Db
 from storage.deals import SqlDeals
 from storage.sheets import SqlPickupSheet
-from storage.tables import DealRow, ItemRow, OrderLineRow, OrderRow, table_of
-from storage.upsert import dialect_insert
+from storage.tables import DealRow, HeldBackRow, ItemRow, OrderLineRow, OrderRow, table_of
+from storage.upsert import dialect_insert, insert_for
 
 _CODE_ATTEMPTS = 8
 
@@ -394,6 +394,29 @@ class SqlOrders:
             .values(picked_up_at=now, picked_up_by=by)
         )
         return int(getattr(result, "rowcount", 0)) == 1
+
+    async def hold_back(self, order_id: int, item_id: int, quantity: int) -> bool:
+        self._touched.orders.add(order_id)
+        values = {"order_id": order_id, "item_id": item_id, "quantity": quantity}
+        stmt = insert_for(self._s, HeldBackRow).values(values).on_conflict_do_nothing()
+        return int(getattr(await self._s.execute(stmt), "rowcount", 0)) == 1
+
+    async def held_back(self, order_id: int) -> dict[int, int]:
+        rows = await self._s.execute(
+            select(HeldBackRow.item_id, HeldBackRow.quantity).where(
+                HeldBackRow.order_id == order_id
+            )
+        )
+        return {item: quantity for item, quantity in rows.all()}
+
+    async def hand_rest(self, order_id: int) -> dict[int, int]:
+        self._touched.orders.add(order_id)
+        rows = await self._s.execute(
+            delete(HeldBackRow)
+            .where(HeldBackRow.order_id == order_id)
+            .returning(HeldBackRow.item_id, HeldBackRow.quantity)
+        )
+        return {item: quantity for item, quantity in rows.all()}
 
     async def set_pay_by(self, order_id: int, pay_by: datetime | None) -> None:
         self._touched.orders.add(order_id)

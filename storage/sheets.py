@@ -18,6 +18,7 @@ from groupbuy.model import Order, OrderLine, PaymentStatus, Resident, User
 from groupbuy.ports import SheetEntry
 from storage.db import Db
 from storage.tables import (
+    HeldBackRow,
     OrderLineRow,
     OrderRow,
     PaymentRow,
@@ -34,6 +35,7 @@ _payments = table_of(PaymentRow)
 _refunds = table_of(RefundRow)
 _buyer = table_of(UserRow).alias("buyer")
 _by = table_of(UserRow).alias("handed_out_by")
+_held_back = table_of(HeldBackRow)
 
 
 def _paid(status: PaymentStatus) -> Any:
@@ -80,6 +82,7 @@ _SHEET = (
         func.coalesce(_received.c.amount, 0),
         func.coalesce(_refunded.c.amount, 0),  # 20
         func.coalesce(_claimed.c.amount, 0),
+        func.coalesce(_held_back.c.quantity, 0),
     )
     .join(_lines, _lines.c.order_id == _orders.c.id)
     .outerjoin(
@@ -94,6 +97,10 @@ _SHEET = (
     .outerjoin(_received, _received.c.order_id == _orders.c.id)
     .outerjoin(_refunded, _refunded.c.order_id == _orders.c.id)
     .outerjoin(_claimed, _claimed.c.order_id == _orders.c.id)
+    .outerjoin(
+        _held_back,
+        and_(_held_back.c.order_id == _orders.c.id, _held_back.c.item_id == _lines.c.item_id),
+    )
     .where(_orders.c.deal_id == bindparam("deal"), _lines.c.quantity > 0)
     # An order's lines come together; the natural order of addresses ("3" < "3A" < "10") is
     # the drawing's (messages.pickup_list.sorting): SQL sorts text as text.
@@ -152,4 +159,5 @@ def _entry(rows: Sequence[tuple[Any, ...]]) -> SheetEntry:
     resident = Resident(r[10], r[2], r[11], r[12], r[13], r[14]) if r[10] is not None else None
     buyer = User(r[2], r[15], r[16]) if r[15] is not None else None
     by = User(r[6], r[17], r[18]) if r[6] is not None and r[17] is not None else None
-    return SheetEntry(order, resident, buyer, by, int(r[19]) - int(r[20]), int(r[21]))
+    held_back = tuple((x[7], x[22]) for x in rows if x[22])
+    return SheetEntry(order, resident, buyer, by, int(r[19]) - int(r[20]), int(r[21]), held_back)

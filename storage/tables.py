@@ -213,6 +213,21 @@ class OrderLineRow(Base):
     )
 
 
+class HeldBackRow(Base):
+    """A line of a handed-out order the resident did not take yet (partial pickup): its units
+    are to be handed out later. No row: the whole line went with the order."""
+
+    __tablename__ = "held_back"
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    quantity: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+
 class OutboxRow(Base):
     __tablename__ = "outbox"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -214,6 +214,7 @@ class DialogRec:
 
 TABLES = (
     "arrivals",
+    "held_back",
     "communities",
     "group_admins",
     "users",
@@ -814,6 +815,23 @@ class FakeOrders(_Repo):
         orders = [self._order(r) for r in self._recs() if r.deal_id == deal_id]
         return [o for o in orders if o is not None and o.active]
 
+    async def hold_back(self, order_id: int, item_id: int, quantity: int) -> bool:
+        if self._rec(order_id) is None:
+            raise FakeIntegrityError("held_back.order_id: no such order")
+        if (order_id, item_id) in self.t("held_back"):
+            return False
+        self.t("held_back")[(order_id, item_id)] = quantity
+        return True
+
+    async def held_back(self, order_id: int) -> dict[int, int]:
+        return {i: q for (o, i), q in sorted(self.t("held_back").items()) if o == order_id}
+
+    async def hand_rest(self, order_id: int) -> dict[int, int]:
+        rest = await self.held_back(order_id)
+        for item_id in rest:
+            del self.t("held_back")[(order_id, item_id)]
+        return rest
+
     async def pickup_sheet(self, deal_id: int, only: Collection[int] | None = None) -> PickupSheet:
         residents = self.t("residents")
         users = self.t("users")
@@ -842,6 +860,7 @@ class FakeOrders(_Repo):
                     by,
                     held.get(rec.id, 0),
                     claimed.get(rec.id, 0),
+                    tuple((await self.held_back(rec.id)).items()),
                 )
             )
         return FakePickupSheet(tuple(entries))

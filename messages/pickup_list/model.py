@@ -47,6 +47,8 @@ class PickupRow:
     """``amount`` as a number in the list's currency (major units), for spreadsheets."""
     owed_value: Decimal | None = None
     """What is still to be paid of it (major units): 0 when paid in full."""
+    held_back: tuple[PickupLine, ...] = ()
+    """Handed out in part: the lines still to hand out (``picked_up`` is False until then)."""
 
     @property
     def address(self) -> str:

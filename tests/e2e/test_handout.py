@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from sandbox.views import SentMessage
 from tests.e2e.conftest import (
     World,
     become_resident,
@@ -28,11 +29,19 @@ Window: Sun 8:00-9:00"""
 CODE = re.compile(r"Pickup code: (\w+)")
 
 
+def _message(world: World, chat: int, message_id: int) -> SentMessage:
+    return next(m for m in world.emu.messages(chat) if m.message_id == message_id)
+
+
 async def _forwarded(world: World, user: int, chat: int, message_id: int) -> str:
     """`user` forwards the message to the bot; the bot's answer there."""
+    return text_of(await _answer_to_forward(world, user, chat, message_id))
+
+
+async def _answer_to_forward(world: World, user: int, chat: int, message_id: int) -> SentMessage:
     after = last_id(world, user)
     await world.emu.forward_message(user, chat, message_id, user)
-    return text_of(await bot_says(world, user, after))
+    return await bot_says(world, user, after)
 
 
 async def test_a_code_typed_or_forwarded_hands_the_order_out_once(world: World) -> None:
@@ -71,10 +80,31 @@ async def test_a_code_typed_or_forwarded_hands_the_order_out_once(world: World) 
     refused = await _forwarded(world, mallory, group, said)
     assert f"No order has the code {codes[ann]}." in refused
 
-    handed = await _forwarded(world, olga, group, said)
+    answer = await _answer_to_forward(world, olga, group, said)
+    handed = text_of(answer)
     assert f"{codes[ann]} picked up: Ann, Lychees." in handed
     assert "• Lychee × 1 kg" in handed and "• Mango × 1 box" in handed
     assert "Collect CN¥75.50" in handed  # cash at pickup: what the leader takes
+    # Partial pickup: the mangoes are not in yet; Ann takes the lychees now, the mango later.
+    assert answer.button_labels() == ["⏳ Lychee later", "⏳ Mango later"]
+    toast = await emu.press_button(olga, olga, answer.message_id, text="⏳ Mango later")
+    assert (toast.text, toast.show_alert) == ("Mango is held back for later.", False)
+    await emu.wait_until(
+        lambda: "⏳ later" in (_message(world, olga, answer.message_id).text or "")
+    )
+    partly = _message(world, olga, answer.message_id)
+    assert "• Mango × 1 box — ⏳ later" in (partly.text or "")
+    assert "• Lychee × 1 kg\n" in (partly.text or "") + "\n"
+    assert "Collect CN¥75.50" in (partly.text or "")  # the cash taken, still said
+    assert partly.button_labels() == []  # the lychees must go now: nothing else to hold back
+    # Holding back the last line too (a stale screen) is refused: that is no pickup.
+    stale = await emu.press_raw(olga, olga, answer.message_id, answer.keyboard[0][0][1])
+    assert stale.show_alert and stale.text is not None and "must go now" in stale.text
+    # Later, the code again hands out the rest, once; the money was taken the first time.
+    rest = await say(world, olga, olga, codes[ann])
+    assert f"{codes[ann]}: the rest handed out to Ann, Lychees." in text_of(rest)
+    assert "• Mango × 1 box" in text_of(rest) and "Lychee" not in text_of(rest).split(".", 1)[1]
+    assert "Collect" not in text_of(rest)
     again = await _forwarded(world, olga, group, said)
     assert re.search(rf"{codes[ann]} was already picked up at .+, handed out by Olga\.", again)
 

@@ -558,9 +558,22 @@ def _preview(r: Renderer, locale: str, w: World) -> dict[str, Any]:
 
 def _picked_up(r: Renderer, locale: str, w: World) -> dict[str, Any]:
     deal = w.deal_in(DealStatus.CLOSED)
-    lines = w.lines(deal, w.order)
+    lines = [{**line, "later": False} for line in w.lines(deal, w.order)]
     return {"deal": deal, "order": w.order, "name": w.user.display_name, "collected": 2500,
-            "lines": lines}  # fmt: skip
+            "lines": lines, "rest": []}  # fmt: skip
+
+
+def _picked_up_partly(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    """A line held back for later (handlers.leading.handed_out)."""
+    given = _picked_up(r, locale, w)
+    lines = [{**line, "later": n == 0} for n, line in enumerate(given["lines"])]
+    return {**given, "lines": lines}
+
+
+def _picked_up_rest(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    """The rest of a partial pickup, handed out later."""
+    given = _picked_up(r, locale, w)
+    return {**given, "rest": given["lines"][:1], "collected": 0}
 
 
 def _picked_up_paid(r: Renderer, locale: str, w: World) -> dict[str, Any]:
@@ -576,7 +589,7 @@ def _pickup_caption(r: Renderer, locale: str, w: World) -> dict[str, Any]:
 
 
 def _pickup_rows(w: World) -> list[PickupRow]:
-    """handlers.pickup_list.rows: two residents, one already picked up."""
+    """handlers.pickup_list.rows: three residents, one already picked up, one in part."""
     lines = tuple(PickupLine(i.name, n + 1, i.unit) for n, i in enumerate(w.items))
     return [
         PickupRow(
@@ -589,6 +602,12 @@ def _pickup_rows(w: World) -> list[PickupRow]:
             name=w.texts.first_name, phone=None, lines=lines[:1], amount="¥12.50",
             code="M3Q9Z", picked_up=True, handed_out_at="Sat 6 Dec, 09:42",
             handed_out_by="Olga",
+        ),
+        PickupRow(
+            building=w.texts.buildings[1], unit="", room=w.texts.room + "1",
+            name=w.texts.first_name, phone=None, lines=lines, amount="¥55.00",
+            code="N4R8Y", handed_out_at="Sat 6 Dec, 09:44", handed_out_by="Olga",
+            held_back=lines[1:],
         ),
     ]  # fmt: skip
 
@@ -832,7 +851,7 @@ SAMPLES: dict[str, list[Sample]] = {
         _pickup(Standing(4000, 0, 4000), PaymentMode.LEADER),
         _pickup(Standing(4000, 1000, 0), PaymentMode.LEADER, photo="AgAD"),
     ],
-    "picked_up": [_picked_up, _picked_up_paid],
+    "picked_up": [_picked_up, _picked_up_paid, _picked_up_partly, _picked_up_rest],
     "pickup_in_group": [_nothing],
     "pickup_which": [_pickup_which],
     "pickup_list_caption": [_pickup_caption],
