@@ -133,6 +133,20 @@ class Arrival:
 
 
 @dataclass(frozen=True, slots=True)
+class PickupChange:
+    """The leader moved a closed deal's pickup (place, window or both): what it was, what it is."""
+
+    id: int
+    deal_id: int
+    old_place: str
+    old_window: str
+    place: str
+    window: str
+    at: datetime
+    by: int
+
+
+@dataclass(frozen=True, slots=True)
 class ItemSpec:
     name: str
     unit: str

@@ -35,6 +35,8 @@ class NoticeKind(StrEnum):
     BOT_DEMOTED = "bot_demoted"  # to the leader: the bot is no longer an admin (ref: when)
     TOPIC_GONE = "topic_gone"  # to the leader: deals' topic closed or deleted (ref: the topic)
     GOODS_ARRIVED = "goods_arrived"  # to the group: the goods are here, come and pick them up
+    PICKUP_MOVED = "pickup_moved"  # to the group: the pickup moved (ref: the change)
+    PICKUP_CHANGED = "pickup_changed"  # to each buyer still to pick up (ref: the change)
     ARRIVED = "arrived"  # to each buyer still to pick up: the goods are here (code, what to bring)
 
 

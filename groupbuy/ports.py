@@ -24,6 +24,7 @@ from groupbuy.model import (
     PaymentMethod,
     PaymentMode,
     PaymentStatus,
+    PickupChange,
     Refund,
     RefundReason,
     Resident,
@@ -166,6 +167,14 @@ class Deals(Protocol):
         ...
 
     async def arrival(self, deal_id: int, point: int) -> Arrival | None: ...
+    async def change_pickup(
+        self, deal_id: int, place: str, window: str, now: datetime, by: int
+    ) -> PickupChange:
+        """Move the deal's pickup and record the change, from what it was; the post is bumped
+        (it shows the pickup)."""
+        ...
+
+    async def pickup_change(self, change_id: int) -> PickupChange | None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from groupbuy.model import DealStatus, RefundReason, RefundStatus
+from groupbuy.model import Community, Deal, DealStatus, RefundReason, RefundStatus
 from groupbuy.notices import NoticeKind, PendingNotice
 from groupbuy.payments import standing
 from groupbuy.ports import UnitOfWork
@@ -100,6 +100,8 @@ async def _render(deps: Deps, uow: UnitOfWork, pending: PendingNotice) -> Send |
             code=order.code if order else "",
         )
         return Send(notice.chat_id, text)
+    if notice.kind in (NoticeKind.PICKUP_MOVED, NoticeKind.PICKUP_CHANGED):
+        return await _pickup_moved(deps, uow, pending, deal, community)
     if notice.kind in _GROUP:
         stats = await uow.deals.stats(deal.id)
         locale = deps.community_locale(community)
@@ -160,3 +162,27 @@ async def _render(deps: Deps, uow: UnitOfWork, pending: PendingNotice) -> Send |
         # Pay-the-leader mode: "I have paid" and the collection code, right under the amount.
         buttons = tuple(pay_buttons(deps, locale, deal, extra["money"], community))
     return Send(notice.chat_id, text, buttons)
+
+
+async def _pickup_moved(
+    deps: Deps, uow: UnitOfWork, pending: PendingNotice, deal: Deal, community: Community
+) -> Send | None:
+    """The pickup moved: the group is told once; each buyer still to pick up, with their code."""
+    notice = pending.notice
+    change = await uow.deals.pickup_change(notice.ref)
+    if change is None:
+        return None
+    if notice.kind is NoticeKind.PICKUP_MOVED:
+        text = deps.texts.render(
+            deps.community_locale(community), "notice_pickup_moved", deal=deal, change=change
+        )
+        return Send(notice.chat_id, text, thread_id=deal.thread_id)
+    user_id = notice.user_id or notice.chat_id
+    order = await uow.orders.of_user(deal.id, user_id)
+    if order is None or not order.active or order.picked_up_at is not None:
+        return None  # handed out meanwhile: the move does not concern them
+    user = await uow.users.get(user_id)
+    text = deps.texts.render(
+        deps.user_locale(user), "notice_pickup_changed", deal=deal, change=change, order=order
+    )
+    return Send(notice.chat_id, text)

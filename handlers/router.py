@@ -21,6 +21,7 @@ from handlers import (
     newdeal,
     payee,
     paying,
+    pickup_change,
     profile,
     setup,
 )
@@ -396,6 +397,8 @@ COMMANDS: dict[str, Route[CommandHandler]] = {
     "lang": Route(cmd_lang, _SELF, _OWN),  # in a group, the LANG button is the leader's
     "list": Route(leading.list_command, _NAMED, Access(Loads.DEAL, Needs.LEADER)),
     "pickup": Route(leading.pickup_command, _GROUP, _RECORDED),
+    "pickuptime": Route(pickup_change.time_command, _NAMED, Access(Loads.DEAL, Needs.LEADER)),
+    "pickupplace": Route(pickup_change.place_command, _NAMED, Access(Loads.DEAL, Needs.LEADER)),
     "shortfall": Route(leading.shortfall_command, _NAMED, Access(Loads.DEAL, Needs.LEADER)),
     "payments": Route(ledger.command, _NAMED, Access(Loads.DEAL, Needs.LEADER)),
     "paymode": Route(ledger.mode_command, _GROUP, None),

@@ -17,6 +17,7 @@ from groupbuy.model import (
     DealStats,
     DealStatus,
     PaymentMode,
+    PickupChange,
     Resident,
     StalePost,
 )
@@ -29,6 +30,7 @@ from storage.tables import (
     ItemRow,
     OrderLineRow,
     OrderRow,
+    PickupChangeRow,
     ResidentRow,
     table_of,
 )
@@ -379,6 +381,52 @@ class SqlDeals:
             )
         ).one_or_none()
         return None if row is None else Arrival(deal_id, point, row.arrived_at, row.arrived_by)
+
+    async def change_pickup(
+        self, deal_id: int, place: str, window: str, now: datetime, by: int
+    ) -> PickupChange:
+        old = (
+            await self._s.execute(
+                update(DealRow)
+                .where(DealRow.id == deal_id)
+                .values(post_version=DealRow.post_version + 1)  # and lock it: one move at a time
+                .returning(DealRow.pickup_place, DealRow.pickup_window)
+            )
+        ).one()
+        await self._s.execute(
+            update(DealRow)
+            .where(DealRow.id == deal_id)
+            .values(pickup_place=place, pickup_window=window)
+        )
+        row = PickupChangeRow(
+            deal_id=deal_id,
+            old_place=old.pickup_place,
+            old_window=old.pickup_window,
+            place=place,
+            window=window,
+            changed_at=now,
+            changed_by=by,
+        )
+        self._s.add(row)
+        await self._s.flush()
+        return _change(row)
+
+    async def pickup_change(self, change_id: int) -> PickupChange | None:
+        row = await self._s.get(PickupChangeRow, change_id)
+        return None if row is None else _change(row)
+
+
+def _change(row: PickupChangeRow) -> PickupChange:
+    return PickupChange(
+        row.id,
+        row.deal_id,
+        row.old_place,
+        row.old_window,
+        row.place,
+        row.window,
+        row.changed_at,
+        row.changed_by,
+    )
 
 
 def _one(result: object) -> bool:

@@ -158,6 +158,20 @@ class ArrivalRow(Base):
     arrived_by: Mapped[int] = mapped_column(BigInteger)
 
 
+class PickupChangeRow(Base):
+    """A closed deal's pickup moved by its leader: the buyers are told once, old and new."""
+
+    __tablename__ = "pickup_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"), index=True)
+    old_place: Mapped[str] = mapped_column(String(256))
+    old_window: Mapped[str] = mapped_column(String(128))
+    place: Mapped[str] = mapped_column(String(256))
+    window: Mapped[str] = mapped_column(String(128))
+    changed_at: Mapped[datetime]
+    changed_by: Mapped[int] = mapped_column(BigInteger)
+
+
 class ItemRow(Base):
     __tablename__ = "items"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

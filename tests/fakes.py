@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from groupbuy import transaction_guard
 from groupbuy.codes import new_code
-from groupbuy.deals import open_deal
+from groupbuy.deals import close_deal, open_deal
 from groupbuy.live import Live, LiveKind, Shown, StaleMessage, Touched
 from groupbuy.model import (
     Arrival,
@@ -49,6 +49,7 @@ from groupbuy.model import (
     PaymentMethod,
     PaymentMode,
     PaymentStatus,
+    PickupChange,
     Refund,
     RefundReason,
     RefundStatus,
@@ -62,6 +63,7 @@ from groupbuy.orders import (
     OrderChange,
     cancel_order,
     change_quantity,
+    mark_picked_up,
     take_in_steps,
 )
 from groupbuy.payments import Received, issue_invoice, receive_payment
@@ -215,6 +217,7 @@ class DialogRec:
 TABLES = (
     "arrivals",
     "held_back",
+    "pickup_changes",
     "communities",
     "group_admins",
     "users",
@@ -703,6 +706,34 @@ class FakeDeals(_Repo):
             return False
         self.t("arrivals")[key] = replace(arrival, at=_utc(arrival.at))
         return True
+
+    async def change_pickup(
+        self, deal_id: int, place: str, window: str, now: datetime, by: int
+    ) -> PickupChange:
+        rec = self._deal(deal_id)
+        if rec is None:
+            raise FakeIntegrityError("pickup_changes.deal_id: no such deal")
+        change = PickupChange(
+            self._uow.store.next_id("pickup_changes"),
+            deal_id,
+            rec.pickup_place,
+            rec.pickup_window,
+            place,
+            window,
+            _utc(now),
+            by,
+        )
+        self.t("pickup_changes")[change.id] = change
+        self._put(
+            replace(
+                rec, pickup_place=place, pickup_window=window, post_version=rec.post_version + 1
+            )
+        )
+        return change
+
+    async def pickup_change(self, change_id: int) -> PickupChange | None:
+        found: PickupChange | None = self.t("pickup_changes").get(change_id)
+        return found
 
     async def arrival(self, deal_id: int, point: int) -> Arrival | None:
         found: Arrival | None = self.t("arrivals").get((deal_id, point))
@@ -1604,3 +1635,26 @@ async def read_deal(factory: UnitOfWorkFactory, deal_id: int) -> tuple[Deal, lis
 if TYPE_CHECKING:  # the fakes implement the ports (checked by mypy)
     _uow: UnitOfWork = FakeUnitOfWork(FakeStore())
     _factory: UnitOfWorkFactory = FakeUnitOfWorkFactory()
+
+
+async def closed_with_buyers(
+    factory: UnitOfWorkFactory, now: datetime, chat: Community, close: bool = True
+) -> Deal:
+    """A deal of one item bought by 1001–1004: 1003 cancelled before the close, 1004 handed
+    out after it (by leader 7). Left open with `close=False`."""
+    spec = deal_spec(now + timedelta(days=1), item_spec("Lychee", stock=50, limit=None))
+    deal = await open_deal_committed(factory, now, spec, chat)
+    for user in (1001, 1002, 1003, 1004):
+        await change_committed(factory, now, deal.id, deal.items[0].id, user, 1)
+    await cancel_committed(factory, now, deal.id, 1003)
+    if close:
+        async with factory() as uow:
+            assert await close_deal(uow, deal.id, CloseReason.LEADER, now) is not None
+            order = await uow.orders.of_user(deal.id, 1004)
+            assert order is not None
+            await mark_picked_up(uow, chat.chat_id, order.code, now, by=7)
+            await uow.commit()
+    async with factory() as uow:
+        found = await uow.deals.get(deal.id)
+    assert found is not None
+    return found

@@ -10,6 +10,7 @@ from datetime import timedelta
 from sandbox.views import SentMessage
 from tests.e2e.conftest import (
     World,
+    answer_to,
     become_resident,
     bot_says,
     close_now,
@@ -113,3 +114,57 @@ async def test_goods_arrived_tells_each_buyer_still_to_pick_up_once(world: World
     assert len(_told(world, bob, "Your goods are here")) == 1
     assert _told(world, carol, "Your goods are here") == []
     assert len(_told(world, group, "The goods are here")) == 1
+
+
+async def test_moving_the_pickup_after_the_close_tells_each_buyer_once(world: World) -> None:
+    emu = world.emu
+    olga, group = await set_up_group(world)
+    post = await publish_one_message(world, olga, group, DEAL)
+    join = post.keyboard[0][0][1]
+    ann = await emu.add_user("Ann")
+    bob = await emu.add_user("Bob")
+    for n, user in enumerate((ann, bob)):
+        await emu.add_member(group, user)
+        await become_resident(world, user, group, post.message_id, join, room=f"20{n}")
+    await close_now(world, olga, group, post.message_id)
+    code = group_in(CODE, text_of(await bot_says(world, ann, 0, "Your order", timeout=10)))
+    await bot_says(world, bob, 0, "Your order", timeout=10)
+
+    # A neighbour may not; a time already past is refused and changes nothing.
+    refused = await answer_to(world, bob, group, "/pickuptime tomorrow 18:00-19:00")
+    assert LEADERS_ONLY in text_of(refused)
+    past = await say(world, olga, olga, f"/pickuptime #{_deal_id(post)} 2020-01-01 10:00-11:00")
+    assert "That time is already past" in text_of(past)
+    usage = await say(world, olga, olga, "/pickuptime tomorrow 18:00")  # which deal?
+    assert "/pickuptime #12 Sat 18:00-19:00" in text_of(usage)
+
+    # In the group: its newest closed deal; the leader is answered in private.
+    after_group = last_id(world, group)
+    await emu.send_message(olga, group, "/pickuptime tomorrow 18:00-19:00")
+    done = await bot_says(world, olga, past.message_id, "pickup moved", timeout=10)
+    assert "2 buyers still to pick up are being told" in text_of(done)
+    for user in (ann, bob):
+        moved = await bot_says(world, user, 0, "Your pickup has moved: Lychees", timeout=10)
+        assert "Time: Sun 8:00-9:00 → tomorrow 18:00-19:00" in text_of(moved)
+        assert "Place:" not in text_of(moved)  # the place did not change
+    assert f"Pickup code: {code}" in text_of(_told(world, ann, "Your pickup has moved")[0])
+    await bot_says(world, group, after_group, "Pickup moved: Lychees", timeout=10)
+    await emu.wait_until(
+        lambda: "tomorrow 18:00-19:00" in (_message(world, group, post.message_id).text or ""),
+        timeout=10,
+    )
+
+    # Ann picks up; the place then moves: only Bob is told, once.
+    await say(world, olga, olga, code, "picked up")
+    await say(world, olga, olga, f"/pickupplace #{_deal_id(post)} Building 3 lobby", "moved")
+    moved = await bot_says(world, bob, 0, "Place: Gate 3 → Building 3 lobby", timeout=10)
+    assert "Time:" not in text_of(moved)
+    await world.advance(timedelta(minutes=5))
+    await asyncio.sleep(0.5)  # a duplicate would be out by now
+    assert len(_told(world, ann, "Your pickup has moved")) == 1
+    assert len(_told(world, bob, "Your pickup has moved")) == 2
+    assert len(_told(world, group, "Pickup moved")) == 2
+
+
+def _deal_id(post: SentMessage) -> int:
+    return int(post.keyboard[0][0][1].split(":")[1])

@@ -240,6 +240,8 @@ def _command_args(s: Scene) -> dict[str, str]:
         "lang": "",
         "list": str(s.deal_a),
         "pickup": str(s.code_a),
+        "pickuptime": f"#{s.deal_a} tomorrow 18:00-19:00",
+        "pickupplace": f"#{s.deal_a} Gate 9",
         "shortfall": f"1 1 {s.deal_a}",
         "payments": str(s.deal_a),
         "paymode": "",

@@ -9,20 +9,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from groupbuy.arrival import Announced, announce_arrival
-from groupbuy.deals import close_deal
 from groupbuy.errors import DomainError
-from groupbuy.model import CloseReason, Deal
+from groupbuy.model import Deal
 from groupbuy.notices import Notice, NoticeKind
-from groupbuy.orders import mark_picked_up
 from groupbuy.ports import UnitOfWorkFactory
 from storage.unit_of_work import SqlUnitOfWorkFactory
 from tests.fakes import (
-    cancel_committed,
-    change_committed,
+    closed_with_buyers,
     community,
-    deal_spec,
-    item_spec,
-    open_deal_committed,
 )
 
 T0 = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)
@@ -31,23 +25,7 @@ LEADERS = (7, 8)
 
 
 async def _deal(factory: UnitOfWorkFactory, close: bool = True) -> Deal:
-    """Buyers 1001–1004; 1003 cancelled before the close, 1004 handed out after it."""
-    spec = deal_spec(T0 + timedelta(days=1), item_spec("Lychee", stock=50, limit=None))
-    deal = await open_deal_committed(factory, T0, spec, CHAT)
-    for user in (1001, 1002, 1003, 1004):
-        await change_committed(factory, T0, deal.id, deal.items[0].id, user, 1)
-    await cancel_committed(factory, T0, deal.id, 1003)
-    if close:
-        async with factory() as uow:
-            assert await close_deal(uow, deal.id, CloseReason.LEADER, T0) is not None
-            order = await uow.orders.of_user(deal.id, 1004)
-            assert order is not None
-            await mark_picked_up(uow, CHAT.chat_id, order.code, T0, by=7)
-            await uow.commit()
-    async with factory() as uow:
-        found = await uow.deals.get(deal.id)
-    assert found is not None
-    return found
+    return await closed_with_buyers(factory, T0, CHAT, close)
 
 
 async def _announce(factory: UnitOfWorkFactory, deal: Deal, at: datetime, by: int) -> Announced:

@@ -31,6 +31,7 @@ from groupbuy.model import (
     PaymentMethod,
     PaymentMode,
     PaymentStatus,
+    PickupChange,
     Refund,
     RefundReason,
     RefundStatus,
@@ -149,6 +150,9 @@ SHOWS_USER_TEXT = {
     "notice_pickup",
     "notice_arrived",
     "notice_goods_arrived",
+    "notice_pickup_moved",
+    "notice_pickup_changed",
+    "pickup_change_done",
     "arrival_confirm",
     "arrival_done",
     "notice_post_undelivered",
@@ -580,6 +584,22 @@ def _picked_up_paid(r: Renderer, locale: str, w: World) -> dict[str, Any]:
     return {**_picked_up(r, locale, w), "collected": 0}
 
 
+def _moved(*, place: bool, window: bool) -> Sample:
+    """handlers.notices._pickup_moved and handlers.pickup_change: a closed deal's pickup moved
+    (its place, its time, or both), from the deal's own."""
+
+    def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+        deal = w.deal_in(DealStatus.CLOSED)
+        change = PickupChange(
+            7, deal.id, deal.pickup_place, deal.pickup_window,
+            deal.pickup_place + " 2" if place else deal.pickup_place,
+            "18:00-19:00" if window else deal.pickup_window, DEADLINE, w.user.id,
+        )  # fmt: skip
+        return {"deal": deal, "change": change, "order": w.order, "count": w.count}
+
+    return build
+
+
 def _pickup_which(r: Renderer, locale: str, w: World) -> dict[str, Any]:
     return {"codes": [w.order.code, "M3Q9Z"]}
 
@@ -842,6 +862,10 @@ SAMPLES: dict[str, list[Sample]] = {
         _pickup(Standing(4000, 0, 4000), PaymentMode.LEADER),
     ],
     "notice_goods_arrived": [_group_notice],
+    "notice_pickup_moved": [_moved(place=True, window=True), _moved(place=False, window=True)],
+    "notice_pickup_changed": [_moved(place=True, window=False), _moved(place=True, window=True)],
+    "pickup_change_done": [_moved(place=True, window=True)],
+    "pickup_change_usage": [_nothing],
     "arrival_confirm": [_pickup_caption],
     "arrival_done": [_pickup_caption],
     "arrival_kept": [_nothing],
@@ -1019,6 +1043,8 @@ def macro_context(collection: str, w: World) -> dict[str, Any]:
             "order": w.order, "money": Standing(4000, 1000, 0), "tz": w.community.timezone,
             "resident": w.resident, "phone": True, "community": w.community,
             "refunds": [_refund(w, RefundReason.FAILED, PaymentMethod.TRANSFER)],
+            "change": PickupChange(7, w.deal.id, "Gate 1", "Sat 9:00", "Gate 2", "Sun 9:00",
+                                   DEADLINE, w.user.id),
         }  # fmt: skip
     return {}
 
