@@ -8,7 +8,7 @@ learns when it was said. A buyer who already has their goods is not told they ar
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from groupbuy.errors import DomainError
 from groupbuy.model import Arrival, Deal, DealStatus
@@ -24,9 +24,28 @@ class Announced:
 
 
 async def waiting(uow: UnitOfWork, deal: Deal) -> list[int]:
-    """The buyers who have goods to pick up: an order with units, not handed out yet."""
+    """The buyers who have goods to pick up: an order with units, not handed out yet, or
+    handed out in part (a line held back for later)."""
     orders = await uow.orders.for_deal(deal.id)
-    return [o.user_id for o in orders if o.active and o.picked_up_at is None]
+    partly = await uow.orders.held_back_orders(deal.id)
+    return [o.user_id for o in orders if o.active and (o.picked_up_at is None or o.id in partly)]
+
+
+async def remind_to_pick_up(
+    uow: UnitOfWork, deal: Deal, now: datetime, every: timedelta
+) -> int | None:
+    """No-shows: the leader's one button to remind everyone whose order still waits, at most
+    once per `every` per deal (None: too soon); how many are reminded."""
+    if deal.status is not DealStatus.CLOSED:
+        raise DomainError("deal_not_closed")
+    if not await uow.deals.claim_pickup_reminder(deal.id, now, every):
+        return None
+    ref = int(now.timestamp())
+    buyers = await waiting(uow, deal)
+    await uow.outbox.add(
+        [Notice(NoticeKind.PICKUP_REMINDER, u, deal.id, u, ref) for u in buyers], now
+    )
+    return len(buyers)
 
 
 async def announce_arrival(uow: UnitOfWork, deal: Deal, now: datetime, by: int) -> Announced:

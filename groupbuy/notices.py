@@ -37,6 +37,7 @@ class NoticeKind(StrEnum):
     GOODS_ARRIVED = "goods_arrived"  # to the group: the goods are here, come and pick them up
     PICKUP_MOVED = "pickup_moved"  # to the group: the pickup moved (ref: the change)
     PICKUP_CHANGED = "pickup_changed"  # to each buyer still to pick up (ref: the change)
+    PICKUP_REMINDER = "pickup_reminder"  # to a buyer not come yet: their order waits (ref: time)
     ARRIVED = "arrived"  # to each buyer still to pick up: the goods are here (code, what to bring)
 
 

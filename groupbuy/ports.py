@@ -175,6 +175,9 @@ class Deals(Protocol):
         ...
 
     async def pickup_change(self, change_id: int) -> PickupChange | None: ...
+    async def claim_pickup_reminder(self, deal_id: int, now: datetime, every: timedelta) -> bool:
+        """The leader's 'remind them all' to pick up: True at most once per `every` per deal."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,6 +267,10 @@ class Orders(Protocol):
 
     async def held_back(self, order_id: int) -> dict[int, int]:
         """The order's lines still to be handed out: units by item."""
+        ...
+
+    async def held_back_orders(self, deal_id: int) -> set[int]:
+        """The deal's orders handed out in part: something of theirs is still to come for."""
         ...
 
     async def hand_rest(self, order_id: int) -> dict[int, int]:

@@ -37,6 +37,7 @@ class Op(StrEnum):
     OPEN_LINK = "O"  # new deal dialog: who may join with the link (arg 1: anyone, 0: members)
     EDIT = "E"  # new deal dialog: change a field from the preview (arg: handlers.newdeal.EDITABLE)
     WORKBOOK = "W"  # leader: the pickup list as an Excel workbook (under the list's PDF)
+    REMIND_PICKUP = "T"  # leader: remind everyone whose order still waits (under /noshows)
     LATER = "H"  # leader: a line of an order just handed out is held back (arg: order, also: item)
     ARRIVED = "g"  # leader: the goods are here (asks first, under the closed post)
     CONFIRM_ARRIVED = "G"  # leader: yes, tell every buyer still to pick up

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from groupbuy.model import Community, Deal, DealStatus, RefundReason, RefundStatus
+from groupbuy.model import Community, Deal, DealStatus, Order, RefundReason, RefundStatus
 from groupbuy.notices import NoticeKind, PendingNotice
 from groupbuy.payments import standing
 from groupbuy.ports import UnitOfWork
@@ -135,8 +135,8 @@ async def _render(deps: Deps, uow: UnitOfWork, pending: PendingNotice) -> Send |
         ]
     elif notice.kind is NoticeKind.PICKUP and order is not None:
         extra["money"] = await standing(uow, deal, order)  # what to bring, or paid
-    elif notice.kind is NoticeKind.ARRIVED and order is not None:
-        if not order.active or order.picked_up_at is not None:
+    elif notice.kind in (NoticeKind.ARRIVED, NoticeKind.PICKUP_REMINDER) and order is not None:
+        if not await _still_waiting(uow, order):
             return None  # cancelled, or handed out before the notice went: nothing to come for
         extra["money"] = await standing(uow, deal, order)
     if notice.kind is NoticeKind.ORDER_LAPSED:
@@ -158,7 +158,12 @@ async def _render(deps: Deps, uow: UnitOfWork, pending: PendingNotice) -> Send |
         **extra,
     )
     buttons: Keyboard = ()
-    if notice.kind in (NoticeKind.PICKUP, NoticeKind.ARRIVED, NoticeKind.PAYMENT_REMINDER):
+    if notice.kind in (
+        NoticeKind.PICKUP,
+        NoticeKind.ARRIVED,
+        NoticeKind.PICKUP_REMINDER,
+        NoticeKind.PAYMENT_REMINDER,
+    ):
         # Pay-the-leader mode: "I have paid" and the collection code, right under the amount.
         buttons = tuple(pay_buttons(deps, locale, deal, extra["money"], community))
     return Send(notice.chat_id, text, buttons)
@@ -179,10 +184,17 @@ async def _pickup_moved(
         return Send(notice.chat_id, text, thread_id=deal.thread_id)
     user_id = notice.user_id or notice.chat_id
     order = await uow.orders.of_user(deal.id, user_id)
-    if order is None or not order.active or order.picked_up_at is not None:
+    if order is None or not await _still_waiting(uow, order):
         return None  # handed out meanwhile: the move does not concern them
     user = await uow.users.get(user_id)
     text = deps.texts.render(
         deps.user_locale(user), "notice_pickup_changed", deal=deal, change=change, order=order
     )
     return Send(notice.chat_id, text)
+
+
+async def _still_waiting(uow: UnitOfWork, order: Order) -> bool:
+    """Something of the order is still to come for: not handed out, or only in part."""
+    if not order.active:
+        return False
+    return order.picked_up_at is None or bool(await uow.orders.held_back(order.id))

@@ -19,6 +19,7 @@ from handlers import (
     leading,
     ledger,
     newdeal,
+    no_shows,
     payee,
     paying,
     pickup_change,
@@ -397,6 +398,7 @@ COMMANDS: dict[str, Route[CommandHandler]] = {
     "lang": Route(cmd_lang, _SELF, _OWN),  # in a group, the LANG button is the leader's
     "list": Route(leading.list_command, _NAMED, Access(Loads.DEAL, Needs.LEADER)),
     "pickup": Route(leading.pickup_command, _GROUP, _RECORDED),
+    "noshows": Route(no_shows.command, _NAMED, Access(Loads.DEAL, Needs.LEADER)),
     "pickuptime": Route(pickup_change.time_command, _NAMED, Access(Loads.DEAL, Needs.LEADER)),
     "pickupplace": Route(pickup_change.place_command, _NAMED, Access(Loads.DEAL, Needs.LEADER)),
     "shortfall": Route(leading.shortfall_command, _NAMED, Access(Loads.DEAL, Needs.LEADER)),
@@ -451,6 +453,8 @@ BUTTONS: dict[Op, Route[ButtonHandler]] = {
     Op.REJECT_PAYMENT: Route(ledger.on_press, None, Access(Loads.DEAL_PAYMENT, Needs.LEADER)),
     Op.REFUND_MADE: Route(ledger.on_press, None, Access(Loads.DEAL_REFUND, Needs.LEADER)),
     Op.REMIND_UNPAID: Route(ledger.on_press, None, _POST),
+    # Under /noshows' answer, which stays in the group for a leader the bot cannot write to.
+    Op.REMIND_PICKUP: Route(no_shows.on_remind, _POST, _POST),
     Op.PAY_MODE: Route(ledger.on_mode, _GROUP, None),
     Op.LANG: Route(language.on_choice, _GROUP, _OWN),
     Op.LEADER: Route(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, bindparam, case, func, or_, select, update
 
@@ -350,15 +351,14 @@ class SqlDeals:
         return DealStats(participants=int(row[0]), quantity=int(row[1]), paid=int(row[2]))
 
     async def claim_unpaid_reminder(self, deal_id: int, now: datetime, every: timedelta) -> bool:
+        return await self._claim(deal_id, DealRow.unpaid_reminded_at, now, every)
+
+    async def _claim(self, deal_id: int, last: Any, now: datetime, every: timedelta) -> bool:
+        """Set the deal's `last` reminder time to now, unless it is within `every` of now."""
         result = await self._s.execute(
             update(DealRow)
-            .where(
-                DealRow.id == deal_id,
-                or_(
-                    DealRow.unpaid_reminded_at.is_(None), DealRow.unpaid_reminded_at <= now - every
-                ),
-            )
-            .values(unpaid_reminded_at=now)
+            .where(DealRow.id == deal_id, or_(last.is_(None), last <= now - every))
+            .values({last: now})
         )
         return _one(result)
 
@@ -414,6 +414,9 @@ class SqlDeals:
     async def pickup_change(self, change_id: int) -> PickupChange | None:
         row = await self._s.get(PickupChangeRow, change_id)
         return None if row is None else _change(row)
+
+    async def claim_pickup_reminder(self, deal_id: int, now: datetime, every: timedelta) -> bool:
+        return await self._claim(deal_id, DealRow.pickup_reminded_at, now, every)
 
 
 def _change(row: PickupChangeRow) -> PickupChange:

@@ -409,6 +409,15 @@ class SqlOrders:
         )
         return {item: quantity for item, quantity in rows.all()}
 
+    async def held_back_orders(self, deal_id: int) -> set[int]:
+        rows = await self._s.execute(
+            select(HeldBackRow.order_id)
+            .join(OrderRow, OrderRow.id == HeldBackRow.order_id)
+            .where(OrderRow.deal_id == deal_id)
+            .distinct()
+        )
+        return set(rows.scalars())
+
     async def hand_rest(self, order_id: int) -> dict[int, int]:
         self._touched.orders.add(order_id)
         rows = await self._s.execute(

@@ -136,6 +136,7 @@ class DealRow(Base):
     post_synced_version: Mapped[int] = mapped_column(Integer, default=0)
     payment_mode: Mapped[str] = mapped_column(String(16), default="cash", server_default="cash")
     unpaid_reminded_at: Mapped[datetime | None]
+    pickup_reminded_at: Mapped[datetime | None]  # the leader's "remind them all" to pick up
     # Anyone with a deep link may join (the leader's choice); otherwise members of the group only.
     open_link: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     # The forum topic its post, replies and notices go to (None: General, or no topics).

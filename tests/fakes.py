@@ -151,6 +151,7 @@ class DealRec:
     post_synced_version: int
     payment_mode: PaymentMode = PaymentMode.CASH
     unpaid_reminded_at: datetime | None = None
+    pickup_reminded_at: datetime | None = None
     open_link: bool = False
     thread_id: int | None = None
 
@@ -739,6 +740,16 @@ class FakeDeals(_Repo):
         found: Arrival | None = self.t("arrivals").get((deal_id, point))
         return found
 
+    async def claim_pickup_reminder(self, deal_id: int, now: datetime, every: timedelta) -> bool:
+        rec = self._deal(deal_id)
+        now = _utc(now)
+        if rec is None or (
+            rec.pickup_reminded_at is not None and rec.pickup_reminded_at > now - every
+        ):
+            return False
+        self._put(replace(rec, pickup_reminded_at=now))  # as claim_unpaid_reminder, its own field
+        return True
+
     async def stats(self, deal_id: int) -> DealStats:
         orders = [o for o in await FakeOrders(self._uow).for_deal(deal_id) if o.active]
         paid = [o for o in orders if all(ln.quantity <= ln.paid_quantity for ln in o.lines)]
@@ -856,6 +867,10 @@ class FakeOrders(_Repo):
 
     async def held_back(self, order_id: int) -> dict[int, int]:
         return {i: q for (o, i), q in sorted(self.t("held_back").items()) if o == order_id}
+
+    async def held_back_orders(self, deal_id: int) -> set[int]:
+        ids = {o for (o, _) in self.t("held_back")}
+        return {o for o in ids if (rec := self._rec(o)) is not None and rec.deal_id == deal_id}
 
     async def hand_rest(self, order_id: int) -> dict[int, int]:
         rest = await self.held_back(order_id)

@@ -4,11 +4,14 @@ order and what to collect; a second try says when and by whom; nobody else's wor
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from sandbox.views import SentMessage
 from tests.e2e.conftest import (
     World,
+    answer_to,
+    answered_privately,
     become_resident,
     bot_says,
     close_now,
@@ -124,3 +127,50 @@ async def test_a_code_typed_or_forwarded_hands_the_order_out_once(world: World) 
     await emu.send_message(bob, group, f"Codes: {codes[ann]} and {codes[bob]}")
     which = await _forwarded(world, olga, group, last_id(world, group))
     assert f"several pickup codes: {codes[ann]}, {codes[bob]}" in which
+
+
+async def test_no_shows_are_listed_and_reminded_at_most_once_an_hour(world: World) -> None:
+    emu = world.emu
+    olga, group = await set_up_group(world)
+    post = await publish_one_message(world, olga, group, DEAL)
+    lychee, mango = post.keyboard[0][0][1], post.keyboard[1][0][1]
+    names = {"Ann": "101", "Bob": "102", "Cy": "103"}
+    users = {}
+    for name, room in names.items():
+        users[name] = await emu.add_user(name)
+        await emu.add_member(group, users[name])
+        await become_resident(world, users[name], group, post.message_id, lychee, room=room)
+    ann, bob, cy = users.values()
+    await emu.press_button(ann, group, post.message_id, data=mango)
+    await close_now(world, olga, group, post.message_id)
+    codes = {}
+    for name, user in users.items():
+        notice = await bot_says(world, user, 0, "Your order: Lychees", timeout=10)
+        codes[name] = group_in(CODE, text_of(notice))
+    # Cy has his; Ann took the lychees and left the mango for later; Bob never came.
+    await say(world, olga, olga, codes["Cy"], "picked up")
+    handed = await say(world, olga, olga, codes["Ann"], "picked up")
+    await emu.press_button(olga, olga, handed.message_id, text="⏳ Mango later")
+
+    refused = await answer_to(world, bob, group, "/noshows")
+    assert "Only the group's admins" in text_of(refused)
+    listed = await answered_privately(world, olga, group, "/noshows", "Still to pick up")
+    text = text_of(listed)
+    assert "2 orders are still waiting." in text
+    assert f"⬜ {codes['Bob']} · 1-102 · Bob" in text
+    assert f"⏳ {codes['Ann']} · 1-101 · Ann" in text
+    assert codes["Cy"] not in text
+    assert listed.button_labels() == ["🔔 Remind them all"]
+    answer = await emu.press_button(olga, olga, listed.message_id, text="🔔 Remind them all")
+    assert (answer.text, answer.show_alert) == ("Reminded 2 neighbours.", False)
+    for user, what in ((ann, "Mango × 1"), (bob, "Lychee × 1")):
+        reminder = await bot_says(world, user, 0, "Your order is waiting for you", timeout=10)
+        assert what in text_of(reminder)
+        assert "Pick them up at Gate 3, Sun 8:00-9:00." in text_of(reminder)
+    again = await emu.press_button(olga, olga, listed.message_id, text="🔔 Remind them all")
+    assert again.text == "Already reminded within the last hour."
+    await asyncio.sleep(0.5)  # a duplicate would be out by now
+    for user in (ann, bob):
+        reminders = [m for m in emu.messages(user) if "is waiting for you" in (m.text or "")]
+        assert len(reminders) == 1
+    assert not any("is waiting for you" in (m.text or "") for m in emu.messages(cy))

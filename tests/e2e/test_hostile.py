@@ -167,6 +167,7 @@ def _forged(s: Scene, op: Op) -> list[str]:
         Op.LIST: [Callback(op, a)],
         Op.WORKBOOK: [Callback(op, a)],
         Op.ARRIVED: [Callback(op, a)],
+        Op.REMIND_PICKUP: [Callback(op, a)],
         Op.CONFIRM_ARRIVED: [Callback(op, a)],
         Op.PICKED: [Callback(op, a, s.order_a), Callback(op, b, s.order_a)],
         Op.LATER: [Callback(op, a, s.order_a, s.item_a), Callback(op, b, s.order_a, s.item_a)],
@@ -195,7 +196,7 @@ NAMES_A = {
     Op.JOIN, Op.LESS, Op.MINE, Op.CANCEL_ORDER, Op.CLOSE, Op.CONFIRM_CLOSE, Op.CANCEL_DEAL,
     Op.CONFIRM_CANCEL, Op.BACK, Op.LIST, Op.PICKED, Op.CLAIM_PAID, Op.CONFIRM_PAYMENT,
     Op.REJECT_PAYMENT, Op.REFUND_MADE, Op.REMIND_UNPAID, Op.PAYEE_CODE, Op.WORKBOOK,
-    Op.ARRIVED, Op.CONFIRM_ARRIVED, Op.LATER,
+    Op.ARRIVED, Op.CONFIRM_ARRIVED, Op.LATER, Op.REMIND_PICKUP,
 }  # fmt: skip
 
 
@@ -240,6 +241,7 @@ def _command_args(s: Scene) -> dict[str, str]:
         "lang": "",
         "list": str(s.deal_a),
         "pickup": str(s.code_a),
+        "noshows": str(s.deal_a),
         "pickuptime": f"#{s.deal_a} tomorrow 18:00-19:00",
         "pickupplace": f"#{s.deal_a} Gate 9",
         "shortfall": f"1 1 {s.deal_a}",

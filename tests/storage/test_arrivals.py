@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from groupbuy.arrival import Announced, announce_arrival
+from groupbuy.arrival import Announced, announce_arrival, remind_to_pick_up
 from groupbuy.errors import DomainError
 from groupbuy.model import Deal
 from groupbuy.notices import Notice, NoticeKind
@@ -85,3 +85,33 @@ async def test_two_leaders_at_once_tell_each_buyer_once(sql_factory: SqlUnitOfWo
     notices = await _arrival_notices(sql_factory)
     assert [n.kind for n in notices].count(NoticeKind.ARRIVED) == 2
     assert [n.kind for n in notices].count(NoticeKind.GOODS_ARRIVED) == 1
+
+
+async def test_the_buyers_still_waiting_are_reminded_at_most_once_an_hour(
+    any_factory: UnitOfWorkFactory,
+) -> None:
+    deal = await _deal(any_factory)
+    hour = timedelta(hours=1)
+
+    async def remind(at: datetime) -> int | None:
+        async with any_factory() as uow:
+            reminded = await remind_to_pick_up(uow, deal, at, hour)
+            await uow.commit()
+        return reminded
+
+    assert await remind(T0) == 2  # 1001 and 1002: 1003 cancelled, 1004 has theirs
+    assert await remind(T0 + timedelta(minutes=59)) is None
+    assert await remind(T0 + hour) == 2
+    async with any_factory() as uow:
+        pending = await uow.outbox.claim(T0 + timedelta(days=1), 1000, 60)
+    sent = sorted(
+        (p.notice.chat_id, p.notice.ref)
+        for p in pending
+        if p.notice.kind is NoticeKind.PICKUP_REMINDER
+    )
+    first, second = int(T0.timestamp()), int((T0 + hour).timestamp())
+    assert sent == [(1001, first), (1001, second), (1002, first), (1002, second)]
+    still_open = await _deal(any_factory, close=False)
+    async with any_factory() as uow:
+        with pytest.raises(DomainError):
+            await remind_to_pick_up(uow, still_open, T0, hour)

@@ -53,6 +53,7 @@ from groupbuy.shortfall import Shortfall
 from handlers.callbacks import Callback, Op
 from handlers.ledger import ENTRIES_PER_MESSAGE
 from handlers.newdeal import PROBLEMS_SHOWN
+from handlers.no_shows import SHOWN as NO_SHOWS_SHOWN
 from handlers.pickup_list import ROWS_PER_MESSAGE, list_messages
 from messages import fitting, formatting
 from messages.i18n import LOCALES
@@ -264,6 +265,13 @@ def _payments_summary(r: Renderer, locale: str, w: World) -> dict[str, Any]:
     return {"deal": w.deal, **counts, **amounts, "received": most, "refunded": most // 3}
 
 
+def _most_no_shows(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    """handlers.no_shows.command: as many orders as it lists, every field at its longest, each
+    handed out in part, and the count of the rest."""
+    rows = [replace(row, held_back=row.lines) for row in _pickup_rows(r, locale, w, NO_SHOWS_SHOWN)]
+    return {"deal": w.deal_in(DealStatus.CLOSED), "rows": rows, "more": MEMBERS_MAX}
+
+
 def _errors(r: Renderer, locale: str, w: World) -> Iterator[str]:
     contexts = error_contexts(w)
     for name in r.macro_names("errors"):
@@ -291,6 +299,7 @@ LARGEST_SAMPLES: dict[str, list[Sample]] = {
     "payments_summary": [_payments_summary],
     "error": [_longest_error],
     "newdeal_format_error": [_most_problems],
+    "no_shows": [_most_no_shows],
 }
 
 

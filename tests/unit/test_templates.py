@@ -150,6 +150,8 @@ SHOWS_USER_TEXT = {
     "notice_pickup",
     "notice_arrived",
     "notice_goods_arrived",
+    "no_shows",
+    "notice_pickup_reminder",
     "notice_pickup_moved",
     "notice_pickup_changed",
     "pickup_change_done",
@@ -600,6 +602,21 @@ def _moved(*, place: bool, window: bool) -> Sample:
     return build
 
 
+def _no_shows(more: int) -> Sample:
+    """handlers.no_shows.command: the orders still waiting (one handed out in part), and how
+    many more than the message lists."""
+
+    def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+        waiting = [row for row in _pickup_rows(w) if not row.picked_up]
+        return {"deal": w.deal_in(DealStatus.CLOSED), "rows": waiting, "more": more}
+
+    return build
+
+
+def _no_shows_none(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    return {"deal": w.deal_in(DealStatus.CLOSED), "rows": [], "more": 0}
+
+
 def _pickup_which(r: Renderer, locale: str, w: World) -> dict[str, Any]:
     return {"codes": [w.order.code, "M3Q9Z"]}
 
@@ -866,6 +883,12 @@ SAMPLES: dict[str, list[Sample]] = {
     "notice_pickup_changed": [_moved(place=True, window=False), _moved(place=True, window=True)],
     "pickup_change_done": [_moved(place=True, window=True)],
     "pickup_change_usage": [_nothing],
+    "no_shows": [_no_shows(0), _no_shows(40), _no_shows_none],
+    "notice_pickup_reminder": [
+        _pickup(Standing(4000, 4000, 0)),
+        _pickup(Standing(4000, 0, 0)),
+        _pickup(Standing(4000, 0, 4000), PaymentMode.LEADER),
+    ],
     "arrival_confirm": [_pickup_caption],
     "arrival_done": [_pickup_caption],
     "arrival_kept": [_nothing],
