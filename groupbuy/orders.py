@@ -236,12 +236,21 @@ async def mark_picked_up(
     return Pickup(deal, fresh, collected)
 
 
-async def hold_back(uow: UnitOfWork, deal: Deal, order: Order, item_id: int) -> Pickup:
+HOLD_BACK_WITHIN = timedelta(hours=1)  # decided at the table, not from an old message
+
+
+async def hold_back(
+    uow: UnitOfWork, deal: Deal, order: Order, item_id: int, now: datetime
+) -> Pickup:
     """Partial pickup: a line of an order just handed out stays for later (the resident takes
-    the rest now). Money is not touched: what was collected paid for the whole order. The
-    caller checked the order is the deal's, and commits."""
+    the rest now). Money is not touched: what was collected paid for the whole order. Only
+    within HOLD_BACK_WITHIN of the handout: a button pressed on an old message must not make
+    an order collected long ago look half-collected. The caller checked the order is the
+    deal's, and commits."""
     if order.picked_up_at is None:
         raise DomainError("not_picked_up", code=order.code)
+    if now - order.picked_up_at > HOLD_BACK_WITHIN:
+        raise DomainError("hold_back_late", code=order.code)
     quantity = order.quantity(item_id)
     if quantity <= 0:
         raise DomainError("stale_button")

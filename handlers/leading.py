@@ -226,7 +226,7 @@ async def _later(
     order = await uow.orders.get(cb.arg)
     if order is None or order.deal_id != deal.id:  # an order of another deal: forged
         raise DomainError("stale_button")
-    pickup = await hold_back(uow, deal, order, cb.also)
+    pickup = await hold_back(uow, deal, order, cb.also, deps.clock.now())
     await uow.commit()
     owner = await uow.users.get(order.user_id)
     text, keyboard = handed_out(deps, locale, pickup, owner)

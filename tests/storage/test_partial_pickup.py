@@ -53,7 +53,7 @@ async def test_a_line_held_back_is_handed_out_later_once(any_factory: UnitOfWork
     # Not handed out yet: nothing can be held back.
     async with any_factory() as uow:
         with pytest.raises(DomainError) as early:
-            await hold_back(uow, deal, order, mango.id)
+            await hold_back(uow, deal, order, mango.id, T0)
     assert early.value.key == "not_picked_up"
 
     async with any_factory() as uow:
@@ -62,17 +62,21 @@ async def test_a_line_held_back_is_handed_out_later_once(any_factory: UnitOfWork
     assert first.collected > 0 and first.rest == {}
     handed = await _order(any_factory, order.id)
     async with any_factory() as uow:
-        partly = await hold_back(uow, deal, handed, mango.id)
+        partly = await hold_back(uow, deal, handed, mango.id, T0)
         await uow.commit()
     assert partly.held_back == {mango.id: 1}
     assert partly.collected == first.collected  # the cash taken at the table, said again
     async with any_factory() as uow:
-        again = await hold_back(uow, deal, handed, mango.id)  # pressed twice: no change
+        again = await hold_back(uow, deal, handed, mango.id, T0)  # pressed twice: no change
         with pytest.raises(DomainError) as everything:
-            await hold_back(uow, deal, handed, lychee.id)
+            await hold_back(uow, deal, handed, lychee.id, T0)
         sheet = await uow.orders.pickup_sheet(deal.id)
     assert again.held_back == {mango.id: 1}
     assert everything.value.key == "hold_back_all"
+    async with any_factory() as uow:  # an hour and more after the handout: too late
+        with pytest.raises(DomainError) as late:
+            await hold_back(uow, deal, handed, lychee.id, T0 + timedelta(hours=1, seconds=1))
+    assert late.value.key == "hold_back_late"
     [entry] = list(sheet.entries())
     assert entry.held_back == ((mango.id, 1),)
     [row] = rows(Renderer(), "en", deal, [entry], CHAT.timezone)
