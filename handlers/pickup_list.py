@@ -12,10 +12,11 @@ at once.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import fields
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeVar
 
 from groupbuy.live import Live, LiveKind, StaleMessage
 from groupbuy.model import Community, Deal, Order
@@ -235,6 +236,24 @@ def draw_workbook(
     return workbook
 
 
+T = TypeVar("T")
+# `draw` or `draw_workbook`: what a deal's list is drawn into, from what `read` found.
+Drawing = Callable[[Renderer, DrawnLists, str, Deal, Community, PickupSheet, datetime], T]
+
+
+async def _drawn_here(deps: Deps, deal_id: int, locale: str, drawing: Drawing[T]) -> T | None:
+    """Read, then drawn in a worker thread: where no list worker can open the database."""
+    async with deps.uow() as uow:
+        found = await read(uow, deal_id)
+    if found is None:
+        return None
+    deal, community, sheet = found
+    now = deps.clock.now()
+    return await asyncio.to_thread(
+        drawing, deps.texts, deps.lists, locale, deal, community, sheet, now
+    )
+
+
 async def read(uow: UnitOfWork, deal_id: int) -> tuple[Deal, Community, PickupSheet] | None:
     """What a list is drawn from, in one unit of work."""
     deal = await uow.deals.get(deal_id)
@@ -263,14 +282,7 @@ async def documents(deps: Deps, deal: Deal, chat_id: int, locale: str) -> list[A
     if deps.drawer is not None:  # in a process of its own (bot/list_worker.py)
         drawn = await deps.drawer(deal.id, locale, deps.clock.now())
     else:
-        async with deps.uow() as uow:
-            found = await read(uow, deal.id)
-        drawn = None
-        if found is not None:
-            deal, community, sheet = found
-            drawn = await asyncio.to_thread(
-                draw, deps.texts, deps.lists, locale, deal, community, sheet, deps.clock.now()
-            )
+        drawn = await _drawn_here(deps, deal.id, locale, draw)
     return [] if drawn is None else drawn.actions(deal.id, chat_id)
 
 
@@ -280,21 +292,7 @@ async def workbook(deps: Deps, deal: Deal, chat_id: int, locale: str) -> list[Ac
     if deps.drawer is not None:
         drawn = await deps.drawer.workbook(deal.id, locale, deps.clock.now())
     else:
-        async with deps.uow() as uow:
-            found = await read(uow, deal.id)
-        drawn = None
-        if found is not None:
-            deal, community, sheet = found
-            drawn = await asyncio.to_thread(
-                draw_workbook,
-                deps.texts,
-                deps.lists,
-                locale,
-                deal,
-                community,
-                sheet,
-                deps.clock.now(),
-            )
+        drawn = await _drawn_here(deps, deal.id, locale, draw_workbook)
     if drawn is None:
         return []
     document = SendDocument(chat_id, f"pickup-list-{deal.id}.xlsx", drawn)
