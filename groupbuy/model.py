@@ -132,6 +132,23 @@ class Arrival:
     by: int  # the leader who said so
 
 
+class NoShowOutcome(StrEnum):
+    """What the leader decided for an order nobody came for (groupbuy.no_shows)."""
+
+    NOT_COLLECTED = "not_collected"  # nothing was paid: the goods go to the leader's spare
+    MOVED = "moved"  # kept for the buyer until the next pickup
+    REFUNDED = "refunded"  # the money goes back, the goods to the leader's spare
+
+
+@dataclass(frozen=True, slots=True)
+class NoShow:
+    order_id: int
+    deal_id: int
+    outcome: NoShowOutcome
+    at: datetime
+    by: int  # the leader who decided
+
+
 @dataclass(frozen=True, slots=True)
 class PickupChange:
     """The leader moved a closed deal's pickup (place, window or both): what it was, what it is."""
@@ -308,6 +325,7 @@ class RefundReason(StrEnum):
     SHORTFALL = "shortfall"  # fewer goods arrived than were sold
     LATE = "late"  # money arrived for an order that had lapsed or a deal that ended
     MISMATCH = "mismatch"  # not the invoice's payer, amount or currency: never credited
+    NO_SHOW = "no_show"  # the buyer never came for the goods, and the leader gave the money back
 
 
 @dataclass(frozen=True, slots=True)

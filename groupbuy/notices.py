@@ -39,6 +39,8 @@ class NoticeKind(StrEnum):
     PICKUP_CHANGED = "pickup_changed"  # to each buyer still to pick up (ref: the change)
     PICKUP_REMINDER = "pickup_reminder"  # to a buyer not come yet: their order waits (ref: time)
     ARRIVED = "arrived"  # to each buyer still to pick up: the goods are here (code, what to bring)
+    NOT_COLLECTED = "not_collected"  # to a buyer who never came: the goods went back (ref: order)
+    KEPT_FOR_NEXT = "kept_for_next"  # to a buyer who never came: kept till next pickup (ref: order)
 
 
 def deal_posted(deal_id: int, chat_id: int, photo: bool) -> list[Notice]:

@@ -19,6 +19,7 @@ from groupbuy.model import (
     DealStats,
     DealStatus,
     Invoice,
+    NoShow,
     Order,
     Payment,
     PaymentMethod,
@@ -179,6 +180,14 @@ class Deals(Protocol):
         """The leader's 'remind them all' to pick up: True at most once per `every` per deal."""
         ...
 
+    async def add_spare(self, deal_id: int, item_id: int, quantity: int) -> None:
+        """Units of an order nobody came for are left with the leader (the deal's spare)."""
+        ...
+
+    async def spare(self, deal_id: int) -> dict[int, int]:
+        """The goods left with the leader: units by item."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class SheetEntry:
@@ -275,6 +284,15 @@ class Orders(Protocol):
 
     async def hand_rest(self, order_id: int) -> dict[int, int]:
         """The lines held back are handed out now: what they were (empty: none were)."""
+        ...
+
+    async def decide_no_show(self, decision: NoShow) -> bool:
+        """Record what became of an order nobody came for, in one statement: False (nothing
+        changed) when it was decided before, unless that was MOVED and this one is final."""
+        ...
+
+    async def no_shows(self, deal_id: int) -> dict[int, NoShow]:
+        """The decisions on a deal's orders nobody came for, by order."""
         ...
 
     async def set_pay_by(self, order_id: int, pay_by: datetime | None) -> None:

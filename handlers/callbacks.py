@@ -41,10 +41,13 @@ class Op(StrEnum):
     LATER = "H"  # leader: a line of an order just handed out is held back (arg: order, also: item)
     ARRIVED = "g"  # leader: the goods are here (asks first, under the closed post)
     CONFIRM_ARRIVED = "G"  # leader: yes, tell every buyer still to pick up
+    NO_SHOW = "n"  # leader: an order nobody came for, and what may be decided (arg: order)
+    DECIDE_NO_SHOW = "d"  # leader: decided (arg: order, also: handlers.no_shows.OUTCOMES)
 
 
-# The operations whose buttons name a second thing (`Callback.also`): an order's item.
-NAMES_TWO = frozenset({Op.LATER})
+# The operations whose buttons name a second thing (`Callback.also`): an order's item, or
+# what is decided for it.
+NAMES_TWO = frozenset({Op.LATER, Op.DECIDE_NO_SHOW})
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from groupbuy.model import Community, Deal, DealStatus, Order, RefundReason, RefundStatus
+from groupbuy.model import Community, Deal, DealStatus, RefundReason, RefundStatus
+from groupbuy.no_shows import still_to_come
 from groupbuy.notices import NoticeKind, PendingNotice
 from groupbuy.payments import standing
 from groupbuy.ports import UnitOfWork
@@ -29,6 +30,8 @@ _ABOUT_PAYMENT = {NoticeKind.PAYMENT_RECEIPT, NoticeKind.PAYMENT_REJECTED}
 _ABOUT_REFUND = {NoticeKind.REFUND_OWED, NoticeKind.REFUND_DONE}
 # To a buyer, that the deal will not go ahead, with the refund owed to them (if they paid).
 _ABOUT_THE_END = {NoticeKind.ORDER_FAILED, NoticeKind.ORDER_CANCELLED}
+# To a buyer, about what they still have to come for (nothing said once it was handed out).
+_ABOUT_WHAT_WAITS = {NoticeKind.ARRIVED, NoticeKind.PICKUP_REMINDER, NoticeKind.KEPT_FOR_NEXT}
 # To a leader, about their group: what became of it and of their open deals there.
 _ABOUT_THE_GROUP = {
     NoticeKind.GROUP_MOVED,
@@ -118,6 +121,7 @@ async def _render(deps: Deps, uow: UnitOfWork, pending: PendingNotice) -> Send |
     if order is None and notice.kind not in _ABOUT_REFUND:
         return None
     extra: dict[str, Any] = {}
+    lines = order_lines(deal, order)
     if notice.kind in _ABOUT_PAYMENT:
         extra["payment"] = await uow.payments.get(notice.ref)
     elif notice.kind in _ABOUT_REFUND:
@@ -135,9 +139,16 @@ async def _render(deps: Deps, uow: UnitOfWork, pending: PendingNotice) -> Send |
         ]
     elif notice.kind is NoticeKind.PICKUP and order is not None:
         extra["money"] = await standing(uow, deal, order)  # what to bring, or paid
-    elif notice.kind in (NoticeKind.ARRIVED, NoticeKind.PICKUP_REMINDER) and order is not None:
-        if not await _still_waiting(uow, order):
+    elif notice.kind in _ABOUT_WHAT_WAITS and order is not None:
+        to_come = await still_to_come(uow, order)
+        if not to_come:
             return None  # cancelled, or handed out before the notice went: nothing to come for
+        # What is still to come: an order handed out in part waits only for its held-back lines.
+        lines = [
+            {"item": i, "quantity": to_come[i.id], "amount": i.price * to_come[i.id]}
+            for i in deal.items
+            if i.id in to_come
+        ]
         extra["money"] = await standing(uow, deal, order)
     if notice.kind is NoticeKind.ORDER_LAPSED:
         extra["cut_short"] = notice.ref < 0  # by the close, not by the clock (groupbuy.payments)
@@ -151,7 +162,7 @@ async def _render(deps: Deps, uow: UnitOfWork, pending: PendingNotice) -> Send |
         f"notice_{notice.kind.value}",
         deal=deal,
         order=order,
-        lines=order_lines(deal, order),
+        lines=lines,
         total=order.amount(deal) if order else 0,
         tz=community.timezone,
         community=community,
@@ -184,17 +195,10 @@ async def _pickup_moved(
         return Send(notice.chat_id, text, thread_id=deal.thread_id)
     user_id = notice.user_id or notice.chat_id
     order = await uow.orders.of_user(deal.id, user_id)
-    if order is None or not await _still_waiting(uow, order):
+    if order is None or not await still_to_come(uow, order):
         return None  # handed out meanwhile: the move does not concern them
     user = await uow.users.get(user_id)
     text = deps.texts.render(
         deps.user_locale(user), "notice_pickup_changed", deal=deal, change=change, order=order
     )
     return Send(notice.chat_id, text)
-
-
-async def _still_waiting(uow: UnitOfWork, order: Order) -> bool:
-    """Something of the order is still to come for: not handed out, or only in part."""
-    if not order.active:
-        return False
-    return order.picked_up_at is None or bool(await uow.orders.held_back(order.id))

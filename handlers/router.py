@@ -455,6 +455,16 @@ BUTTONS: dict[Op, Route[ButtonHandler]] = {
     Op.REMIND_UNPAID: Route(ledger.on_press, None, _POST),
     # Under /noshows' answer, which stays in the group for a leader the bot cannot write to.
     Op.REMIND_PICKUP: Route(no_shows.on_remind, _POST, _POST),
+    Op.NO_SHOW: Route(
+        no_shows.on_order,
+        Access(Loads.DEAL_ORDER, Needs.LEADER),
+        Access(Loads.DEAL_ORDER, Needs.LEADER),
+    ),
+    Op.DECIDE_NO_SHOW: Route(
+        no_shows.on_decide,
+        Access(Loads.DEAL_ORDER, Needs.LEADER),
+        Access(Loads.DEAL_ORDER, Needs.LEADER),
+    ),
     Op.PAY_MODE: Route(ledger.on_mode, _GROUP, None),
     Op.LANG: Route(language.on_choice, _GROUP, _OWN),
     Op.LEADER: Route(

@@ -33,6 +33,7 @@ from storage.tables import (
     OrderRow,
     PickupChangeRow,
     ResidentRow,
+    SpareRow,
     table_of,
 )
 from storage.upsert import insert_for
@@ -417,6 +418,23 @@ class SqlDeals:
 
     async def claim_pickup_reminder(self, deal_id: int, now: datetime, every: timedelta) -> bool:
         return await self._claim(deal_id, DealRow.pickup_reminded_at, now, every)
+
+    async def add_spare(self, deal_id: int, item_id: int, quantity: int) -> None:
+        stmt = insert_for(self._s, SpareRow).values(
+            deal_id=deal_id, item_id=item_id, quantity=quantity
+        )
+        await self._s.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[SpareRow.deal_id, SpareRow.item_id],
+                set_={"quantity": SpareRow.quantity + stmt.excluded.quantity},
+            )
+        )
+
+    async def spare(self, deal_id: int) -> dict[int, int]:
+        rows = await self._s.execute(
+            select(SpareRow.item_id, SpareRow.quantity).where(SpareRow.deal_id == deal_id)
+        )
+        return {item: quantity for item, quantity in rows.all()}
 
 
 def _change(row: PickupChangeRow) -> PickupChange:

@@ -11,14 +11,22 @@ from sqlalchemy import Executable, bindparam, delete, exists, func, literal, sel
 
 from groupbuy.codes import new_code
 from groupbuy.live import Touched
-from groupbuy.model import Deal, DealStatus, Order
+from groupbuy.model import Deal, DealStatus, NoShow, NoShowOutcome, Order
 from groupbuy.orders import raise_and_reserve, take_in_steps
 from groupbuy.ports import Taken
 from storage import convert, sheets
 from storage.db import Db
 from storage.deals import SqlDeals
 from storage.sheets import SqlPickupSheet
-from storage.tables import DealRow, HeldBackRow, ItemRow, OrderLineRow, OrderRow, table_of
+from storage.tables import (
+    DealRow,
+    HeldBackRow,
+    ItemRow,
+    NoShowRow,
+    OrderLineRow,
+    OrderRow,
+    table_of,
+)
 from storage.upsert import dialect_insert, insert_for
 
 _CODE_ATTEMPTS = 8
@@ -426,6 +434,37 @@ class SqlOrders:
             .returning(HeldBackRow.item_id, HeldBackRow.quantity)
         )
         return {item: quantity for item, quantity in rows.all()}
+
+    async def decide_no_show(self, decision: NoShow) -> bool:
+        self._touched.orders.add(decision.order_id)
+        values = {
+            "order_id": decision.order_id,
+            "deal_id": decision.deal_id,
+            "outcome": decision.outcome.value,
+            "decided_at": decision.at,
+            "decided_by": decision.by,
+        }
+        stmt = insert_for(self._s, NoShowRow).values(values)
+        # Kept for the next pickup is not the end: the buyer may still not come. Anything else
+        # is (and two leaders deciding at once: PostgreSQL re-checks the WHERE after the lock).
+        if decision.outcome is not NoShowOutcome.MOVED:
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[NoShowRow.order_id],
+                set_={k: v for k, v in values.items() if k != "order_id"},
+                where=NoShowRow.outcome == NoShowOutcome.MOVED.value,
+            )
+        else:
+            stmt = stmt.on_conflict_do_nothing()
+        return int(getattr(await self._s.execute(stmt), "rowcount", 0)) == 1
+
+    async def no_shows(self, deal_id: int) -> dict[int, NoShow]:
+        rows = await self._s.execute(select(NoShowRow).where(NoShowRow.deal_id == deal_id))
+        return {
+            r.order_id: NoShow(
+                r.order_id, r.deal_id, NoShowOutcome(r.outcome), r.decided_at, r.decided_by
+            )
+            for r in rows.scalars()
+        }
 
     async def set_pay_by(self, order_id: int, pay_by: datetime | None) -> None:
         self._touched.orders.add(order_id)

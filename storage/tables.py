@@ -243,6 +243,34 @@ class HeldBackRow(Base):
     __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
 
 
+class NoShowRow(Base):
+    """What the leader decided for an order nobody came for (groupbuy.no_shows): one row per
+    order, changed only from 'moved' (kept for the next pickup) to a final outcome."""
+
+    __tablename__ = "no_shows"
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True
+    )
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    decided_at: Mapped[datetime]
+    decided_by: Mapped[int] = mapped_column(BigInteger)
+
+
+class SpareRow(Base):
+    """Goods of a closed deal left with the leader: units of orders nobody came for."""
+
+    __tablename__ = "spare"
+    deal_id: Mapped[int] = mapped_column(
+        ForeignKey("deals.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    quantity: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+
 class OutboxRow(Base):
     __tablename__ = "outbox"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -43,6 +43,8 @@ from groupbuy.model import (
     Item,
     ItemSpec,
     MinimumKind,
+    NoShow,
+    NoShowOutcome,
     Order,
     OrderLine,
     Payment,
@@ -218,6 +220,8 @@ class DialogRec:
 TABLES = (
     "arrivals",
     "held_back",
+    "no_shows",
+    "spare",
     "pickup_changes",
     "communities",
     "group_admins",
@@ -750,6 +754,17 @@ class FakeDeals(_Repo):
         self._put(replace(rec, pickup_reminded_at=now))  # as claim_unpaid_reminder, its own field
         return True
 
+    async def add_spare(self, deal_id: int, item_id: int, quantity: int) -> None:
+        if self._deal(deal_id) is None:
+            raise FakeIntegrityError("spare.deal_id: no such deal")
+        if quantity <= 0:
+            raise FakeIntegrityError("spare.quantity: not positive")
+        key = (deal_id, item_id)
+        self.t("spare")[key] = self.t("spare").get(key, 0) + quantity
+
+    async def spare(self, deal_id: int) -> dict[int, int]:
+        return {i: q for (d, i), q in sorted(self.t("spare").items()) if d == deal_id}
+
     async def stats(self, deal_id: int) -> DealStats:
         orders = [o for o in await FakeOrders(self._uow).for_deal(deal_id) if o.active]
         paid = [o for o in orders if all(ln.quantity <= ln.paid_quantity for ln in o.lines)]
@@ -877,6 +892,23 @@ class FakeOrders(_Repo):
         for item_id in rest:
             del self.t("held_back")[(order_id, item_id)]
         return rest
+
+    async def decide_no_show(self, decision: NoShow) -> bool:
+        if self._rec(decision.order_id) is None:
+            raise FakeIntegrityError("no_shows.order_id: no such order")
+        earlier: NoShow | None = self.t("no_shows").get(decision.order_id)
+        if earlier is not None and (
+            earlier.outcome is not NoShowOutcome.MOVED or decision.outcome is NoShowOutcome.MOVED
+        ):
+            return False
+        self.t("no_shows")[decision.order_id] = replace(decision, at=_utc(decision.at))
+        return True
+
+    async def no_shows(self, deal_id: int) -> dict[int, NoShow]:
+        found = self.t("no_shows").values()
+        return {
+            d.order_id: d for d in sorted(found, key=lambda d: d.order_id) if d.deal_id == deal_id
+        }
 
     async def pickup_sheet(self, deal_id: int, only: Collection[int] | None = None) -> PickupSheet:
         residents = self.t("residents")

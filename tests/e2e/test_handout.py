@@ -129,24 +129,33 @@ async def test_a_code_typed_or_forwarded_hands_the_order_out_once(world: World) 
     assert f"several pickup codes: {codes[ann]}, {codes[bob]}" in which
 
 
-async def test_no_shows_are_listed_and_reminded_at_most_once_an_hour(world: World) -> None:
+async def _three_buyers_closed(
+    world: World,
+) -> tuple[int, int, dict[str, int], dict[str, str]]:
+    """Olga's deal, closed: Ann (room 101) bought a lychee and a mango, Bob (102) and Cy (103)
+    a lychee each, cash at pickup. (leader, group, users by name, pickup codes by name)"""
     emu = world.emu
     olga, group = await set_up_group(world)
     post = await publish_one_message(world, olga, group, DEAL)
     lychee, mango = post.keyboard[0][0][1], post.keyboard[1][0][1]
-    names = {"Ann": "101", "Bob": "102", "Cy": "103"}
     users = {}
-    for name, room in names.items():
+    for name, room in (("Ann", "101"), ("Bob", "102"), ("Cy", "103")):
         users[name] = await emu.add_user(name)
         await emu.add_member(group, users[name])
         await become_resident(world, users[name], group, post.message_id, lychee, room=room)
-    ann, bob, cy = users.values()
-    await emu.press_button(ann, group, post.message_id, data=mango)
+    await emu.press_button(users["Ann"], group, post.message_id, data=mango)
     await close_now(world, olga, group, post.message_id)
     codes = {}
     for name, user in users.items():
         notice = await bot_says(world, user, 0, "Your order: Lychees", timeout=10)
         codes[name] = group_in(CODE, text_of(notice))
+    return olga, group, users, codes
+
+
+async def test_no_shows_are_listed_and_reminded_at_most_once_an_hour(world: World) -> None:
+    emu = world.emu
+    olga, group, users, codes = await _three_buyers_closed(world)
+    ann, bob, cy = users.values()
     # Cy has his; Ann took the lychees and left the mango for later; Bob never came.
     await say(world, olga, olga, codes["Cy"], "picked up")
     handed = await say(world, olga, olga, codes["Ann"], "picked up")
@@ -160,13 +169,20 @@ async def test_no_shows_are_listed_and_reminded_at_most_once_an_hour(world: Worl
     assert f"⬜ {codes['Bob']} · 1-102 · Bob" in text
     assert f"⏳ {codes['Ann']} · 1-101 · Ann" in text
     assert codes["Cy"] not in text
-    assert listed.button_labels() == ["🔔 Remind them all"]
+    assert listed.button_labels() == [
+        "🔔 Remind them all",
+        f"⋯ {codes['Ann']} · Ann",
+        f"⋯ {codes['Bob']} · Bob",
+    ]
     answer = await emu.press_button(olga, olga, listed.message_id, text="🔔 Remind them all")
     assert (answer.text, answer.show_alert) == ("Reminded 2 neighbours.", False)
     for user, what in ((ann, "Mango × 1"), (bob, "Lychee × 1")):
         reminder = await bot_says(world, user, 0, "Your order is waiting for you", timeout=10)
         assert what in text_of(reminder)
         assert "Pick them up at Gate 3, Sun 8:00-9:00." in text_of(reminder)
+    # Ann has her lychees: she is reminded of the mango alone.
+    ann_reminder = await bot_says(world, ann, 0, "Your order is waiting for you")
+    assert "Lychee ×" not in text_of(ann_reminder)
     again = await emu.press_button(olga, olga, listed.message_id, text="🔔 Remind them all")
     assert again.text == "Already reminded within the last hour."
     await asyncio.sleep(0.5)  # a duplicate would be out by now
@@ -174,3 +190,81 @@ async def test_no_shows_are_listed_and_reminded_at_most_once_an_hour(world: Worl
         reminders = [m for m in emu.messages(user) if "is waiting for you" in (m.text or "")]
         assert len(reminders) == 1
     assert not any("is waiting for you" in (m.text or "") for m in emu.messages(cy))
+
+
+async def test_no_shows_are_kept_refunded_or_given_up_order_by_order(world: World) -> None:
+    """After the window: Bob (nothing paid) is kept for the next pickup and hears its new time;
+    Ann took her lychees and paid cash for all, so her mango is refunded; Cy (nothing paid)
+    never comes and his goods go to the leader's spare. (Strangers: tests/e2e/test_hostile.py.)"""
+    emu = world.emu
+    olga, group, users, codes = await _three_buyers_closed(world)
+    ann, bob, cy = users.values()
+    handed = await say(world, olga, olga, codes["Ann"], "picked up")
+    assert "Collect CN¥75.50" in text_of(handed)
+    await emu.press_button(olga, olga, handed.message_id, text="⏳ Mango later")
+    listed = await answered_privately(world, olga, group, "/noshows", "Still to pick up")
+    assert "3 orders are still waiting." in text_of(listed)
+
+    # Bob: kept for the next pickup, then told its new time with everyone still waiting.
+    await emu.press_button(olga, olga, listed.message_id, text=f"⋯ {codes['Bob']} · Bob")
+    menu = await bot_says(world, olga, listed.message_id, f"Not picked up: {codes['Bob']}")
+    assert "Nothing paid yet." in text_of(menu)
+    assert "building 1, room 102\n• Lychee × 1\n" in text_of(menu)
+    assert menu.button_labels() == ["✖ Not collected", "➡️ Keep for next pickup"]
+    kept = await emu.press_button(olga, olga, menu.message_id, text="➡️ Keep for next pickup")
+    assert kept.text == "Recorded."
+    await _edited(world, olga, menu.message_id, f"{codes['Bob']} is kept for the next pickup.")
+    told = await bot_says(world, bob, 0, "Your order is kept for you", timeout=10)
+    assert "keeps it for the next pickup" in text_of(told)
+    await answered_privately(world, olga, group, "/pickuptime Sat 10:00-11:00", "moved")
+    moved = await bot_says(world, bob, told.message_id, "Sat 10:00-11:00", timeout=10)
+    assert codes["Bob"] in text_of(moved)
+    # Kept once: the button is not offered again, and a stale one is refused.
+    again = await emu.press_raw(olga, olga, menu.message_id, menu_data(menu, 1))
+    assert again.show_alert and "already kept for the next pickup" in (again.text or "")
+
+    # Ann: paid in full at the table, the mango never collected: it is refunded.
+    await emu.press_button(olga, olga, listed.message_id, text=f"⋯ {codes['Ann']} · Ann")
+    menu = await bot_says(world, olga, listed.message_id, f"Not picked up: {codes['Ann']}")
+    assert "Handed out in part" in text_of(menu) and "Paid: CN¥75.50" in text_of(menu)
+    assert menu.button_labels() == ["↩️ Refund CN¥75.50", "➡️ Keep for next pickup"]
+    await emu.press_button(olga, olga, menu.message_id, text="↩️ Refund CN¥75.50")
+    done = await _edited(world, olga, menu.message_id, "is refunded")
+    assert f"{codes['Ann']} is refunded." in done and "Mango × 1" in done
+    assert "Send CN¥45.50 back to the buyer" in done
+    refund = await bot_says(world, ann, 0, "A refund of CN¥45.50", timeout=10)
+    assert "Nobody came for the goods" in text_of(refund)
+
+    # Cy: nothing paid, never came: not collected, the lychee is the leader's spare.
+    await emu.press_button(olga, olga, listed.message_id, text=f"⋯ {codes['Cy']} · Cy")
+    menu = await bot_says(world, olga, listed.message_id, f"Not picked up: {codes['Cy']}")
+    data = menu_data(menu, 0)
+    await emu.press_button(olga, olga, menu.message_id, text="✖ Not collected")
+    done = await _edited(world, olga, menu.message_id, "not collected.")
+    assert f"{codes['Cy']} is marked not collected." in done
+    assert "Spare with you (not collected): Lychee × 1, Mango × 1" in done
+    gone = await bot_says(world, cy, 0, "Your order was not collected", timeout=10)
+    assert "Nothing is owed." in text_of(gone)
+    # A second press: what was decided, and nothing twice.
+    twice = await emu.press_raw(olga, olga, menu.message_id, data)
+    assert "already marked not collected" in (twice.text or "")
+
+    relisted = await answered_privately(world, olga, group, "/noshows", "Still to pick up")
+    text = text_of(relisted)
+    assert "1 order is still waiting." in text and f"➡️ {codes['Bob']}" in text
+    assert "Spare with you (not collected): Lychee × 1, Mango × 1" in text
+    await asyncio.sleep(0.5)  # a duplicate would be out by now
+    for user, said in ((cy, "Your order was not collected"), (ann, "A refund of")):
+        assert len([m for m in emu.messages(user) if said in (m.text or "")]) == 1
+
+
+async def _edited(world: World, chat: int, message_id: int, says: str) -> str:
+    """The message's text once an edit has put `says` in it."""
+    await world.emu.wait_until(lambda: says in text_of(_message(world, chat, message_id)))
+    return text_of(_message(world, chat, message_id))
+
+
+def menu_data(message: SentMessage, row: int) -> str:
+    data = message.keyboard[row][0][1]
+    assert data is not None
+    return data

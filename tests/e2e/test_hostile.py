@@ -171,6 +171,10 @@ def _forged(s: Scene, op: Op) -> list[str]:
         Op.CONFIRM_ARRIVED: [Callback(op, a)],
         Op.PICKED: [Callback(op, a, s.order_a), Callback(op, b, s.order_a)],
         Op.LATER: [Callback(op, a, s.order_a, s.item_a), Callback(op, b, s.order_a, s.item_a)],
+        Op.NO_SHOW: [Callback(op, a, s.order_a), Callback(op, b, s.order_a)],
+        Op.DECIDE_NO_SHOW: [
+            Callback(op, deal, s.order_a, outcome) for deal in (a, b) for outcome in (1, 2, 3)
+        ],
         Op.CLAIM_PAID: [Callback(op, a)],
         Op.PAYEE_CODE: [Callback(op, a)],
         Op.CONFIRM_PAYMENT: [Callback(op, a, s.claim_a), Callback(op, b, s.claim_a)],
@@ -196,7 +200,7 @@ NAMES_A = {
     Op.JOIN, Op.LESS, Op.MINE, Op.CANCEL_ORDER, Op.CLOSE, Op.CONFIRM_CLOSE, Op.CANCEL_DEAL,
     Op.CONFIRM_CANCEL, Op.BACK, Op.LIST, Op.PICKED, Op.CLAIM_PAID, Op.CONFIRM_PAYMENT,
     Op.REJECT_PAYMENT, Op.REFUND_MADE, Op.REMIND_UNPAID, Op.PAYEE_CODE, Op.WORKBOOK,
-    Op.ARRIVED, Op.CONFIRM_ARRIVED, Op.LATER, Op.REMIND_PICKUP,
+    Op.ARRIVED, Op.CONFIRM_ARRIVED, Op.LATER, Op.REMIND_PICKUP, Op.NO_SHOW, Op.DECIDE_NO_SHOW,
 }  # fmt: skip
 
 

@@ -267,9 +267,11 @@ def _payments_summary(r: Renderer, locale: str, w: World) -> dict[str, Any]:
 
 def _most_no_shows(r: Renderer, locale: str, w: World) -> dict[str, Any]:
     """handlers.no_shows.command: as many orders as it lists, every field at its longest, each
-    handed out in part, and the count of the rest."""
+    handed out in part, and the count of the rest; every item left with the leader."""
     rows = [replace(row, held_back=row.lines) for row in _pickup_rows(r, locale, w, NO_SHOWS_SHOWN)]
-    return {"deal": w.deal_in(DealStatus.CLOSED), "rows": rows, "more": MEMBERS_MAX}
+    deal = w.deal_in(DealStatus.CLOSED)
+    spare = [{"item": i, "quantity": limits.STOCK_MAX} for i in deal.items]
+    return {"deal": deal, "rows": rows, "more": MEMBERS_MAX, "kept": {rows[0].code}, "spare": spare}
 
 
 def _errors(r: Renderer, locale: str, w: World) -> Iterator[str]:
@@ -409,7 +411,7 @@ def error_contexts(w: World) -> list[dict[str, Any]]:
         "digits": 4, "days": limits.DEADLINE_MAX_DAYS, "line": LINES_IN_A_MESSAGE,
         "sold": limits.STOCK_MAX, "zone": longest_zone(),
         "what": "group", "deal": ID_MAX, "tz": longest_zone(), "by": w.user.display_name,
-        "at": datetime(2027, 12, 29, 23, 59, tzinfo=UTC),
+        "at": datetime(2027, 12, 29, 23, 59, tzinfo=UTC), "outcome": "moved",
     }  # fmt: skip
     common = {**macro_context("errors", w), **longest}
     typed = filled(w.texts.title, TYPED_MESSAGE_MAX)

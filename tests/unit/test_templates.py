@@ -25,6 +25,8 @@ from groupbuy.model import (
     DealStatus,
     Item,
     MinimumKind,
+    NoShow,
+    NoShowOutcome,
     Order,
     OrderLine,
     Payment,
@@ -151,6 +153,10 @@ SHOWS_USER_TEXT = {
     "notice_arrived",
     "notice_goods_arrived",
     "no_shows",
+    "no_show_order",
+    "no_show_done",
+    "notice_not_collected",
+    "notice_kept_for_next",
     "notice_pickup_reminder",
     "notice_pickup_moved",
     "notice_pickup_changed",
@@ -608,13 +614,50 @@ def _no_shows(more: int) -> Sample:
 
     def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
         waiting = [row for row in _pickup_rows(w) if not row.picked_up]
-        return {"deal": w.deal_in(DealStatus.CLOSED), "rows": waiting, "more": more}
+        deal = w.deal_in(DealStatus.CLOSED)
+        return {"deal": deal, "rows": waiting, "more": more, "kept": set(), "spare": []}
 
     return build
 
 
 def _no_shows_none(r: Renderer, locale: str, w: World) -> dict[str, Any]:
-    return {"deal": w.deal_in(DealStatus.CLOSED), "rows": [], "more": 0}
+    return {"deal": w.deal_in(DealStatus.CLOSED), "rows": [], "more": 0, "kept": set(), "spare": []}
+
+
+def _no_shows_decided(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    """handlers.no_shows.command after decisions: an order kept for the next pickup, and the
+    goods of those given up left with the leader."""
+    deal = w.deal_in(DealStatus.CLOSED)
+    waiting = [row for row in _pickup_rows(w) if not row.picked_up]
+    spare = [{"item": i, "quantity": n + 2} for n, i in enumerate(deal.items)]
+    return {"deal": deal, "rows": waiting, "more": 0, "kept": {w.order.code}, "spare": spare}
+
+
+def _no_show_order(money: Standing, *, partly: bool = False, kept: bool = False) -> Sample:
+    """handlers.no_shows._menu: an order nobody came for, what is still to come of it, and
+    where it stands with money."""
+
+    def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+        base = _order_notice(DealStatus.CLOSED)(r, locale, w)
+        decided = NoShow(w.order.id, w.deal.id, NoShowOutcome.MOVED, DEADLINE, w.user.id)
+        return {
+            **base, "name": w.user.display_name, "resident": w.resident, "money": money,
+            "partly": partly, "decided": decided if kept else None,
+        }  # fmt: skip
+
+    return build
+
+
+def _no_show_done(outcome: NoShowOutcome, method: PaymentMethod | None = None) -> Sample:
+    """handlers.no_shows.on_decide: what was decided, the refund to make, the leader's spare."""
+
+    def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+        base = _order_notice(DealStatus.CLOSED)(r, locale, w)
+        refunds = [_refund(w, RefundReason.NO_SHOW, method)] if method else []
+        spare = [{"item": i, "quantity": 3} for i in w.items]
+        return {**base, "outcome": outcome.value, "refunds": refunds, "spare": spare}
+
+    return build
 
 
 def _pickup_which(r: Renderer, locale: str, w: World) -> dict[str, Any]:
@@ -883,7 +926,20 @@ SAMPLES: dict[str, list[Sample]] = {
     "notice_pickup_changed": [_moved(place=True, window=False), _moved(place=True, window=True)],
     "pickup_change_done": [_moved(place=True, window=True)],
     "pickup_change_usage": [_nothing],
-    "no_shows": [_no_shows(0), _no_shows(40), _no_shows_none],
+    "no_shows": [_no_shows(0), _no_shows(40), _no_shows_none, _no_shows_decided],
+    "no_show_order": [
+        _no_show_order(Standing(4000, 0, 0)),
+        _no_show_order(Standing(4000, 4000, 0), partly=True, kept=True),
+        _no_show_order(Standing(4000, 0, 4000)),
+    ],
+    "no_show_done": [
+        _no_show_done(NoShowOutcome.NOT_COLLECTED),
+        _no_show_done(NoShowOutcome.MOVED),
+        _no_show_done(NoShowOutcome.REFUNDED, PaymentMethod.TELEGRAM),
+        _no_show_done(NoShowOutcome.REFUNDED, PaymentMethod.STARS),
+    ],
+    "notice_not_collected": [_order_notice(DealStatus.CLOSED)],
+    "notice_kept_for_next": [_order_notice(DealStatus.CLOSED)],
     "notice_pickup_reminder": [
         _pickup(Standing(4000, 4000, 0)),
         _pickup(Standing(4000, 0, 0)),
@@ -1055,6 +1111,7 @@ def macro_context(collection: str, w: World) -> dict[str, Any]:
             "sold": 12, "time": "02:30", "date": "2027-03-28", "zone": w.community.timezone,
             "clocks_from": "02:00", "clocks_to": "03:00", "what": "deal", "deal": 12,
             "at": DEADLINE, "tz": w.community.timezone, "by": w.user.display_name,
+            "outcome": NoShowOutcome.NOT_COLLECTED.value,
         }  # fmt: skip
     if collection == "pickup_labels":
         return {"at": "11月26日 周四 17:30"}
