@@ -4,9 +4,10 @@ A deal with 1,000 buyers (residents who started the bot) is open in the group; t
 (`groupbuy run`, its own process) serves the emulator. The leader presses "Close now"; the close
 writes the group's pickup notice and one private notice per buyer to the outbox, and the bot's
 background sender delivers them within SEND_PER_SECOND. The emulator's request log gives the time
-of every sendMessage. Printed: the achieved rate of private notices as a fraction of the limit
-(target >= 0.9), and whether every buyer got exactly one notice (nothing lost, nothing
-duplicated), checked in the emulator and in the outbox table.
+of every sendMessage and sendPhoto (a buyer's pickup notice is a photo of its pickup pass).
+Printed: the achieved rate of private notices as a fraction of the limit (target >= 0.9), and
+whether every buyer got exactly one notice (nothing lost, nothing duplicated), checked in the
+emulator and in the outbox table.
 
     .venv/bin/python -m bench.fanout                    # 1,000 buyers at the default 25/s
     .venv/bin/python -m bench.fanout --send-per-second 200   # the sender's own ceiling
@@ -46,6 +47,8 @@ from storage.tables import OutboxRow
 
 TARGET = 0.9
 
+SENDS = ("sendMessage", "sendPhoto")  # the group's notice; each buyer's, with its QR
+
 
 async def one_round(kind: str, buyers: int, limit: float, tmp: Path, n: int) -> dict[str, float]:
     emu = LoadEmulator()
@@ -79,13 +82,13 @@ async def one_round(kind: str, buyers: int, limit: float, tmp: Path, n: int) -> 
             got = {
                 e.params.get("chat_id")
                 for e in emu.log_since(log_start)
-                if e.method == "sendMessage" and e.ok
+                if e.method in SENDS and e.ok
             }
             if wanted <= got:
                 break
             await asyncio.sleep(0.25)
         await asyncio.sleep(2.0)  # anything duplicated late would show now
-        sends = [e for e in emu.log_since(log_start) if e.method == "sendMessage"]
+        sends = [e for e in emu.log_since(log_start) if e.method in SENDS]
         private = [e for e in sends if e.params.get("chat_id") in wanted and e.ok]
         times = sorted(e.time for e in private)
         per_chat = Counter(e.params.get("chat_id") for e in private)

@@ -48,12 +48,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 def calls_per_press(s: Served) -> tuple[float, str]:
     """Bot API calls the presses cost (answers and post edits) per press, and the breakdown.
 
-    Notices that a sold-out close owes its buyers (sendMessage from the outbox) are the close's
-    cost, not the presses'; they are shown beside, not counted."""
+    Notices that a sold-out close owes its buyers (sendMessage and sendPhoto from the outbox) are
+    the close's cost, not the presses'; they are shown beside, not counted."""
     per_press = {
         m: c
         for m, c in s.calls.items()
-        if m not in ("getMe", "deleteWebhook", "sendMessage", "getChatAdministrators")
+        if m not in ("getMe", "deleteWebhook", "sendMessage", "sendPhoto", "getChatAdministrators")
     }
     total = sum(per_press.values())
     parts = ", ".join(f"{m} {c / s.presses:.3f}" for m, c in sorted(s.calls.items()))

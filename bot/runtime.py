@@ -48,7 +48,7 @@ from bot.telegram import (
     pre_checkout,
     press,
 )
-from groupbuy import delivery
+from groupbuy import delivery, pickup_pass
 from groupbuy.clock import Clock, SystemClock
 from groupbuy.model import BotStatus
 from groupbuy.ports import UnitOfWork
@@ -154,6 +154,7 @@ class Runtime:
                     default_currency=settings.default_currency,
                     reminder_before=timedelta(minutes=settings.reminder_before_minutes),
                     online_payments=bool(settings.payment_provider_token),
+                    pass_key=pickup_pass.key_from_token(settings.bot_token),
                 ),
             )
             self.deps = deps

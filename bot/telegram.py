@@ -254,12 +254,15 @@ class AiogramTelegram:
 
     async def send(self, action: Send) -> int:
         bot, keyboard = self.bot, markup(action.keyboard)
-        if action.photo_file_id:
+        if action.photo_file_id or action.photo_upload:
+            photo = action.photo_file_id or BufferedInputFile(
+                action.photo_upload or b"", filename="pass.png"
+            )
             sent = await self._call(
                 "sendPhoto",
                 bot.send_photo(
                     action.chat_id,
-                    action.photo_file_id,
+                    photo,
                     caption=action.text,
                     reply_markup=keyboard,
                     message_thread_id=action.thread_id,

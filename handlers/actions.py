@@ -24,6 +24,8 @@ class Send:
     text: str  # HTML
     keyboard: Keyboard = ()
     photo_file_id: str | None = None  # then text is the caption
+    # A photo uploaded with the message (a pickup pass's QR code, PNG); then text is the caption.
+    photo_upload: bytes | None = field(default=None, repr=False)
     # Where the sent message's id should be recorded (a deal post), filled by the adapter.
     post_of_deal: int | None = None
     thread_id: int | None = None  # the forum topic to post in (None: General, or no forum)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from functools import partial
 
-from groupbuy import parsing
+from groupbuy import parsing, pickup_pass
 from groupbuy.arrival import announce_arrival, waiting
 from groupbuy.codes import codes_in, normalize_code
 from groupbuy.deals import cancel_deal, close_deal
@@ -262,17 +262,26 @@ Picked = tuple[Pickup, dict[int, User]]  # the order handed out, and its owner
 
 
 async def pickup_command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
-    """/pickup CODE in the group (or in private, for the groups one leads): mark it handed out."""
+    """/pickup CODE in the group (or in private, for the groups one leads): mark it handed out.
+    A pickup pass (the QR code's text: groupbuy.pickup_pass) names its community itself, and
+    is refused, changing nothing, unless the bot signed it."""
     chat_id = message.chat.id
     user = await remembered(deps, message.sender, private=message.chat.is_private)
     locale = deps.user_locale(user)
     caller = Caller.of(message)
-    code = normalize_code(args)
+    signed = pickup_pass.find(args)
+    try:
+        ticket = pickup_pass.read(deps.config.pass_key, signed) if signed else None
+    except DomainError as error:
+        return [refusal(deps, chat_id, locale, error)]
+    code = ticket.code if ticket else normalize_code(args)
     now = deps.clock.now()
 
     async def act(uow: UnitOfWork, cid: int) -> Picked:
         if code is None:
             raise DomainError("code_invalid")
+        if ticket is not None and ticket.community_id != cid:
+            raise DomainError("pass_elsewhere")  # another group's order, shown at this table
         pickup = await mark_picked_up(uow, cid, code, now, by=user.id)
         await uow.commit()
         return pickup, await uow.users.many([pickup.order.user_id])
@@ -284,6 +293,8 @@ async def pickup_command(deps: Deps, message: MessageIn, args: str) -> list[Acti
                 return await act(uow, community.chat_id)
 
             pickup, users = await as_leader_of_group(deps, caller, in_group)
+        elif ticket is not None:
+            pickup, users = await _pickup_by_pass(deps, caller, ticket.community_id, act)
         else:
             pickup, users = await _pickup_in_private(deps, caller, act)
     except _NoGroup:
@@ -326,13 +337,14 @@ def handed_out(deps: Deps, locale: str, pickup: Pickup, owner: User | None) -> t
 
 
 async def pickup_from_message(deps: Deps, message: MessageIn) -> list[Action] | None:
-    """A leader's private message that is a pickup code alone, or a resident's message with
-    one in it forwarded to the bot (their pickup notice, or "my code is K7P2X"): the same as
-    /pickup CODE. None for anything else, and for anyone who leads no group: their words go on
-    to the help, as before (a resident typing their own code is not refused as a non-leader).
-    Only a code-shaped text is looked up at all, and then only in the bot's own records
-    (`led_communities`): a stranger costs no Telegram call."""
-    code = normalize_code(message.text)
+    """A leader's private message that is a pickup code alone, a pickup pass (what a scanner
+    read from the QR code), or a resident's message with a code in it forwarded to the bot
+    (their pickup notice, or "my code is K7P2X"): the same as /pickup CODE. None for anything
+    else, and for anyone who leads no group: their words go on to the help, as before (a
+    resident typing their own code is not refused as a non-leader). Only a code-shaped text is
+    looked up at all, and then only in the bot's own records (`led_communities`): a stranger
+    costs no Telegram call."""
+    code = normalize_code(message.text) or pickup_pass.find(message.text)
     found = [code] if code is not None else codes_in(message.text) if message.forwarded else []
     if not found:
         return None
@@ -369,6 +381,19 @@ async def _pickup_in_private(
         except DomainError as refused:
             error = refused
     raise error
+
+
+async def _pickup_by_pass(
+    deps: Deps, caller: Caller, community_id: int, act: Callable[..., Awaitable[Picked]]
+) -> Picked:
+    """In private, a pass says which community: acted on there, by someone the bot's record
+    has leading it (a stranger costs no Telegram call), confirmed as `as_group_leader` does."""
+    led = {c.chat_id for c in await led_communities(deps, caller.person)}
+    if not led:
+        raise _NoGroup()
+    if community_id not in led:
+        raise DomainError("pass_elsewhere")
+    return await as_group_leader(deps, caller, community_id, partial(act, cid=community_id))
 
 
 async def shortfall_command(deps: Deps, message: MessageIn, args: str) -> list[Action]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
+from groupbuy import pickup_pass
 from groupbuy.model import Community, Deal, DealStatus, RefundReason, RefundStatus
 from groupbuy.no_shows import still_to_come
 from groupbuy.notices import NoticeKind, PendingNotice
@@ -16,6 +17,8 @@ from handlers.common import button
 from handlers.context import Deps
 from handlers.deal_post import post_parts
 from handlers.my_order import order_lines, pay_buttons
+from messages import qr
+from messages.fitting import shown_length
 
 _GROUP = {
     NoticeKind.DEADLINE_REMINDER,
@@ -48,10 +51,11 @@ async def render(deps: Deps, pending: PendingNotice) -> Send | None:
     a few tens of microseconds a statement, instead of a unit of work of its own whose every
     statement is a hop to aiosqlite's thread. A sold-out close owes a notice per buyer, sent
     while the neighbours keep pressing: read the other way, each cost ~9 ms of the bot's CPU."""
-    return await deps.write(lambda uow: _render(deps, uow, pending))
+    found = await deps.write(lambda uow: _render(deps, uow, pending))
+    return found.drawn() if isinstance(found, _WithPass) else found
 
 
-async def _render(deps: Deps, uow: UnitOfWork, pending: PendingNotice) -> Send | None:
+async def _render(deps: Deps, uow: UnitOfWork, pending: PendingNotice) -> Send | _WithPass | None:
     notice = pending.notice
     deal = await uow.deals.get(notice.deal_id)
     if deal is None:
@@ -177,7 +181,29 @@ async def _render(deps: Deps, uow: UnitOfWork, pending: PendingNotice) -> Send |
     ):
         # Pay-the-leader mode: "I have paid" and the collection code, right under the amount.
         buttons = tuple(pay_buttons(deps, locale, deal, extra["money"], community))
-    return Send(notice.chat_id, text, buttons)
+    send = Send(notice.chat_id, text, buttons)
+    # A notice too long for a caption goes as text: its code is typed as ever.
+    if notice.kind is NoticeKind.PICKUP and order is not None and shown_length(text) <= CAPTION_MAX:
+        signed = pickup_pass.payload(deps.config.pass_key, community.chat_id, order.code)
+        return _WithPass(send, signed)
+    return send
+
+
+CAPTION_MAX = 1024  # Telegram's limit on a photo's caption, in characters shown
+
+
+@dataclass(frozen=True, slots=True)
+class _WithPass:
+    """The pickup notice as a photo of its pickup pass (a QR code the leader scans at the
+    table: groupbuy.pickup_pass) with the notice as its caption: one message, as before (a
+    close owes each buyer one, and Telegram's limits count messages, not bytes). Drawn once
+    the unit of work is over (`render`): ~1 ms that a batch of presses need not wait for."""
+
+    send: Send
+    signed: str
+
+    def drawn(self) -> Send:
+        return replace(self.send, photo_upload=qr.png(self.signed))
 
 
 async def _pickup_moved(

@@ -8,6 +8,7 @@ Lengths are in characters (Unicode code points), as Telegram counts message and 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from html.parser import HTMLParser
 from typing import NamedTuple
 
 ELLIPSIS = "…"
@@ -52,3 +53,21 @@ def fit(entries: str | Sequence[str], width: int, sep: str = ", ") -> Fitted:
     if not shown and entries:
         shown = [clip(entries[0], width)]
     return Fitted(sep.join(shown), len(entries) - len(shown))
+
+
+class _Shown(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def shown_length(html: str) -> int:
+    """How long Telegram counts a message written in its HTML: the text without the tags,
+    entities decoded (a caption may have 1024 such characters, a message 4096)."""
+    parser = _Shown()
+    parser.feed(html)
+    parser.close()
+    return sum(len(part) for part in parser.parts)

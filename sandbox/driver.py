@@ -163,6 +163,13 @@ class Driver(PayerDriver):
             raise DriverError(f"message {message_id} in chat {chat_id} has no document")
         return self.state.files[msg.document].data
 
+    def photo_bytes(self, chat_id: int, message_id: int) -> bytes:
+        """The photo as uploaded (a file id sent again is the file first uploaded with it)."""
+        msg = self.state.find_message(chat_id, message_id)
+        if msg is None or msg.photo is None:
+            raise DriverError(f"message {message_id} in chat {chat_id} has no photo")
+        return self.state.files[msg.photo].data
+
     @property
     def requests_log(self) -> list[RequestLogEntry]:
         return self.state.requests_log

@@ -59,8 +59,9 @@ def add_driver_routes(app: web.Application, emu: Emulator) -> None:
                 result = fn(**kwargs)
                 if inspect.isawaitable(result):
                     result = await result
-            elif name == "document_bytes":
-                data = emu.document_bytes(int(kwargs["chat_id"]), int(kwargs["message_id"]))
+            elif name in ("document_bytes", "photo_bytes"):
+                read = emu.document_bytes if name == "document_bytes" else emu.photo_bytes
+                data = read(int(kwargs["chat_id"]), int(kwargs["message_id"]))
                 result = base64.b64encode(data).decode("ascii")
             elif name == "requests_log":
                 result = emu.requests_log[int(kwargs.get("since", 0)) :]

@@ -185,7 +185,8 @@ async def test_a_reset_and_a_slow_answer_delay_a_notice_and_hold_up_no_one_else(
     any_world: World,
 ) -> None:
     """The connection drops before Telegram served a pickup notice (not sent: sent again, once);
-    Telegram answers another buyer's notice slowly (5 s): the third buyer's comes at once."""
+    Telegram answers another buyer's notice slowly (5 s): the third buyer's comes at once. (A
+    pickup notice is a photo: its pickup pass.)"""
     world, emu = any_world, any_world.emu
     olga, group = await set_up_group(world)
     post = await publish_one_message(world, olga, group, DEAL.replace("Minimum: 2 people\n", ""))
@@ -194,8 +195,8 @@ async def test_a_reset_and_a_slow_answer_delay_a_notice_and_hold_up_no_one_else(
         await emu.add_member(group, who)
         await become_resident(world, who, group, post.message_id, post.keyboard[0][0][1])
     ann, bob, cai = buyers
-    await emu.inject_fault("reset_before", "sendMessage", chat_id=ann)
-    await emu.inject_fault("delay", "sendMessage", chat_id=bob, seconds=5.0)
+    await emu.inject_fault("reset_before", "sendPhoto", chat_id=ann)
+    await emu.inject_fault("delay", "sendPhoto", chat_id=bob, seconds=5.0)
 
     answer = await close_now(world, olga, group, post.message_id)
     assert answer.text == "Deal closed."
@@ -207,5 +208,5 @@ async def test_a_reset_and_a_slow_answer_delay_a_notice_and_hold_up_no_one_else(
     await asyncio.sleep(1.0)
     for who in buyers:
         assert sum("Your order: Cherries" in (m.text or "") for m in emu.messages(who)) == 1
-    assert fired(world, "sendMessage", Fault.RESET_BEFORE) == 1
-    assert fired(world, "sendMessage", Fault.DELAY) == 1
+    assert fired(world, "sendPhoto", Fault.RESET_BEFORE) == 1
+    assert fired(world, "sendPhoto", Fault.DELAY) == 1

@@ -5,7 +5,11 @@ order and what to collect; a second try says when and by whom; nobody else's wor
 from __future__ import annotations
 
 import asyncio
+import io
 import re
+
+import zxingcpp
+from PIL import Image
 
 from sandbox.views import SentMessage
 from tests.e2e.conftest import (
@@ -268,3 +272,43 @@ def menu_data(message: SentMessage, row: int) -> str:
     data = message.keyboard[row][0][1]
     assert data is not None
     return data
+
+
+async def test_the_pickup_pass_qr_is_scanned_at_the_table_and_a_forged_one_refused(
+    world: World,
+) -> None:
+    """The pickup notice is a photo of the order's pass; the leader's scanner reads it and the
+    text handed to the bot hands the order out. A pass changed in any way, or another group's,
+    changes nothing."""
+    emu = world.emu
+    olga, group, users, codes = await _three_buyers_closed(world)
+    notice = await bot_says(world, users["Bob"], 0, "Your order: Lychees")
+    assert notice.photo is not None  # the notice is the pass's caption: one message
+    assert f"Pickup code: {codes['Bob']}" in text_of(notice)
+    image = Image.open(io.BytesIO(emu.photo_bytes(users["Bob"], notice.message_id)))
+    [scanned] = [found.text for found in zxingcpp.read_barcodes(image)]
+    assert scanned.startswith(f"GB1.{group}.{codes['Bob']}.")
+
+    # Made up: another order's code, or the community changed, under Bob's signature.
+    head, signature = scanned.rsplit(".", 1)
+    forged = [
+        scanned.replace(codes["Bob"], codes["Cy"]),
+        scanned.replace(str(group), str(group - 1)),
+        f"{head}.{signature[::-1]}",
+    ]
+    for text in forged:
+        refused = await say(world, olga, olga, text)
+        assert "not one I made" in text_of(refused), text
+    # Another group's leader, with a real pass of this group: not theirs to hand out.
+    pat, _ = await set_up_group(world, owner_name="Pat", title="Other Court", name="Other")
+    elsewhere = await say(world, pat, pat, scanned)
+    assert "an order of another group" in text_of(elsewhere)
+    # Bob sends his own pass: he leads nothing, so it is just words (the help), not a pickup.
+    await say(world, users["Bob"], users["Bob"], scanned)
+    relisted = await answered_privately(world, olga, group, "/noshows", "Still to pick up")
+    assert "3 orders are still waiting." in text_of(relisted)
+
+    handed = await say(world, olga, olga, scanned, "picked up")
+    assert f"{codes['Bob']}" in text_of(handed) and "Lychee × 1" in text_of(handed)
+    again = await say(world, olga, olga, f"/pickup {scanned}")
+    assert "already picked up" in text_of(again)

@@ -29,8 +29,8 @@ async def test_a_fan_out_through_429s_502s_and_blocked_residents(rig: Rig) -> No
     for uid in blocked:
         await emu.block_bot(uid)
     await rig.start(send_per_second=25)
-    await emu.inject_fault("flood", "sendMessage", every=20, count=None, retry_after=RETRY_AFTER)
-    await emu.inject_fault("server_error", "sendMessage", every=30, count=None)
+    await emu.inject_fault("flood", "sendPhoto", every=20, count=None, retry_after=RETRY_AFTER)
+    await emu.inject_fault("server_error", "sendPhoto", every=30, count=None)
     log_from = len(emu.state.requests_log)
 
     close = emu.press(
@@ -54,12 +54,12 @@ async def test_a_fan_out_through_429s_502s_and_blocked_residents(rig: Rig) -> No
     counts = notified()
     assert set(counts) == reachable and set(counts.values()) == {1}  # 297, once each
 
-    faults = Counter(f for m, _, f in emu.faults.fired if m == "sendMessage")
+    faults = Counter(f for m, _, f in emu.faults.fired if m == "sendPhoto")
     # Every 20th call a 429, every 30th a 502 (every 60th is a 429: the first injection wins).
     assert faults[Fault.FLOOD] >= BUYERS // 20 and faults[Fault.SERVER_ERROR] >= BUYERS // 60
     attempts: defaultdict[int, list[tuple[float, bool, str]]] = defaultdict(list)
     for entry in emu.state.requests_log[log_from:]:
-        if entry.method == "sendMessage" and entry.params.get("chat_id") in world.residents:
+        if entry.method == "sendPhoto" and entry.params.get("chat_id") in world.residents:
             attempts[entry.params["chat_id"]].append((entry.time, entry.ok, entry.error or ""))
     for uid in blocked:  # told 403 once, never asked again
         # A try may first meet one of the injected 429s or 502s (every 20th and 30th call,
