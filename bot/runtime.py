@@ -29,7 +29,9 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.types import LinkPreviewOptions
+from aiohttp import web
 
+from bot import mini_app
 from bot.background import Background
 from bot.leaders import CachedLeaders
 from bot.list_worker import ListWorker, can_share
@@ -95,6 +97,7 @@ class Runtime:
         self.dispatcher = Dispatcher(disable_fsm=True)
         self.deps: Deps | None = None
         self.background: Background | None = None
+        self.web_addresses: list[Any] = []  # where the scanner is served (bot/mini_app.py)
 
     def _bot(self) -> Bot:
         session = AiohttpSession(api=TelegramAPIServer.from_base(self.settings.telegram_api_base))
@@ -155,6 +158,7 @@ class Runtime:
                     reminder_before=timedelta(minutes=settings.reminder_before_minutes),
                     online_payments=bool(settings.payment_provider_token),
                     pass_key=pickup_pass.key_from_token(settings.bot_token),
+                    scanner_url=mini_app.address(settings.public_url),
                 ),
             )
             self.deps = deps
@@ -219,11 +223,15 @@ class Runtime:
                 drain_seconds=DRAIN_SECONDS,
                 allowed_updates=self.dispatcher.resolve_used_update_types(),
             )
+            # The leaders' scanner, where the bot has a public address to serve it from.
+            web_runner = await self._serve_mini_app(deps) if settings.public_url else None
             self.ready.set()
             try:
                 await poller.run(self.stopping)
             finally:
                 self.stopping.set()
+                if web_runner is not None:
+                    await web_runner.cleanup()
                 scheduler.shutdown()
                 prune_task.cancel()
                 done_sending.set()
@@ -238,6 +246,13 @@ class Runtime:
             if writer is not None:
                 await writer.close()
             await engine.dispose()
+
+    async def _serve_mini_app(self, deps: Deps) -> web.AppRunner:
+        runner = web.AppRunner(mini_app.application(deps, self.settings.bot_token))
+        await runner.setup()
+        await web.TCPSite(runner, self.settings.web_host, self.settings.web_port).start()
+        self.web_addresses = list(runner.addresses)
+        return runner
 
     async def stop(self) -> None:
         """Stop taking updates; `run()` then finishes what it has and returns."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,6 +41,23 @@ class Settings(BaseSettings):
     # Updates handled at once; more wait their turn (aiogram's tasks_concurrency_limit).
     updates_in_flight: int = Field(default=64, ge=1, le=10_000)
     log_level: str = "INFO"
+    # The bot's public HTTPS address, where a TLS proxy passes requests on to WEB_HOST:WEB_PORT
+    # (docs/deploy.md): it serves the leaders' scanner (a Telegram Mini App, bot/mini_app.py).
+    # Empty: no scanner; pickup passes and codes are typed, pasted or forwarded.
+    public_url: str = ""
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=1, le=65535)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        url = urlsplit(value)
+        local = url.hostname in ("127.0.0.1", "localhost")  # the sandbox and the tests
+        if value and not (url.scheme == "https" or (url.scheme == "http" and local)):
+            raise ValueError(
+                "PUBLIC_URL must be https://… (Telegram opens Mini Apps from no other)"
+            )
+        return value.rstrip("/")
 
     @field_validator("default_locale")
     @classmethod

@@ -24,13 +24,19 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
 )
 from aiogram.methods.base import Response
-from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    WebAppInfo,
+)
 
 from groupbuy.model import BotStatus
 from groupbuy.transaction_guard import refuse_inside
 from handlers.actions import (
     Answer,
     AnswerPreCheckout,
+    Button,
     Delete,
     Edit,
     Keyboard,
@@ -181,17 +187,15 @@ def bot_member_update(update: tg.ChatMemberUpdated, bot_id: int) -> BotAdded | B
 def markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
     if not keyboard:
         return None
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                InlineKeyboardButton(text=b.text, callback_data=b.data)
-                if b.url is None
-                else InlineKeyboardButton(text=b.text, url=b.url)
-                for b in row
-            ]
-            for row in keyboard
-        ]
-    )
+    return InlineKeyboardMarkup(inline_keyboard=[[_button(b) for b in row] for row in keyboard])
+
+
+def _button(b: Button) -> InlineKeyboardButton:
+    if b.web_app is not None:
+        return InlineKeyboardButton(text=b.text, web_app=WebAppInfo(url=b.web_app))
+    if b.url is not None:
+        return InlineKeyboardButton(text=b.text, url=b.url)
+    return InlineKeyboardButton(text=b.text, callback_data=b.data)
 
 
 # The Bot API methods we call. aiogram checks each response as `Response[<its result type>]`, a

@@ -13,6 +13,7 @@ class Button:
     text: str
     data: str | None = None  # callback data, ≤ 64 bytes (handlers.callbacks packs it)
     url: str | None = None
+    web_app: str | None = None  # a Mini App's HTTPS address (private chats only)
 
 
 Keyboard = tuple[tuple[Button, ...], ...]

@@ -69,6 +69,9 @@ class Config:
     # Signs the pickup passes' QR codes (groupbuy.pickup_pass); the runtime derives it from the
     # bot's token. Tests run with the empty key: still a key, and the same on both sides.
     pass_key: bytes = field(default=b"", repr=False)
+    # The leader's scanner page (bot/mini_app.py) at the bot's public HTTPS address; empty
+    # when none is configured: pickup passes are then typed or pasted.
+    scanner_url: str = ""
 
 
 class KnownPeople:

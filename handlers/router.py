@@ -24,6 +24,7 @@ from handlers import (
     paying,
     pickup_change,
     profile,
+    scanning,
     setup,
 )
 from handlers.actions import Action, Answer, Send
@@ -398,6 +399,7 @@ COMMANDS: dict[str, Route[CommandHandler]] = {
     "lang": Route(cmd_lang, _SELF, _OWN),  # in a group, the LANG button is the leader's
     "list": Route(leading.list_command, _NAMED, Access(Loads.DEAL, Needs.LEADER)),
     "pickup": Route(leading.pickup_command, _GROUP, _RECORDED),
+    "scan": Route(scanning.command, None, _RECORDED),
     "noshows": Route(no_shows.command, _NAMED, Access(Loads.DEAL, Needs.LEADER)),
     "pickuptime": Route(pickup_change.time_command, _NAMED, Access(Loads.DEAL, Needs.LEADER)),
     "pickupplace": Route(pickup_change.place_command, _NAMED, Access(Loads.DEAL, Needs.LEADER)),

@@ -62,10 +62,14 @@ def valid_button_url(url: str) -> bool:
 
 
 def keyboard_rows(markup: dict[str, Any] | None) -> list[list[tuple[str, str]]]:
-    """Inline keyboard as rows of (label, callback_data or url) for the driver."""
+    """Inline keyboard as rows of (label, callback_data, url or a Mini App's url) for the
+    driver."""
     if markup is None or "inline_keyboard" not in markup:
         return []
-    return [
-        [(b["text"], str(b.get("callback_data", b.get("url", "")))) for b in row]
-        for row in markup["inline_keyboard"]
-    ]
+    return [[(b["text"], _target(b)) for b in row] for row in markup["inline_keyboard"]]
+
+
+def _target(button: dict[str, Any]) -> str:
+    if "web_app" in button:
+        return str(button["web_app"].get("url", ""))
+    return str(button.get("callback_data", button.get("url", "")))

@@ -320,3 +320,35 @@ async def become_resident(
     after = last_id(world, user)
     await emu.press_button(user, user, phone_q.message_id, data=SKIP)
     return await bot_says(world, user, after, "🧾")
+
+
+HANDOUT_DEAL = """Title: Lychees
+Item: Lychee | kg | 30 | 40 | 5
+Item: Mango | box | 45.5 | 10
+Deadline: tomorrow 20:00
+Pickup: Gate 3
+Window: Sun 8:00-9:00"""
+PICKUP_CODE = re.compile(r"Pickup code: (\w+)")
+
+
+async def three_buyers_closed(
+    world: World,
+) -> tuple[int, int, dict[str, int], dict[str, str]]:
+    """Olga's deal, closed: Ann (room 101) bought a lychee and a mango, Bob (102) and Cy (103)
+    a lychee each, cash at pickup. (leader, group, users by name, pickup codes by name)"""
+    emu = world.emu
+    olga, group = await set_up_group(world)
+    post = await publish_one_message(world, olga, group, HANDOUT_DEAL)
+    lychee, mango = post.keyboard[0][0][1], post.keyboard[1][0][1]
+    users = {}
+    for name, room in (("Ann", "101"), ("Bob", "102"), ("Cy", "103")):
+        users[name] = await emu.add_user(name)
+        await emu.add_member(group, users[name])
+        await become_resident(world, users[name], group, post.message_id, lychee, room=room)
+    await emu.press_button(users["Ann"], group, post.message_id, data=mango)
+    await close_now(world, olga, group, post.message_id)
+    codes = {}
+    for name, user in users.items():
+        notice = await bot_says(world, user, 0, "Your order: Lychees", timeout=10)
+        codes[name] = group_in(PICKUP_CODE, text_of(notice))
+    return olga, group, users, codes

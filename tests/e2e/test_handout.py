@@ -13,6 +13,8 @@ from PIL import Image
 
 from sandbox.views import SentMessage
 from tests.e2e.conftest import (
+    HANDOUT_DEAL,
+    PICKUP_CODE,
     World,
     answer_to,
     answered_privately,
@@ -25,15 +27,11 @@ from tests.e2e.conftest import (
     say,
     set_up_group,
     text_of,
+    three_buyers_closed,
 )
 
-DEAL = """Title: Lychees
-Item: Lychee | kg | 30 | 40 | 5
-Item: Mango | box | 45.5 | 10
-Deadline: tomorrow 20:00
-Pickup: Gate 3
-Window: Sun 8:00-9:00"""
-CODE = re.compile(r"Pickup code: (\w+)")
+DEAL = HANDOUT_DEAL
+CODE = PICKUP_CODE
 
 
 def _message(world: World, chat: int, message_id: int) -> SentMessage:
@@ -133,32 +131,9 @@ async def test_a_code_typed_or_forwarded_hands_the_order_out_once(world: World) 
     assert f"several pickup codes: {codes[ann]}, {codes[bob]}" in which
 
 
-async def _three_buyers_closed(
-    world: World,
-) -> tuple[int, int, dict[str, int], dict[str, str]]:
-    """Olga's deal, closed: Ann (room 101) bought a lychee and a mango, Bob (102) and Cy (103)
-    a lychee each, cash at pickup. (leader, group, users by name, pickup codes by name)"""
-    emu = world.emu
-    olga, group = await set_up_group(world)
-    post = await publish_one_message(world, olga, group, DEAL)
-    lychee, mango = post.keyboard[0][0][1], post.keyboard[1][0][1]
-    users = {}
-    for name, room in (("Ann", "101"), ("Bob", "102"), ("Cy", "103")):
-        users[name] = await emu.add_user(name)
-        await emu.add_member(group, users[name])
-        await become_resident(world, users[name], group, post.message_id, lychee, room=room)
-    await emu.press_button(users["Ann"], group, post.message_id, data=mango)
-    await close_now(world, olga, group, post.message_id)
-    codes = {}
-    for name, user in users.items():
-        notice = await bot_says(world, user, 0, "Your order: Lychees", timeout=10)
-        codes[name] = group_in(CODE, text_of(notice))
-    return olga, group, users, codes
-
-
 async def test_no_shows_are_listed_and_reminded_at_most_once_an_hour(world: World) -> None:
     emu = world.emu
-    olga, group, users, codes = await _three_buyers_closed(world)
+    olga, group, users, codes = await three_buyers_closed(world)
     ann, bob, cy = users.values()
     # Cy has his; Ann took the lychees and left the mango for later; Bob never came.
     await say(world, olga, olga, codes["Cy"], "picked up")
@@ -201,7 +176,7 @@ async def test_no_shows_are_kept_refunded_or_given_up_order_by_order(world: Worl
     Ann took her lychees and paid cash for all, so her mango is refunded; Cy (nothing paid)
     never comes and his goods go to the leader's spare. (Strangers: tests/e2e/test_hostile.py.)"""
     emu = world.emu
-    olga, group, users, codes = await _three_buyers_closed(world)
+    olga, group, users, codes = await three_buyers_closed(world)
     ann, bob, cy = users.values()
     handed = await say(world, olga, olga, codes["Ann"], "picked up")
     assert "Collect CN¥75.50" in text_of(handed)
@@ -281,7 +256,7 @@ async def test_the_pickup_pass_qr_is_scanned_at_the_table_and_a_forged_one_refus
     text handed to the bot hands the order out. A pass changed in any way, or another group's,
     changes nothing."""
     emu = world.emu
-    olga, group, users, codes = await _three_buyers_closed(world)
+    olga, group, users, codes = await three_buyers_closed(world)
     notice = await bot_says(world, users["Bob"], 0, "Your order: Lychees")
     assert notice.photo is not None  # the notice is the pass's caption: one message
     assert f"Pickup code: {codes['Bob']}" in text_of(notice)

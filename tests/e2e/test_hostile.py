@@ -245,6 +245,7 @@ def _command_args(s: Scene) -> dict[str, str]:
         "lang": "",
         "list": str(s.deal_a),
         "pickup": str(s.code_a),
+        "scan": "",
         "noshows": str(s.deal_a),
         "pickuptime": f"#{s.deal_a} tomorrow 18:00-19:00",
         "pickupplace": f"#{s.deal_a} Gate 9",

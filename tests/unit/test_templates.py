@@ -957,6 +957,8 @@ SAMPLES: dict[str, list[Sample]] = {
     "picked_up": [_picked_up, _picked_up_paid, _picked_up_partly, _picked_up_rest],
     "pickup_in_group": [_nothing],
     "pickup_which": [_pickup_which],
+    "scan_open": [_nothing],
+    "scan_unavailable": [_nothing],
     "pickup_list_caption": [_pickup_caption],
     "pickup_list_message": [_pickup_message],
     "profile_building": [_profile_new, _profile_now],
