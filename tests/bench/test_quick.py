@@ -15,12 +15,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# program -> lines its quick run must print
+# program (and its arguments) -> lines its quick run must print
 EXPECTED: dict[str, tuple[str, ...]] = {
     "join_burst": ("Figure 1", "joins per second", "oversold units", "Bot API calls per join"),
     "join_latency": ("Figure 2", "p99 press->answer ms"),
     "closing": ("Figure 3", "growth exponent: /list", "presses meanwhile"),
     "fanout": ("Figure 4", "private notices per second", "lost / duplicated"),
+    "fanout --notice arrival": ("arrival notices to", "group notices", "lost / duplicated"),
     "memory": ("Figure 5", "peak RSS (VmHWM) MB"),
     "press_cost": ("SQL statements per press",),
     "stack_cost": ("CPU a press through SQLAlchemy", "over the floor's"),
@@ -29,8 +30,9 @@ EXPECTED: dict[str, tuple[str, ...]] = {
 
 def _start(name: str) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    program, *arguments = name.split()
     return subprocess.Popen(
-        [sys.executable, "-m", f"bench.{name}", "--quick"],
+        [sys.executable, "-m", f"bench.{program}", "--quick", *arguments],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
