@@ -22,6 +22,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "closing": ("Figure 3", "growth exponent: /list", "presses meanwhile"),
     "fanout": ("Figure 4", "private notices per second", "lost / duplicated"),
     "fanout --notice arrival": ("arrival notices to", "group notices", "lost / duplicated"),
+    "verify_latency": ("p99 ✓ press->answer ms", "verified / handed out / asked"),
     "memory": ("Figure 5", "peak RSS (VmHWM) MB"),
     "press_cost": ("SQL statements per press",),
     "stack_cost": ("CPU a press through SQLAlchemy", "over the floor's"),
