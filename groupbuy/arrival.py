@@ -28,7 +28,7 @@ async def waiting(uow: UnitOfWork, deal: Deal) -> list[int]:
     handed out in part (a line held back for later)."""
     orders = await uow.orders.for_deal(deal.id)
     partly = await uow.orders.held_back_orders(deal.id)
-    return [o.user_id for o in orders if o.active and (o.picked_up_at is None or o.id in partly)]
+    return [o.user_id for o in orders if o.waits(o.id in partly)]
 
 
 async def remind_to_pick_up(

@@ -273,6 +273,12 @@ class Order:
     def active(self) -> bool:
         return self.total_quantity > 0
 
+    def waits(self, held_back: bool) -> bool:
+        """Something of it is still to be picked up: it has units, and it was not handed out,
+        or only in part (`held_back`: a line of it is held back for later). The one rule for
+        arrival notices, reminders, moved pickups and the no-shows list."""
+        return self.active and (self.picked_up_at is None or held_back)
+
     def amount(self, deal: Deal) -> int:
         prices = {i.id: i.price for i in deal.items}
         return sum(prices[ln.item_id] * ln.quantity for ln in self.lines)

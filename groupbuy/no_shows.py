@@ -37,10 +37,9 @@ class Waiting:
 async def still_to_come(uow: UnitOfWork, order: Order) -> dict[int, int]:
     """Units by item not handed out yet: all of an order not handed out, the lines held back
     of one handed out in part; empty when nothing is to come (or the order is empty)."""
-    if not order.active:
-        return {}
     if order.picked_up_at is not None:
-        return await uow.orders.held_back(order.id)
+        held = await uow.orders.held_back(order.id)
+        return held if order.waits(bool(held)) else {}
     return {ln.item_id: ln.quantity for ln in order.lines if ln.quantity > 0}
 
 

@@ -49,7 +49,7 @@ async def command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
         sheet = await uow.orders.pickup_sheet(deal.id)
         decided = await uow.orders.no_shows(deal.id)
         spare = await uow.deals.spare(deal.id)
-    waiting = [e for e in sheet.entries() if e.order.picked_up_at is None or e.held_back]
+    waiting = [e for e in sheet.entries() if e.order.waits(bool(e.held_back))]
     timezone = community.timezone if community else "UTC"
     listed = rows(deps.texts, locale, deal, waiting, timezone)[:SHOWN]
     kept = {e.order.code for e in waiting if e.order.id in decided}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -116,3 +117,13 @@ def test_order_amount_and_quantities() -> None:
 def test_display_name() -> None:
     assert User(1, "Li").display_name == "Li"
     assert User(1, "Li", "Wei").display_name == "Li Wei"
+
+
+def test_an_order_waits_until_all_of_it_is_handed_out() -> None:
+    order = Order(1, 1, 42, "K7P2X", (OrderLine(1, 2), OrderLine(2, 1)))
+    handed = replace(order, picked_up_at=datetime(2026, 6, 1, tzinfo=UTC))
+    assert order.waits(held_back=False)  # not handed out yet
+    assert handed.waits(held_back=True)  # handed out, a line held back for later
+    assert not handed.waits(held_back=False)  # all of it handed out
+    empty = Order(2, 1, 43, "K7P2Y", (OrderLine(1, 0),))
+    assert not empty.waits(held_back=False)  # cancelled: nothing to come for
