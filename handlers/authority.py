@@ -224,6 +224,15 @@ async def leader_group(deps: Deps, caller: Caller) -> Community:
     return await as_leader_of_group(deps, caller, _as_read)
 
 
+async def order_of(uow: UnitOfWork, deal: Deal, order_id: int) -> Order:
+    """An order a button names, of the deal the caller was checked against: an order of
+    another deal is a forged button."""
+    order = await uow.orders.get(order_id)
+    if order is None or order.deal_id != deal.id:
+        raise DomainError("stale_button")
+    return order
+
+
 async def led_communities(deps: Deps, person: Person) -> list[Community]:
     """The set-up communities this person leads, for a command in private. Found in the bot's
     own record of admins, so a stranger costs no Telegram call whatever the number of groups;

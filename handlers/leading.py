@@ -37,6 +37,7 @@ from handlers.authority import (
     leader_deal,
     leader_named,
     led_communities,
+    order_of,
 )
 from handlers.callbacks import Callback, Op
 from handlers.common import alert, button, refusal, remembered
@@ -203,9 +204,7 @@ async def _send_list(deps: Deps, press: Press, deal: Deal, locale: str) -> list[
 async def _picked(
     deps: Deps, uow: UnitOfWork, press: Press, deal: Deal, order_id: int, locale: str
 ) -> list[Action]:
-    order = await uow.orders.get(order_id)
-    if order is None or order.deal_id != deal.id:  # an order of another deal: forged
-        raise DomainError("stale_button")
+    order = await order_of(uow, deal, order_id)
     pickup = await mark_picked_up(
         uow, deal.community_id, order.code, deps.clock.now(), by=press.sender.id
     )
@@ -223,9 +222,7 @@ async def _later(
     deps: Deps, uow: UnitOfWork, press: Press, deal: Deal, cb: Callback, locale: str
 ) -> list[Action]:
     """A line of an order just handed out is held back: the message says so, line by line."""
-    order = await uow.orders.get(cb.arg)
-    if order is None or order.deal_id != deal.id:  # an order of another deal: forged
-        raise DomainError("stale_button")
+    order = await order_of(uow, deal, cb.arg)
     pickup = await hold_back(uow, deal, order, cb.also, deps.clock.now())
     await uow.commit()
     owner = await uow.users.get(order.user_id)

@@ -14,12 +14,12 @@ from datetime import timedelta
 
 from groupbuy.arrival import remind_to_pick_up
 from groupbuy.errors import DomainError
-from groupbuy.model import Deal, DealStatus, NoShowOutcome, Order, RefundReason
+from groupbuy.model import Deal, DealStatus, NoShowOutcome, RefundReason
 from groupbuy.no_shows import Waiting, choices, decide, waiting_order
 from groupbuy.ports import UnitOfWork
 from handlers import guide
 from handlers.actions import Action, Answer, Edit, Keyboard, Send
-from handlers.authority import Caller, as_leader, leader_named
+from handlers.authority import Caller, as_leader, leader_named, order_of
 from handlers.callbacks import Callback, Op
 from handlers.common import alert, button, refusal, remembered
 from handlers.context import Deps
@@ -60,7 +60,7 @@ async def command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
         rows=listed,
         kept=kept,
         more=max(0, len(waiting) - SHOWN),
-        spare=spare_lines(deal, spare),
+        spare=item_lines(deal, spare),
     )
     keyboard: Keyboard = ()
     if listed:
@@ -85,8 +85,10 @@ async def command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     return [Send(chat_id, text, keyboard, personal=True)]
 
 
-def spare_lines(deal: Deal, spare: dict[int, int]) -> list[dict[str, object]]:
-    return [{"item": i, "quantity": spare[i.id]} for i in deal.items if spare.get(i.id)]
+def item_lines(deal: Deal, units: dict[int, int]) -> list[dict[str, object]]:
+    """Units by item as the templates list them (the deal's order; items with none left out):
+    what is still to come of an order, or the leader's spare."""
+    return [{"item": i, "quantity": units[i.id]} for i in deal.items if units.get(i.id)]
 
 
 # Op.DECIDE_NO_SHOW's second number: which decision (0 is never written: see Callback.also).
@@ -109,7 +111,7 @@ async def on_order(deps: Deps, press: Press, cb: Callback) -> list[Action]:
     locale = deps.user_locale(user)
 
     async def act(uow: UnitOfWork, deal: Deal) -> tuple[str, Keyboard]:
-        waiting = await waiting_order(uow, deal, await _order_of(uow, deal, cb.arg))
+        waiting = await waiting_order(uow, deal, await order_of(uow, deal, cb.arg))
         return await _menu(deps, uow, deal, waiting, locale)
 
     try:
@@ -128,7 +130,7 @@ async def on_decide(deps: Deps, press: Press, cb: Callback) -> list[Action]:
     outcome = OUTCOMES.get(cb.also)
 
     async def act(uow: UnitOfWork, deal: Deal) -> str:
-        order = await _order_of(uow, deal, cb.arg)
+        order = await order_of(uow, deal, cb.arg)
         if outcome is None:
             raise DomainError("stale_button")
         waiting = await decide(uow, deal, order, outcome, now, press.sender.id)
@@ -144,9 +146,9 @@ async def on_decide(deps: Deps, press: Press, cb: Callback) -> list[Action]:
             deal=deal,
             order=order,
             outcome=outcome.value,
-            lines=_lines(deal, waiting.to_come),
+            lines=item_lines(deal, waiting.to_come),
             refunds=refunds,
-            spare=spare_lines(deal, await uow.deals.spare(deal.id)),
+            spare=item_lines(deal, await uow.deals.spare(deal.id)),
         )
 
     try:
@@ -155,17 +157,6 @@ async def on_decide(deps: Deps, press: Press, cb: Callback) -> list[Action]:
         return [alert(deps, press.query_id, locale, error)]
     toast = deps.texts.macro(locale, "labels", "no_show_decided_toast")
     return [Answer(press.query_id, toast), Edit(press.chat.id, press.message_id, text)]
-
-
-async def _order_of(uow: UnitOfWork, deal: Deal, order_id: int) -> Order:
-    order = await uow.orders.get(order_id)
-    if order is None or order.deal_id != deal.id:  # an order of another deal: forged
-        raise DomainError("stale_button")
-    return order
-
-
-def _lines(deal: Deal, units: dict[int, int]) -> list[dict[str, object]]:
-    return [{"item": i, "quantity": units[i.id]} for i in deal.items if units.get(i.id)]
 
 
 async def _menu(
@@ -183,7 +174,7 @@ async def _menu(
         order=order,
         name=buyer.display_name if buyer else str(order.user_id),
         resident=resident,
-        lines=_lines(deal, waiting.to_come),
+        lines=item_lines(deal, waiting.to_come),
         money=waiting.money,
         partly=waiting.partly,
         decided=waiting.decided,
