@@ -258,7 +258,21 @@ class AiogramTelegram:
 
     async def send(self, action: Send) -> int:
         bot, keyboard = self.bot, markup(action.keyboard)
-        if action.photo_file_id or action.photo_upload:
+        if action.venue is not None:
+            venue = action.venue
+            sent = await self._call(
+                "sendVenue",
+                bot.send_venue(
+                    action.chat_id,
+                    venue.latitude,
+                    venue.longitude,
+                    venue.title,
+                    venue.address,
+                    reply_markup=keyboard,
+                    message_thread_id=action.thread_id,
+                ),
+            )
+        elif action.photo_file_id or action.photo_upload:
             photo = action.photo_file_id or BufferedInputFile(
                 action.photo_upload or b"", filename="pass.png"
             )

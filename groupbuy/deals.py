@@ -17,6 +17,7 @@ from groupbuy.model import (
 )
 from groupbuy.notices import Notice, NoticeKind
 from groupbuy.payments import lapse, refund_everyone
+from groupbuy.pickup_points import offering
 from groupbuy.ports import UnitOfWork, UnitOfWorkFactory
 
 
@@ -36,6 +37,7 @@ async def open_deal(
 ) -> Deal:
     if spec.deadline <= now:
         raise DomainError("deadline_past")
+    spec = await offering(uow, community.chat_id, spec)
     return await uow.deals.add(
         community.chat_id,
         leader_id,

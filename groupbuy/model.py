@@ -120,6 +120,36 @@ class Resident:
     unit: str
     room: str
     phone: str | None = None
+    point: int | None = None  # the pickup point they chose last in the community
+
+
+@dataclass(frozen=True, slots=True)
+class PointSpec:
+    """A pickup point as a leader describes it, validated (groupbuy.pickup_points)."""
+
+    name: str
+    address: str = ""
+    hours: str = ""  # opening hours, in the leader's words
+    latitude: float | None = None  # a map location, sent with sendVenue when known
+    longitude: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PickupPoint:
+    """A place where a community's residents pick up: the property office, a shop, a lobby."""
+
+    id: int
+    community_id: int
+    name: str
+    address: str = ""
+    hours: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    removed: bool = False  # new deals no longer offer it; those that did keep it
+
+    @property
+    def located(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +218,7 @@ class DealSpec:
     photo_file_id: str | None = None
     open_link: bool = False  # anyone with a deep link may join, not only the group's members
     thread_id: int | None = None  # the forum topic it is posted in (None: General, no forum)
+    points: tuple[int, ...] = ()  # the community's pickup points it offers (empty: the place)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +263,8 @@ class Deal:
     payment_mode: PaymentMode = PaymentMode.CASH
     open_link: bool = False  # anyone with a deep link may join, not only the group's members
     thread_id: int | None = None  # the forum topic it is posted in (None: General, no forum)
+    # The community's pickup points it offers, in the leader's order; empty: its pickup place.
+    points: tuple[int, ...] = ()
 
     def item(self, item_id: int) -> Item | None:
         return next((i for i in self.items if i.id == item_id), None)
@@ -261,6 +294,7 @@ class Order:
     picked_up_at: datetime | None = None
     pay_by: datetime | None = None  # invoiced modes: the hold on unpaid units ends then
     picked_up_by: int | None = None  # the leader who handed it out
+    point: int | None = None  # the pickup point it is collected at (one of the deal's points)
 
     def quantity(self, item_id: int) -> int:
         return next((ln.quantity for ln in self.lines if ln.item_id == item_id), 0)

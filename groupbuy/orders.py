@@ -17,6 +17,7 @@ from groupbuy.model import (
     Resident,
 )
 from groupbuy.payments import collect_cash, settle, sold_out
+from groupbuy.pickup_points import point_for
 from groupbuy.ports import Deals, Orders, Taken, UnitOfWork
 
 DEFAULT_WINDOW = timedelta(minutes=30)
@@ -83,6 +84,10 @@ async def change_quantity(
         if taken.left is None:
             raise DomainError("sold_out", item=item.name)
         left = taken.left
+        if deal.points and order.point is None:  # a new order: where it is collected
+            point = point_for(deal, resident)
+            await uow.orders.set_point(order.id, point)
+            order = replace(order, point=point)
     else:
         if not await uow.deals.begin_change(deal_id):
             raise DomainError("deal_not_open")

@@ -26,6 +26,8 @@ from groupbuy.model import (
     PaymentMode,
     PaymentStatus,
     PickupChange,
+    PickupPoint,
+    PointSpec,
     Refund,
     RefundReason,
     Resident,
@@ -70,6 +72,20 @@ class Communities(Protocol):
         ...
 
 
+class PickupPoints(Protocol):
+    """A community's pickup points. Removed ones stay readable for the deals that offer them."""
+
+    async def add(self, community_id: int, spec: PointSpec, now: datetime) -> PickupPoint: ...
+    async def of_community(self, community_id: int) -> list[PickupPoint]:
+        """Its points that new deals may offer, in the order they were added."""
+        ...
+
+    async def many(self, point_ids: Collection[int]) -> dict[int, PickupPoint]: ...
+    async def remove(self, point_id: int, now: datetime) -> bool:
+        """False: it was removed already (or never was)."""
+        ...
+
+
 class Users(Protocol):
     async def get(self, user_id: int) -> User | None: ...
     async def seen(self, user: User) -> User:
@@ -78,7 +94,11 @@ class Users(Protocol):
 
     async def set_locale(self, user_id: int, locale: str | None) -> None: ...
     async def resident(self, community_id: int, user_id: int) -> Resident | None: ...
-    async def save_resident(self, resident: Resident) -> None: ...
+    async def save_resident(self, resident: Resident) -> None:
+        """Their address; the pickup point they chose last is remember_point's."""
+        ...
+
+    async def remember_point(self, community_id: int, user_id: int, point_id: int) -> None: ...
     async def residents(
         self, community_id: int, user_ids: Sequence[int]
     ) -> dict[int, Resident]: ...
@@ -268,6 +288,7 @@ class Orders(Protocol):
 
     async def active_for_user(self, user_id: int, limit: int) -> list[tuple[Deal, Order]]: ...
     async def by_code(self, community_id: int, code: str) -> Order | None: ...
+    async def set_point(self, order_id: int, point_id: int) -> None: ...
     async def mark_picked_up(self, order_id: int, now: datetime, by: int) -> bool: ...
     async def hold_back(self, order_id: int, item_id: int, quantity: int) -> bool:
         """A line of a handed-out order is to be handed out later (partial pickup): False
@@ -475,6 +496,7 @@ class Dialogs(Protocol):
 
 class UnitOfWork(Protocol):
     communities: Communities
+    points: PickupPoints
     users: Users
     deals: Deals
     orders: Orders

@@ -20,6 +20,16 @@ Keyboard = tuple[tuple[Button, ...], ...]
 
 
 @dataclass(frozen=True, slots=True)
+class Venue:
+    """A place on the map (sendVenue): a pickup point."""
+
+    latitude: float
+    longitude: float
+    title: str
+    address: str
+
+
+@dataclass(frozen=True, slots=True)
 class Send:
     chat_id: int
     text: str  # HTML
@@ -31,6 +41,8 @@ class Send:
     post_of_deal: int | None = None
     thread_id: int | None = None  # the forum topic to post in (None: General, or no forum)
     live: Live | None = None  # what it shows, to be kept current once sent (groupbuy.live)
+    # A map pin instead of a message (sendVenue, which has no text): a pickup point's place.
+    venue: Venue | None = None
     # An answer for the sender of a group message alone (a refusal, /help): it goes to their
     # private chat instead when they have started the bot (handlers.router), not to the group.
     personal: bool = False

@@ -43,6 +43,9 @@ class Op(StrEnum):
     CONFIRM_ARRIVED = "G"  # leader: yes, tell every buyer still to pick up
     NO_SHOW = "n"  # leader: an order nobody came for, and what may be decided (arg: order)
     DECIDE_NO_SHOW = "d"  # leader: decided (arg: order, also: handlers.no_shows.OUTCOMES)
+    CHOOSE_POINT = "v"  # resident: collect my order at this pickup point (arg: point)
+    POINT_MAP = "V"  # resident: the pickup point's map location (arg: point)
+    REMOVE_POINT = "r"  # leader: new deals no longer offer this pickup point (arg: point)
 
 
 # The operations whose buttons name a second thing (`Callback.also`): an order's item, or

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from groupbuy.errors import DomainError
-from groupbuy.model import Community, Deal, DealStatus, PaymentMode, Resident
+from groupbuy.model import Community, Deal, DealStatus, PaymentMode, PickupPoint, Resident
 from groupbuy.orders import OrderChange, cancel_order, change_quantity
 from groupbuy.payments import Standing, standing
+from groupbuy.pickup_points import asks as choose_first
 from groupbuy.ports import UnitOfWork
 from handlers.actions import Action, Answer, Edit, Send
 from handlers.authority import Caller, Intent, as_resident, as_resident_at_home
@@ -15,7 +16,7 @@ from handlers.callbacks import Callback, Op
 from handlers.common import alert, locale_of, refusal, remember, remembered
 from handlers.context import Deps
 from handlers.events import Person, Press
-from handlers.my_order import card_of, order_keyboard, order_text
+from handlers.my_order import card_of, order_keyboard, order_text, points_of
 from handlers.paying import code_photo, window
 
 
@@ -26,6 +27,8 @@ class _Changed(NamedTuple):
     change: OrderChange
     community: Community | None
     money: Standing | None
+    points: list[PickupPoint]
+    asks: bool  # a new order in a deal with several pickup points: where do they collect?
 
 
 async def on_change(deps: Deps, press: Press, cb: Callback) -> list[Action]:
@@ -57,8 +60,10 @@ async def on_change(deps: Deps, press: Press, cb: Callback) -> list[Action]:
         except DomainError as error:
             return [alert(deps, press.query_id, locale, error)]
         money = await standing(uow, change.deal, change.order) if press.chat.is_private else None
+        points = await points_of(uow, deal) if press.chat.is_private else []
+        asks = delta > 0 and change.order.total_quantity == 1 and choose_first(deal, resident)
         await uow.commit()
-        return _Changed(locale, change, community, money)
+        return _Changed(locale, change, community, money, points, asks)
 
     try:
         outcome = await as_resident_at_home(
@@ -68,7 +73,7 @@ async def on_change(deps: Deps, press: Press, cb: Callback) -> list[Action]:
         return [alert(deps, press.query_id, await locale_of(deps, press.sender), refused)]
     if isinstance(outcome, list):
         return outcome
-    locale, change, community, money = outcome
+    locale, change, community, money, points, asks = outcome
     item = change.deal.item(cb.arg)
     assert item is not None
     toast = deps.texts.macro(
@@ -83,12 +88,13 @@ async def on_change(deps: Deps, press: Press, cb: Callback) -> list[Action]:
     actions: list[Action] = [Answer(press.query_id, toast)]
     if (
         not press.chat.is_private
-        and change.deal.payment_mode is PaymentMode.LEADER
         and delta > 0
         and change.order.total_quantity == 1
+        and (change.deal.payment_mode is PaymentMode.LEADER or asks)
     ):
-        # An order just made from the group's post, to be paid to the leader: whom to pay, how
-        # and how much, in private right away (the resident started the bot to join).
+        # An order just made from the group's post, to be paid to the leader (whom to pay, how
+        # and how much), or in a deal with several pickup points none of which they chose
+        # before (where they collect): in private right away (they started the bot to join).
         async with deps.uow() as uow:
             actions += await first_views(deps, uow, press.sender, change.deal)
     if press.chat.is_private and community is not None:
@@ -96,8 +102,8 @@ async def on_change(deps: Deps, press: Press, cb: Callback) -> list[Action]:
             Edit(
                 press.chat.id,
                 press.message_id,
-                order_text(deps, locale, change.deal, change.order, community, money),
-                order_keyboard(deps, locale, change.deal, change.order, money, community),
+                order_text(deps, locale, change.deal, change.order, community, money, points),
+                order_keyboard(deps, locale, change.deal, change.order, money, community, points),
                 live=card_of(change.deal, press.sender.id),
             )
         )
@@ -108,14 +114,16 @@ async def on_cancel_order(deps: Deps, press: Press, cb: Callback) -> list[Action
     user = await remembered(deps, press.sender, private=press.chat.is_private)
     locale = deps.user_locale(user)
 
-    async def act(uow: UnitOfWork, found: Deal) -> tuple[Deal, Community | None]:
+    async def act(uow: UnitOfWork, found: Deal) -> tuple[Deal, Community | None, list[PickupPoint]]:
         community = await uow.communities.get(found.community_id)
         deal = await cancel_order(uow, found.id, user.id, deps.clock.now(), window(community))
         await uow.commit()
-        return deal, community
+        return deal, community, await points_of(uow, deal)
 
     try:
-        deal, community = await as_resident(deps, Caller.of(press), cb.deal, Intent.CHANGE, act)
+        deal, community, points = await as_resident(
+            deps, Caller.of(press), cb.deal, Intent.CHANGE, act
+        )
     except DomainError as error:
         return [alert(deps, press.query_id, locale, error)]
     assert community is not None
@@ -127,8 +135,8 @@ async def on_cancel_order(deps: Deps, press: Press, cb: Callback) -> list[Action
             Edit(
                 press.chat.id,
                 press.message_id,
-                order_text(deps, locale, deal, None, community, None),
-                order_keyboard(deps, locale, deal, None, None, community),
+                order_text(deps, locale, deal, None, community, None, points),
+                order_keyboard(deps, locale, deal, None, None, community, points),
                 live=card_of(deal, press.sender.id),
             )
         )
@@ -164,12 +172,13 @@ async def order_view(deps: Deps, uow: UnitOfWork, person: Person, deal: Deal) ->
     community = await uow.communities.get(deal.community_id)
     order = await uow.orders.of_user(deal.id, person.id)
     money = await standing(uow, deal, order) if order else None
+    points = await points_of(uow, deal)
     assert community is not None
     locale = deps.user_locale(user or person)
     return Send(
         person.id,
-        order_text(deps, locale, deal, order, community, money),
-        order_keyboard(deps, locale, deal, order, money, community),
+        order_text(deps, locale, deal, order, community, money, points),
+        order_keyboard(deps, locale, deal, order, money, community, points),
         live=card_of(deal, person.id),
     )
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from groupbuy.live import Live, LiveKind
-from groupbuy.model import Community, Deal, DealStatus, Order, PaymentMode
+from groupbuy.model import Community, Deal, DealStatus, Order, PaymentMode, PickupPoint
 from groupbuy.payments import Standing
+from groupbuy.pickup_points import offered
+from groupbuy.ports import UnitOfWork
 from handlers.actions import Button, Keyboard
 from handlers.callbacks import Callback, Op
 from handlers.common import button
@@ -31,6 +35,18 @@ def order_lines(deal: Deal, order: Order | None) -> list[dict[str, object]]:
     ]
 
 
+async def points_of(uow: UnitOfWork, deal: Deal) -> list[PickupPoint]:
+    """The pickup points the deal offers, in its order (none: it has its pickup place)."""
+    return offered(deal, await uow.points.many(deal.points)) if deal.points else []
+
+
+def point_of(order: Order | None, points: Sequence[PickupPoint]) -> PickupPoint | None:
+    """Where the order is collected, when the deal offers points."""
+    if order is None:
+        return None
+    return next((p for p in points if p.id == order.point), None)
+
+
 def order_text(
     deps: Deps,
     locale: str,
@@ -38,6 +54,7 @@ def order_text(
     order: Order | None,
     community: Community,
     money: Standing | None,
+    points: Sequence[PickupPoint] = (),
 ) -> str:
     return deps.texts.render(
         locale,
@@ -49,7 +66,44 @@ def order_text(
         tz=community.timezone,
         money=money,
         community=community,
+        point=point_of(order, points),
+        choosing=len(points) > 1 and _may_choose(deal, order),
     )
+
+
+def _may_choose(deal: Deal, order: Order | None) -> bool:
+    """A buyer may still choose where they collect: until it is handed out."""
+    return (
+        order is not None
+        and order.active
+        and order.picked_up_at is None
+        and deal.status in (DealStatus.OPEN, DealStatus.CLOSED)
+    )
+
+
+def point_rows(
+    deps: Deps, locale: str, deal: Deal, order: Order | None, points: Sequence[PickupPoint]
+) -> list[tuple[Button, ...]]:
+    """One button per point the deal offers (the chosen one ticked), and the chosen one's map."""
+    rows: list[tuple[Button, ...]] = []
+    if len(points) > 1 and _may_choose(deal, order):
+        buttons = [
+            button(
+                deps,
+                locale,
+                "point_choice",
+                Callback(Op.CHOOSE_POINT, deal.id, p.id),
+                name=p.name,
+                chosen=order is not None and order.point == p.id,
+            )
+            for p in points
+        ]
+        rows += [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
+    chosen = point_of(order, points)
+    if chosen is not None and chosen.located and order is not None and order.active:
+        map_button = Callback(Op.POINT_MAP, deal.id, chosen.id)
+        rows.append((button(deps, locale, "point_map", map_button, name=chosen.name),))
+    return rows
 
 
 def pay_buttons(
@@ -77,8 +131,11 @@ def order_keyboard(
     order: Order | None,
     money: Standing | None,
     community: Community | None,
+    points: Sequence[PickupPoint] = (),
 ) -> Keyboard:
-    pay = pay_buttons(deps, locale, deal, money, community)
+    pay = pay_buttons(deps, locale, deal, money, community) + point_rows(
+        deps, locale, deal, order, points
+    )
     if deal.status is not DealStatus.OPEN:
         return tuple(pay)
     rows: list[tuple[Button, ...]] = [

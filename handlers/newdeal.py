@@ -23,6 +23,7 @@ from groupbuy.model import (
 )
 from groupbuy.money import parse_price
 from groupbuy.notices import deal_posted
+from groupbuy.pickup_points import offering
 from groupbuy.ports import UnitOfWork
 from handlers.actions import Action, Answer, Button, Keyboard, Send
 from handlers.authority import Caller, as_group_leader
@@ -74,6 +75,7 @@ def _ask(deps: Deps, locale: str, chat_id: int, step: str, data: dict[str, Any])
         # The deadline as understood, echoed under the next question: "fri 8pm" is a date.
         "deadline": datetime.fromisoformat(data["deadline"]) if data.get("deadline") else None,
         "tz": data["tz"],
+        "points": data.get("points", []),  # the community's pickup points, by name
     }
     return Send(chat_id, deps.texts.render(locale, f"newdeal_{step}", **context), keyboard)
 
@@ -91,6 +93,7 @@ async def start(deps: Deps, person: Person, community: Community) -> list[Action
             "step": "title",
             "items": [],
             "item": {},
+            "points": [p.name for p in await uow.points.of_community(community.chat_id)],
         }
         await uow.dialogs.save(person.id, STATE, data, deps.clock.now())
         await uow.commit()
@@ -233,6 +236,7 @@ async def preview(deps: Deps, person: Person, locale: str, data: dict[str, Any])
     spec = spec_from(data)
     async with deps.uow() as uow:  # its payment mode and timezone, as the post will show them
         found = await uow.communities.get(int(data["community"]))
+        spec = await offering(uow, int(data["community"]), spec)  # the points it names
     community = found or Community(
         chat_id=int(data["community"]), title="", timezone=str(data["tz"])
     )

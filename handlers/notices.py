@@ -16,7 +16,7 @@ from handlers.callbacks import Callback, Op
 from handlers.common import button
 from handlers.context import Deps
 from handlers.deal_post import post_parts
-from handlers.my_order import order_lines, pay_buttons
+from handlers.my_order import order_lines, pay_buttons, point_of, points_of
 from messages import qr
 from messages.fitting import shown_length
 
@@ -159,6 +159,8 @@ async def _render(deps: Deps, uow: UnitOfWork, pending: PendingNotice) -> Send |
     if any(value is None for value in extra.values()):
         return None
     locale = deps.user_locale(user)
+    # Where the order is collected, when the deal offers pickup points.
+    point = point_of(order, await points_of(uow, deal)) if order and order.point else None
     # A refund may go to someone with no order in the deal (they paid another's invoice): its
     # message is about the money only.
     text = deps.texts.render(
@@ -166,6 +168,7 @@ async def _render(deps: Deps, uow: UnitOfWork, pending: PendingNotice) -> Send |
         f"notice_{notice.kind.value}",
         deal=deal,
         order=order,
+        point=point,
         lines=lines,
         total=order.amount(deal) if order else 0,
         tz=community.timezone,
@@ -181,6 +184,9 @@ async def _render(deps: Deps, uow: UnitOfWork, pending: PendingNotice) -> Send |
     ):
         # Pay-the-leader mode: "I have paid" and the collection code, right under the amount.
         buttons = tuple(pay_buttons(deps, locale, deal, extra["money"], community))
+        if point is not None and point.located:  # where it is, on the map (sendVenue)
+            map_button = Callback(Op.POINT_MAP, deal.id, point.id)
+            buttons += ((button(deps, locale, "point_map", map_button, name=point.name),),)
     send = Send(notice.chat_id, text, buttons)
     # A notice too long for a caption goes as text: its code is typed as ever.
     if notice.kind is NoticeKind.PICKUP and order is not None and shown_length(text) <= CAPTION_MAX:

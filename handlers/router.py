@@ -23,6 +23,7 @@ from handlers import (
     payee,
     paying,
     pickup_change,
+    points,
     profile,
     scanning,
     setup,
@@ -408,6 +409,7 @@ COMMANDS: dict[str, Route[CommandHandler]] = {
     "paymode": Route(ledger.mode_command, _GROUP, None),
     "paywindow": Route(ledger.window_command, _GROUP, None),
     "payee": Route(payee.command, _GROUP, _RECORDED),
+    "points": Route(points.command, _GROUP, _RECORDED),
 }
 
 _DIALOG = Access(Loads.OWN, Needs.SELF)
@@ -467,6 +469,9 @@ BUTTONS: dict[Op, Route[ButtonHandler]] = {
         Access(Loads.DEAL_ORDER, Needs.LEADER),
         Access(Loads.DEAL_ORDER, Needs.LEADER),
     ),
+    Op.CHOOSE_POINT: Route(points.on_choose, None, Access(Loads.DEAL, Needs.RESIDENT_CHANGE)),
+    Op.POINT_MAP: Route(points.on_map, None, Access(Loads.DEAL, Needs.RESIDENT_SEE)),
+    Op.REMOVE_POINT: Route(points.on_remove, _GROUP, Access(Loads.POINT, Needs.GROUP_LEADER)),
     Op.PAY_MODE: Route(ledger.on_mode, _GROUP, None),
     Op.LANG: Route(language.on_choice, _GROUP, _OWN),
     Op.LEADER: Route(

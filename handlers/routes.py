@@ -24,6 +24,7 @@ class Loads(Enum):
     DEAL_PAYMENT = "the deal, and a payment of it"
     DEAL_REFUND = "the deal, and a refund of it"
     DEAL_NAMED_OR_NEWEST = "the deal named, or the group's newest"
+    POINT = "the pickup point, and its group"
     GROUP = "the group it is used in"
     GROUP_NAMED = "the group the link names"
     LED_GROUPS = "the groups the bot's record has them leading"

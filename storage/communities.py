@@ -293,6 +293,13 @@ class SqlUsers:
         stmt = stmt.on_conflict_do_update(index_elements=["community_id", "user_id"], set_=values)
         await self._s.execute(stmt)
 
+    async def remember_point(self, community_id: int, user_id: int, point_id: int) -> None:
+        await self._s.execute(
+            update(ResidentRow)
+            .where(ResidentRow.community_id == community_id, ResidentRow.user_id == user_id)
+            .values(point_id=point_id)
+        )
+
     async def residents(self, community_id: int, user_ids: Sequence[int]) -> dict[int, Resident]:
         found: dict[int, Resident] = {}
         table = ResidentRow.__table__

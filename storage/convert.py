@@ -74,7 +74,9 @@ def user(row: UserRow | Any) -> User:
 
 
 def resident(row: ResidentRow | Any) -> Resident:
-    return Resident(row.community_id, row.user_id, row.building, row.unit, row.room, row.phone)
+    return Resident(
+        row.community_id, row.user_id, row.building, row.unit, row.room, row.phone, row.point_id
+    )
 
 
 def item(row: ItemRow) -> Item:
@@ -134,6 +136,7 @@ def deal(row: DealRow | Any, items: Iterable[ItemRow | Item]) -> Deal:
         payment_mode=PaymentMode(row.payment_mode),
         open_link=bool(row.open_link),
         thread_id=row.thread_id,
+        points=tuple(int(x) for x in split_lines(row.points)),
     )
 
 
@@ -148,6 +151,7 @@ def order(row: Any, lines: Iterable[tuple[int, int, int]]) -> Order:
         picked_up_at=row.picked_up_at,
         pay_by=row.pay_by,
         picked_up_by=row.picked_up_by,
+        point=row.point_id,
     )
 
 

@@ -132,6 +132,7 @@ class SqlDeals:
             payment_mode=payment_mode.value,
             open_link=spec.open_link,
             thread_id=spec.thread_id,
+            points="\n".join(str(p) for p in spec.points),
         )
         self._s.add(row)
         await self._s.flush()
@@ -178,6 +179,7 @@ class SqlDeals:
                 home["resident_unit"],
                 home["resident_room"],
                 home["resident_phone"],
+                home["resident_point_id"],
             )
         )
         return convert.deal(rows[0], items), resident

@@ -43,6 +43,7 @@ _WITH_LINES = select(
     _orders.c.picked_up_at,
     _orders.c.picked_up_by,
     _orders.c.pay_by,
+    _orders.c.point_id,
     _lines.c.item_id,
     _lines.c.quantity,
     _lines.c.paid_quantity,
@@ -334,6 +335,7 @@ class SqlOrders:
                     OrderRow.picked_up_at,
                     OrderRow.picked_up_by,
                     OrderRow.pay_by,
+                    OrderRow.point_id,
                 )
                 .where(OrderRow.deal_id == deal_id)
                 .order_by(OrderRow.id)
@@ -385,6 +387,12 @@ class SqlOrders:
             if order.active and deal is not None:
                 found.append((deal, order))
         return found
+
+    async def set_point(self, order_id: int, point_id: int) -> None:
+        await self._s.execute(
+            update(OrderRow).where(OrderRow.id == order_id).values(point_id=point_id)
+        )
+        self._touched.orders.add(order_id)
 
     async def by_code(self, community_id: int, code: str) -> Order | None:
         row = (

@@ -83,6 +83,8 @@ _SHEET = (
         func.coalesce(_refunded.c.amount, 0),  # 20
         func.coalesce(_claimed.c.amount, 0),
         func.coalesce(_held_back.c.quantity, 0),
+        _orders.c.point_id,
+        _residents.c.point_id,  # 24
     )
     .join(_lines, _lines.c.order_id == _orders.c.id)
     .outerjoin(
@@ -155,8 +157,11 @@ def _entry(rows: Sequence[tuple[Any, ...]]) -> SheetEntry:
         picked_up_at=r[4],
         pay_by=r[5],
         picked_up_by=r[6],
+        point=r[23],
     )
-    resident = Resident(r[10], r[2], r[11], r[12], r[13], r[14]) if r[10] is not None else None
+    resident = (
+        Resident(r[10], r[2], r[11], r[12], r[13], r[14], r[24]) if r[10] is not None else None
+    )
     buyer = User(r[2], r[15], r[16]) if r[15] is not None else None
     by = User(r[6], r[17], r[18]) if r[6] is not None and r[17] is not None else None
     held_back = tuple((x[7], x[22]) for x in rows if x[22])

@@ -107,6 +107,8 @@ class ResidentRow(Base):
     unit: Mapped[str] = mapped_column(String(32))
     room: Mapped[str] = mapped_column(String(32))
     phone: Mapped[str | None] = mapped_column(String(32))
+    # The pickup point they chose last in the community: offered first when a deal has it.
+    point_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class DealRow(Base):
@@ -141,10 +143,31 @@ class DealRow(Base):
     open_link: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     # The forum topic its post, replies and notices go to (None: General, or no topics).
     thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The community's pickup points it offers, '\n'-joined ids in the leader's order ("": its
+    # own pickup place alone).
+    points: Mapped[str] = mapped_column(Text, default="", server_default="")
     __table_args__ = (
         Index("ix_deals_status_deadline", "status", "deadline"),
         Index("ix_deals_post_stale", "post_version", "post_synced_version"),
     )
+
+
+class PickupPointRow(Base):
+    """A place where a community's residents pick up (the property office, a shop, a lobby)."""
+
+    __tablename__ = "pickup_points"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("communities.chat_id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(256), default="")
+    hours: Mapped[str] = mapped_column(String(128), default="")
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    created_at: Mapped[datetime]
+    # Removed points stay for the deals that offered them; new deals no longer can.
+    removed_at: Mapped[datetime | None]
 
 
 class ArrivalRow(Base):
@@ -204,6 +227,7 @@ class OrderRow(Base):
     pay_reminded: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     invoice_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     invoice_issued_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    point_id: Mapped[int | None] = mapped_column(Integer)  # where it is picked up (deal's points)
     __table_args__ = (
         Index("ix_orders_pay_by", "pay_by"),
         Index("ix_orders_invoice_wanted", "invoice_version", "invoice_issued_version"),

@@ -19,6 +19,7 @@ from groupbuy.ports import (
     Orders,
     Outbox,
     Payments,
+    PickupPoints,
     Users,
 )
 from storage import handled
@@ -29,10 +30,12 @@ from storage.live import SqlLiveMessages
 from storage.orders import SqlOrders
 from storage.outbox import SqlDialogs, SqlOutbox
 from storage.payments import SqlPayments
+from storage.pickup_points import SqlPickupPoints
 
 
 class SqlUnitOfWork:
     communities: Communities
+    points: PickupPoints
     users: Users
     deals: Deals
     orders: Orders
@@ -61,6 +64,7 @@ class SqlUnitOfWork:
         self._session = session
         touched = self._touched
         self.communities = SqlCommunities(session)
+        self.points = SqlPickupPoints(session)
         self.users = SqlUsers(session)
         self.deals = SqlDeals(session, touched)
         self.orders = SqlOrders(session, touched)

@@ -52,6 +52,8 @@ from groupbuy.model import (
     PaymentMode,
     PaymentStatus,
     PickupChange,
+    PickupPoint,
+    PointSpec,
     Refund,
     RefundReason,
     RefundStatus,
@@ -77,6 +79,7 @@ from groupbuy.ports import (
     Orders,
     Outbox,
     Payments,
+    PickupPoints,
     PickupSheet,
     SheetEntry,
     Taken,
@@ -156,6 +159,7 @@ class DealRec:
     pickup_reminded_at: datetime | None = None
     open_link: bool = False
     thread_id: int | None = None
+    points: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +176,7 @@ class OrderRec:
     pay_reminded: bool = False
     invoice_version: int = 0
     invoice_issued_version: int = 0
+    point_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +223,7 @@ class DialogRec:
 
 
 TABLES = (
+    "pickup_points",
     "arrivals",
     "held_back",
     "no_shows",
@@ -425,6 +431,39 @@ class FakeCommunities(_Repo):
         return sorted(found, key=lambda c: c.chat_id)
 
 
+class FakePickupPoints(_Repo):
+    async def add(self, community_id: int, spec: PointSpec, now: datetime) -> PickupPoint:
+        if community_id not in self.t("communities"):
+            raise FakeIntegrityError("pickup_points.community_id: no such community")
+        point_id = self._uow.store.next_id("pickup_points")
+        point = PickupPoint(
+            point_id,
+            community_id,
+            spec.name,
+            spec.address,
+            spec.hours,
+            spec.latitude,
+            spec.longitude,
+        )
+        self.t("pickup_points")[point_id] = point
+        return point
+
+    async def of_community(self, community_id: int) -> list[PickupPoint]:
+        points: list[PickupPoint] = sorted(self.t("pickup_points").values(), key=lambda p: p.id)
+        return [p for p in points if p.community_id == community_id and not p.removed]
+
+    async def many(self, point_ids: Collection[int]) -> dict[int, PickupPoint]:
+        table = self.t("pickup_points")
+        return {i: table[i] for i in point_ids if i in table}
+
+    async def remove(self, point_id: int, now: datetime) -> bool:
+        point: PickupPoint | None = self.t("pickup_points").get(point_id)
+        if point is None or point.removed:
+            return False
+        self.t("pickup_points")[point_id] = replace(point, removed=True)
+        return True
+
+
 class FakeUsers(_Repo):
     async def get(self, user_id: int) -> User | None:
         found: User | None = self.t("users").get(user_id)
@@ -454,7 +493,15 @@ class FakeUsers(_Repo):
             raise FakeIntegrityError("residents.community_id: no such community")
         if resident.user_id not in self.t("users"):
             raise FakeIntegrityError("residents.user_id: no such user")
+        old: Resident | None = self.t("residents").get((resident.community_id, resident.user_id))
+        if old is not None:  # the point chosen last is remember_point's, as in storage
+            resident = replace(resident, point=old.point)
         self.t("residents")[(resident.community_id, resident.user_id)] = resident
+
+    async def remember_point(self, community_id: int, user_id: int, point_id: int) -> None:
+        old: Resident | None = self.t("residents").get((community_id, user_id))
+        if old is not None:
+            self.t("residents")[(community_id, user_id)] = replace(old, point=point_id)
 
     async def residents(self, community_id: int, user_ids: Sequence[int]) -> dict[int, Resident]:
         table = self.t("residents")
@@ -514,6 +561,7 @@ class FakeDeals(_Repo):
                 payment_mode=payment_mode,
                 open_link=spec.open_link,
                 thread_id=spec.thread_id,
+                points=tuple(spec.points),
             )
         )
         for position, it in enumerate(spec.items):
@@ -571,6 +619,7 @@ class FakeDeals(_Repo):
             payment_mode=rec.payment_mode,
             open_link=rec.open_link,
             thread_id=rec.thread_id,
+            points=rec.points,
         )
 
     async def set_post(self, deal_id: int, chat_id: int, message_id: int) -> None:
@@ -804,6 +853,7 @@ class FakeOrders(_Repo):
             picked_up_at=rec.picked_up_at,
             pay_by=rec.pay_by,
             picked_up_by=rec.picked_up_by,
+            point=rec.point_id,
         )
 
     def _recs(self) -> list[OrderRec]:
@@ -966,6 +1016,11 @@ class FakeOrders(_Repo):
             (r for r in self._recs() if r.community_id == community_id and r.code == code), None
         )
         return self._order(rec)
+
+    async def set_point(self, order_id: int, point_id: int) -> None:
+        rec: OrderRec | None = self.t("orders").get(order_id)
+        if rec is not None:
+            self.t("orders")[order_id] = replace(rec, point_id=point_id)
 
     async def mark_picked_up(self, order_id: int, now: datetime, by: int) -> bool:
         rec: OrderRec | None = self.t("orders").get(order_id)
@@ -1465,6 +1520,7 @@ class FakeLive(_Repo):
 
 class FakeUnitOfWork:
     communities: Communities
+    points: PickupPoints
     users: Users
     deals: Deals
     orders: Orders
@@ -1477,6 +1533,7 @@ class FakeUnitOfWork:
         self.store = store
         self.committed = False
         self.communities = FakeCommunities(self)
+        self.points = FakePickupPoints(self)
         self.users = FakeUsers(self)
         self.deals = FakeDeals(self)
         self.orders = FakeOrders(self)

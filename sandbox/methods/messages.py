@@ -119,6 +119,22 @@ async def send_photo(ctx: Ctx, p: Params) -> Any:
     return await _send_media(ctx, p, "photo", "photo")
 
 
+@method("sendVenue")
+async def send_venue(ctx: Ctx, p: Params) -> Any:
+    chat = writable_chat(ctx, p["chat_id"])
+    latitude, longitude = float(p["latitude"]), float(p["longitude"])
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise bad_request("wrong latitude or longitude specified")
+    if not str(p["title"]).strip() or not str(p["address"]).strip():
+        raise bad_request("venue title and address must be non-empty")
+    msg = _new_message(ctx, chat, p)
+    location = {"latitude": latitude, "longitude": longitude}
+    venue = {"location": location, "title": str(p["title"]), "address": str(p["address"])}
+    msg.extra = {**msg.extra, "location": location, "venue": venue}
+    _rate(ctx, chat, "send")
+    return _reply(ctx, ctx.state.add_message(msg))
+
+
 @method("sendDocument")
 async def send_document(ctx: Ctx, p: Params) -> Any:
     return await _send_media(ctx, p, "document", "document")

@@ -33,7 +33,7 @@ from tests.e2e.conftest import (
 DEAL_A = """Title: Lychees
 Item: Lychee | kg | 30 | 40 | 5
 Deadline: tomorrow 20:00
-Pickup: Gate 3
+Pickup: Gate 3 / Shop 7
 Window: Sun 8:00-9:00"""
 DEAL_B = """Title: Durian
 Item: Durian | piece | 80 | 10
@@ -63,6 +63,7 @@ class Scene:
     mallory_msg: int  # a bot message in Mallory's private chat, to press forged buttons on
     eve: int
     eve_msg: int
+    point_a: int  # A's pickup point Ann does not collect at (Shop 7, on the map)
 
     async def state_of_a(self) -> tuple[Any, ...]:
         """Everything of community A a stranger could try to change."""
@@ -73,16 +74,20 @@ class Scene:
             payments = await uow.payments.for_deal(self.deal_a)
             refunds = await uow.payments.refunds_for_deal(self.deal_a)
             dialogs = [await uow.dialogs.get(who) for who in (self.olga, self.ann, self.bob)]
+            points = await uow.points.of_community(self.group_a)
+            homes = [await uow.users.resident(self.group_a, who) for who in (self.ann, self.bob)]
         assert deal is not None
         return (
             deal.status,
             deal.open_link,
             [(i.id, i.sold) for i in deal.items],
             community,
-            [(o.id, o.user_id, o.lines, o.picked_up_at) for o in orders],
+            [(o.id, o.user_id, o.lines, o.picked_up_at, o.point) for o in orders],
             [(p.id, p.status, p.amount) for p in payments],
             [(r.id, r.status, r.amount) for r in refunds],
             dialogs,
+            points,
+            homes,
         )
 
     def heard_in_a(self) -> list[tuple[int, int]]:
@@ -108,6 +113,8 @@ async def _scene(world: World) -> Scene:
     choose = await say(world, olga, group_a, "/paymode", "How do neighbours pay")
     await emu.press_button(olga, group_a, choose.message_id, text="💸 Transfer to the leader")
     await asyncio.sleep(0.2)
+    await say(world, olga, group_a, "/points Gate 3 | North gate", "Pickup points")
+    await say(world, olga, group_a, "/points Shop 7 | 7 Ring Road | 9-21 | 31.2, 121.4", "Shop 7")
     post_a = await publish_one_message(world, olga, group_a, DEAL_A)
     deal_a = deal_id_of(post_a)
     join = post_a.keyboard[0][0][1]
@@ -134,6 +141,8 @@ async def _scene(world: World) -> Scene:
         [refund] = await uow.payments.refunds_for_deal(deal_a)
         order = await uow.orders.of_user(deal_a, ann)
     assert order is not None
+    async with deps.uow() as uow:
+        [point_a] = [p.id for p in await uow.points.of_community(group_a) if p.name == "Shop 7"]
 
     mallory, group_b = await set_up_group(
         world, owner_name="Mallory", title="Other compound", name="Other", buildings="1, 2"
@@ -146,7 +155,7 @@ async def _scene(world: World) -> Scene:
     return Scene(
         world, olga, group_a, ann, bob, deal_a, int(join.split(":")[2]),
         order.id, order.code, claim.id, refund.id, mallory, group_b, post_b.message_id,
-        deal_id_of(post_b), mallory_msg.message_id, eve, eve_msg.message_id,
+        deal_id_of(post_b), mallory_msg.message_id, eve, eve_msg.message_id, point_a,
     )  # fmt: skip
 
 
@@ -181,6 +190,9 @@ def _forged(s: Scene, op: Op) -> list[str]:
         Op.REJECT_PAYMENT: [Callback(op, a, s.claim_a), Callback(op, b, s.claim_a)],
         Op.REFUND_MADE: [Callback(op, a, s.refund_a), Callback(op, b, s.refund_a)],
         Op.REMIND_UNPAID: [Callback(op, a)],
+        Op.CHOOSE_POINT: [Callback(op, a, s.point_a), Callback(op, b, s.point_a)],
+        Op.POINT_MAP: [Callback(op, a, s.point_a), Callback(op, b, s.point_a)],
+        Op.REMOVE_POINT: [Callback(op, 0, s.point_a), Callback(op, b, s.point_a)],
         # These name no deal: they act on the presser's own dialog or language, or on the chat
         # they are pressed in. Played all the same: A must stay untouched.
         Op.BUILDING: [Callback(op, 0, 0)],
@@ -201,6 +213,7 @@ NAMES_A = {
     Op.CONFIRM_CANCEL, Op.BACK, Op.LIST, Op.PICKED, Op.CLAIM_PAID, Op.CONFIRM_PAYMENT,
     Op.REJECT_PAYMENT, Op.REFUND_MADE, Op.REMIND_UNPAID, Op.PAYEE_CODE, Op.WORKBOOK,
     Op.ARRIVED, Op.CONFIRM_ARRIVED, Op.LATER, Op.REMIND_PICKUP, Op.NO_SHOW, Op.DECIDE_NO_SHOW,
+    Op.CHOOSE_POINT, Op.POINT_MAP, Op.REMOVE_POINT,
 }  # fmt: skip
 
 
@@ -254,6 +267,7 @@ def _command_args(s: Scene) -> dict[str, str]:
         "paymode": "",
         "paywindow": "45",
         "payee": "",
+        "points": "Shop 7 | Mallory's shed",  # in B (his own) or private: never A's
     }
 
 

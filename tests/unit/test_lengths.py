@@ -390,7 +390,7 @@ def label_contexts(locale: str, w: World) -> list[dict[str, Any]]:
             "currency": w.deal.currency, "code": w.order.code, "name": w.texts.buildings[0],
             "amount": money, "count": MEMBERS_MAX, "collected": money,
             "title": w.texts.group_title, "leader": w.user.display_name,
-            "at": at,
+            "at": at, "chosen": True,
         }
     ]  # fmt: skip
 

@@ -34,6 +34,7 @@ from groupbuy.model import (
     PaymentMode,
     PaymentStatus,
     PickupChange,
+    PickupPoint,
     Refund,
     RefundReason,
     RefundStatus,
@@ -216,6 +217,13 @@ class World:
             **changes,
         )
 
+    def point(self) -> PickupPoint:
+        """A pickup point as a leader describes it (/points), its map location known."""
+        return PickupPoint(
+            3, self.community.chat_id, self.texts.place[:40], self.texts.place,
+            self.texts.window, 31.2304, 121.4737,
+        )  # fmt: skip
+
     def lines(self, deal: Deal, order: Order | None) -> list[dict[str, object]]:
         """As handlers.my_order.order_lines builds them."""
         if order is None:
@@ -292,6 +300,8 @@ def _newdeal(r: Renderer, locale: str, w: World) -> dict[str, Any]:
         "buildings": list(w.texts.buildings),
         "deadline": DEADLINE,
         "tz": w.community.timezone,
+        # the community's pickup points, as many as there may be
+        "points": [w.point().name] * limits.POINTS_MAX,
     }
 
 
@@ -383,6 +393,7 @@ def _order_notice(status: DealStatus) -> Sample:
             "total": w.order.amount(deal),
             "tz": w.community.timezone,
             "community": w.community,
+            "point": None,
         }
 
     return build
@@ -396,8 +407,11 @@ def _my_order(
     money: Standing | None = None,
     picked_up: bool = False,
     community: Callable[[World], Community] = lambda w: w.community,
+    point: bool = False,
+    choosing: bool = False,
 ) -> Sample:
-    """handlers.my_order.order_text. `community`: its pay-the-leader details."""
+    """handlers.my_order.order_text. `community`: its pay-the-leader details; `point`: the
+    deal offers pickup points (`choosing`: several, and the buyer may still choose)."""
 
     def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
         deal = w.deal_in(status, payment_mode=mode)
@@ -412,6 +426,8 @@ def _my_order(
             "tz": w.community.timezone,
             "money": money,
             "community": community(w),
+            "point": w.point() if point else None,
+            "choosing": choosing,
         }
 
     return build
@@ -447,7 +463,10 @@ def _ended(status: DealStatus, paid_by: tuple[PaymentMethod, ...]) -> Sample:
 
 
 def _pickup(
-    money: Standing, mode: PaymentMode = PaymentMode.CASH, photo: str | None = None
+    money: Standing,
+    mode: PaymentMode = PaymentMode.CASH,
+    photo: str | None = None,
+    point: bool = False,
 ) -> Sample:
     """handlers.notices.render for a buyer's pickup notice: what is paid, what to bring (and
     in pay-the-leader mode, whom to pay)."""
@@ -456,7 +475,8 @@ def _pickup(
         base = _order_notice(DealStatus.CLOSED)(r, locale, w)
         deal = w.deal_in(DealStatus.CLOSED, payment_mode=mode)
         community = replace(w.community, payee_photo=photo)
-        return {**base, "deal": deal, "money": money, "community": community}
+        found = w.point() if point else None
+        return {**base, "deal": deal, "money": money, "community": community, "point": found}
 
     return build
 
@@ -549,6 +569,21 @@ def _payee_code(money: Standing | None) -> Sample:
         return {"deal": deal, "community": community, "money": money}
 
     return build
+
+
+def _points(*, added: bool) -> Sample:
+    """handlers.points.command: the group's pickup points (one just added)."""
+
+    def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+        bare = PickupPoint(4, w.community.chat_id, w.texts.buildings[0])
+        points = [w.point(), bare]
+        return {"community": w.community, "points": points, "added": bare if added else None}
+
+    return build
+
+
+def _points_none(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    return {"community": w.community, "points": [], "added": None}
 
 
 def _my_orders(r: Renderer, locale: str, w: World) -> dict[str, Any]:
@@ -866,10 +901,14 @@ SAMPLES: dict[str, list[Sample]] = {
         _my_order(DealStatus.OPEN, money=Standing(40, 0, 0), mode=PaymentMode.STARS),
         _my_order(DealStatus.OPEN, has_order=False),
         _my_order(DealStatus.CLOSED),
+        _my_order(DealStatus.OPEN, point=True, choosing=True),
+        _my_order(DealStatus.CLOSED, point=True),
         _my_order(DealStatus.CLOSED, picked_up=True),
         _my_order(DealStatus.FAILED),
         _my_order(DealStatus.CANCELLED),
     ],
+    "points": [_points(added=True), _points(added=False), _points_none],
+    "points_in_group": [_nothing],
     "my_orders": [_my_orders, lambda r, locale, w: {"entries": []}],
     "newdeal_buildings": [_newdeal],
     "newdeal_continue": [_nothing],
@@ -918,6 +957,7 @@ SAMPLES: dict[str, list[Sample]] = {
     ],
     "notice_arrived": [
         _pickup(Standing(4000, 4000, 0)),
+        _pickup(Standing(4000, 0, 0), point=True),
         _pickup(Standing(4000, 0, 0)),
         _pickup(Standing(4000, 0, 4000), PaymentMode.LEADER),
     ],
@@ -942,6 +982,7 @@ SAMPLES: dict[str, list[Sample]] = {
     "notice_kept_for_next": [_order_notice(DealStatus.CLOSED)],
     "notice_pickup_reminder": [
         _pickup(Standing(4000, 4000, 0)),
+        _pickup(Standing(4000, 0, 0), point=True),
         _pickup(Standing(4000, 0, 0)),
         _pickup(Standing(4000, 0, 4000), PaymentMode.LEADER),
     ],
@@ -953,6 +994,7 @@ SAMPLES: dict[str, list[Sample]] = {
         _pickup(Standing(4000, 0, 0)),
         _pickup(Standing(4000, 0, 4000), PaymentMode.LEADER),
         _pickup(Standing(4000, 1000, 0), PaymentMode.LEADER, photo="AgAD"),
+        _pickup(Standing(4000, 0, 0), point=True),
     ],
     "picked_up": [_picked_up, _picked_up_paid, _picked_up_partly, _picked_up_rest],
     "pickup_in_group": [_nothing],
@@ -1103,7 +1145,7 @@ def macro_context(collection: str, w: World) -> dict[str, Any]:
             "item": w.items[0], "quantity": 2, "total": 3750, "currency": "CNY",
             "code": w.order.code, "name": w.texts.buildings[0], "amount": "¥25.00",
             "count": w.count, "collected": "¥25.00", "title": w.texts.group_title,
-            "at": "11月26日 周四 17:30", "leader": w.user.display_name,
+            "at": "11月26日 周四 17:30", "leader": w.user.display_name, "chosen": True,
         }  # fmt: skip
     if collection == "errors":  # DomainError params: already-formatted words and numbers
         return {
@@ -1125,6 +1167,7 @@ def macro_context(collection: str, w: World) -> dict[str, Any]:
             "order": w.order, "money": Standing(4000, 1000, 0), "tz": w.community.timezone,
             "resident": w.resident, "phone": True, "community": w.community,
             "refunds": [_refund(w, RefundReason.FAILED, PaymentMethod.TRANSFER)],
+            "point": w.point(),
             "change": PickupChange(7, w.deal.id, "Gate 1", "Sat 9:00", "Gate 2", "Sun 9:00",
                                    DEADLINE, w.user.id),
         }  # fmt: skip
