@@ -62,8 +62,7 @@ class _Drawing:
             found = await pickup_list.read(uow, deal_id)
         if found is None:
             return None
-        deal, community, sheet = found
-        return pickup_list.draw(self.texts, self.kept, locale, deal, community, sheet, now)
+        return pickup_list.draw(self.texts, self.kept, locale, found, now)
 
     def workbook(self, deal_id: int, locale: str, now: datetime) -> bytes | None:
         return self.loop.run_until_complete(self._workbook(deal_id, locale, now))
@@ -73,8 +72,7 @@ class _Drawing:
             found = await pickup_list.read(uow, deal_id)
         if found is None:
             return None
-        deal, community, sheet = found
-        return pickup_list.draw_workbook(self.texts, self.kept, locale, deal, community, sheet, now)
+        return pickup_list.draw_workbook(self.texts, self.kept, locale, found, now)
 
 
 _drawing: _Drawing | None = None  # in the worker process

@@ -23,12 +23,14 @@ class Announced:
     first: bool  # this call said it
 
 
-async def waiting(uow: UnitOfWork, deal: Deal) -> list[int]:
+async def waiting(uow: UnitOfWork, deal: Deal, point: int = 0) -> list[int]:
     """The buyers who have goods to pick up: an order with units, not handed out yet, or
-    handed out in part (a line held back for later)."""
+    handed out in part (a line held back for later); `point`: at that pickup point only."""
     orders = await uow.orders.for_deal(deal.id)
     partly = await uow.orders.held_back_orders(deal.id)
-    return [o.user_id for o in orders if o.waits(o.id in partly)]
+    return [
+        o.user_id for o in orders if o.waits(o.id in partly) and (not point or o.point == point)
+    ]
 
 
 async def remind_to_pick_up(
@@ -48,17 +50,25 @@ async def remind_to_pick_up(
     return len(buyers)
 
 
-async def announce_arrival(uow: UnitOfWork, deal: Deal, now: datetime, by: int) -> Announced:
-    """The caller checked `by` leads the deal's group, and commits."""
+async def announce_arrival(
+    uow: UnitOfWork, deal: Deal, now: datetime, by: int, point: int = 0
+) -> Announced:
+    """The caller checked `by` leads the deal's group, and commits. `point`: the pickup point
+    the goods reached, for a deal that offers points (each is said once, to its buyers); 0
+    for a deal with its one pickup place."""
     if deal.status is not DealStatus.CLOSED:
         raise DomainError("deal_not_closed")
-    arrival = Arrival(deal.id, 0, now, by)
+    if (point not in deal.points) if deal.points else point != 0:
+        raise DomainError("point_not_offered")
+    arrival = Arrival(deal.id, point, now, by)
     if not await uow.deals.arrive(arrival):
-        earlier = await uow.deals.arrival(deal.id, 0)
+        earlier = await uow.deals.arrival(deal.id, point)
         assert earlier is not None  # arrivals are never deleted but with their deal
         return Announced(earlier, 0, False)
-    buyers = await waiting(uow, deal)
-    notices = [Notice(NoticeKind.GOODS_ARRIVED, deal.community_id, deal.id)]
-    notices += [Notice(NoticeKind.ARRIVED, user, deal.id, user) for user in buyers]
+    buyers = await waiting(uow, deal, point)
+    # `ref`: the point, so that a buyer who moved to a point whose goods came later is told
+    # again, and the group's notice names where.
+    notices = [Notice(NoticeKind.GOODS_ARRIVED, deal.community_id, deal.id, None, point)]
+    notices += [Notice(NoticeKind.ARRIVED, user, deal.id, user, point) for user in buyers]
     await uow.outbox.add(notices, now)
     return Announced(arrival, len(buyers), True)

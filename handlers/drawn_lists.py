@@ -17,6 +17,16 @@ CHUNK = 50  # checklist messages a chunk: ~1,500 buttons, a few milliseconds to 
 
 
 @dataclass(frozen=True, slots=True)
+class Printout:
+    """One PDF of a list: the whole deal's, or, for a deal with pickup points, one point's
+    (what the leader at that table prints)."""
+
+    name: str  # its file name, without ".pdf"
+    pdf: bytes = field(repr=False)
+    caption: str
+
+
+@dataclass(frozen=True, slots=True)
 class Drawn:
     """A deal's list as drawn in one locale: the same for every leader who asks for it.
 
@@ -26,11 +36,10 @@ class Drawn:
     time. As bytes they cross at once, and a chunk is unpickled only when its messages are
     about to be sent (`parts`), at a chat's pace."""
 
-    pdf: bytes = field(repr=False)
-    csv: bytes = field(repr=False)
-    caption: str
+    printouts: tuple[Printout, ...]
+    csv: bytes = field(repr=False)  # the whole deal's, a column naming each order's point
     checklist: tuple[bytes, ...] = field(repr=False)  # drawn for chat 0; see `pack`
-    keyboard: Keyboard = ()  # under the PDF: the same list as an Excel workbook, on demand
+    keyboard: Keyboard = ()  # under the first PDF: the list as an Excel workbook, on demand
 
     @staticmethod
     def pack(messages: Sequence[Send]) -> tuple[bytes, ...]:
@@ -49,10 +58,12 @@ class Drawn:
         return [Later(chat_id, functools.partial(self.parts, deal_id, chat_id))]
 
     def parts(self, deal_id: int, chat_id: int) -> Iterator[Send | SendDocument]:
-        """The PDF, the CSV, then the checklist, each message made as it is sent."""
-        name = f"pickup-list-{deal_id}"
-        yield SendDocument(chat_id, f"{name}.pdf", self.pdf, self.caption, self.keyboard)
-        yield SendDocument(chat_id, f"{name}.csv", self.csv)
+        """The PDFs, the CSV, then the checklist, each message made as it is sent."""
+        for n, printout in enumerate(self.printouts):
+            keyboard = self.keyboard if n == 0 else ()
+            pdf = f"{printout.name}.pdf"
+            yield SendDocument(chat_id, pdf, printout.pdf, printout.caption, keyboard)
+        yield SendDocument(chat_id, f"pickup-list-{deal_id}.csv", self.csv)
         for message in self.messages():
             yield replace(message, chat_id=chat_id)
 

@@ -20,6 +20,7 @@ from groupbuy.model import (
     Community,
     Deal,
     DealStatus,
+    PickupPoint,
     User,
     minimum_reached,
 )
@@ -44,6 +45,7 @@ from handlers.common import alert, button, refusal, remembered
 from handlers.context import Deps
 from handlers.deal_post import confirm_keyboard
 from handlers.events import MessageIn, Press
+from handlers.my_order import points_of
 from handlers.paying import window
 from handlers.pickup_list import documents, workbook
 from messages import formatting
@@ -62,7 +64,7 @@ async def on_press(deps: Deps, press: Press, cb: Callback) -> list[Action]:
         if cb.op is Op.LATER:
             return await _later(deps, uow, press, deal, cb, locale)
         if cb.op in (Op.ARRIVED, Op.CONFIRM_ARRIVED) or (cb.op is Op.BACK and cb.arg == ARRIVAL):
-            return await _arrival(deps, uow, press, deal, cb.op, locale)
+            return await _arrival(deps, uow, press, deal, cb, locale)
         if deal.status is not DealStatus.OPEN:
             raise DomainError("deal_not_open")
         community = await uow.communities.get(deal.community_id)
@@ -122,41 +124,90 @@ ARRIVAL = 1  # Op.BACK's argument under the arrival's question
 
 
 async def _arrival(
-    deps: Deps, uow: UnitOfWork, press: Press, deal: Deal, op: Op, locale: str
+    deps: Deps, uow: UnitOfWork, press: Press, deal: Deal, cb: Callback, locale: str
 ) -> list[Action]:
     """ "Goods arrived" asks first (a slip of the thumb must not message a hundred buyers), then
-    tells each buyer still to pick up, once (groupbuy.arrival)."""
+    tells each buyer still to pick up, once (groupbuy.arrival). A deal with pickup points
+    asks which point the goods reached: each point is said on its own, to its buyers."""
     community = await uow.communities.get(deal.community_id)
     group_locale = deps.community_locale(community)
-    if op is Op.BACK:
+    if cb.op is Op.BACK:
         kept = deps.texts.render(group_locale, "arrival_kept")
         return [Answer(press.query_id), Edit(press.chat.id, press.message_id, kept)]
     if deal.status is not DealStatus.CLOSED:
         raise DomainError("deal_not_closed")
-    if op is Op.ARRIVED:
-        earlier = await uow.deals.arrival(deal.id, 0)
-        if earlier is not None:
-            return [await _arrived_before(deps, uow, press, earlier, community, locale)]
-        count = len(await waiting(uow, deal))
-        question = deps.texts.render(group_locale, "arrival_confirm", deal=deal, count=count)
-        keyboard = (
-            (
-                button(
-                    deps, group_locale, "confirm_arrived", Callback(Op.CONFIRM_ARRIVED, deal.id)
-                ),
-                button(deps, group_locale, "not_yet", Callback(Op.BACK, deal.id, ARRIVAL)),
-            ),
-        )
-        return [Answer(press.query_id), Send(press.chat.id, question, keyboard)]
-    announced = await announce_arrival(uow, deal, deps.clock.now(), press.sender.id)
+    points = await points_of(uow, deal)
+    if cb.op is Op.ARRIVED:
+        return await _arrival_question(deps, uow, press, deal, points, community, locale)
+    announced = await announce_arrival(uow, deal, deps.clock.now(), press.sender.id, cb.arg)
     await uow.commit()
     if not announced.first:
         return [await _arrived_before(deps, uow, press, announced.arrival, community, locale)]
-    done = deps.texts.render(group_locale, "arrival_done", deal=deal, count=announced.told)
+    point = next((p.name for p in points if p.id == cb.arg), "")
+    done = deps.texts.render(
+        group_locale, "arrival_done", deal=deal, count=announced.told, point=point
+    )
     return [
         Answer(press.query_id, deps.texts.macro(locale, "labels", "arrived_toast")),
         Edit(press.chat.id, press.message_id, done),
     ]
+
+
+async def _arrival_question(
+    deps: Deps,
+    uow: UnitOfWork,
+    press: Press,
+    deal: Deal,
+    points: list[PickupPoint],
+    community: Community | None,
+    locale: str,
+) -> list[Action]:
+    """Whom "goods arrived" would tell: the deal's buyers still to pick up, or, for a deal
+    with pickup points, those of each point not yet said (a button each)."""
+    group_locale = deps.community_locale(community)
+    back = button(deps, group_locale, "not_yet", Callback(Op.BACK, deal.id, ARRIVAL))
+    if not points:
+        earlier = await uow.deals.arrival(deal.id, 0)
+        if earlier is not None:
+            return [await _arrived_before(deps, uow, press, earlier, community, locale)]
+        count = len(await waiting(uow, deal))
+        question = deps.texts.render(
+            group_locale, "arrival_confirm", deal=deal, count=count, points=[]
+        )
+        confirm = Callback(Op.CONFIRM_ARRIVED, deal.id)
+        keyboard = ((button(deps, group_locale, "confirm_arrived", confirm), back),)
+        return [Answer(press.query_id), Send(press.chat.id, question, keyboard)]
+    left, said = [], []
+    for point in points:
+        earlier = await uow.deals.arrival(deal.id, point.id)
+        if earlier is None:
+            left.append((point, len(await waiting(uow, deal, point.id))))
+        else:
+            said.append(earlier)
+    if not left:  # every point was said: when the last one was
+        last = max(said, key=lambda a: a.at)
+        return [await _arrived_before(deps, uow, press, last, community, locale)]
+    question = deps.texts.render(
+        group_locale,
+        "arrival_confirm",
+        deal=deal,
+        count=sum(n for _, n in left),
+        points=[{"name": p.name, "count": n} for p, n in left],
+    )
+    rows = tuple(
+        (
+            button(
+                deps,
+                group_locale,
+                "confirm_arrived_at",
+                Callback(Op.CONFIRM_ARRIVED, deal.id, p.id),
+                name=p.name,
+                count=n,
+            ),
+        )
+        for p, n in left
+    )
+    return [Answer(press.query_id), Send(press.chat.id, question, (*rows, (back,)))]
 
 
 async def _arrived_before(

@@ -115,8 +115,17 @@ async def _render(deps: Deps, uow: UnitOfWork, pending: PendingNotice) -> Send |
         keyboard: Keyboard = ()
         if notice.kind is NoticeKind.DEADLINE_REMINDER:
             keyboard = ((button(deps, locale, "my_order", Callback(Op.MINE, deal.id)),),)
+        # The goods reached one of the deal's pickup points (`ref`): the group is told which.
+        at = None
+        if notice.kind is NoticeKind.GOODS_ARRIVED and notice.ref in deal.points:
+            at = (await uow.points.many([notice.ref])).get(notice.ref)
         text = deps.texts.render(
-            locale, f"notice_{notice.kind.value}", deal=deal, stats=stats, tz=community.timezone
+            locale,
+            f"notice_{notice.kind.value}",
+            deal=deal,
+            stats=stats,
+            tz=community.timezone,
+            point=at,
         )
         return Send(notice.chat_id, text, keyboard, thread_id=deal.thread_id)
     user_id = notice.user_id or notice.chat_id

@@ -13,19 +13,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from groupbuy.live import Live, LiveKind, StaleMessage
-from groupbuy.model import Community, Deal, Order
+from groupbuy.model import Community, Deal, Order, PickupPoint
 from groupbuy.money import Money, exponent
+from groupbuy.pickup_points import offered
 from groupbuy.ports import PickupSheet, SheetEntry, UnitOfWork
 from handlers.actions import Action, Button, Edit, Keyboard, Later, Send, SendDocument
 from handlers.callbacks import Callback, Op
 from handlers.context import Deps
-from handlers.drawn_lists import Drawn, DrawnLists
+from handlers.drawn_lists import Drawn, DrawnLists, Printout
 from messages import formatting
 from messages.pickup_list import (
     PickupLine,
@@ -110,11 +111,27 @@ class _Said:
         return said
 
 
+class Source(NamedTuple):
+    """What a list is drawn from, read in one unit of work (`read`)."""
+
+    deal: Deal
+    community: Community
+    sheet: PickupSheet
+    points: tuple[PickupPoint, ...] = ()  # the pickup points the deal offers, in its order
+
+
 def rows(
-    texts: Renderer, locale: str, deal: Deal, entries: Iterable[SheetEntry], timezone: str
+    texts: Renderer,
+    locale: str,
+    deal: Deal,
+    entries: Iterable[SheetEntry],
+    timezone: str,
+    points: Sequence[PickupPoint] = (),
 ) -> tuple[PickupRow, ...]:
-    """The list's rows in natural building/unit/room order."""
+    """The list's rows in natural building/unit/room order; `points`: the deal's, to name
+    where each order is collected."""
     said = _Said(texts, locale, deal)
+    names = {p.id: p.name for p in points}
     result = []
     for entry in entries:
         order, resident, user = entry.order, entry.resident, entry.buyer
@@ -148,28 +165,27 @@ def rows(
                     entry.handed_out_by.display_name if handed and entry.handed_out_by else ""
                 ),
                 held_back=tuple(said.line(item, units) for item, units in entry.held_back),
+                point=names.get(order.point or 0, "") if names else "",
             )
         )
     return tuple(sort_rows(result))
 
 
-def _source(deal: Deal, community: Community, sheet: PickupSheet) -> Hashable:
+def _source(source: Source) -> Hashable:
     """What a drawn list shows, as a key: the deal (items, prices, status), the community's
-    names and clock, and every order line with its address, names and money."""
+    names and clock, its points, and every order line with its address, point, names and
+    money."""
+    community = source.community
     place = (community.name, community.title, community.timezone)
-    return deal, place, sheet.fingerprint()
+    return source.deal, place, source.points, source.sheet.fingerprint()
 
 
 def pickup_of(
-    texts: Renderer,
-    locale: str,
-    deal: Deal,
-    community: Community,
-    entries: Iterable[SheetEntry],
-    now: datetime,
+    texts: Renderer, locale: str, source: Source, now: datetime
 ) -> tuple[PickupList, list[Order]]:
-    entries = list(entries)
-    found = rows(texts, locale, deal, entries, community.timezone)
+    deal, community = source.deal, source.community
+    entries = list(source.sheet.entries())
+    found = rows(texts, locale, deal, entries, community.timezone, source.points)
     pickup = PickupList(
         deal_title=deal.title,
         community=community.name or community.title,
@@ -184,31 +200,55 @@ def pickup_of(
     return pickup, [e.order for e in entries]
 
 
-def draw(
-    texts: Renderer,
-    kept: DrawnLists,
-    locale: str,
-    deal: Deal,
-    community: Community,
-    sheet: PickupSheet,
-    now: datetime,
-) -> Drawn:
+def draw(texts: Renderer, kept: DrawnLists, locale: str, source: Source, now: datetime) -> Drawn:
     """The whole list, drawn: blocking, seconds for a big list, so never on the event loop
     (a worker thread, or the list worker's process: bot/list_worker.py)."""
-    source = _source(deal, community, sheet)
-    drawn = kept.get(deal.id, locale, source)
+    deal, key = source.deal, _source(source)
+    drawn = kept.get(deal.id, locale, key)
     if drawn is not None:
         return drawn
-    pickup, orders = pickup_of(texts, locale, deal, community, sheet.entries(), now)
+    pickup, orders = pickup_of(texts, locale, source, now)
+    names = tuple(p.name for p in source.points)
     drawn = Drawn(
-        pdf=render_pdf(pickup),
+        printouts=printouts(texts, locale, deal, pickup, source.points),
         csv=render_csv(pickup),
-        caption=texts.render(locale, "pickup_list_caption", deal=deal, count=len(orders)),
-        checklist=Drawn.pack(list_messages(texts, locale, deal, pickup, orders, 0)),
+        checklist=Drawn.pack(list_messages(texts, locale, deal, pickup, orders, 0, names)),
         keyboard=_workbook_keyboard(texts, locale, deal),
     )
-    kept.put(deal.id, locale, source, drawn)
+    kept.put(deal.id, locale, key, drawn)
     return drawn
+
+
+def printouts(
+    texts: Renderer,
+    locale: str,
+    deal: Deal,
+    pickup: PickupList,
+    points: Sequence[PickupPoint],
+) -> tuple[Printout, ...]:
+    """The list's PDF; for a deal with pickup points, one per point with orders, each with
+    that point's orders and picking totals (what the leader at that table prints)."""
+    name = f"pickup-list-{deal.id}"
+    if not points:
+        caption = texts.render(
+            locale, "pickup_list_caption", deal=deal, count=len(pickup.rows), point=""
+        )
+        return (Printout(name, render_pdf(pickup), caption),)
+    made: list[Printout] = []
+    places = [(p.name, _place_of(p)) for p in points] + [("", deal.pickup_place)]
+    for n, (point, place) in enumerate(places, start=1):
+        at = tuple(r for r in pickup.rows if r.point == point)
+        if not at and (point or made):
+            continue  # a point nobody collects at; the list's PDF says "no orders" once
+        part = replace(pickup, rows=at, totals=compute_totals(at), pickup_place=place)
+        caption = texts.render(locale, "pickup_list_caption", deal=deal, count=len(at), point=point)
+        made.append(Printout(f"{name}-{n}" if point else name, render_pdf(part), caption))
+    return tuple(made)
+
+
+def _place_of(point: PickupPoint) -> str:
+    """A point as a printout's header names it: its name, and its address."""
+    return f"{point.name}, {point.address}" if point.address else point.name
 
 
 def _workbook_keyboard(texts: Renderer, locale: str, deal: Deal) -> Keyboard:
@@ -217,28 +257,22 @@ def _workbook_keyboard(texts: Renderer, locale: str, deal: Deal) -> Keyboard:
 
 
 def draw_workbook(
-    texts: Renderer,
-    kept: DrawnLists,
-    locale: str,
-    deal: Deal,
-    community: Community,
-    sheet: PickupSheet,
-    now: datetime,
+    texts: Renderer, kept: DrawnLists, locale: str, source: Source, now: datetime
 ) -> bytes:
     """The list as an Excel workbook (orders, picking totals, payments): blocking, like
     `draw`, and kept the same way."""
-    source = _source(deal, community, sheet)
-    workbook = kept.workbooks.get(deal.id, locale, source)
+    deal, key = source.deal, _source(source)
+    workbook = kept.workbooks.get(deal.id, locale, key)
     if workbook is None:
-        pickup, _ = pickup_of(texts, locale, deal, community, sheet.entries(), now)
+        pickup, _ = pickup_of(texts, locale, source, now)
         workbook = render_xlsx(pickup)
-        kept.workbooks.put(deal.id, locale, source, workbook)
+        kept.workbooks.put(deal.id, locale, key, workbook)
     return workbook
 
 
 T = TypeVar("T")
 # `draw` or `draw_workbook`: what a deal's list is drawn into, from what `read` found.
-Drawing = Callable[[Renderer, DrawnLists, str, Deal, Community, PickupSheet, datetime], T]
+Drawing = Callable[[Renderer, DrawnLists, str, Source, datetime], T]
 
 
 async def _drawn_here(deps: Deps, deal_id: int, locale: str, drawing: Drawing[T]) -> T | None:
@@ -247,14 +281,11 @@ async def _drawn_here(deps: Deps, deal_id: int, locale: str, drawing: Drawing[T]
         found = await read(uow, deal_id)
     if found is None:
         return None
-    deal, community, sheet = found
     now = deps.clock.now()
-    return await asyncio.to_thread(
-        drawing, deps.texts, deps.lists, locale, deal, community, sheet, now
-    )
+    return await asyncio.to_thread(drawing, deps.texts, deps.lists, locale, found, now)
 
 
-async def read(uow: UnitOfWork, deal_id: int) -> tuple[Deal, Community, PickupSheet] | None:
+async def read(uow: UnitOfWork, deal_id: int) -> Source | None:
     """What a list is drawn from, in one unit of work."""
     deal = await uow.deals.get(deal_id)
     if deal is None:
@@ -262,7 +293,8 @@ async def read(uow: UnitOfWork, deal_id: int) -> tuple[Deal, Community, PickupSh
     community = await uow.communities.get(deal.community_id)
     if community is None:
         return None
-    return deal, community, await uow.orders.pickup_sheet(deal.id)
+    points = tuple(offered(deal, await uow.points.many(deal.points))) if deal.points else ()
+    return Source(deal, community, await uow.orders.pickup_sheet(deal.id), points)
 
 
 async def build(deps: Deps, deal: Deal, locale: str) -> tuple[PickupList, list[Order]] | None:
@@ -271,11 +303,7 @@ async def build(deps: Deps, deal: Deal, locale: str) -> tuple[PickupList, list[O
         found = await read(uow, deal.id)
     if found is None:
         return None
-    deal, community, sheet = found
-    now = deps.clock.now()
-    return await asyncio.to_thread(
-        pickup_of, deps.texts, locale, deal, community, sheet.entries(), now
-    )
+    return await asyncio.to_thread(pickup_of, deps.texts, locale, found, deps.clock.now())
 
 
 async def documents(deps: Deps, deal: Deal, chat_id: int, locale: str) -> list[Action]:
@@ -310,25 +338,33 @@ def list_messages(
     pickup: PickupList,
     orders: list[Order],
     chat_id: int,
+    points: Sequence[str] = (),
 ) -> list[Send]:
-    """The same rows as text, split under Telegram's limit, with a button per order to tick it.
+    """The same rows as text, split under Telegram's limit, with a button per order to tick it;
+    a deal's `points` (their names, in its order) each have messages of their own.
 
     A message takes as many rows as fit, at most ROWS_PER_MESSAGE: drawn whole first, and only
     when too long drawn again with fewer rows, in proportion to how much too long it was."""
     by_code = {o.code: o for o in orders}
     messages: list[Send] = []
-    rows_ = pickup.rows
-    start = 0
-    while start < len(rows_):
-        count = min(ROWS_PER_MESSAGE, len(rows_) - start)
-        while True:
-            chunk = rows_[start : start + count]
-            text = texts.render(locale, "pickup_list_message", deal=deal, rows=chunk)
-            if len(text) <= MESSAGE_BUDGET or count == 1:
-                break
-            count = max(1, min(count - 1, count * MESSAGE_BUDGET // len(text)))
-        messages.append(_message(texts, locale, deal, chunk, text, by_code, chat_id))
-        start += count
+    rank = {name: n for n, name in enumerate(points)}
+    groups: dict[str, list[PickupRow]] = {}
+    for row in sorted(pickup.rows, key=lambda r: rank.get(r.point, len(rank))):
+        groups.setdefault(row.point, []).append(row)
+    for point, rows_ in groups.items():
+        start = 0
+        while start < len(rows_):
+            count = min(ROWS_PER_MESSAGE, len(rows_) - start)
+            while True:
+                chunk = rows_[start : start + count]
+                text = texts.render(
+                    locale, "pickup_list_message", deal=deal, rows=chunk, point=point
+                )
+                if len(text) <= MESSAGE_BUDGET or count == 1:
+                    break
+                count = max(1, min(count - 1, count * MESSAGE_BUDGET // len(text)))
+            messages.append(_message(texts, locale, deal, chunk, text, by_code, chat_id))
+            start += count
     return messages
 
 
@@ -381,11 +417,13 @@ async def redrawn_checklist(deps: Deps, message: StaleMessage) -> Edit | None:
         locale = deps.user_locale(leader)
         # Only this message's orders (thirty at most), not the deal's thousands.
         sheet = await uow.orders.pickup_sheet(deal.id, set(message.subjects))
+        points = offered(deal, await uow.points.many(deal.points)) if deal.points else []
     entries = list(sheet.entries())
-    found = rows(deps.texts, locale, deal, entries, community.timezone)
+    found = rows(deps.texts, locale, deal, entries, community.timezone, points)
     if not found:
         return None  # its orders are gone (cancelled): nothing left to tick
-    text = deps.texts.render(locale, "pickup_list_message", deal=deal, rows=found)
+    point = found[0].point  # a message's orders are one point's
+    text = deps.texts.render(locale, "pickup_list_message", deal=deal, rows=found, point=point)
     by_code = {e.order.code: e.order for e in entries}
     keyboard = _keyboard(deps.texts, locale, deal, found, by_code)
     return Edit(message.chat_id, message.message_id, text, keyboard)

@@ -42,6 +42,7 @@ def format_lines(lines: tuple[PickupLine, ...]) -> str:
 
 def csv_header(pl: PickupList) -> list[str]:
     lb = pl.labels
+    points = [lb.point] if pl.has_points else []
     return [
         lb.building,
         lb.unit,
@@ -53,10 +54,12 @@ def csv_header(pl: PickupList) -> list[str]:
         lb.code,
         lb.payment,
         lb.picked,
+        *points,
     ]
 
 
-def csv_row(row: PickupRow, picked_mark: str) -> list[str]:
+def csv_row(row: PickupRow, picked_mark: str, points: bool = False) -> list[str]:
+    """`points`: the list has a pickup point column (`PickupList.has_points`)."""
     return [
         _guard(row.building),
         _guard(row.unit),
@@ -68,6 +71,7 @@ def csv_row(row: PickupRow, picked_mark: str) -> list[str]:
         _guard(row.code),
         _guard(row.payment),
         picked_mark if row.picked_up else "",
+        *([_guard(row.point)] if points else []),
     ]
 
 
@@ -82,5 +86,6 @@ def render_csv(pl: PickupList) -> bytes:
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(csv_header(pl))
     mark = pl.labels.picked_mark
-    writer.writerows(csv_row(row, mark) for row in sort_rows(pl.rows))
+    points = pl.has_points
+    writer.writerows(csv_row(row, mark, points) for row in sort_rows(pl.rows))
     return buf.getvalue().encode("utf-8")

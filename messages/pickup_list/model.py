@@ -49,6 +49,8 @@ class PickupRow:
     """What is still to be paid of it (major units): 0 when paid in full."""
     held_back: tuple[PickupLine, ...] = ()
     """Handed out in part: the lines still to hand out (``picked_up`` is False until then)."""
+    point: str = ""
+    """The pickup point it is collected at, when the deal offers points (its name)."""
 
     @property
     def address(self) -> str:
@@ -116,6 +118,8 @@ class PickupListLabels:
     owed: str = "Amount owed"
     sum_total: str = "Total"
     """The payments sheet's last row, the sums."""
+    point: str = "Pickup point"
+    """The CSV's and the workbook's column of each order's pickup point (deals with points)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,3 +137,8 @@ class PickupList:
     """ISO 4217 code of the rows' ``amount_value`` (e.g. ``"CNY"``), named in the workbook."""
     currency_digits: int = 2
     """Digits after the decimal point of that currency (0 for yen or Telegram Stars)."""
+
+    @property
+    def has_points(self) -> bool:
+        """Its orders are collected at pickup points: the CSV and workbook name each one's."""
+        return any(r.point for r in self.rows)

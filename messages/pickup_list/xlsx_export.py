@@ -63,6 +63,7 @@ def render_xlsx(pl: PickupList) -> bytes:
 
     header = csv_header(pl)  # the CSV's columns, the amount's named with its currency
     header[_AMOUNT] = amount_head
+    points = pl.has_points
     rows = [
         (
             r.building,
@@ -75,6 +76,7 @@ def render_xlsx(pl: PickupList) -> bytes:
             r.code,
             r.payment,
             lb.picked_mark if r.picked_up else "",
+            *((r.point,) if points else ()),
         )
         for r in sort_rows(pl.rows)
     ]

@@ -5,6 +5,9 @@ with their pickup notice. Runs on SQLite and, with TEST_DATABASE_URL, on Postgre
 from __future__ import annotations
 
 import asyncio
+import io
+
+from pypdf import PdfReader
 
 from sandbox.views import SentMessage
 from tests.e2e.conftest import (
@@ -165,3 +168,113 @@ async def test_points_belong_to_their_group(any_world: World) -> None:
         refused = await emu.press_raw(mallory, chat, message, remove_office)
         assert refused.show_alert and refused.text, refused
     assert list(await _points_of(world, group)) == ["Property office"]
+
+
+async def _documents(world: World, leader: int, after: int, count: int) -> list[SentMessage]:
+    """The next `count` documents in the leader's private chat."""
+
+    def sent() -> list[SentMessage]:
+        return [
+            m for m in world.emu.messages(leader) if m.message_id > after and m.document is not None
+        ]
+
+    await world.emu.wait_until(lambda: len(sent()) >= count, timeout=15)
+    return sent()[:count]
+
+
+def _pdf_text(world: World, chat: int, message_id: int) -> str:
+    reader = PdfReader(io.BytesIO(world.emu.document_bytes(chat, message_id)))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+async def test_lists_and_arrivals_are_split_by_point(any_world: World) -> None:
+    """Ann collects at Shop 12, Bob and Cy at the office: each point has its own PDF with its
+    orders and picking totals, and its own checklist messages; the CSV names each order's
+    point. "Goods arrived" asks which point, and tells that point's buyers only, once."""
+    world, emu = any_world, any_world.emu
+    olga, group = await set_up_group(world)
+    await say(world, olga, group, OFFICE, "Pickup points")
+    await say(world, olga, group, SHOP, "Pickup points")
+    post = await publish_one_message(world, olga, group, DEAL.format(title="Lychees"))
+    deal = deal_id_of(post)
+    users = {}
+    for name, room in (("Ann", "101"), ("Bob", "102"), ("Cy", "103")):
+        users[name] = await emu.add_user(name)
+        await emu.add_member(group, users[name])
+        card = await become_resident(
+            world, users[name], group, post.message_id, post.keyboard[0][0][1], room=room
+        )
+        if name == "Ann":
+            await emu.press_button(users[name], users[name], card.message_id, text="📍 Shop 12")
+    await emu.press_button(users["Bob"], group, post.message_id, data=post.keyboard[0][0][1])
+    await close_now(world, olga, group, post.message_id)
+
+    after = last_id(world, olga)
+    await emu.send_message(olga, group, "/list")
+    office, shop, table = await _documents(world, olga, after, 3)
+    assert office.document is not None and shop.document is not None
+    assert table.document is not None
+    assert office.document.file_name == f"pickup-list-{deal}-1.pdf"
+    assert shop.document.file_name == f"pickup-list-{deal}-2.pdf"
+    assert "2 orders · 📍 Property office" in text_of(office)
+    assert "1 order · 📍 Shop 12" in text_of(shop)
+    office_pdf, shop_pdf = (_pdf_text(world, olga, m.message_id) for m in (office, shop))
+    assert "Property office, Building 1 lobby" in office_pdf and "Shop 12" not in office_pdf
+    assert "Bob" in office_pdf and "Cy" in office_pdf and "Ann" not in office_pdf
+    assert "Shop 12, 5 Gate Road" in shop_pdf and "Ann" in shop_pdf and "Bob" not in shop_pdf
+    # Picking totals per point: the office hands out Bob's two and Cy's one.
+    assert "Lychee 3 kg" in office_pdf.replace("\n", " "), office_pdf
+    csv_rows = emu.document_bytes(olga, table.message_id).decode("utf-8-sig").splitlines()
+    assert csv_rows[0].endswith(",Pickup point")
+    assert {row.split(",")[3]: row.split(",")[-1] for row in csv_rows[1:]} == {
+        "Ann": "Shop 12",
+        "Bob": "Property office",
+        "Cy": "Property office",
+    }
+    await emu.wait_until(
+        lambda: (
+            sum("Lychees" in m.text for m in emu.messages(olga) if m.text and "⬜" in m.text) >= 2
+        )
+    )
+    checklist = [
+        m.text or ""
+        for m in emu.messages(olga)
+        if m.message_id > table.message_id and "⬜" in (m.text or "")
+    ]
+    office_list, shop_list = checklist[:2]
+    assert "📍 Property office" in office_list and "Bob" in office_list and "Ann" not in office_list
+    assert "📍 Shop 12" in shop_list and "Ann" in shop_list
+
+    # The goods reach Shop 12 first: its buyer is told, the office's are not.
+    after_group = last_id(world, group)
+    await emu.press_button(olga, group, post.message_id, text="🚚 Goods arrived")
+    question = await bot_says(world, group, after_group, "Which pickup point")
+    assert question.button_labels() == [
+        "🚚 Property office · tell 2 buyers",
+        "🚚 Shop 12 · tell 1 buyer",
+        "Not yet",
+    ]
+    before = {name: last_id(world, user) for name, user in users.items()}
+    answer = await emu.press_button(
+        olga, group, question.message_id, text="🚚 Shop 12 · tell 1 buyer"
+    )
+    assert answer.text is not None
+    told = await bot_says(world, users["Ann"], before["Ann"], "Your goods are here")
+    assert "Shop 12 (5 Gate Road)" in text_of(told)
+    said = await bot_says(world, group, after_group, "The goods are here")
+    assert "Pick them up at Shop 12 (5 Gate Road)" in text_of(said)
+    await asyncio.sleep(0.3)
+    for name in ("Bob", "Cy"):
+        assert not any(
+            "Your goods are here" in (m.text or "")
+            for m in emu.messages(users[name])
+            if m.message_id > before[name]
+        )
+    # Pressed again under the old question: said already, nobody told twice.
+    [shop_data] = [data for row in question.keyboard for label, data in row if "Shop" in label]
+    again = await emu.press_raw(olga, group, question.message_id, shop_data)
+    assert again.show_alert and "were told the goods are here at" in (again.text or ""), again
+    after_group = last_id(world, group)
+    await emu.press_button(olga, group, post.message_id, text="🚚 Goods arrived")
+    question = await bot_says(world, group, after_group, "Which pickup point")
+    assert question.button_labels() == ["🚚 Property office · tell 2 buyers", "Not yet"]

@@ -60,7 +60,11 @@ async def test_the_worker_draws_from_the_database_and_keeps_what_it_drew(
     worker = ListWorker(database_url)
     try:
         first = await worker(deal_id, "en", T0)
-        assert first is not None and first.pdf.startswith(b"%PDF") and _csv_rows(first) == 12
+        assert (
+            first is not None
+            and first.printouts[0].pdf.startswith(b"%PDF")
+            and _csv_rows(first) == 12
+        )
         checklist = list(first.messages())
         assert len(checklist) == 1 and "Neighbour 3" in checklist[0].text
         again = await worker(deal_id, "en", T0 + timedelta(minutes=5))

@@ -14,7 +14,7 @@ from groupbuy.model import CloseReason, Deal, DealStatus, Resident, User
 from handlers import pickup_list
 from handlers.actions import Later, Send, SendDocument
 from handlers.context import Deps
-from handlers.drawn_lists import Drawn, DrawnLists
+from handlers.drawn_lists import Drawn, DrawnLists, Printout
 from messages.pickup_list import render_pdf
 from tests.deps import fake_deps
 from tests.fakes import (
@@ -112,7 +112,7 @@ async def test_any_change_on_the_list_draws_it_afresh() -> None:
 
 def test_the_kept_lists_are_few_and_the_oldest_go_first() -> None:
     lists = DrawnLists(size=2)
-    drawn = Drawn(b"%PDF", b"csv", "", ())
+    drawn = Drawn((Printout("list", b"%PDF", ""),), b"csv", ())
     for deal_id in (1, 2, 3):
         lists.put(deal_id, "en", "source", drawn)
     assert lists.get(1, "en", "source") is None

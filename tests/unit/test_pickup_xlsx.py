@@ -17,6 +17,7 @@ from messages.pickup_list import (  # noqa: E402
     PickupLine,
     PickupList,
     compute_totals,
+    render_csv,
     render_xlsx,
     sort_rows,
 )
@@ -169,3 +170,21 @@ def test_payments_without_numbers_show_the_amount_as_written() -> None:
     assert payments.cell(row=2, column=4).value == "¥12.00"
     assert payments.cell(row=2, column=5).value is None
     assert payments.max_row == len(ROWS) + 1  # no sums of amounts it was not given
+
+
+def test_a_list_with_pickup_points_names_each_orders_point_last() -> None:
+    """A deal with pickup points: the orders sheet (and the CSV, whose columns it shares) end
+    with each order's point, filterable like the rest; a list without points has no such
+    column (the test above)."""
+    points = ("物业办公室", "12号商铺")
+    rows = tuple(replace(r, point=points[n % 2]) for n, r in enumerate(ROWS))
+    labels = replace(LABELS_ZH, point="取货点")
+    pl = _with_values(_list(rows, labels))
+    orders = _book(render_xlsx(pl)).worksheets[0]
+    values = _values(orders)
+    assert values[0] == [*HEADER_ZH, "取货点"]
+    assert [row[10] for row in values[1:]] == [r.point for r in sort_rows(rows)]
+    assert orders.auto_filter.ref == f"A1:K{len(ROWS) + 1}"
+    csv_text = render_csv(pl).decode("utf-8-sig").splitlines()
+    assert csv_text[0].split(",")[-1] == "取货点"
+    assert [line.split(",")[-1] for line in csv_text[1:]] == [r.point for r in sort_rows(rows)]

@@ -329,7 +329,13 @@ def _error(r: Renderer, locale: str, w: World) -> dict[str, Any]:
 
 def _group_notice(r: Renderer, locale: str, w: World) -> dict[str, Any]:
     """handlers.notices.render for a notice to the group."""
-    return {"deal": w.deal_in(DealStatus.CLOSED), "stats": w.stats, "tz": w.community.timezone}
+    deal = w.deal_in(DealStatus.CLOSED)
+    return {"deal": deal, "stats": w.stats, "tz": w.community.timezone, "point": None}
+
+
+def _goods_at_point(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    """The goods reached one of the deal's pickup points: the group is told which."""
+    return {**_group_notice(r, locale, w), "point": w.point()}
 
 
 def _failed_notice(minimum: MinimumKind) -> Sample:
@@ -700,7 +706,13 @@ def _pickup_which(r: Renderer, locale: str, w: World) -> dict[str, Any]:
 
 
 def _pickup_caption(r: Renderer, locale: str, w: World) -> dict[str, Any]:
-    return {"deal": w.deal_in(DealStatus.CLOSED), "count": w.count}
+    return {"deal": w.deal_in(DealStatus.CLOSED), "count": w.count, "point": "", "points": []}
+
+
+def _pickup_caption_at(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    """One pickup point's list, or its arrival (handlers.pickup_list, handlers.leading)."""
+    points = [{"name": w.point().name, "count": w.count}] * 2
+    return {**_pickup_caption(r, locale, w), "point": w.point().name, "points": points}
 
 
 def _pickup_rows(w: World) -> list[PickupRow]:
@@ -728,7 +740,11 @@ def _pickup_rows(w: World) -> list[PickupRow]:
 
 
 def _pickup_message(r: Renderer, locale: str, w: World) -> dict[str, Any]:
-    return {"deal": w.deal_in(DealStatus.CLOSED), "rows": _pickup_rows(w)}
+    return {"deal": w.deal_in(DealStatus.CLOSED), "rows": _pickup_rows(w), "point": ""}
+
+
+def _pickup_message_at(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    return {**_pickup_message(r, locale, w), "point": w.point().name}
 
 
 def _profile_saved(r: Renderer, locale: str, w: World) -> dict[str, Any]:
@@ -961,7 +977,7 @@ SAMPLES: dict[str, list[Sample]] = {
         _pickup(Standing(4000, 0, 0)),
         _pickup(Standing(4000, 0, 4000), PaymentMode.LEADER),
     ],
-    "notice_goods_arrived": [_group_notice],
+    "notice_goods_arrived": [_group_notice, _goods_at_point],
     "notice_pickup_moved": [_moved(place=True, window=True), _moved(place=False, window=True)],
     "notice_pickup_changed": [_moved(place=True, window=False), _moved(place=True, window=True)],
     "pickup_change_done": [_moved(place=True, window=True)],
@@ -986,8 +1002,8 @@ SAMPLES: dict[str, list[Sample]] = {
         _pickup(Standing(4000, 0, 0)),
         _pickup(Standing(4000, 0, 4000), PaymentMode.LEADER),
     ],
-    "arrival_confirm": [_pickup_caption],
-    "arrival_done": [_pickup_caption],
+    "arrival_confirm": [_pickup_caption, _pickup_caption_at],
+    "arrival_done": [_pickup_caption, _pickup_caption_at],
     "arrival_kept": [_nothing],
     "notice_pickup": [
         _pickup(Standing(4000, 4000, 0)),
@@ -1001,8 +1017,8 @@ SAMPLES: dict[str, list[Sample]] = {
     "pickup_which": [_pickup_which],
     "scan_open": [_nothing],
     "scan_unavailable": [_nothing],
-    "pickup_list_caption": [_pickup_caption],
-    "pickup_list_message": [_pickup_message],
+    "pickup_list_caption": [_pickup_caption, _pickup_caption_at],
+    "pickup_list_message": [_pickup_message, _pickup_message_at],
     "profile_building": [_profile_new, _profile_now],
     "profile_no_community": [_nothing],
     "profile_phone": [_nothing],
