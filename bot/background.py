@@ -26,6 +26,7 @@ from groupbuy.deals import close_due, lapse_due, remind_payers, send_reminders
 from groupbuy.live import fingerprint
 from groupbuy.model import Deal, Refund
 from groupbuy.notices import Notice, NoticeKind, PendingNotice
+from groupbuy.slots import remind_slots
 from handlers import live, notices, paying
 from handlers.actions import Delete, RefundStars, SendInvoice
 from handlers.context import Deps
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 LEASE_SECONDS = 10
 RENEW_SECONDS = 2.5
 BATCH = 100
+SLOT_BATCH = 20  # pickup slots reminded in one sweep (each a notice per buyer in it)
 MAX_IN_FLIGHT = 2000  # notices claimed and not yet finished, at most
 # and no more than the send limit lets out in this many seconds: what a process that dies had
 # claimed waits for its lease, what it had not claimed goes out at once after the restart.
@@ -110,7 +112,12 @@ class Background:
         payers = await remind_payers(deps.uow, deps.clock, deps.config.pay_reminder_lead)
         closed = await close_due(deps.uow, deps.clock)
         reminded = await send_reminders(deps.uow, deps.clock)
-        if closed or reminded or lapsed or payers:
+        async with deps.uow() as uow:
+            slots = await remind_slots(
+                uow, deps.clock.now(), deps.config.slot_reminder_before, SLOT_BATCH
+            )
+            await uow.commit()
+        if closed or reminded or lapsed or payers or slots:
             self.nudge.set()
 
     # --- the outbox ---------------------------------------------------------------------------

@@ -156,6 +156,7 @@ class Runtime:
                     default_timezone=settings.timezone,
                     default_currency=settings.default_currency,
                     reminder_before=timedelta(minutes=settings.reminder_before_minutes),
+                    slot_reminder_before=timedelta(minutes=settings.slot_reminder_minutes),
                     online_payments=bool(settings.payment_provider_token),
                     pass_key=pickup_pass.key_from_token(settings.bot_token),
                     scanner_url=mini_app.address(settings.public_url),

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     default_currency: str = "CNY"
     reminder_before_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    # Buyers with a pickup slot are reminded this long before it starts.
+    slot_reminder_minutes: int = Field(default=30, ge=1, le=24 * 60)
     # How often the scheduler sweeps for due deals, reminders and unsent notices (seconds).
     sweep_seconds: float = Field(default=15.0, gt=0)
     # At most one edit of a group's deal posts per this many seconds (Telegram: 20/min/group).

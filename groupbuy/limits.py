@@ -22,3 +22,6 @@ POINTS_OFFERED = 6  # one button each on the order card
 POINT_NAME_MAX = 40
 POINT_ADDRESS_MAX = 160
 POINT_HOURS_MAX = 60
+SLOTS_MAX = 12  # pickup slots of a deal: one button each on the order card
+SLOT_SEATS_MAX = 10_000
+SLOT_MINUTES_MAX = 240

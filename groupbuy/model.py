@@ -153,6 +153,23 @@ class PickupPoint:
 
 
 @dataclass(frozen=True, slots=True)
+class Slot:
+    """A stretch of a deal's pickup window with a number of seats (e.g. 18:00–18:30, 25):
+    buyers book one so that the table is never crowded (groupbuy.slots)."""
+
+    id: int
+    deal_id: int
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    booked: int = 0  # active orders that hold a seat in it
+
+    @property
+    def left(self) -> int:
+        return max(self.capacity - self.booked, 0)
+
+
+@dataclass(frozen=True, slots=True)
 class Arrival:
     """The leader said a deal's goods are here, ready to be picked up (到货): once, at `at`."""
 
@@ -295,6 +312,7 @@ class Order:
     pay_by: datetime | None = None  # invoiced modes: the hold on unpaid units ends then
     picked_up_by: int | None = None  # the leader who handed it out
     point: int | None = None  # the pickup point it is collected at (one of the deal's points)
+    slot: int | None = None  # the pickup slot its buyer booked (groupbuy.slots)
 
     def quantity(self, item_id: int) -> int:
         return next((ln.quantity for ln in self.lines if ln.item_id == item_id), 0)

@@ -41,6 +41,8 @@ class NoticeKind(StrEnum):
     ARRIVED = "arrived"  # to each buyer still to pick up: the goods are here (code, what to bring)
     NOT_COLLECTED = "not_collected"  # to a buyer who never came: the goods went back (ref: order)
     KEPT_FOR_NEXT = "kept_for_next"  # to a buyer who never came: kept till next pickup (ref: order)
+    SLOT_REMINDER = "slot_reminder"  # to a buyer with a slot: it starts soon (ref: the slot)
+    SLOTS_OPEN = "slots_open"  # to a buyer with no slot: book one (ref: the first slot)
 
 
 def deal_posted(deal_id: int, chat_id: int, photo: bool) -> list[Notice]:

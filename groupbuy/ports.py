@@ -31,6 +31,7 @@ from groupbuy.model import (
     Refund,
     RefundReason,
     Resident,
+    Slot,
     StalePost,
     User,
 )
@@ -83,6 +84,33 @@ class PickupPoints(Protocol):
     async def many(self, point_ids: Collection[int]) -> dict[int, PickupPoint]: ...
     async def remove(self, point_id: int, now: datetime) -> bool:
         """False: it was removed already (or never was)."""
+        ...
+
+
+class Slots(Protocol):
+    """A deal's pickup slots; a slot's `booked` counts the active orders that hold it."""
+
+    async def set(
+        self, deal_id: int, stretches: Sequence[tuple[datetime, datetime]], capacity: int
+    ) -> list[Slot]:
+        """The deal's slots are these from now on (the caller checked none is held)."""
+        ...
+
+    async def of_deal(self, deal_id: int) -> list[Slot]:
+        """Its slots in time order."""
+        ...
+
+    async def lock(self, deal_id: int, slot_id: int) -> Slot | None:
+        """The deal's slot, its row locked until the transaction ends, so that the count of
+        seats taken read with it stays true for a booking; None: not a slot of the deal."""
+        ...
+
+    async def reminders_due(self, until: datetime, limit: int) -> list[Slot]:
+        """Slots of closed deals starting before `until` whose buyers were not reminded."""
+        ...
+
+    async def claim_reminder(self, slot_id: int, now: datetime) -> bool:
+        """Mark it reminded; False when it was already."""
         ...
 
 
@@ -289,6 +317,7 @@ class Orders(Protocol):
     async def active_for_user(self, user_id: int, limit: int) -> list[tuple[Deal, Order]]: ...
     async def by_code(self, community_id: int, code: str) -> Order | None: ...
     async def set_point(self, order_id: int, point_id: int) -> None: ...
+    async def set_slot(self, order_id: int, slot_id: int) -> None: ...
     async def mark_picked_up(self, order_id: int, now: datetime, by: int) -> bool: ...
     async def hold_back(self, order_id: int, item_id: int, quantity: int) -> bool:
         """A line of a handed-out order is to be handed out later (partial pickup): False
@@ -497,6 +526,7 @@ class Dialogs(Protocol):
 class UnitOfWork(Protocol):
     communities: Communities
     points: PickupPoints
+    slots: Slots
     users: Users
     deals: Deals
     orders: Orders

@@ -46,6 +46,7 @@ class Op(StrEnum):
     CHOOSE_POINT = "v"  # resident: collect my order at this pickup point (arg: point)
     POINT_MAP = "V"  # resident: the pickup point's map location (arg: point)
     REMOVE_POINT = "r"  # leader: new deals no longer offer this pickup point (arg: point)
+    BOOK_SLOT = "S"  # resident: my order is picked up in this slot (arg: slot)
 
 
 # The operations whose buttons name a second thing (`Callback.also`): an order's item, or

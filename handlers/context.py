@@ -66,6 +66,7 @@ class Config:
     reminder_before: timedelta = timedelta(hours=1)
     online_payments: bool = False  # a payment provider token is configured
     pay_reminder_lead: timedelta = timedelta(minutes=10)
+    slot_reminder_before: timedelta = timedelta(minutes=30)  # groupbuy.slots.remind_slots
     # Signs the pickup passes' QR codes (groupbuy.pickup_pass); the runtime derives it from the
     # bot's token. Tests run with the empty key: still a key, and the same on both sides.
     pass_key: bytes = field(default=b"", repr=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from groupbuy.errors import DomainError
-from groupbuy.model import Community, Deal, DealStatus, PaymentMode, PickupPoint, Resident
+from groupbuy.model import Community, Deal, DealStatus, PaymentMode, Resident
 from groupbuy.orders import OrderChange, cancel_order, change_quantity
 from groupbuy.payments import Standing, standing
 from groupbuy.pickup_points import asks as choose_first
@@ -16,7 +16,7 @@ from handlers.callbacks import Callback, Op
 from handlers.common import alert, locale_of, refusal, remember, remembered
 from handlers.context import Deps
 from handlers.events import Person, Press
-from handlers.my_order import card_of, order_keyboard, order_text, points_of
+from handlers.my_order import Where, card_of, order_keyboard, order_text, where_of
 from handlers.paying import code_photo, window
 
 
@@ -27,7 +27,7 @@ class _Changed(NamedTuple):
     change: OrderChange
     community: Community | None
     money: Standing | None
-    points: list[PickupPoint]
+    where: Where
     asks: bool  # a new order in a deal with several pickup points: where do they collect?
 
 
@@ -60,10 +60,10 @@ async def on_change(deps: Deps, press: Press, cb: Callback) -> list[Action]:
         except DomainError as error:
             return [alert(deps, press.query_id, locale, error)]
         money = await standing(uow, change.deal, change.order) if press.chat.is_private else None
-        points = await points_of(uow, deal) if press.chat.is_private else []
+        where = await where_of(uow, deal, now) if press.chat.is_private else Where()
         asks = delta > 0 and change.order.total_quantity == 1 and choose_first(deal, resident)
         await uow.commit()
-        return _Changed(locale, change, community, money, points, asks)
+        return _Changed(locale, change, community, money, where, asks)
 
     try:
         outcome = await as_resident_at_home(
@@ -73,7 +73,7 @@ async def on_change(deps: Deps, press: Press, cb: Callback) -> list[Action]:
         return [alert(deps, press.query_id, await locale_of(deps, press.sender), refused)]
     if isinstance(outcome, list):
         return outcome
-    locale, change, community, money, points, asks = outcome
+    locale, change, community, money, where, asks = outcome
     item = change.deal.item(cb.arg)
     assert item is not None
     toast = deps.texts.macro(
@@ -102,8 +102,8 @@ async def on_change(deps: Deps, press: Press, cb: Callback) -> list[Action]:
             Edit(
                 press.chat.id,
                 press.message_id,
-                order_text(deps, locale, change.deal, change.order, community, money, points),
-                order_keyboard(deps, locale, change.deal, change.order, money, community, points),
+                order_text(deps, locale, change.deal, change.order, community, money, where),
+                order_keyboard(deps, locale, change.deal, change.order, money, community, where),
                 live=card_of(change.deal, press.sender.id),
             )
         )
@@ -114,14 +114,15 @@ async def on_cancel_order(deps: Deps, press: Press, cb: Callback) -> list[Action
     user = await remembered(deps, press.sender, private=press.chat.is_private)
     locale = deps.user_locale(user)
 
-    async def act(uow: UnitOfWork, found: Deal) -> tuple[Deal, Community | None, list[PickupPoint]]:
+    async def act(uow: UnitOfWork, found: Deal) -> tuple[Deal, Community | None, Where]:
         community = await uow.communities.get(found.community_id)
-        deal = await cancel_order(uow, found.id, user.id, deps.clock.now(), window(community))
+        now = deps.clock.now()
+        deal = await cancel_order(uow, found.id, user.id, now, window(community))
         await uow.commit()
-        return deal, community, await points_of(uow, deal)
+        return deal, community, await where_of(uow, deal, now)
 
     try:
-        deal, community, points = await as_resident(
+        deal, community, where = await as_resident(
             deps, Caller.of(press), cb.deal, Intent.CHANGE, act
         )
     except DomainError as error:
@@ -135,8 +136,8 @@ async def on_cancel_order(deps: Deps, press: Press, cb: Callback) -> list[Action
             Edit(
                 press.chat.id,
                 press.message_id,
-                order_text(deps, locale, deal, None, community, None, points),
-                order_keyboard(deps, locale, deal, None, None, community, points),
+                order_text(deps, locale, deal, None, community, None, where),
+                order_keyboard(deps, locale, deal, None, None, community, where),
                 live=card_of(deal, press.sender.id),
             )
         )
@@ -172,13 +173,13 @@ async def order_view(deps: Deps, uow: UnitOfWork, person: Person, deal: Deal) ->
     community = await uow.communities.get(deal.community_id)
     order = await uow.orders.of_user(deal.id, person.id)
     money = await standing(uow, deal, order) if order else None
-    points = await points_of(uow, deal)
+    where = await where_of(uow, deal, deps.clock.now())
     assert community is not None
     locale = deps.user_locale(user or person)
     return Send(
         person.id,
-        order_text(deps, locale, deal, order, community, money, points),
-        order_keyboard(deps, locale, deal, order, money, community, points),
+        order_text(deps, locale, deal, order, community, money, where),
+        order_keyboard(deps, locale, deal, order, money, community, where),
         live=card_of(deal, person.id),
     )
 

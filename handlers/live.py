@@ -8,7 +8,7 @@ from groupbuy.payments import standing
 from handlers import ledger, pickup_list
 from handlers.actions import Edit, Send
 from handlers.context import Deps
-from handlers.my_order import order_keyboard, order_text, points_of
+from handlers.my_order import order_keyboard, order_text, where_of
 
 
 async def record(deps: Deps, action: Send | Edit, message_id: int) -> list[int]:
@@ -49,11 +49,11 @@ async def _card(deps: Deps, message: StaleMessage) -> Edit | None:
             return None
         order = await uow.orders.of_user(deal.id, resident)
         money = await standing(uow, deal, order) if order else None
-        points = await points_of(uow, deal)
+        where = await where_of(uow, deal, deps.clock.now())
     locale = deps.user_locale(user)
     return Edit(
         message.chat_id,
         message.message_id,
-        order_text(deps, locale, deal, order, community, money, points),
-        order_keyboard(deps, locale, deal, order, money, community, points),
+        order_text(deps, locale, deal, order, community, money, where),
+        order_keyboard(deps, locale, deal, order, money, community, where),
     )

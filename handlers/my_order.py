@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from groupbuy.live import Live, LiveKind
-from groupbuy.model import Community, Deal, DealStatus, Order, PaymentMode, PickupPoint
+from groupbuy.model import Community, Deal, DealStatus, Order, PaymentMode, PickupPoint, Slot
 from groupbuy.payments import Standing
 from groupbuy.pickup_points import offered
 from groupbuy.ports import UnitOfWork
@@ -13,6 +15,7 @@ from handlers.actions import Button, Keyboard
 from handlers.callbacks import Callback, Op
 from handlers.common import button
 from handlers.context import Deps
+from messages import formatting
 
 
 def card_of(deal: Deal, resident: int) -> Live:
@@ -40,6 +43,24 @@ async def points_of(uow: UnitOfWork, deal: Deal) -> list[PickupPoint]:
     return offered(deal, await uow.points.many(deal.points)) if deal.points else []
 
 
+@dataclass(frozen=True, slots=True)
+class Where:
+    """Where and when a deal's orders are collected, beyond its pickup place and window: the
+    pickup points it offers and its pickup slots (each with the seats taken)."""
+
+    points: tuple[PickupPoint, ...] = ()
+    slots: tuple[Slot, ...] = ()
+    now: datetime | None = None  # slots over by then get no button
+
+    def slot_of(self, order: Order | None) -> Slot | None:
+        return next((s for s in self.slots if order and s.id == order.slot), None)
+
+
+async def where_of(uow: UnitOfWork, deal: Deal, now: datetime) -> Where:
+    points = tuple(await points_of(uow, deal))
+    return Where(points, tuple(await uow.slots.of_deal(deal.id)), now)
+
+
 def point_of(order: Order | None, points: Sequence[PickupPoint]) -> PickupPoint | None:
     """Where the order is collected, when the deal offers points."""
     if order is None:
@@ -54,8 +75,9 @@ def order_text(
     order: Order | None,
     community: Community,
     money: Standing | None,
-    points: Sequence[PickupPoint] = (),
+    where: Where = Where(),
 ) -> str:
+    slot = where.slot_of(order)
     return deps.texts.render(
         locale,
         "my_order",
@@ -66,8 +88,10 @@ def order_text(
         tz=community.timezone,
         money=money,
         community=community,
-        point=point_of(order, points),
-        choosing=len(points) > 1 and _may_choose(deal, order),
+        point=point_of(order, where.points),
+        choosing=len(where.points) > 1 and _may_choose(deal, order),
+        slot=slot,
+        booking=bool(where.slots) and slot is None and _may_choose(deal, order),
     )
 
 
@@ -79,6 +103,34 @@ def _may_choose(deal: Deal, order: Order | None) -> bool:
         and order.picked_up_at is None
         and deal.status in (DealStatus.OPEN, DealStatus.CLOSED)
     )
+
+
+def slot_rows(
+    deps: Deps,
+    locale: str,
+    deal: Deal,
+    order: Order | None,
+    where: Where,
+    tz: str,
+) -> list[tuple[Button, ...]]:
+    """A button per pickup slot still to come: its time and the seats left (✅ the buyer's,
+    "full" when none is left: pressed, it says which slot has room)."""
+    if not where.slots or not _may_choose(deal, order):
+        return []
+    buttons = [
+        button(
+            deps,
+            locale,
+            "slot_choice",
+            Callback(Op.BOOK_SLOT, deal.id, s.id),
+            span=formatting.span(s.starts_at, s.ends_at, tz, locale),
+            left=s.left,
+            chosen=order is not None and order.slot == s.id,
+        )
+        for s in where.slots
+        if where.now is None or s.ends_at > where.now
+    ]
+    return [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
 
 
 def point_rows(
@@ -131,11 +183,14 @@ def order_keyboard(
     order: Order | None,
     money: Standing | None,
     community: Community | None,
-    points: Sequence[PickupPoint] = (),
+    where: Where = Where(),
 ) -> Keyboard:
-    pay = pay_buttons(deps, locale, deal, money, community) + point_rows(
-        deps, locale, deal, order, points
-    )
+    tz = community.timezone if community else "UTC"
+    pay = [
+        *pay_buttons(deps, locale, deal, money, community),
+        *point_rows(deps, locale, deal, order, where.points),
+        *slot_rows(deps, locale, deal, order, where, tz),
+    ]
     if deal.status is not DealStatus.OPEN:
         return tuple(pay)
     rows: list[tuple[Button, ...]] = [

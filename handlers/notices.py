@@ -16,7 +16,7 @@ from handlers.callbacks import Callback, Op
 from handlers.common import button
 from handlers.context import Deps
 from handlers.deal_post import post_parts
-from handlers.my_order import order_lines, pay_buttons, point_of, points_of
+from handlers.my_order import Where, order_lines, pay_buttons, point_of, slot_rows, where_of
 from messages import qr
 from messages.fitting import shown_length
 
@@ -34,7 +34,22 @@ _ABOUT_REFUND = {NoticeKind.REFUND_OWED, NoticeKind.REFUND_DONE}
 # To a buyer, that the deal will not go ahead, with the refund owed to them (if they paid).
 _ABOUT_THE_END = {NoticeKind.ORDER_FAILED, NoticeKind.ORDER_CANCELLED}
 # To a buyer, about what they still have to come for (nothing said once it was handed out).
-_ABOUT_WHAT_WAITS = {NoticeKind.ARRIVED, NoticeKind.PICKUP_REMINDER, NoticeKind.KEPT_FOR_NEXT}
+_ABOUT_WHAT_WAITS = {
+    NoticeKind.ARRIVED,
+    NoticeKind.PICKUP_REMINDER,
+    NoticeKind.KEPT_FOR_NEXT,
+    NoticeKind.SLOT_REMINDER,
+    NoticeKind.SLOTS_OPEN,
+}
+# To a buyer, with the slot buttons when they have not booked one (groupbuy.slots).
+_WITH_BUTTONS = {
+    NoticeKind.PICKUP,
+    NoticeKind.ARRIVED,
+    NoticeKind.PICKUP_REMINDER,
+    NoticeKind.PAYMENT_REMINDER,
+    NoticeKind.SLOT_REMINDER,
+    NoticeKind.SLOTS_OPEN,
+}
 # To a leader, about their group: what became of it and of their open deals there.
 _ABOUT_THE_GROUP = {
     NoticeKind.GROUP_MOVED,
@@ -168,8 +183,14 @@ async def _render(deps: Deps, uow: UnitOfWork, pending: PendingNotice) -> Send |
     if any(value is None for value in extra.values()):
         return None
     locale = deps.user_locale(user)
-    # Where the order is collected, when the deal offers pickup points.
-    point = point_of(order, await points_of(uow, deal)) if order and order.point else None
+    # Where and when the order is collected: its pickup point and slot, when the deal has them.
+    where = await where_of(uow, deal, deps.clock.now()) if order else Where()
+    point = point_of(order, where.points)
+    slot = where.slot_of(order)
+    if notice.kind is NoticeKind.SLOT_REMINDER and (slot is None or slot.id != notice.ref):
+        return None  # moved to another slot meanwhile: that one's reminder is theirs
+    if notice.kind is NoticeKind.SLOTS_OPEN and slot is not None:
+        return None  # booked meanwhile
     # A refund may go to someone with no order in the deal (they paid another's invoice): its
     # message is about the money only.
     text = deps.texts.render(
@@ -178,6 +199,8 @@ async def _render(deps: Deps, uow: UnitOfWork, pending: PendingNotice) -> Send |
         deal=deal,
         order=order,
         point=point,
+        slot=slot,
+        booking=bool(where.slots) and slot is None,
         lines=lines,
         total=order.amount(deal) if order else 0,
         tz=community.timezone,
@@ -185,14 +208,11 @@ async def _render(deps: Deps, uow: UnitOfWork, pending: PendingNotice) -> Send |
         **extra,
     )
     buttons: Keyboard = ()
-    if notice.kind in (
-        NoticeKind.PICKUP,
-        NoticeKind.ARRIVED,
-        NoticeKind.PICKUP_REMINDER,
-        NoticeKind.PAYMENT_REMINDER,
-    ):
+    if notice.kind in _WITH_BUTTONS:
         # Pay-the-leader mode: "I have paid" and the collection code, right under the amount.
         buttons = tuple(pay_buttons(deps, locale, deal, extra["money"], community))
+        if slot is None:  # a slot to book, when the deal has them
+            buttons += tuple(slot_rows(deps, locale, deal, order, where, community.timezone))
         if point is not None and point.located:  # where it is, on the map (sendVenue)
             map_button = Callback(Op.POINT_MAP, deal.id, point.id)
             buttons += ((button(deps, locale, "point_map", map_button, name=point.name),),)

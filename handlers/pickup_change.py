@@ -28,6 +28,12 @@ _NUMBERED = re.compile(r"^#\s*(?P<deal>[0-9]+)\s*(?P<rest>.*)$", re.S)
 Moved = tuple[Deal, PickupChange, int]
 
 
+def numbered(args: str) -> tuple[str, str]:
+    """'#12 rest' → ('12', 'rest'); without '#', no number and the whole text."""
+    found = _NUMBERED.match(args.strip())
+    return (found["deal"], found["rest"]) if found else ("", args)
+
+
 async def time_command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     return await _move(deps, message, args, time=True)
 
@@ -40,8 +46,7 @@ async def _move(deps: Deps, message: MessageIn, args: str, *, time: bool) -> lis
     chat_id = message.chat.id
     user = await remembered(deps, message.sender, private=message.chat.is_private)
     locale = deps.user_locale(user)
-    numbered = _NUMBERED.match(args.strip())
-    number, text = (numbered["deal"], numbered["rest"]) if numbered else ("", args)
+    number, text = numbered(args)
     if not text.strip() or (message.chat.is_private and not number):
         return [Send(chat_id, deps.texts.render(locale, "pickup_change_usage"), personal=True)]
     now = deps.clock.now()

@@ -14,7 +14,7 @@ from handlers.callbacks import Callback, Op
 from handlers.common import alert, button, locale_of, refusal, remembered
 from handlers.context import Deps
 from handlers.events import MessageIn, Press
-from handlers.my_order import card_of, order_keyboard, order_text, points_of
+from handlers.my_order import card_of, order_keyboard, order_text, where_of
 
 
 async def command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
@@ -117,18 +117,18 @@ async def on_choose(deps: Deps, press: Press, cb: Callback) -> list[Action]:
         await uow.commit()
         order = await uow.orders.get(order.id) or order
         community = await uow.communities.get(deal.community_id)
-        points = await points_of(uow, deal)
+        where = await where_of(uow, deal, deps.clock.now())
         money = await standing(uow, deal, order)
         assert community is not None
-        name = next(p.name for p in points if p.id == cb.arg)
+        name = next(p.name for p in where.points if p.id == cb.arg)
         toast = deps.texts.macro(locale, "labels", "point_chosen_toast", name=name)
         return [
             Answer(press.query_id, toast),
             Edit(
                 press.chat.id,
                 press.message_id,
-                order_text(deps, locale, deal, order, community, money, points),
-                order_keyboard(deps, locale, deal, order, money, community, points),
+                order_text(deps, locale, deal, order, community, money, where),
+                order_keyboard(deps, locale, deal, order, money, community, where),
                 live=card_of(deal, user.id),
             ),
         ]

@@ -27,6 +27,7 @@ from handlers import (
     profile,
     scanning,
     setup,
+    slots,
 )
 from handlers.actions import Action, Answer, Send
 from handlers.authority import Caller, Intent, as_resident, led_communities, may_lead
@@ -410,6 +411,7 @@ COMMANDS: dict[str, Route[CommandHandler]] = {
     "paywindow": Route(ledger.window_command, _GROUP, None),
     "payee": Route(payee.command, _GROUP, _RECORDED),
     "points": Route(points.command, _GROUP, _RECORDED),
+    "slots": Route(slots.command, _NAMED, Access(Loads.DEAL, Needs.LEADER)),
 }
 
 _DIALOG = Access(Loads.OWN, Needs.SELF)
@@ -471,6 +473,7 @@ BUTTONS: dict[Op, Route[ButtonHandler]] = {
     ),
     Op.CHOOSE_POINT: Route(points.on_choose, None, Access(Loads.DEAL, Needs.RESIDENT_CHANGE)),
     Op.POINT_MAP: Route(points.on_map, None, Access(Loads.DEAL, Needs.RESIDENT_SEE)),
+    Op.BOOK_SLOT: Route(slots.on_book, None, Access(Loads.DEAL, Needs.RESIDENT_CHANGE)),
     Op.REMOVE_POINT: Route(points.on_remove, _GROUP, Access(Loads.POINT, Needs.GROUP_LEADER)),
     Op.PAY_MODE: Route(ledger.on_mode, _GROUP, None),
     Op.LANG: Route(language.on_choice, _GROUP, _OWN),

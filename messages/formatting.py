@@ -37,6 +37,12 @@ def when(moment: datetime, timezone: str, locale: str) -> str:
     return format_datetime(moment, pattern, tzinfo=ZoneInfo(timezone), locale=babel_locale(locale))
 
 
+def span(start: datetime, end: datetime, timezone: str, locale: str) -> str:
+    """A pickup slot: its day and start as `when` writes them, and its end time."""
+    until = format_datetime(end, "HH:mm", tzinfo=ZoneInfo(timezone), locale=babel_locale(locale))
+    return f"{when(start, timezone, locale)}–{until}"
+
+
 def repeated_offset(moment: datetime, timezone: str) -> str | None:
     """'+02:00', the UTC offset of `moment`, when the wall time it shows (to the minute) happens
     twice in the zone that day (clocks go back), so the text must say which one it is; None when

@@ -44,7 +44,11 @@ def _environment(locale: str) -> Environment:
     def number(value: int) -> str:
         return formatting.number(value, locale)
 
-    env.filters.update(money=money, when=when, number=number)
+    def span(slot: Any, timezone: str) -> str:
+        """A pickup slot (groupbuy.model.Slot): "Sat 9 Dec, 18:00–18:30"."""
+        return formatting.span(slot.starts_at, slot.ends_at, timezone, locale)
+
+    env.filters.update(money=money, when=when, number=number, span=span)
     env.filters.update(clip=fitting.clip, clip_bytes=fitting.clip_bytes, fit=fitting.fit)
     env.globals["locale"] = locale
     return env

@@ -152,6 +152,7 @@ def order(row: Any, lines: Iterable[tuple[int, int, int]]) -> Order:
         pay_by=row.pay_by,
         picked_up_by=row.picked_up_by,
         point=row.point_id,
+        slot=row.slot_id,
     )
 
 

@@ -44,6 +44,7 @@ _WITH_LINES = select(
     _orders.c.picked_up_by,
     _orders.c.pay_by,
     _orders.c.point_id,
+    _orders.c.slot_id,
     _lines.c.item_id,
     _lines.c.quantity,
     _lines.c.paid_quantity,
@@ -336,6 +337,7 @@ class SqlOrders:
                     OrderRow.picked_up_by,
                     OrderRow.pay_by,
                     OrderRow.point_id,
+                    OrderRow.slot_id,
                 )
                 .where(OrderRow.deal_id == deal_id)
                 .order_by(OrderRow.id)
@@ -391,6 +393,12 @@ class SqlOrders:
     async def set_point(self, order_id: int, point_id: int) -> None:
         await self._s.execute(
             update(OrderRow).where(OrderRow.id == order_id).values(point_id=point_id)
+        )
+        self._touched.orders.add(order_id)
+
+    async def set_slot(self, order_id: int, slot_id: int) -> None:
+        await self._s.execute(
+            update(OrderRow).where(OrderRow.id == order_id).values(slot_id=slot_id)
         )
         self._touched.orders.add(order_id)
 

@@ -85,6 +85,7 @@ _SHEET = (
         func.coalesce(_held_back.c.quantity, 0),
         _orders.c.point_id,
         _residents.c.point_id,  # 24
+        _orders.c.slot_id,
     )
     .join(_lines, _lines.c.order_id == _orders.c.id)
     .outerjoin(
@@ -158,6 +159,7 @@ def _entry(rows: Sequence[tuple[Any, ...]]) -> SheetEntry:
         pay_by=r[5],
         picked_up_by=r[6],
         point=r[23],
+        slot=r[25],
     )
     resident = (
         Resident(r[10], r[2], r[11], r[12], r[13], r[14], r[24]) if r[10] is not None else None

@@ -170,6 +170,20 @@ class PickupPointRow(Base):
     removed_at: Mapped[datetime | None]
 
 
+class SlotRow(Base):
+    """A stretch of a deal's pickup window with its seats. Booking one locks its row first
+    (`version`), then counts the active orders holding it: never more than `capacity`."""
+
+    __tablename__ = "slots"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    capacity: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    reminded_at: Mapped[datetime | None]  # its buyers were reminded it is coming
+
+
 class ArrivalRow(Base):
     """The goods of a deal (at one pickup point) arrived: recorded once, its notices sent once."""
 
@@ -228,6 +242,7 @@ class OrderRow(Base):
     invoice_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     invoice_issued_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     point_id: Mapped[int | None] = mapped_column(Integer)  # where it is picked up (deal's points)
+    slot_id: Mapped[int | None] = mapped_column(Integer, index=True)  # the pickup slot booked
     __table_args__ = (
         Index("ix_orders_pay_by", "pay_by"),
         Index("ix_orders_invoice_wanted", "invoice_version", "invoice_issued_version"),

@@ -20,6 +20,7 @@ from groupbuy.ports import (
     Outbox,
     Payments,
     PickupPoints,
+    Slots,
     Users,
 )
 from storage import handled
@@ -31,11 +32,13 @@ from storage.orders import SqlOrders
 from storage.outbox import SqlDialogs, SqlOutbox
 from storage.payments import SqlPayments
 from storage.pickup_points import SqlPickupPoints
+from storage.slots import SqlSlots
 
 
 class SqlUnitOfWork:
     communities: Communities
     points: PickupPoints
+    slots: Slots
     users: Users
     deals: Deals
     orders: Orders
@@ -65,6 +68,7 @@ class SqlUnitOfWork:
         touched = self._touched
         self.communities = SqlCommunities(session)
         self.points = SqlPickupPoints(session)
+        self.slots = SqlSlots(session, touched)
         self.users = SqlUsers(session)
         self.deals = SqlDeals(session, touched)
         self.orders = SqlOrders(session, touched)

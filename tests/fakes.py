@@ -58,6 +58,7 @@ from groupbuy.model import (
     RefundReason,
     RefundStatus,
     Resident,
+    Slot,
     StalePost,
     User,
 )
@@ -82,6 +83,7 @@ from groupbuy.ports import (
     PickupPoints,
     PickupSheet,
     SheetEntry,
+    Slots,
     Taken,
     UnitOfWork,
     UnitOfWorkFactory,
@@ -177,6 +179,7 @@ class OrderRec:
     invoice_version: int = 0
     invoice_issued_version: int = 0
     point_id: int | None = None
+    slot_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +227,7 @@ class DialogRec:
 
 TABLES = (
     "pickup_points",
+    "slots",
     "arrivals",
     "held_back",
     "no_shows",
@@ -461,6 +465,73 @@ class FakePickupPoints(_Repo):
         if point is None or point.removed:
             return False
         self.t("pickup_points")[point_id] = replace(point, removed=True)
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class SlotRec:
+    slot: Slot  # its `booked` unused: counted from the orders, as in storage
+    reminded_at: datetime | None = None
+
+
+class FakeSlots(_Repo):
+    def _booked(self, slot_id: int) -> int:
+        lines = self.t("lines")
+        return sum(
+            1
+            for r in self.t("orders").values()
+            if r.slot_id == slot_id
+            and any(q.quantity > 0 for (o, _), q in lines.items() if o == r.id)
+        )
+
+    def _slot(self, rec: SlotRec) -> Slot:
+        return replace(rec.slot, booked=self._booked(rec.slot.id))
+
+    async def set(
+        self, deal_id: int, stretches: Sequence[tuple[datetime, datetime]], capacity: int
+    ) -> list[Slot]:
+        if deal_id not in self.t("deals"):
+            raise FakeIntegrityError("slots.deal_id: no such deal")
+        for key, rec in list(self.t("orders").items()):
+            if rec.deal_id == deal_id and rec.slot_id is not None:
+                self.t("orders")[key] = replace(rec, slot_id=None)
+        table = self.t("slots")
+        for key in [k for k, r in table.items() if r.slot.deal_id == deal_id]:
+            del table[key]
+        made = []
+        for start, end in stretches:
+            slot = Slot(self._uow.store.next_id("slots"), deal_id, _utc(start), _utc(end), capacity)
+            table[slot.id] = SlotRec(slot)
+            made.append(slot)
+        return made
+
+    async def of_deal(self, deal_id: int) -> list[Slot]:
+        recs = [r for r in self.t("slots").values() if r.slot.deal_id == deal_id]
+        return [self._slot(r) for r in sorted(recs, key=lambda r: (r.slot.starts_at, r.slot.id))]
+
+    async def lock(self, deal_id: int, slot_id: int) -> Slot | None:
+        rec: SlotRec | None = self.t("slots").get(slot_id)
+        if rec is None or rec.slot.deal_id != deal_id:
+            return None
+        self.t("slots")[slot_id] = replace(rec)  # a write: a concurrent booking conflicts
+        return self._slot(rec)
+
+    async def reminders_due(self, until: datetime, limit: int) -> list[Slot]:
+        deals = self.t("deals")
+        due = [
+            r.slot
+            for r in self.t("slots").values()
+            if r.reminded_at is None
+            and r.slot.starts_at <= until
+            and deals[r.slot.deal_id].status is DealStatus.CLOSED
+        ]
+        return sorted(due, key=lambda s: (s.starts_at, s.id))[:limit]
+
+    async def claim_reminder(self, slot_id: int, now: datetime) -> bool:
+        rec: SlotRec | None = self.t("slots").get(slot_id)
+        if rec is None or rec.reminded_at is not None:
+            return False
+        self.t("slots")[slot_id] = replace(rec, reminded_at=_utc(now))
         return True
 
 
@@ -854,6 +925,7 @@ class FakeOrders(_Repo):
             pay_by=rec.pay_by,
             picked_up_by=rec.picked_up_by,
             point=rec.point_id,
+            slot=rec.slot_id,
         )
 
     def _recs(self) -> list[OrderRec]:
@@ -1016,6 +1088,11 @@ class FakeOrders(_Repo):
             (r for r in self._recs() if r.community_id == community_id and r.code == code), None
         )
         return self._order(rec)
+
+    async def set_slot(self, order_id: int, slot_id: int) -> None:
+        rec: OrderRec | None = self.t("orders").get(order_id)
+        if rec is not None:
+            self.t("orders")[order_id] = replace(rec, slot_id=slot_id)
 
     async def set_point(self, order_id: int, point_id: int) -> None:
         rec: OrderRec | None = self.t("orders").get(order_id)
@@ -1521,6 +1598,7 @@ class FakeLive(_Repo):
 class FakeUnitOfWork:
     communities: Communities
     points: PickupPoints
+    slots: Slots
     users: Users
     deals: Deals
     orders: Orders
@@ -1534,6 +1612,7 @@ class FakeUnitOfWork:
         self.committed = False
         self.communities = FakeCommunities(self)
         self.points = FakePickupPoints(self)
+        self.slots = FakeSlots(self)
         self.users = FakeUsers(self)
         self.deals = FakeDeals(self)
         self.orders = FakeOrders(self)

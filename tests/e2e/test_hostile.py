@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any
 
 from groupbuy.model import PaymentMode
 from groupbuy.payments import claim_paid, decide_claim
+from groupbuy.slots import SlotPlan, set_slots
 from handlers.callbacks import Callback, Op
 from handlers.router import COMMANDS, DEEP_LINKS
 from sandbox.views import CallbackAnswer
@@ -64,6 +66,7 @@ class Scene:
     eve: int
     eve_msg: int
     point_a: int  # A's pickup point Ann does not collect at (Shop 7, on the map)
+    slot_a: int  # a pickup slot of A's deal, with seats
 
     async def state_of_a(self) -> tuple[Any, ...]:
         """Everything of community A a stranger could try to change."""
@@ -76,13 +79,15 @@ class Scene:
             dialogs = [await uow.dialogs.get(who) for who in (self.olga, self.ann, self.bob)]
             points = await uow.points.of_community(self.group_a)
             homes = [await uow.users.resident(self.group_a, who) for who in (self.ann, self.bob)]
+            slots = await uow.slots.of_deal(self.deal_a)
         assert deal is not None
         return (
             deal.status,
             deal.open_link,
             [(i.id, i.sold) for i in deal.items],
             community,
-            [(o.id, o.user_id, o.lines, o.picked_up_at, o.point) for o in orders],
+            [(o.id, o.user_id, o.lines, o.picked_up_at, o.point, o.slot) for o in orders],
+            slots,
             [(p.id, p.status, p.amount) for p in payments],
             [(r.id, r.status, r.amount) for r in refunds],
             dialogs,
@@ -131,6 +136,8 @@ async def _scene(world: World) -> Scene:
         paid = await claim_paid(uow, deal, ann, now)
         await decide_claim(uow, paid.id, True, now, deps.config.pay_reminder_lead)
         claim = await claim_paid(uow, deal, bob, now)
+        stretch = (now + timedelta(days=2), now + timedelta(days=2, minutes=30))
+        [slot] = await set_slots(uow, deal, SlotPlan((stretch,), 5))
         community = await uow.communities.get(group_a)
         assert community is not None  # A's collection code, which no stranger may be sent
         await uow.communities.save(replace(community, payee="A's WeChat", payee_photo="A-code"))
@@ -155,7 +162,7 @@ async def _scene(world: World) -> Scene:
     return Scene(
         world, olga, group_a, ann, bob, deal_a, int(join.split(":")[2]),
         order.id, order.code, claim.id, refund.id, mallory, group_b, post_b.message_id,
-        deal_id_of(post_b), mallory_msg.message_id, eve, eve_msg.message_id, point_a,
+        deal_id_of(post_b), mallory_msg.message_id, eve, eve_msg.message_id, point_a, slot.id,
     )  # fmt: skip
 
 
@@ -193,6 +200,7 @@ def _forged(s: Scene, op: Op) -> list[str]:
         Op.CHOOSE_POINT: [Callback(op, a, s.point_a), Callback(op, b, s.point_a)],
         Op.POINT_MAP: [Callback(op, a, s.point_a), Callback(op, b, s.point_a)],
         Op.REMOVE_POINT: [Callback(op, 0, s.point_a), Callback(op, b, s.point_a)],
+        Op.BOOK_SLOT: [Callback(op, a, s.slot_a), Callback(op, b, s.slot_a)],
         # These name no deal: they act on the presser's own dialog or language, or on the chat
         # they are pressed in. Played all the same: A must stay untouched.
         Op.BUILDING: [Callback(op, 0, 0)],
@@ -213,7 +221,7 @@ NAMES_A = {
     Op.CONFIRM_CANCEL, Op.BACK, Op.LIST, Op.PICKED, Op.CLAIM_PAID, Op.CONFIRM_PAYMENT,
     Op.REJECT_PAYMENT, Op.REFUND_MADE, Op.REMIND_UNPAID, Op.PAYEE_CODE, Op.WORKBOOK,
     Op.ARRIVED, Op.CONFIRM_ARRIVED, Op.LATER, Op.REMIND_PICKUP, Op.NO_SHOW, Op.DECIDE_NO_SHOW,
-    Op.CHOOSE_POINT, Op.POINT_MAP, Op.REMOVE_POINT,
+    Op.CHOOSE_POINT, Op.POINT_MAP, Op.REMOVE_POINT, Op.BOOK_SLOT,
 }  # fmt: skip
 
 
@@ -268,6 +276,7 @@ def _command_args(s: Scene) -> dict[str, str]:
         "paywindow": "45",
         "payee": "",
         "points": "Shop 7 | Mallory's shed",  # in B (his own) or private: never A's
+        "slots": f"#{s.deal_a} tomorrow 18:00-19:00 | 30 | 1",
     }
 
 

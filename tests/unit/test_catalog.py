@@ -165,8 +165,10 @@ def test_error_key_has_a_text(renderer: Renderer, key: str, given: set[str], whe
     assert renderer.has_macro("errors", key), f"{where}: no macro {key} in _errors.html.j2"
     # Given only what the code passes (parse_deal adds `line` to errors raised while reading a
     # line of a one-message deal), the text must render: StrictUndefined fails on a missing fact.
-    # Words and numbers, but a time: the moment (`at`) and the clock it is told in (`tz`).
-    times = {"at": datetime(2026, 12, 5, 1, 42, tzinfo=UTC), "tz": "Asia/Shanghai"}
+    # Words and numbers, but a time: the moment (`at`, a slot's `next`) and the clock it is
+    # told in (`tz`).
+    at = datetime(2026, 12, 5, 1, 42, tzinfo=UTC)
+    times = {"at": at, "next": at, "tz": "Asia/Shanghai"}
     params = {name: times.get(name, "7") for name in given | {"line"}}
     for locale in LOCALES:
         assert renderer.macro(locale, "errors", key, **params).strip()

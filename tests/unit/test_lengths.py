@@ -390,7 +390,12 @@ def label_contexts(locale: str, w: World) -> list[dict[str, Any]]:
             "currency": w.deal.currency, "code": w.order.code, "name": w.texts.buildings[0],
             "amount": money, "count": MEMBERS_MAX, "collected": money,
             "title": w.texts.group_title, "leader": w.user.display_name,
-            "at": at, "chosen": True,
+            "at": at, "chosen": True, "left": limits.SLOT_SEATS_MAX,
+            "span": formatting.span(
+                datetime(2027, 12, 29, 23, 0, tzinfo=UTC),
+                datetime(2027, 12, 29, 23, 59, tzinfo=UTC),
+                longest_zone(), locale,
+            ),
         }
     ]  # fmt: skip
 
@@ -412,6 +417,7 @@ def error_contexts(w: World) -> list[dict[str, Any]]:
         "sold": limits.STOCK_MAX, "zone": longest_zone(),
         "what": "group", "deal": ID_MAX, "tz": longest_zone(), "by": w.user.display_name,
         "at": datetime(2027, 12, 29, 23, 59, tzinfo=UTC), "outcome": "moved",
+        "next": datetime(2027, 12, 29, 23, 59, tzinfo=UTC), "count": MEMBERS_MAX,
     }  # fmt: skip
     common = {**macro_context("errors", w), **longest}
     typed = filled(w.texts.title, TYPED_MESSAGE_MAX)

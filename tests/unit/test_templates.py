@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -39,6 +39,7 @@ from groupbuy.model import (
     RefundReason,
     RefundStatus,
     Resident,
+    Slot,
     User,
 )
 from groupbuy.payments import Standing
@@ -224,6 +225,10 @@ class World:
             self.texts.window, 31.2304, 121.4737,
         )  # fmt: skip
 
+    def slot(self, booked: int = 12) -> Slot:
+        """A pickup slot of the deal (groupbuy.slots), half an hour with 25 seats."""
+        return Slot(5, self.deal.id, DEADLINE, DEADLINE + timedelta(minutes=30), 25, booked)
+
     def lines(self, deal: Deal, order: Order | None) -> list[dict[str, object]]:
         """As handlers.my_order.order_lines builds them."""
         if order is None:
@@ -400,7 +405,20 @@ def _order_notice(status: DealStatus) -> Sample:
             "tz": w.community.timezone,
             "community": w.community,
             "point": None,
+            "slot": None,
+            "booking": False,
         }
+
+    return build
+
+
+def _slot_notice(*, booked: bool) -> Sample:
+    """handlers.notices.render for a buyer's slot reminder (their slot) or the slots just set
+    (none booked yet, the buttons under it)."""
+
+    def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+        base = _pickup(Standing(4000, 0, 0), point=True)(r, locale, w)
+        return {**base, "slot": w.slot() if booked else None, "booking": not booked}
 
     return build
 
@@ -415,6 +433,7 @@ def _my_order(
     community: Callable[[World], Community] = lambda w: w.community,
     point: bool = False,
     choosing: bool = False,
+    slot: bool | None = None,
 ) -> Sample:
     """handlers.my_order.order_text. `community`: its pay-the-leader details; `point`: the
     deal offers pickup points (`choosing`: several, and the buyer may still choose)."""
@@ -434,6 +453,8 @@ def _my_order(
             "community": community(w),
             "point": w.point() if point else None,
             "choosing": choosing,
+            "slot": w.slot() if slot else None,
+            "booking": slot is False,  # slots to book, none booked
         }
 
     return build
@@ -482,7 +503,10 @@ def _pickup(
         deal = w.deal_in(DealStatus.CLOSED, payment_mode=mode)
         community = replace(w.community, payee_photo=photo)
         found = w.point() if point else None
-        return {**base, "deal": deal, "money": money, "community": community, "point": found}
+        return {
+            **base, "deal": deal, "money": money, "community": community, "point": found,
+            "slot": w.slot() if point else None, "booking": False,
+        }  # fmt: skip
 
     return build
 
@@ -586,6 +610,23 @@ def _points(*, added: bool) -> Sample:
         return {"community": w.community, "points": points, "added": bare if added else None}
 
     return build
+
+
+def _slots(*, set_now: bool) -> Sample:
+    """handlers.slots.command: the deal's slots and their load (just set, or asked)."""
+
+    def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+        slots = [w.slot(25), w.slot(w.count), w.slot(0)]
+        return {
+            "deal": w.deal_in(DealStatus.CLOSED), "slots": slots, "tz": w.community.timezone,
+            "set_now": set_now, "told": w.count, "unbooked": w.count,
+        }  # fmt: skip
+
+    return build
+
+
+def _slots_none(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    return {**_slots(set_now=False)(r, locale, w), "slots": []}
 
 
 def _points_none(r: Renderer, locale: str, w: World) -> dict[str, Any]:
@@ -919,12 +960,18 @@ SAMPLES: dict[str, list[Sample]] = {
         _my_order(DealStatus.CLOSED),
         _my_order(DealStatus.OPEN, point=True, choosing=True),
         _my_order(DealStatus.CLOSED, point=True),
+        _my_order(DealStatus.CLOSED, point=True, slot=True),
+        _my_order(DealStatus.CLOSED, slot=False),
         _my_order(DealStatus.CLOSED, picked_up=True),
         _my_order(DealStatus.FAILED),
         _my_order(DealStatus.CANCELLED),
     ],
     "points": [_points(added=True), _points(added=False), _points_none],
     "points_in_group": [_nothing],
+    "notice_slot_reminder": [_slot_notice(booked=True)],
+    "notice_slots_open": [_slot_notice(booked=False)],
+    "slots": [_slots(set_now=True), _slots(set_now=False), _slots_none],
+    "slots_usage": [_nothing],
     "my_orders": [_my_orders, lambda r, locale, w: {"entries": []}],
     "newdeal_buildings": [_newdeal],
     "newdeal_continue": [_nothing],
@@ -1162,6 +1209,7 @@ def macro_context(collection: str, w: World) -> dict[str, Any]:
             "code": w.order.code, "name": w.texts.buildings[0], "amount": "¥25.00",
             "count": w.count, "collected": "¥25.00", "title": w.texts.group_title,
             "at": "11月26日 周四 17:30", "leader": w.user.display_name, "chosen": True,
+            "span": "12月12日 周六 18:00–18:30", "left": w.count,
         }  # fmt: skip
     if collection == "errors":  # DomainError params: already-formatted words and numbers
         return {
@@ -1171,7 +1219,8 @@ def macro_context(collection: str, w: World) -> dict[str, Any]:
             "sold": 12, "time": "02:30", "date": "2027-03-28", "zone": w.community.timezone,
             "clocks_from": "02:00", "clocks_to": "03:00", "what": "deal", "deal": 12,
             "at": DEADLINE, "tz": w.community.timezone, "by": w.user.display_name,
-            "outcome": NoShowOutcome.NOT_COLLECTED.value,
+            "outcome": NoShowOutcome.NOT_COLLECTED.value, "count": w.count,
+            "next": DEADLINE + timedelta(minutes=30),
         }  # fmt: skip
     if collection == "pickup_labels":
         return {"at": "11月26日 周四 17:30"}
