@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiogram.utils.web_app import safe_parse_webapp_init_data
 from aiohttp import web
@@ -28,6 +30,7 @@ log = logging.getLogger(__name__)
 
 MAX_AGE = timedelta(days=1)  # init data older than this is refused: a page left open, replayed
 PATH = "/app/scan"
+TELEGRAM_SCRIPT = "https://telegram.org/js/telegram-web-app.js"
 PAGE = Path(__file__).with_name("scan_page.html")
 TEXTS = ("title", "scan", "hint", "waiting", "not_in_telegram", "failed")  # _mini_app.html.j2
 BODY_MAX = 16 * 1024  # init data is ~1 KB, a pass ~40 characters
@@ -40,18 +43,33 @@ def address(public_url: str) -> str:
 
 def application(deps: Deps, token: str) -> web.Application:
     app = web.Application(client_max_size=BODY_MAX)
-    page = PAGE.read_text(encoding="utf-8")
+    app.router.add_routes(routes(lambda: deps, token))
+    return app
+
+
+def routes(
+    deps_of: Callable[[], Deps], token: str, script: str = TELEGRAM_SCRIPT
+) -> list[web.RouteDef]:
+    """The page and its endpoint. `deps_of`: the running bot's dependencies, asked at each
+    request (the sandbox mounts these before its bot has started). `script`: Telegram's
+    telegram-web-app.js, or the sandbox's stand-in for it (sandbox/web/static)."""
+    page = PAGE.read_text(encoding="utf-8").replace("__SCRIPT__", script)
+    headers = _headers(script)
 
     async def scan_page(request: web.Request) -> web.Response:
+        deps = deps_of()
         locale = _locale(deps, request.query.get("lang"))
         texts = {name: deps.texts.macro(locale, "mini_app", name) for name in TEXTS}
         html = page.replace("__LANG__", "zh-Hans" if locale == "zh_Hans" else "en").replace(
             "__TEXTS__", _for_script(texts)
         )
-        return web.Response(text=html, content_type="text/html", headers=_HEADERS)
+        return web.Response(text=html, content_type="text/html", headers=headers)
 
     async def verify(request: web.Request) -> web.Response:
+        deps = deps_of()
         locale = _locale(deps, request.query.get("lang"))
+        if (request.content_length or 0) > BODY_MAX:
+            return _refused(deps, locale, "init_data_invalid", 413)
         try:
             body = await request.json()
             init_data, text = str(body["init_data"]), str(body["text"])
@@ -70,20 +88,22 @@ def application(deps: Deps, token: str) -> web.Application:
         answer = await scanning.scanned(deps, person, text[:200])
         return web.json_response({"ok": True, "html": answer})
 
-    app.router.add_get(PATH, scan_page)
-    app.router.add_post("/app/verify", verify)
-    return app
+    return [web.get(PATH, scan_page), web.post("/app/verify", verify)]
 
 
-# The page runs inside Telegram's web view: it loads Telegram's script and talks to us only.
-_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self' 'unsafe-inline' https://telegram.org; "
-        "style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:"
-    ),
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-}
+def _headers(script: str) -> dict[str, str]:
+    """The page runs inside Telegram's web view: it loads Telegram's script (from telegram.org,
+    or the sandbox's own) and talks to us only."""
+    origin = urlsplit(script)
+    source = f"{origin.scheme}://{origin.netloc}" if origin.netloc else ""
+    return {
+        "Content-Security-Policy": (
+            f"default-src 'none'; script-src 'self' 'unsafe-inline' {source}".rstrip()
+            + "; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:"
+        ),
+        "Cache-Control": "no-store",
+        "Referrer-Policy": "no-referrer",
+    }
 
 
 def _locale(deps: Deps, asked: str | None) -> str:

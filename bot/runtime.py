@@ -87,8 +87,13 @@ async def _mark(uow: UnitOfWork) -> None:
 class Runtime:
     """One bot process. `run()` polls until `stop()`; tests start it against the emulator."""
 
-    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+    def __init__(
+        self, settings: Settings, clock: Clock | None = None, *, serve_web: bool = True
+    ) -> None:
+        """`serve_web=False`: the scanner's routes are served by whoever runs this (the
+        sandbox mounts them on its own page's server: bot.mini_app.routes)."""
         self.settings = settings
+        self.serve_web = serve_web
         self.clock = clock or SystemClock()
         self.stopping = asyncio.Event()
         self.ready = asyncio.Event()
@@ -225,7 +230,8 @@ class Runtime:
                 allowed_updates=self.dispatcher.resolve_used_update_types(),
             )
             # The leaders' scanner, where the bot has a public address to serve it from.
-            web_runner = await self._serve_mini_app(deps) if settings.public_url else None
+            serving = settings.public_url and self.serve_web
+            web_runner = await self._serve_mini_app(deps) if serving else None
             self.ready.set()
             try:
                 await poller.run(self.stopping)

@@ -22,8 +22,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
+
+from bot import mini_app
 from bot.runtime import Runtime
 from bot.settings import Settings
+from handlers.context import Deps
 from sandbox import snapshot
 from sandbox.clock import Clock
 from sandbox.emulator import Emulator
@@ -32,6 +36,7 @@ from sandbox.web.app import SandboxWeb
 log = logging.getLogger(__name__)
 TOKEN = "424242:groupbuy-sandbox-local"
 BOT_USERNAME = "groupbuy_sandbox_bot"
+WEB_APP_SCRIPT = "/static/telegram-web-app.js"  # sandbox/web/static: Telegram's, played
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 SAVE_EVERY = 1.0  # seconds between snapshot checks
 
@@ -94,8 +99,11 @@ class Sandbox:
         if not self.restored and opts.db.exists() and not opts.empty:
             log.warning("%s has data but its chats are gone; --fresh starts clean", opts.db)
         SandboxWeb(emu, self.advance).install(emu.app)
+        # The leaders' scanner (a Mini App) on the page's own server, with the sandbox's
+        # stand-in for Telegram's script: the bot's routes, asked for its running dependencies.
+        emu.app.router.add_routes(mini_app.routes(self._deps, TOKEN, WEB_APP_SCRIPT))
         await emu.start()
-        runtime = Runtime(self._settings(emu), EmulatorClock(clock))
+        runtime = Runtime(self._settings(emu), EmulatorClock(clock), serve_web=False)
         self.runtime = runtime
         run = asyncio.create_task(runtime.run())
         ready = asyncio.create_task(runtime.ready.wait())
@@ -125,10 +133,17 @@ class Sandbox:
             "group_per_minute": 600.0,
             "send_per_second": 50.0,
         }
+        if emu.host in ("127.0.0.1", "localhost"):  # the scanner's: the page's own address
+            overrides["public_url"] = f"http://{emu.host}:{emu.port}"
         if "payment_provider_token" in Settings.model_fields:
             overrides["payment_provider_token"] = "sandbox:TEST:provider"  # the emulator's test
         base = self.base.model_dump() if self.base is not None else {}
         return Settings.model_validate({**base, **overrides})
+
+    def _deps(self) -> Deps:
+        if self.runtime is None or self.runtime.deps is None:
+            raise web.HTTPServiceUnavailable(text="the bot is starting")
+        return self.runtime.deps
 
     async def advance(self, seconds: float) -> None:
         """Fast-forward: the emulator's clock (which the bot reads), then sweep at once."""

@@ -145,6 +145,8 @@ def _button(b: dict[str, Any]) -> dict[str, Any]:
         return {"text": b["text"], "kind": "callback", "data": b["callback_data"]}
     if "url" in b:
         return {"text": b["text"], "kind": "url", "url": b["url"]}
+    if "web_app" in b:  # a Mini App: opened with init data the sandbox signs (sandbox/webapp.py)
+        return {"text": b["text"], "kind": "web_app", "url": b["web_app"]["url"]}
     if b.get("pay"):
         return {"text": b["text"], "kind": "pay"}
     return {"text": b["text"], "kind": "other"}

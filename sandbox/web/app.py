@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlparse
 
 from aiohttp import web
 
+from sandbox import webapp
 from sandbox.errors import DriverError
 from sandbox.methods.base import CAPTION_LIMIT, TEXT_LIMIT
 from sandbox.state import State
@@ -87,6 +88,8 @@ class SandboxWeb:
         r.add_post("/api/personas", self.add_persona)
         r.add_post("/api/advance", self.advance)
         r.add_post("/api/group", self.group_action)
+        r.add_post("/api/webapp", self.webapp)
+        r.add_get("/api/scannable", self.scannable)
 
     # --- reads -----------------------------------------------------------------------------
     async def index(self, request: web.Request) -> web.StreamResponse:
@@ -216,6 +219,26 @@ class SandboxWeb:
         if not isinstance(url, str):
             raise WebError("no url")
         return web.json_response({"ok": True, "open_chat": await self._follow(user, url)})
+
+    async def webapp(self, request: web.Request) -> web.Response:
+        """A Mini App button pressed: the init data Telegram would hand the page, signed."""
+        body = await _body(request)
+        user = self.emu.state.users[self._persona(body.get("persona"))]
+        signed = webapp.init_data(
+            self.emu.token,
+            user.id,
+            user.first_name,
+            int(self.emu.state.clock.now()),
+            user.language_code or "en",
+        )
+        return web.json_response({"ok": True, "init_data": signed})
+
+    async def scannable(self, request: web.Request) -> web.Response:
+        """What the stand-in scanner can be pointed at: the QR codes in the chats' photos."""
+        # On the loop, which owns the chats: a sandbox has a few photos, ~1 ms to read each.
+        codes = webapp.scannable(self.emu.state)
+        listed = [{"text": c.text, "chat": c.chat, "message_id": c.message_id} for c in codes]
+        return web.json_response({"ok": True, "codes": listed})
 
     async def pay(self, request: web.Request) -> web.Response:
         body = await _body(request)

@@ -261,6 +261,7 @@ function onButton(button, m, b) {
     });
   }
   if (b.kind === "url") return openUrl(b.url, button);
+  if (b.kind === "web_app") return openWebApp(b.url);
   if (b.kind === "receipt") {
     const paid = m.invoice.paid;
     return showAlert(`🧾 Receipt\n${m.invoice.title}\nPaid ${money(paid.total_amount, paid.currency)}`
@@ -276,6 +277,20 @@ function onButton(button, m, b) {
     });
   }
   return undefined;
+}
+
+// A Mini App opens as Telegram opens it: its page, with the init data after "#tgWebAppData="
+// (signed by the sandbox with the bot's token). The window is opened at the click, filled after.
+async function openWebApp(url) {
+  const view = window.open("about:blank", "_blank");
+  try {
+    const r = await api("/api/webapp", { persona: S.persona });
+    const hash = `#tgWebAppData=${encodeURIComponent(r.init_data)}&tgWebAppVersion=7.0&tgWebAppPlatform=sandbox`;
+    view.location.href = url + hash;
+  } catch (e) {
+    if (view) view.close();
+    toast(e.message, "error");
+  }
 }
 
 async function openUrl(url, button) {
