@@ -23,13 +23,20 @@ class Announced:
     first: bool  # this call said it
 
 
-async def waiting(uow: UnitOfWork, deal: Deal, point: int = 0) -> list[int]:
+async def waiting(
+    uow: UnitOfWork, deal: Deal, point: int = 0, *, collected: bool = False
+) -> list[int]:
     """The buyers who have goods to pick up: an order with units, not handed out yet, or
-    handed out in part (a line held back for later); `point`: at that pickup point only."""
+    handed out in part (a line held back for later); `point`: at that pickup point only;
+    `collected`: not the orders the leader delivers."""
     orders = await uow.orders.for_deal(deal.id)
     partly = await uow.orders.held_back_orders(deal.id)
     return [
-        o.user_id for o in orders if o.waits(o.id in partly) and (not point or o.point == point)
+        o.user_id
+        for o in orders
+        if o.waits(o.id in partly)
+        and (not point or o.point == point)
+        and not (collected and o.delivery)
     ]
 
 
@@ -65,7 +72,7 @@ async def announce_arrival(
         earlier = await uow.deals.arrival(deal.id, point)
         assert earlier is not None  # arrivals are never deleted but with their deal
         return Announced(earlier, 0, False)
-    buyers = await waiting(uow, deal, point)
+    buyers = await waiting(uow, deal, point, collected=True)  # delivered: the leader brings it
     # `ref`: the point, so that a buyer who moved to a point whose goods came later is told
     # again, and the group's notice names where.
     notices = [Notice(NoticeKind.GOODS_ARRIVED, deal.community_id, deal.id, None, point)]

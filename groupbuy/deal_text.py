@@ -11,8 +11,10 @@
     Window: Sat 9:00-11:00
     Buildings: 1, 2               (or "all"; omit for all)
     Link: anyone                  (anyone with the deal's link may join; omit: members only)
+    Delivery: 5 | free from 100   (the leader delivers to the door for 5, free from 100 of
+                                   items; "free" for no fee; omit: pickup only)
 
-Chinese keys work too: 标题 描述 商品 截止 成团 自提点 自提时间 楼栋 链接. An item is
+Chinese keys work too: 标题 描述 商品 截止 成团 自提点 自提时间 楼栋 链接 送货上门. An item is
 name | unit | price | stock | per-person limit (the limit may be left out).
 """
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from typing import TypeVar
@@ -41,6 +44,7 @@ _KEYS = {
     "window": "window", "自提时间": "window", "取货时间": "window",
     "buildings": "buildings", "楼栋": "buildings",
     "link": "link", "链接": "link",
+    "delivery": "delivery", "送货上门": "delivery", "配送": "delivery", "送货": "delivery",
 }  # fmt: skip
 T = TypeVar("T")
 _LINK_ANYONE = {"anyone", "everyone", "public", "任何人", "所有人", "公开"}
@@ -157,6 +161,9 @@ def parse_deal(
         buildings=field("buildings", lambda v: parsing.building_choice(v, buildings), ()),
         open_link=field("link", parse_link, False),
     )
+    none: tuple[int | None, int | None] = (None, None)  # no Delivery: line, no delivery
+    fee, free_from = field("delivery", partial(parse_delivery, currency=currency), none)
+    spec = replace(spec, delivery_fee=fee, delivery_free_from=free_from)
     if problems:  # in the order of the lines, then what is missing
         problems.sort(key=_line_order)
         raise DealProblems(problems)
@@ -167,6 +174,29 @@ def _line_order(problem: InputError) -> tuple[bool, int]:
     """By line number; what has none (a missing field) last."""
     line = problem.params.get("line")
     return (not isinstance(line, int), line if isinstance(line, int) else 0)
+
+
+_FREE = {"free", "0", "免费", "包邮"}
+_FREE_FROM = re.compile(
+    r"^(?:(?:free\s*)?(?:from|over|above)|free|满|免费满)?\s*(?P<amount>[^\s免包]+)\s*"
+    r"(?:免|包邮|免运费)?$",
+    re.I,
+)
+
+
+def parse_delivery(text: str, currency: str) -> tuple[int, int | None]:
+    """'5' (a fee), 'free' (no fee), '5 | free from 100' or '5 | 满100免': the fee, and the
+    items' worth from which delivery is free."""
+    parts = [p.strip() for p in re.split(r"[|｜]", text)]
+    if len(parts) > 2 or not parts[0]:
+        raise InputError("delivery_format")
+    fee = 0 if parts[0].lower() in _FREE else parse_price(parts[0], currency)
+    if len(parts) == 1:
+        return fee, None
+    found = _FREE_FROM.match(parts[1])
+    if found is None:
+        raise InputError("delivery_format")
+    return fee, parse_price(found["amount"], currency)
 
 
 def parse_link(text: str) -> bool:

@@ -236,6 +236,8 @@ class DealSpec:
     open_link: bool = False  # anyone with a deep link may join, not only the group's members
     thread_id: int | None = None  # the forum topic it is posted in (None: General, no forum)
     points: tuple[int, ...] = ()  # the community's pickup points it offers (empty: the place)
+    delivery_fee: int | None = None  # the leader delivers to the door for this (None: no)
+    delivery_free_from: int | None = None  # items worth this much are delivered free
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +284,18 @@ class Deal:
     thread_id: int | None = None  # the forum topic it is posted in (None: General, no forum)
     # The community's pickup points it offers, in the leader's order; empty: its pickup place.
     points: tuple[int, ...] = ()
+    # Delivery by the leader (团长配送) to the buyer's door, for a fee (None: not offered),
+    # free for an order whose items are worth `delivery_free_from` or more.
+    delivery_fee: int | None = None
+    delivery_free_from: int | None = None
+
+    def delivery_cost(self, items: int) -> int:
+        """What delivering an order whose items are worth `items` costs its buyer."""
+        if self.delivery_fee is None:
+            return 0
+        if self.delivery_free_from is not None and items >= self.delivery_free_from:
+            return 0
+        return self.delivery_fee
 
     def item(self, item_id: int) -> Item | None:
         return next((i for i in self.items if i.id == item_id), None)
@@ -313,6 +327,7 @@ class Order:
     picked_up_by: int | None = None  # the leader who handed it out
     point: int | None = None  # the pickup point it is collected at (one of the deal's points)
     slot: int | None = None  # the pickup slot its buyer booked (groupbuy.slots)
+    delivery: bool = False  # the leader delivers it to the buyer's door (for the deal's fee)
 
     def quantity(self, item_id: int) -> int:
         return next((ln.quantity for ln in self.lines if ln.item_id == item_id), 0)
@@ -331,9 +346,21 @@ class Order:
         arrival notices, reminders, moved pickups and the no-shows list."""
         return self.active and (self.picked_up_at is None or held_back)
 
-    def amount(self, deal: Deal) -> int:
+    def items_amount(self, deal: Deal) -> int:
         prices = {i.id: i.price for i in deal.items}
         return sum(prices[ln.item_id] * ln.quantity for ln in self.lines)
+
+    def fee(self, deal: Deal) -> int:
+        """The delivery fee it owes: delivered, with something to deliver, below the deal's
+        free-delivery total."""
+        if not self.delivery or not self.active:
+            return 0
+        return deal.delivery_cost(self.items_amount(deal))
+
+    def amount(self, deal: Deal) -> int:
+        """What it costs: its items, and its delivery fee. Every money rule (what is due, held,
+        invoiced, refunded) is counted from this."""
+        return self.items_amount(deal) + self.fee(deal)
 
     def paid_amount(self, deal: Deal) -> int:
         """What the paid units are worth (invoiced modes)."""

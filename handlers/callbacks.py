@@ -47,6 +47,7 @@ class Op(StrEnum):
     POINT_MAP = "V"  # resident: the pickup point's map location (arg: point)
     REMOVE_POINT = "r"  # leader: new deals no longer offer this pickup point (arg: point)
     BOOK_SLOT = "S"  # resident: my order is picked up in this slot (arg: slot)
+    DELIVERY = "y"  # resident: deliver my order to my door (arg 1), or I pick it up (arg 0)
 
 
 # The operations whose buttons name a second thing (`Callback.also`): an order's item, or

@@ -105,6 +105,20 @@ def _may_choose(deal: Deal, order: Order | None) -> bool:
     )
 
 
+def delivery_row(
+    deps: Deps, locale: str, deal: Deal, order: Order | None
+) -> list[tuple[Button, ...]]:
+    """A deal that offers delivery by the leader: the buyer's choice, while it is open."""
+    if deal.delivery_fee is None or order is None or not order.active:
+        return []
+    if order.delivery:
+        return [(button(deps, locale, "delivery_off", Callback(Op.DELIVERY, deal.id, 0)),)]
+    cost = deal.delivery_cost(order.items_amount(deal))
+    amount = formatting.money(cost, deal.currency, locale) if cost else ""
+    deliver = Callback(Op.DELIVERY, deal.id, 1)
+    return [(button(deps, locale, "delivery_on", deliver, amount=amount),)]
+
+
 def slot_rows(
     deps: Deps,
     locale: str,
@@ -200,6 +214,7 @@ def order_keyboard(
         )
         for item in deal.items
     ]
+    rows += delivery_row(deps, locale, deal, order)
     if order is not None and order.active:
         rows.append((button(deps, locale, "cancel_order", Callback(Op.CANCEL_ORDER, deal.id)),))
     return tuple(rows + pay)

@@ -59,6 +59,9 @@ def invoice_prices(
         for ln in order.lines
         if ln.quantity > ln.paid_quantity
     )
+    fee = order.fee(deal)  # delivery by the leader: a price of its own
+    if fee and sum(amount for _, amount in lines) + fee == due:
+        return (*lines, (deps.texts.macro(locale, "labels", "invoice_delivery"), fee))
     if sum(amount for _, amount in lines) == due:
         return lines
     return ((deps.texts.macro(locale, "labels", "invoice_due"), due),)

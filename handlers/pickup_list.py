@@ -132,6 +132,8 @@ def rows(
     where each order is collected."""
     said = _Said(texts, locale, deal)
     names = {p.id: p.name for p in points}
+    offered = deal.delivery_fee is not None
+    delivered = texts.macro(locale, "pickup_labels", "delivery") if offered else ""
     result = []
     for entry in entries:
         order, resident, user = entry.order, entry.resident, entry.buyer
@@ -165,7 +167,11 @@ def rows(
                     entry.handed_out_by.display_name if handed and entry.handed_out_by else ""
                 ),
                 held_back=tuple(said.line(item, units) for item, units in entry.held_back),
-                point=names.get(order.point or 0, "") if names else "",
+                point=(
+                    delivered
+                    if order.delivery and delivered
+                    else (names.get(order.point or 0, "") if names else "")
+                ),
             )
         )
     return tuple(sort_rows(result))
@@ -229,19 +235,26 @@ def printouts(
     """The list's PDF; for a deal with pickup points, one per point with orders, each with
     that point's orders and picking totals (what the leader at that table prints)."""
     name = f"pickup-list-{deal.id}"
-    if not points:
-        caption = texts.render(
-            locale, "pickup_list_caption", deal=deal, count=len(pickup.rows), point=""
-        )
-        return (Printout(name, render_pdf(pickup), caption),)
-    made: list[Printout] = []
     places = [(p.name, _place_of(p)) for p in points] + [("", deal.pickup_place)]
+    if deal.delivery_fee is not None:  # delivered orders: the leader's round, building by building
+        places.append((pickup.labels.delivery, pickup.labels.delivery_place))
+    if sum(1 for point, _ in places if any(r.point == point for r in pickup.rows)) <= 1:
+        # One place (or no orders): one PDF, as a deal with one pickup place has.
+        point = pickup.rows[0].point if pickup.rows else ""
+        place = next((place for p, place in places if p == point), deal.pickup_place)
+        caption = texts.render(
+            locale, "pickup_list_caption", deal=deal, count=len(pickup.rows), point=point
+        )
+        return (Printout(name, render_pdf(replace(pickup, pickup_place=place)), caption),)
+    made: list[Printout] = []
     for n, (point, place) in enumerate(places, start=1):
         at = tuple(r for r in pickup.rows if r.point == point)
-        if not at and (point or made):
-            continue  # a point nobody collects at; the list's PDF says "no orders" once
+        if not at:
+            continue  # a point nobody collects at
         part = replace(pickup, rows=at, totals=compute_totals(at), pickup_place=place)
-        caption = texts.render(locale, "pickup_list_caption", deal=deal, count=len(at), point=point)
+        # A PDF among several: whose it is (a point, the deal's own place, the delivery round).
+        label = point or place
+        caption = texts.render(locale, "pickup_list_caption", deal=deal, count=len(at), point=label)
         made.append(Printout(f"{name}-{n}" if point else name, render_pdf(part), caption))
     return tuple(made)
 

@@ -12,6 +12,7 @@ from groupbuy.payments import standing
 from groupbuy.ports import UnitOfWork
 from handlers import (
     bot_standing,
+    door_delivery,
     group_moves,
     guide,
     joining,
@@ -474,6 +475,7 @@ BUTTONS: dict[Op, Route[ButtonHandler]] = {
     Op.CHOOSE_POINT: Route(points.on_choose, None, Access(Loads.DEAL, Needs.RESIDENT_CHANGE)),
     Op.POINT_MAP: Route(points.on_map, None, Access(Loads.DEAL, Needs.RESIDENT_SEE)),
     Op.BOOK_SLOT: Route(slots.on_book, None, Access(Loads.DEAL, Needs.RESIDENT_CHANGE)),
+    Op.DELIVERY: Route(door_delivery.on_choose, None, Access(Loads.DEAL, Needs.RESIDENT_CHANGE)),
     Op.REMOVE_POINT: Route(points.on_remove, _GROUP, Access(Loads.POINT, Needs.GROUP_LEADER)),
     Op.PAY_MODE: Route(ledger.on_mode, _GROUP, None),
     Op.LANG: Route(language.on_choice, _GROUP, _OWN),

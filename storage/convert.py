@@ -137,6 +137,8 @@ def deal(row: DealRow | Any, items: Iterable[ItemRow | Item]) -> Deal:
         open_link=bool(row.open_link),
         thread_id=row.thread_id,
         points=tuple(int(x) for x in split_lines(row.points)),
+        delivery_fee=row.delivery_fee,
+        delivery_free_from=row.delivery_free_from,
     )
 
 
@@ -153,6 +155,7 @@ def order(row: Any, lines: Iterable[tuple[int, int, int]]) -> Order:
         picked_up_by=row.picked_up_by,
         point=row.point_id,
         slot=row.slot_id,
+        delivery=bool(row.delivery),
     )
 
 

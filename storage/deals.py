@@ -133,6 +133,8 @@ class SqlDeals:
             open_link=spec.open_link,
             thread_id=spec.thread_id,
             points="\n".join(str(p) for p in spec.points),
+            delivery_fee=spec.delivery_fee,
+            delivery_free_from=spec.delivery_free_from,
         )
         self._s.add(row)
         await self._s.flush()

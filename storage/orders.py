@@ -45,6 +45,7 @@ _WITH_LINES = select(
     _orders.c.pay_by,
     _orders.c.point_id,
     _orders.c.slot_id,
+    _orders.c.delivery,
     _lines.c.item_id,
     _lines.c.quantity,
     _lines.c.paid_quantity,
@@ -338,6 +339,7 @@ class SqlOrders:
                     OrderRow.pay_by,
                     OrderRow.point_id,
                     OrderRow.slot_id,
+                    OrderRow.delivery,
                 )
                 .where(OrderRow.deal_id == deal_id)
                 .order_by(OrderRow.id)
@@ -393,6 +395,12 @@ class SqlOrders:
     async def set_point(self, order_id: int, point_id: int) -> None:
         await self._s.execute(
             update(OrderRow).where(OrderRow.id == order_id).values(point_id=point_id)
+        )
+        self._touched.orders.add(order_id)
+
+    async def set_delivery(self, order_id: int, delivery: bool) -> None:
+        await self._s.execute(
+            update(OrderRow).where(OrderRow.id == order_id).values(delivery=delivery)
         )
         self._touched.orders.add(order_id)
 

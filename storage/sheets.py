@@ -86,6 +86,7 @@ _SHEET = (
         _orders.c.point_id,
         _residents.c.point_id,  # 24
         _orders.c.slot_id,
+        _orders.c.delivery,  # 26
     )
     .join(_lines, _lines.c.order_id == _orders.c.id)
     .outerjoin(
@@ -160,6 +161,7 @@ def _entry(rows: Sequence[tuple[Any, ...]]) -> SheetEntry:
         picked_up_by=r[6],
         point=r[23],
         slot=r[25],
+        delivery=bool(r[26]),
     )
     resident = (
         Resident(r[10], r[2], r[11], r[12], r[13], r[14], r[24]) if r[10] is not None else None

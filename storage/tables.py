@@ -146,6 +146,8 @@ class DealRow(Base):
     # The community's pickup points it offers, '\n'-joined ids in the leader's order ("": its
     # own pickup place alone).
     points: Mapped[str] = mapped_column(Text, default="", server_default="")
+    delivery_fee: Mapped[int | None] = mapped_column(BigInteger)  # minor units; None: none
+    delivery_free_from: Mapped[int | None] = mapped_column(BigInteger)
     __table_args__ = (
         Index("ix_deals_status_deadline", "status", "deadline"),
         Index("ix_deals_post_stale", "post_version", "post_synced_version"),
@@ -243,6 +245,8 @@ class OrderRow(Base):
     invoice_issued_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     point_id: Mapped[int | None] = mapped_column(Integer)  # where it is picked up (deal's points)
     slot_id: Mapped[int | None] = mapped_column(Integer, index=True)  # the pickup slot booked
+    # The leader delivers it to the buyer's door (the deal's delivery fee is in its amount).
+    delivery: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     __table_args__ = (
         Index("ix_orders_pay_by", "pay_by"),
         Index("ix_orders_invoice_wanted", "invoice_version", "invoice_issued_version"),

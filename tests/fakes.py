@@ -162,6 +162,8 @@ class DealRec:
     open_link: bool = False
     thread_id: int | None = None
     points: tuple[int, ...] = ()
+    delivery_fee: int | None = None
+    delivery_free_from: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +182,7 @@ class OrderRec:
     invoice_issued_version: int = 0
     point_id: int | None = None
     slot_id: int | None = None
+    delivery: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -633,6 +636,8 @@ class FakeDeals(_Repo):
                 open_link=spec.open_link,
                 thread_id=spec.thread_id,
                 points=tuple(spec.points),
+                delivery_fee=spec.delivery_fee,
+                delivery_free_from=spec.delivery_free_from,
             )
         )
         for position, it in enumerate(spec.items):
@@ -691,6 +696,8 @@ class FakeDeals(_Repo):
             open_link=rec.open_link,
             thread_id=rec.thread_id,
             points=rec.points,
+            delivery_fee=rec.delivery_fee,
+            delivery_free_from=rec.delivery_free_from,
         )
 
     async def set_post(self, deal_id: int, chat_id: int, message_id: int) -> None:
@@ -926,6 +933,7 @@ class FakeOrders(_Repo):
             picked_up_by=rec.picked_up_by,
             point=rec.point_id,
             slot=rec.slot_id,
+            delivery=rec.delivery,
         )
 
     def _recs(self) -> list[OrderRec]:
@@ -1088,6 +1096,11 @@ class FakeOrders(_Repo):
             (r for r in self._recs() if r.community_id == community_id and r.code == code), None
         )
         return self._order(rec)
+
+    async def set_delivery(self, order_id: int, delivery: bool) -> None:
+        rec: OrderRec | None = self.t("orders").get(order_id)
+        if rec is not None:
+            self.t("orders")[order_id] = replace(rec, delivery=delivery)
 
     async def set_slot(self, order_id: int, slot_id: int) -> None:
         rec: OrderRec | None = self.t("orders").get(order_id)

@@ -120,6 +120,10 @@ class PickupListLabels:
     """The payments sheet's last row, the sums."""
     point: str = "Pickup point"
     """The CSV's and the workbook's column of each order's pickup point (deals with points)."""
+    delivery: str = "Delivery"
+    """The 'point' of the orders the leader delivers (the delivery list), e.g. "送货上门"."""
+    delivery_place: str = "Delivered by the leader"
+    """The delivery list's place, in its header."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,8 @@ DEAL_A = """Title: Lychees
 Item: Lychee | kg | 30 | 40 | 5
 Deadline: tomorrow 20:00
 Pickup: Gate 3 / Shop 7
-Window: Sun 8:00-9:00"""
+Window: Sun 8:00-9:00
+Delivery: 5 | free from 100"""
 DEAL_B = """Title: Durian
 Item: Durian | piece | 80 | 10
 Deadline: tomorrow 20:00
@@ -86,7 +87,10 @@ class Scene:
             deal.open_link,
             [(i.id, i.sold) for i in deal.items],
             community,
-            [(o.id, o.user_id, o.lines, o.picked_up_at, o.point, o.slot) for o in orders],
+            [
+                (o.id, o.user_id, o.lines, o.picked_up_at, o.point, o.slot, o.delivery)
+                for o in orders
+            ],
             slots,
             [(p.id, p.status, p.amount) for p in payments],
             [(r.id, r.status, r.amount) for r in refunds],
@@ -201,6 +205,7 @@ def _forged(s: Scene, op: Op) -> list[str]:
         Op.POINT_MAP: [Callback(op, a, s.point_a), Callback(op, b, s.point_a)],
         Op.REMOVE_POINT: [Callback(op, 0, s.point_a), Callback(op, b, s.point_a)],
         Op.BOOK_SLOT: [Callback(op, a, s.slot_a), Callback(op, b, s.slot_a)],
+        Op.DELIVERY: [Callback(op, a, 1), Callback(op, a, 0)],
         # These name no deal: they act on the presser's own dialog or language, or on the chat
         # they are pressed in. Played all the same: A must stay untouched.
         Op.BUILDING: [Callback(op, 0, 0)],
@@ -221,7 +226,7 @@ NAMES_A = {
     Op.CONFIRM_CANCEL, Op.BACK, Op.LIST, Op.PICKED, Op.CLAIM_PAID, Op.CONFIRM_PAYMENT,
     Op.REJECT_PAYMENT, Op.REFUND_MADE, Op.REMIND_UNPAID, Op.PAYEE_CODE, Op.WORKBOOK,
     Op.ARRIVED, Op.CONFIRM_ARRIVED, Op.LATER, Op.REMIND_PICKUP, Op.NO_SHOW, Op.DECIDE_NO_SHOW,
-    Op.CHOOSE_POINT, Op.POINT_MAP, Op.REMOVE_POINT, Op.BOOK_SLOT,
+    Op.CHOOSE_POINT, Op.POINT_MAP, Op.REMOVE_POINT, Op.BOOK_SLOT, Op.DELIVERY,
 }  # fmt: skip
 
 

@@ -3,12 +3,26 @@ pickup lines name points."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from groupbuy import limits
+from groupbuy.deal_text import parse_delivery
 from groupbuy.errors import InputError
-from groupbuy.model import PickupPoint, PointSpec
+from groupbuy.model import (
+    Deal,
+    DealStatus,
+    Item,
+    MinimumKind,
+    Order,
+    OrderLine,
+    PickupPoint,
+    PointSpec,
+)
 from groupbuy.pickup_points import named, parse_point
+
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
 POINTS = [PickupPoint(1, -1, "Property office"), PickupPoint(2, -1, "Shop 12")]
 
@@ -70,3 +84,44 @@ def test_a_deal_offers_a_bounded_number_of_points() -> None:
     with pytest.raises(InputError) as refused:
         named(" / ".join(p.name for p in many), many)
     assert refused.value.key == "points_offered_too_many"
+
+
+@pytest.mark.parametrize(
+    ("text", "fee"),
+    [
+        ("5", (500, None)),
+        ("free", (0, None)),
+        ("免费", (0, None)),
+        ("5 | free from 100", (500, 10000)),
+        ("5｜满100免", (500, 10000)),
+        ("3 | 满50包邮", (300, 5000)),
+        ("8 | over 50", (800, 5000)),
+    ],
+)
+def test_a_deals_delivery_fee_is_read(text: str, fee: tuple[int, int | None]) -> None:
+    assert parse_delivery(text, "CNY") == fee
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [("", "delivery_format"), ("5 | 6 | 7", "delivery_format"), ("lots", "price_invalid"),
+     ("5 | free from lots", "price_invalid"), ("-5", "price_invalid")],
+)  # fmt: skip
+def test_bad_delivery_fees_get_a_reason(text: str, key: str) -> None:
+    with pytest.raises(InputError) as refused:
+        parse_delivery(text, "CNY")
+    assert refused.value.key == key
+
+
+def test_an_orders_fee_is_in_its_amount_until_the_free_total() -> None:
+    item = Item(1, 1, 0, "Apple", "kg", 1250, 50, None, 0)
+    deal = Deal(
+        1, -1, 7, "Apples", "", "CNY", NOW, "Gate", "Sun", MinimumKind.NONE, 0, (), None,
+        DealStatus.OPEN, NOW, None, None, None, None, (item,),
+        delivery_fee=500, delivery_free_from=5000,
+    )  # fmt: skip
+    order = Order(1, 1, 2, "K7P2X", (OrderLine(1, 2),), delivery=True)
+    assert (order.items_amount(deal), order.fee(deal), order.amount(deal)) == (2500, 500, 3000)
+    assert Order(1, 1, 2, "K", (OrderLine(1, 4),), delivery=True).amount(deal) == 5000
+    assert Order(1, 1, 2, "K", (OrderLine(1, 0),), delivery=True).fee(deal) == 0  # emptied
+    assert Order(1, 1, 2, "K", (OrderLine(1, 2),)).amount(deal) == 2500  # collected

@@ -434,13 +434,15 @@ def _my_order(
     point: bool = False,
     choosing: bool = False,
     slot: bool | None = None,
+    delivery: int | None = None,
 ) -> Sample:
     """handlers.my_order.order_text. `community`: its pay-the-leader details; `point`: the
     deal offers pickup points (`choosing`: several, and the buyer may still choose)."""
 
     def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
-        deal = w.deal_in(status, payment_mode=mode)
-        order = replace(w.order, pay_by=DEADLINE) if has_order else None
+        deal = w.deal_in(status, payment_mode=mode, delivery_fee=delivery)
+        made = replace(w.order, pay_by=DEADLINE, delivery=delivery is not None)
+        order = made if has_order else None
         if order is not None and picked_up:
             order = replace(order, picked_up_at=DEADLINE, picked_up_by=1)
         return {
@@ -494,13 +496,17 @@ def _pickup(
     mode: PaymentMode = PaymentMode.CASH,
     photo: str | None = None,
     point: bool = False,
+    delivery: bool = False,
 ) -> Sample:
     """handlers.notices.render for a buyer's pickup notice: what is paid, what to bring (and
     in pay-the-leader mode, whom to pay)."""
 
     def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
         base = _order_notice(DealStatus.CLOSED)(r, locale, w)
-        deal = w.deal_in(DealStatus.CLOSED, payment_mode=mode)
+        deal = w.deal_in(
+            DealStatus.CLOSED, payment_mode=mode, delivery_fee=500 if delivery else None
+        )
+        base["order"] = replace(base["order"], delivery=delivery)
         community = replace(w.community, payee_photo=photo)
         found = w.point() if point else None
         return {
@@ -875,6 +881,9 @@ SAMPLES: dict[str, list[Sample]] = {
         _deal_post(DealStatus.OPEN, minimum_kind=MinimumKind.QUANTITY, minimum=50),
         _deal_post(DealStatus.OPEN, minimum_kind=MinimumKind.NONE, minimum=0, buildings=()),
         _deal_post(DealStatus.OPEN, description=""),
+        _deal_post(DealStatus.OPEN, delivery_fee=500, delivery_free_from=10000),
+        _deal_post(DealStatus.OPEN, delivery_fee=0),
+        _deal_post(DealStatus.OPEN, delivery_fee=800),
         _deal_post(DealStatus.CLOSED),
         _deal_post(DealStatus.FAILED),
         _deal_post(DealStatus.FAILED, minimum_kind=MinimumKind.NONE, minimum=0),
@@ -962,6 +971,8 @@ SAMPLES: dict[str, list[Sample]] = {
         _my_order(DealStatus.CLOSED, point=True),
         _my_order(DealStatus.CLOSED, point=True, slot=True),
         _my_order(DealStatus.CLOSED, slot=False),
+        _my_order(DealStatus.OPEN, delivery=500),
+        _my_order(DealStatus.CLOSED, delivery=0),
         _my_order(DealStatus.CLOSED, picked_up=True),
         _my_order(DealStatus.FAILED),
         _my_order(DealStatus.CANCELLED),
@@ -1058,6 +1069,7 @@ SAMPLES: dict[str, list[Sample]] = {
         _pickup(Standing(4000, 0, 4000), PaymentMode.LEADER),
         _pickup(Standing(4000, 1000, 0), PaymentMode.LEADER, photo="AgAD"),
         _pickup(Standing(4000, 0, 0), point=True),
+        _pickup(Standing(4500, 0, 0), delivery=True),
     ],
     "picked_up": [_picked_up, _picked_up_paid, _picked_up_partly, _picked_up_rest],
     "pickup_in_group": [_nothing],
