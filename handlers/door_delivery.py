@@ -6,15 +6,14 @@ from __future__ import annotations
 from groupbuy.door_delivery import choose_delivery
 from groupbuy.errors import DomainError
 from groupbuy.model import Deal
-from groupbuy.payments import standing
 from groupbuy.ports import UnitOfWork
-from handlers.actions import Action, Answer, Edit
+from handlers.actions import Action, Answer
 from handlers.authority import Caller, Intent, as_resident
 from handlers.callbacks import Callback
 from handlers.common import alert, remembered
 from handlers.context import Deps
 from handlers.events import Press
-from handlers.my_order import card_of, order_keyboard, order_text, where_of
+from handlers.my_order import card_redrawn
 from handlers.paying import window
 
 
@@ -31,18 +30,7 @@ async def on_choose(deps: Deps, press: Press, cb: Callback) -> list[Action]:
         assert community is not None
         order = await choose_delivery(uow, deal, order, cb.arg == 1, now, window(community))
         await uow.commit()
-        money = await standing(uow, deal, order)
-        where = await where_of(uow, deal, now)
-        return [
-            Answer(press.query_id),
-            Edit(
-                press.chat.id,
-                press.message_id,
-                order_text(deps, locale, deal, order, community, money, where),
-                order_keyboard(deps, locale, deal, order, money, community, where),
-                live=card_of(deal, user.id),
-            ),
-        ]
+        return [Answer(press.query_id), await card_redrawn(deps, uow, locale, press, deal, order)]
 
     try:
         return await as_resident(deps, Caller.of(press), cb.deal, Intent.CHANGE, act)

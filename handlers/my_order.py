@@ -8,13 +8,14 @@ from datetime import datetime
 
 from groupbuy.live import Live, LiveKind
 from groupbuy.model import Community, Deal, DealStatus, Order, PaymentMode, PickupPoint, Slot
-from groupbuy.payments import Standing
+from groupbuy.payments import Standing, standing
 from groupbuy.pickup_points import offered
 from groupbuy.ports import UnitOfWork
-from handlers.actions import Button, Keyboard
+from handlers.actions import Button, Edit, Keyboard
 from handlers.callbacks import Callback, Op
 from handlers.common import button
 from handlers.context import Deps
+from handlers.events import Press
 from messages import formatting
 
 
@@ -22,6 +23,24 @@ def card_of(deal: Deal, resident: int) -> Live:
     """The order card is kept current (groupbuy.live): whatever changes the order, its money or
     the deal, the card is edited to show it."""
     return Live(LiveKind.CARD, deal.id, (resident,))
+
+
+async def card_redrawn(
+    deps: Deps, uow: UnitOfWork, locale: str, press: Press, deal: Deal, order: Order
+) -> Edit:
+    """The order card a button was pressed on, as it is now (read in the caller's unit of
+    work, after its change): a choice made on it shows at once."""
+    community = await uow.communities.get(deal.community_id)
+    assert community is not None
+    money = await standing(uow, deal, order)
+    where = await where_of(uow, deal, deps.clock.now())
+    return Edit(
+        press.chat.id,
+        press.message_id,
+        order_text(deps, locale, deal, order, community, money, where),
+        order_keyboard(deps, locale, deal, order, money, community, where),
+        live=card_of(deal, order.user_id),
+    )
 
 
 def order_lines(deal: Deal, order: Order | None) -> list[dict[str, object]]:

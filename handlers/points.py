@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from groupbuy.errors import DomainError
 from groupbuy.model import Community, Deal, PickupPoint
-from groupbuy.payments import standing
 from groupbuy.pickup_points import add_point, choose_point, parse_point, remove_point
 from groupbuy.ports import UnitOfWork
 from handlers.actions import Action, Answer, Edit, Keyboard, Send, Venue
@@ -14,7 +13,7 @@ from handlers.callbacks import Callback, Op
 from handlers.common import alert, button, locale_of, refusal, remembered
 from handlers.context import Deps
 from handlers.events import MessageIn, Press
-from handlers.my_order import card_of, order_keyboard, order_text, where_of
+from handlers.my_order import card_redrawn
 
 
 async def command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
@@ -116,21 +115,11 @@ async def on_choose(deps: Deps, press: Press, cb: Callback) -> list[Action]:
         await choose_point(uow, deal, order, cb.arg, deal.community_id)
         await uow.commit()
         order = await uow.orders.get(order.id) or order
-        community = await uow.communities.get(deal.community_id)
-        where = await where_of(uow, deal, deps.clock.now())
-        money = await standing(uow, deal, order)
-        assert community is not None
-        name = next(p.name for p in where.points if p.id == cb.arg)
-        toast = deps.texts.macro(locale, "labels", "point_chosen_toast", name=name)
+        chosen = (await uow.points.many([cb.arg]))[cb.arg]
+        toast = deps.texts.macro(locale, "labels", "point_chosen_toast", name=chosen.name)
         return [
             Answer(press.query_id, toast),
-            Edit(
-                press.chat.id,
-                press.message_id,
-                order_text(deps, locale, deal, order, community, money, where),
-                order_keyboard(deps, locale, deal, order, money, community, where),
-                live=card_of(deal, user.id),
-            ),
+            await card_redrawn(deps, uow, locale, press, deal, order),
         ]
 
     try:
