@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from groupbuy import limits, parsing
+from groupbuy.arrival import waiting
 from groupbuy.errors import DomainError, InputError
 from groupbuy.model import Deal, DealStatus, Order, Slot
 from groupbuy.notices import Notice, NoticeKind
@@ -77,6 +78,21 @@ async def set_slots(uow: UnitOfWork, deal: Deal, plan: SlotPlan) -> list[Slot]:
     if held:
         raise DomainError("slots_booked", count=held)
     return await uow.slots.set(deal.id, plan.stretches, plan.seats)
+
+
+async def open_slots(
+    uow: UnitOfWork, deal: Deal, plan: SlotPlan, now: datetime
+) -> tuple[list[Slot], int]:
+    """`set_slots`, and after the close every buyer still to pick up is asked to book one,
+    once (before it, their pickup notice carries the buttons). The slots and how many were
+    asked; the caller commits."""
+    slots = await set_slots(uow, deal, plan)
+    if deal.status is not DealStatus.CLOSED:
+        return slots, 0
+    buyers = await waiting(uow, deal)
+    ref = slots[0].id  # slots set again (before anyone booked) ask again
+    await uow.outbox.add([Notice(NoticeKind.SLOTS_OPEN, u, deal.id, u, ref) for u in buyers], now)
+    return slots, len(buyers)
 
 
 def next_free(slots: Sequence[Slot], after: Slot, now: datetime) -> Slot | None:

@@ -132,8 +132,8 @@ def rows(
     where each order is collected."""
     said = _Said(texts, locale, deal)
     names = {p.id: p.name for p in points}
-    offered = deal.delivery_fee is not None
-    delivered = texts.macro(locale, "pickup_labels", "delivery") if offered else ""
+    delivers = deal.delivery_fee is not None
+    delivered = texts.macro(locale, "pickup_labels", "delivery") if delivers else ""
     result = []
     for entry in entries:
         order, resident, user = entry.order, entry.resident, entry.buyer

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from groupbuy.arrival import waiting
 from groupbuy.errors import DomainError
 from groupbuy.model import Deal, DealStatus, Slot
-from groupbuy.notices import Notice, NoticeKind
 from groupbuy.ports import UnitOfWork
-from groupbuy.slots import book, parse_slots, set_slots
+from groupbuy.slots import book, open_slots, parse_slots
 from handlers.actions import Action, Answer, Send
 from handlers.authority import Caller, Intent, as_leader_named, as_resident
 from handlers.callbacks import Callback
@@ -42,15 +40,7 @@ async def command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
         tz = community.timezone if community else "UTC"
         told = -1  # nothing set: the load is shown
         if text.strip():
-            slots = await set_slots(uow, deal, parse_slots(text, now, ZoneInfo(tz)))
-            told = 0
-            if deal.status is DealStatus.CLOSED:  # the buyers are asked to book, once
-                buyers = await waiting(uow, deal)
-                ref = slots[0].id
-                await uow.outbox.add(
-                    [Notice(NoticeKind.SLOTS_OPEN, u, deal.id, u, ref) for u in buyers], now
-                )
-                told = len(buyers)
+            _, told = await open_slots(uow, deal, parse_slots(text, now, ZoneInfo(tz)), now)
             await uow.commit()
         return deal, tz, told
 
