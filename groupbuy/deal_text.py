@@ -32,6 +32,7 @@ from groupbuy import limits, parsing
 from groupbuy.errors import InputError
 from groupbuy.model import DealSpec, ItemSpec, MinimumKind
 from groupbuy.money import parse_price
+from groupbuy.slots import slots_in_window
 
 _KEYS = {
     "title": "title", "标题": "title",
@@ -45,6 +46,7 @@ _KEYS = {
     "buildings": "buildings", "楼栋": "buildings",
     "link": "link", "链接": "link",
     "delivery": "delivery", "送货上门": "delivery", "配送": "delivery", "送货": "delivery",
+    "slots": "slots", "时段": "slots", "取货时段": "slots", "自提时段": "slots",
 }  # fmt: skip
 T = TypeVar("T")
 _LINK_ANYONE = {"anyone", "everyone", "public", "任何人", "所有人", "公开"}
@@ -164,6 +166,10 @@ def parse_deal(
     none: tuple[int | None, int | None] = (None, None)  # no Delivery: line, no delivery
     fee, free_from = field("delivery", partial(parse_delivery, currency=currency), none)
     spec = replace(spec, delivery_fee=fee, delivery_free_from=free_from)
+    if spec.pickup_window:  # cut into slots when asked (none without a window to cut)
+        plan = field("slots", lambda v: slots_in_window(v, spec.pickup_window, now, tz), None)
+        if plan is not None:
+            spec = replace(spec, slots=plan.stretches, slot_seats=plan.seats)
     if problems:  # in the order of the lines, then what is missing
         problems.sort(key=_line_order)
         raise DealProblems(problems)

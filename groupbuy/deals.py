@@ -38,7 +38,7 @@ async def open_deal(
     if spec.deadline <= now:
         raise DomainError("deadline_past")
     spec = await offering(uow, community.chat_id, spec)
-    return await uow.deals.add(
+    deal = await uow.deals.add(
         community.chat_id,
         leader_id,
         community.currency,
@@ -47,6 +47,9 @@ async def open_deal(
         remind_at(spec, now, reminder_before),
         community.payment_mode,
     )
+    if spec.slots:  # booked from joining on; nobody to ask yet
+        await uow.slots.set(deal.id, spec.slots, spec.slot_seats)
+    return deal
 
 
 async def close_deal(

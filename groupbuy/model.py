@@ -238,6 +238,9 @@ class DealSpec:
     points: tuple[int, ...] = ()  # the community's pickup points it offers (empty: the place)
     delivery_fee: int | None = None  # the leader delivers to the door for this (None: no)
     delivery_free_from: int | None = None  # items worth this much are delivered free
+    # Pickup slots set with the deal (each one's start and end), `slot_seats` seats each.
+    slots: tuple[tuple[datetime, datetime], ...] = ()
+    slot_seats: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,6 +69,21 @@ def parse_slots(text: str, now: datetime, tz: ZoneInfo) -> SlotPlan:
     return SlotPlan(stretches, seats)
 
 
+def slots_in_window(text: str, window: str, now: datetime, tz: ZoneInfo) -> SlotPlan:
+    """The slots a leader gives while opening a deal: '30 | 25' cuts the deal's pickup window
+    into 30-minute slots of 25 seats; the whole 'Sat 18:00-20:00 | 30 | 25' names its own."""
+    parts = re.split(r"[|｜]", text)
+    if len(parts) != 2:
+        return parse_slots(text, now, tz)
+    try:
+        return parse_slots(f"{window} | {text}", now, tz)
+    except InputError as error:
+        if error.key != "slots_format":
+            raise
+        # The window is words ("weekend mornings"): there is nothing to cut.
+        raise InputError("slots_window_unclear", window=window) from error
+
+
 async def set_slots(uow: UnitOfWork, deal: Deal, plan: SlotPlan) -> list[Slot]:
     """The deal's slots from now on. Refused once a buyer holds a seat: their booking would
     silently disappear (the leader moves the pickup with /pickuptime instead)."""

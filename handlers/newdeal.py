@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from groupbuy import limits, parsing
-from groupbuy.deal_text import DealProblems, parse_deal, parse_minimum
+from groupbuy.deal_text import DealProblems, parse_deal, parse_delivery, parse_minimum
 from groupbuy.deals import open_deal
 from groupbuy.errors import DomainError, InputError
 from groupbuy.model import (
@@ -20,11 +20,13 @@ from groupbuy.model import (
     Item,
     ItemSpec,
     MinimumKind,
+    Slot,
 )
 from groupbuy.money import parse_price
 from groupbuy.notices import deal_posted
 from groupbuy.pickup_points import offering
 from groupbuy.ports import UnitOfWork
+from groupbuy.slots import slots_in_window
 from handlers.actions import Action, Answer, Button, Keyboard, Send
 from handlers.authority import Caller, as_group_leader
 from handlers.callbacks import Callback, Op
@@ -34,18 +36,19 @@ from handlers.deal_post import post_text
 from handlers.events import Person
 
 STATE = "newdeal"
-SKIPPABLE = {"description", "item_limit", "minimum", "photo", "buildings"}
+SKIPPABLE = {"description", "item_limit", "minimum", "delivery", "slots", "photo", "buildings"}
 ORDER = (
     "title", "description", "item_name", "item_unit", "item_price", "item_stock", "item_limit",
-    "more", "deadline", "minimum", "pickup_place", "pickup_window", "photo", "buildings", "preview",
+    "more", "deadline", "minimum", "pickup_place", "pickup_window", "delivery", "slots", "photo",
+    "buildings", "preview",
 )  # fmt: skip
 
 
 # The preview's Edit (Op.EDIT's argument): a field's index in EDITABLE, an item's index plus
-# ITEM, or MENU for the list of them.
+# ITEM, or MENU for the list of them. New fields go last: a preview's buttons keep their meaning.
 EDITABLE = (
     "title", "description", "deadline", "minimum", "pickup_place", "pickup_window", "photo",
-    "buildings",
+    "buildings", "delivery", "slots",
 )  # fmt: skip
 ITEM, MENU = 100, 999
 PROBLEMS_SHOWN = 8  # a one-message deal's problems listed at once: a message holds this many
@@ -76,6 +79,7 @@ def _ask(deps: Deps, locale: str, chat_id: int, step: str, data: dict[str, Any])
         "deadline": datetime.fromisoformat(data["deadline"]) if data.get("deadline") else None,
         "tz": data["tz"],
         "points": data.get("points", []),  # the community's pickup points, by name
+        "window": data.get("pickup_window"),  # what the slots' question offers to cut
     }
     return Send(chat_id, deps.texts.render(locale, f"newdeal_{step}", **context), keyboard)
 
@@ -128,6 +132,13 @@ def _accept(step: str, value: str, data: dict[str, Any], now: datetime) -> None:
         data["pickup_place"] = parsing.bounded_text(value, limits.PLACE_MAX, key="pickup")
     elif step == "pickup_window":
         data["pickup_window"] = parsing.bounded_text(value, limits.WINDOW_MAX, key="window")
+    elif step == "delivery":
+        data["delivery_fee"], data["delivery_free_from"] = parse_delivery(value, currency)
+    elif step == "slots":
+        window = str(data.get("pickup_window") or "")
+        plan = slots_in_window(value, window, now, ZoneInfo(str(data["tz"])))
+        data["slots"] = [[start.isoformat(), end.isoformat()] for start, end in plan.stretches]
+        data["slot_seats"] = plan.seats
     elif step == "buildings":
         data["chosen_buildings"] = list(parsing.building_choice(value, tuple(data["buildings"])))
     else:
@@ -139,6 +150,8 @@ def _clear(step: str, data: dict[str, Any]) -> None:
     keys = {
         "description": ("description",),
         "minimum": ("minimum_kind", "minimum"),
+        "delivery": ("delivery_fee", "delivery_free_from"),
+        "slots": ("slots", "slot_seats"),
         "photo": ("photo",),
         "buildings": ("chosen_buildings",),
     }.get(step, ())
@@ -164,6 +177,13 @@ def spec_from(data: dict[str, Any]) -> DealSpec:
         buildings=tuple(data.get("chosen_buildings") or ()),
         photo_file_id=data.get("photo"),
         open_link=bool(data.get("open_link")),
+        delivery_fee=data.get("delivery_fee"),
+        delivery_free_from=data.get("delivery_free_from"),
+        slots=tuple(
+            (datetime.fromisoformat(start), datetime.fromisoformat(end))
+            for start, end in data.get("slots") or ()
+        ),
+        slot_seats=int(data.get("slot_seats") or 0),
     )
 
 
@@ -247,6 +267,7 @@ async def preview(deps: Deps, person: Person, locale: str, data: dict[str, Any])
         pickup_place=spec.pickup_place, pickup_window=spec.pickup_window,
         minimum_kind=spec.minimum_kind, minimum=spec.minimum, buildings=spec.buildings,
         open_link=spec.open_link, payment_mode=community.payment_mode,
+        delivery_fee=spec.delivery_fee, delivery_free_from=spec.delivery_free_from,
         photo_file_id=None, status=DealStatus.OPEN, created_at=deps.clock.now(), closed_at=None,
         close_reason=None, post_chat_id=None, post_message_id=None,
         items=tuple(
@@ -269,8 +290,14 @@ async def preview(deps: Deps, person: Person, locale: str, data: dict[str, Any])
         (link,),
         (button(deps, locale, "edit", Callback(Op.EDIT, 0, MENU)),),
     )
+    slots = [Slot(0, 0, start, end, spec.slot_seats) for start, end in spec.slots]
     text = deps.texts.render(
-        locale, "newdeal_preview", body=body, has_photo=spec.photo_file_id is not None
+        locale,
+        "newdeal_preview",
+        body=body,
+        has_photo=spec.photo_file_id is not None,
+        slots=slots,
+        tz=community.timezone,
     )
     return [Send(person.id, text, keyboard)]
 

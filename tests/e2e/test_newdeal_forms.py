@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from groupbuy.model import DealStatus
 from messages.formatting import when
+from sandbox.views import SentMessage
 from tests.e2e.conftest import (
     SKIP,
     World,
@@ -145,20 +146,10 @@ async def test_the_preview_shows_the_mode_and_edit_changes_a_field_and_an_item(
     cont = await say(world, olga, group, "/newdeal", "private chat")
     await say(world, olga, olga, f"/start {start_payload(cont.keyboard[0][0][1])}", "called")
     answers = ["Oranges", None, "Orange box", "box", "50", "20", None, "continue", "fri 8pm"]
-    answers += ["2", "Gate 2", "Sat 9:00-10:00", None, None]
-    for answer in answers:
-        asked = next(m for m in reversed(emu.messages(olga)) if m.from_bot)
-        after = last_id(world, olga)
-        if answer is None:
-            await emu.press_button(olga, olga, asked.message_id, data=SKIP)
-        elif answer == "continue":
-            await emu.press_button(olga, olga, asked.message_id, text="Continue")
-        else:
-            await emu.send_message(olga, olga, answer)
-        reply = await bot_says(world, olga, after)
-        if answer == "fri 8pm":  # the deadline as understood, under the next question
-            assert "⏰ Ordering closes Fri " in text_of(reply) and ", 20:00." in text_of(reply)
-    preview = reply
+    reply = await _answer(world, olga, answers)
+    # The deadline as understood, under the next question.
+    assert "⏰ Ordering closes Fri " in text_of(reply) and ", 20:00." in text_of(reply)
+    preview = await _answer(world, olga, ["2", "Gate 2", "Sat 9:00-10:00", None, None, None, None])
     assert "Pay the leader by transfer · 0 paid" in text_of(preview)  # not "cash at pickup"
     assert "Pay in cash" not in text_of(preview)
 
@@ -199,3 +190,105 @@ async def test_the_preview_shows_the_mode_and_edit_changes_a_field_and_an_item(
     # The edit menu of a published deal is out of date.
     stale = await emu.press_button(olga, olga, menu.message_id, text="Title")
     assert stale.show_alert and stale.text == "This button is out of date."
+
+
+async def _answer(world: World, leader: int, answers: list[str | None]) -> SentMessage:
+    """The private dialog's questions answered in turn (None: Skip, "continue": Continue);
+    the bot's last reply."""
+    emu = world.emu
+    reply = None
+    for answer in answers:
+        asked = next(m for m in reversed(emu.messages(leader)) if m.from_bot)
+        after = last_id(world, leader)
+        if answer is None:
+            await emu.press_button(leader, leader, asked.message_id, data=SKIP)
+        elif answer == "continue":
+            await emu.press_button(leader, leader, asked.message_id, text="Continue")
+        else:
+            await emu.send_message(leader, leader, answer)
+        reply = await bot_says(world, leader, after)
+    assert reply is not None
+    return reply
+
+
+async def test_the_dialog_asks_for_delivery_and_slots(any_world: World) -> None:
+    world, emu = any_world, any_world.emu
+    olga, group = await set_up_group(world)
+    cont = await say(world, olga, group, "/newdeal", "private chat")
+    await say(world, olga, olga, f"/start {start_payload(cont.keyboard[0][0][1])}", "called")
+    answers = ["Oranges", None, "Orange box", "box", "50", "20", None, "continue", "fri 8pm"]
+    await _answer(world, olga, [*answers, "2", "Gate 2"])
+    asked = await say(world, olga, olga, "Sat 9:00-10:00", "Do you deliver")
+    # Bad answers: the reason, and the same question waits.
+    wrong = await say(world, olga, olga, "lots")
+    assert "That is not a price" in text_of(wrong)
+    asked = await say(world, olga, olga, "5 | free from 100", "Cut the pickup (Sat 9:00-10:00)")
+    wrong = await say(world, olga, olga, "as people come")
+    assert "Write the slots as window | minutes per slot | seats per slot" in text_of(wrong)
+    asked = await say(world, olga, olga, "30 | 25", "Send a photo")
+    after = last_id(world, olga)
+    await emu.press_button(olga, olga, asked.message_id, data=SKIP)
+    asked = await bot_says(world, olga, after, "Which buildings")
+    after = last_id(world, olga)
+    await emu.press_button(olga, olga, asked.message_id, data=SKIP)
+    preview = await bot_says(world, olga, after, "Preview")
+    assert "The leader delivers to your door for CN¥5.00, free from CN¥100.00." in text_of(preview)
+    assert "Pickup slots of 25 seats each, booked by the buyers:" in text_of(preview)
+    assert "09:00–09:30" in text_of(preview) and "09:30–10:00" in text_of(preview)
+
+    # Edit the slots: Skip takes them away, new ones come back, each to a fresh preview.
+    async def edit_slots(answer: str | None) -> str:
+        after = last_id(world, olga)
+        await emu.press_button(olga, olga, preview.message_id, text="✏️ Edit")
+        menu = await bot_says(world, olga, after, "What do you want to change?")
+        assert "Delivery" in menu.button_labels() and "Slots" in menu.button_labels()
+        after = last_id(world, olga)
+        await emu.press_button(olga, olga, menu.message_id, text="Slots")
+        asked = await bot_says(world, olga, after, "into slots")
+        after = last_id(world, olga)
+        if answer is None:
+            await emu.press_button(olga, olga, asked.message_id, data=SKIP)
+        else:
+            await emu.send_message(olga, olga, answer)
+        return text_of(await bot_says(world, olga, after, "Preview"))
+
+    assert "Pickup slots" not in await edit_slots(None)
+    shown = await edit_slots("20 | 10")
+    slots_shown = shown.split("Pickup slots of 10 seats each, booked by the buyers:")[1]
+    assert slots_shown.count("• Sat ") == 3 and "09:40–10:00" in slots_shown, shown
+
+    group_before = last_id(world, group)
+    after = last_id(world, olga)
+    await emu.press_button(olga, olga, preview.message_id, text="✅ Publish")
+    await bot_says(world, olga, after, "is open in")
+    post = await bot_says(world, group, group_before, "Oranges")
+    assert "The leader delivers to your door for CN¥5.00, free from CN¥100.00." in text_of(post)
+    async with world.deps.uow() as uow:
+        deal = await uow.deals.get(deal_id_of(post))
+        assert deal is not None
+        slots = await uow.slots.of_deal(deal.id)
+    assert (deal.delivery_fee, deal.delivery_free_from) == (500, 10000)
+    assert [(s.ends_at - s.starts_at, s.capacity, s.booked) for s in slots] == [
+        (timedelta(minutes=20), 10, 0)
+    ] * 3
+    local = slots[0].starts_at.astimezone(SHANGHAI)
+    assert (local.weekday(), local.hour, local.minute) == (5, 9, 0)  # Saturday 9:00
+
+
+async def test_one_message_slots_cut_the_window_or_say_why_not(world: World) -> None:
+    olga, group = await set_up_group(world)
+    body = BODY.format(deadline="fri 8pm")
+    said = await closes(world, olga, group, body + "\n时段：30 | 5")
+    deal_id = int(said.split("#")[1].split()[0].rstrip("."))
+    async with world.deps.uow() as uow:
+        slots = await uow.slots.of_deal(deal_id)
+    assert [(s.ends_at - s.starts_at, s.capacity) for s in slots] == [
+        (timedelta(minutes=30), 5)
+    ] * 2
+    # A window in words has nothing to cut: that line's reason, nothing posted.
+    after = last_id(world, olga)
+    wordy = body.replace("Sat 9:00-10:00", "weekend mornings") + "\nSlots: 30 | 5"
+    await world.emu.send_message(olga, group, f"/newdeal\n{wordy}")
+    refused = text_of(await bot_says(world, olga, after))
+    assert "Line 6: The pickup window “weekend mornings” has no start and end time" in refused
+    assert "Nothing was posted" in refused

@@ -167,6 +167,10 @@ async def _open_deal_by_dialog(world: World, cast: Cast) -> SentMessage:
     asked = await say(world, olga, olga, "Property office, gate 2")
     assert "When can they pick up" in text_of(asked)
     asked = await say(world, olga, olga, "Sat 9:00-11:00")
+    assert "Do you deliver to the buyers' doors" in text_of(asked)
+    asked = await _press_and_wait(world, olga, olga, asked.message_id, data=SKIP)  # pick up
+    assert "Cut the pickup (Sat 9:00-11:00) into slots" in text_of(asked)
+    asked = await _press_and_wait(world, olga, olga, asked.message_id, data=SKIP)  # no slots
     assert "Send a photo" in text_of(asked)
     asked = await _press_and_wait(world, olga, olga, asked.message_id, data=SKIP)
     assert "Which buildings is it for?" in text_of(asked)

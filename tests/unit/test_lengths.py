@@ -418,6 +418,7 @@ def error_contexts(w: World) -> list[dict[str, Any]]:
         "what": "group", "deal": ID_MAX, "tz": longest_zone(), "by": w.user.display_name,
         "at": datetime(2027, 12, 29, 23, 59, tzinfo=UTC), "outcome": "moved",
         "next": datetime(2027, 12, 29, 23, 59, tzinfo=UTC), "count": MEMBERS_MAX,
+        "window": filled(w.texts.window, limits.WINDOW_MAX),
     }  # fmt: skip
     common = {**macro_context("errors", w), **longest}
     typed = filled(w.texts.title, TYPED_MESSAGE_MAX)

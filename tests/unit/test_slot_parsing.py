@@ -1,4 +1,5 @@
-"""groupbuy.slots.parse_slots: how a leader's "/slots Sat 18:00-20:00 | 30 | 25" is read."""
+"""groupbuy.slots.parse_slots: how a leader's "/slots Sat 18:00-20:00 | 30 | 25" is read; and
+slots_in_window: the "30 | 25" given while opening a deal, cutting its pickup window."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from groupbuy import limits
 from groupbuy.errors import DomainError
 from groupbuy.model import Slot
-from groupbuy.slots import next_free, parse_slots
+from groupbuy.slots import next_free, parse_slots, slots_in_window
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 12, 10, 2, 0, tzinfo=UTC)  # Thursday 10:00 in Shanghai
@@ -69,3 +70,31 @@ def test_the_next_free_slot_is_a_later_one_else_an_earlier_one_still_to_come() -
     assert next_free(slots, slots[1], NOW) == slots[3]
     assert next_free(slots, slots[3], NOW) == slots[0]
     assert next_free(slots, slots[3], slots[0].ends_at) is None  # the first is over
+
+
+def test_minutes_and_seats_cut_the_deals_window() -> None:
+    window = "周六 18:00-19:00"
+    assert slots_in_window("30｜25", window, NOW, SHANGHAI) == parse_slots(
+        f"{window} | 30 | 25", NOW, SHANGHAI
+    )
+    # A window of its own wins over the deal's.
+    own = slots_in_window("Sun 9:00-10:00 | 60 | 5", window, NOW, SHANGHAI)
+    assert own.stretches == ((_local(13, 9), _local(13, 10)),) and own.seats == 5
+
+
+@pytest.mark.parametrize(
+    ("text", "window", "key"),
+    [
+        ("30 | 25", "weekend mornings", "slots_window_unclear"),
+        ("30 | 25", "", "slots_window_unclear"),
+        ("30 | none", "Sat 18:00-19:00", "int_invalid"),
+        ("as people come", "Sat 18:00-19:00", "slots_format"),
+        ("30 | 25", "Sat 19:00-18:00", "slots_end_before_start"),
+    ],
+)
+def test_what_cannot_be_cut_says_why(text: str, window: str, key: str) -> None:
+    with pytest.raises(DomainError) as raised:
+        slots_in_window(text, window, NOW, SHANGHAI)
+    assert raised.value.key == key
+    if key == "slots_window_unclear":
+        assert raised.value.params == {"window": window}

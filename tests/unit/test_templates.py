@@ -307,7 +307,13 @@ def _newdeal(r: Renderer, locale: str, w: World) -> dict[str, Any]:
         "tz": w.community.timezone,
         # the community's pickup points, as many as there may be
         "points": [w.point().name] * limits.POINTS_MAX,
+        "window": None,  # the pickup window, once answered
     }
+
+
+def _newdeal_window(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    """The slots' question once the pickup window is known (the window is the leader's text)."""
+    return {**_newdeal(r, locale, w), "window": w.texts.window}
 
 
 def _first_item(r: Renderer, locale: str, w: World) -> dict[str, Any]:
@@ -653,7 +659,13 @@ def _my_orders(r: Renderer, locale: str, w: World) -> dict[str, Any]:
 def _preview(r: Renderer, locale: str, w: World) -> dict[str, Any]:
     """handlers.newdeal: the deal post as it will look, inside the preview."""
     body = r.render(locale, "deal_post", **_deal_post(DealStatus.OPEN)(r, locale, w))
-    return {"body": body, "has_photo": True}
+    return {"body": body, "has_photo": True, "slots": [], "tz": w.community.timezone}
+
+
+def _preview_slots(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    """A deal given slots in the dialog: as many as there may be, listed under the post."""
+    slots = [w.slot(booked=0)] * limits.SLOTS_MAX
+    return {**_preview(r, locale, w), "slots": slots, "tz": w.community.timezone}
 
 
 def _picked_up(r: Renderer, locale: str, w: World) -> dict[str, Any]:
@@ -987,6 +999,7 @@ SAMPLES: dict[str, list[Sample]] = {
     "newdeal_buildings": [_newdeal],
     "newdeal_continue": [_nothing],
     "newdeal_deadline": [_newdeal],
+    "newdeal_delivery": [_newdeal],
     "newdeal_description": [_newdeal],
     "newdeal_discarded": [_nothing],
     "newdeal_format_error": [_format_error, _format_error_lines],
@@ -1003,8 +1016,9 @@ SAMPLES: dict[str, list[Sample]] = {
     "newdeal_photo": [_newdeal],
     "newdeal_pickup_place": [_newdeal],
     "newdeal_pickup_window": [_newdeal],
-    "newdeal_preview": [_preview],
+    "newdeal_preview": [_preview, _preview_slots],
     "newdeal_published": [_published],
+    "newdeal_slots": [_newdeal, _newdeal_window],
     "newdeal_title": [_newdeal],
     "notice_deadline_reminder": [_group_notice],
     "notice_deal_cancelled": [_group_notice],
@@ -1232,7 +1246,7 @@ def macro_context(collection: str, w: World) -> dict[str, Any]:
             "clocks_from": "02:00", "clocks_to": "03:00", "what": "deal", "deal": 12,
             "at": DEADLINE, "tz": w.community.timezone, "by": w.user.display_name,
             "outcome": NoShowOutcome.NOT_COLLECTED.value, "count": w.count,
-            "next": DEADLINE + timedelta(minutes=30),
+            "next": DEADLINE + timedelta(minutes=30), "window": w.texts.window,
         }  # fmt: skip
     if collection == "pickup_labels":
         return {"at": "11月26日 周四 17:30"}
