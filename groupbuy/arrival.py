@@ -50,7 +50,7 @@ async def remind_to_pick_up(
     if not await uow.deals.claim_pickup_reminder(deal.id, now, every):
         return None
     ref = int(now.timestamp())
-    buyers = await waiting(uow, deal)
+    buyers = await waiting(uow, deal, collected=True)  # delivered: the leader brings it
     await uow.outbox.add(
         [Notice(NoticeKind.PICKUP_REMINDER, u, deal.id, u, ref) for u in buyers], now
     )

@@ -32,6 +32,8 @@ async def choose_delivery(
     if deal.payment_mode.invoiced and await uow.payments.held(order.id) > 0:
         raise DomainError("delivery_after_paying")
     await uow.orders.set_delivery(order.id, delivered)
+    if delivered and order.slot is not None:
+        await uow.orders.set_slot(order.id, None)  # its seat is someone else's now
     fresh = await uow.orders.get(order.id)
     assert fresh is not None
     await settle(uow, deal, fresh, now, window)

@@ -58,7 +58,8 @@ async def change_pickup(
     if (new_place, new_window) == (deal.pickup_place, deal.pickup_window):
         raise DomainError("pickup_unchanged")
     change = await uow.deals.change_pickup(deal.id, new_place, new_window, now, by)
-    buyers = await waiting(uow, deal)
+    # A new place alone is nothing to the buyers the leader delivers to; a new time may be.
+    buyers = await waiting(uow, deal, collected=window is None)
     notices = [Notice(NoticeKind.PICKUP_MOVED, deal.community_id, deal.id, ref=change.id)]
     notices += [Notice(NoticeKind.PICKUP_CHANGED, u, deal.id, u, change.id) for u in buyers]
     await uow.outbox.add(notices, now)

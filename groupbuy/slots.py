@@ -104,7 +104,7 @@ async def open_slots(
     slots = await set_slots(uow, deal, plan)
     if deal.status is not DealStatus.CLOSED:
         return slots, 0
-    buyers = await waiting(uow, deal)
+    buyers = await waiting(uow, deal, collected=True)  # delivered orders need no slot
     ref = slots[0].id  # slots set again (before anyone booked) ask again
     await uow.outbox.add([Notice(NoticeKind.SLOTS_OPEN, u, deal.id, u, ref) for u in buyers], now)
     return slots, len(buyers)
@@ -129,6 +129,8 @@ async def book(
         raise DomainError("deal_not_open")
     if order.picked_up_at is not None:
         raise DomainError("slot_after_pickup", code=order.code)
+    if order.delivery:
+        raise DomainError("slot_delivered")
     slot = await uow.slots.lock(deal.id, slot_id)
     if slot is None:
         raise DomainError("slot_unknown")

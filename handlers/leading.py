@@ -170,7 +170,7 @@ async def _arrival_question(
         earlier = await uow.deals.arrival(deal.id, 0)
         if earlier is not None:
             return [await _arrived_before(deps, uow, press, earlier, community, locale)]
-        count = len(await waiting(uow, deal))
+        count = len(await waiting(uow, deal, collected=True))
         question = deps.texts.render(
             group_locale, "arrival_confirm", deal=deal, count=count, points=[]
         )
@@ -181,7 +181,7 @@ async def _arrival_question(
     for point in points:
         earlier = await uow.deals.arrival(deal.id, point.id)
         if earlier is None:
-            left.append((point, len(await waiting(uow, deal, point.id))))
+            left.append((point, len(await waiting(uow, deal, point.id, collected=True))))
         else:
             said.append(earlier)
     if not left:  # every point was said: when the last one was

@@ -115,10 +115,12 @@ def order_text(
 
 
 def _may_choose(deal: Deal, order: Order | None) -> bool:
-    """A buyer may still choose where they collect: until it is handed out."""
+    """A buyer may still choose where they collect: until it is handed out, unless the
+    leader delivers it."""
     return (
         order is not None
         and order.active
+        and not order.delivery
         and order.picked_up_at is None
         and deal.status in (DealStatus.OPEN, DealStatus.CLOSED)
     )

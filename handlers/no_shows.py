@@ -53,12 +53,14 @@ async def command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     timezone = community.timezone if community else "UTC"
     listed = rows(deps.texts, locale, deal, waiting, timezone)[:SHOWN]
     kept = {e.order.code for e in waiting if e.order.id in decided}
+    delivered = {e.order.code for e in waiting if e.order.delivery}  # not reminded: not coming
     text = deps.texts.render(
         locale,
         "no_shows",
         deal=deal,
         rows=listed,
         kept=kept,
+        delivered=delivered,
         more=max(0, len(waiting) - SHOWN),
         spare=item_lines(deal, spare),
     )

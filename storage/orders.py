@@ -404,7 +404,7 @@ class SqlOrders:
         )
         self._touched.orders.add(order_id)
 
-    async def set_slot(self, order_id: int, slot_id: int) -> None:
+    async def set_slot(self, order_id: int, slot_id: int | None) -> None:
         await self._s.execute(
             update(OrderRow).where(OrderRow.id == order_id).values(slot_id=slot_id)
         )

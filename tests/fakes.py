@@ -1102,7 +1102,7 @@ class FakeOrders(_Repo):
         if rec is not None:
             self.t("orders")[order_id] = replace(rec, delivery=delivery)
 
-    async def set_slot(self, order_id: int, slot_id: int) -> None:
+    async def set_slot(self, order_id: int, slot_id: int | None) -> None:
         rec: OrderRec | None = self.t("orders").get(order_id)
         if rec is not None:
             self.t("orders")[order_id] = replace(rec, slot_id=slot_id)

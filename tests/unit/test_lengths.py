@@ -271,7 +271,9 @@ def _most_no_shows(r: Renderer, locale: str, w: World) -> dict[str, Any]:
     rows = [replace(row, held_back=row.lines) for row in _pickup_rows(r, locale, w, NO_SHOWS_SHOWN)]
     deal = w.deal_in(DealStatus.CLOSED)
     spare = [{"item": i, "quantity": limits.STOCK_MAX} for i in deal.items]
-    return {"deal": deal, "rows": rows, "more": MEMBERS_MAX, "kept": {rows[0].code}, "spare": spare}
+    # One kept for the next pickup, one the leader delivers: both legends.
+    return {"deal": deal, "rows": rows, "more": MEMBERS_MAX, "kept": {rows[0].code},
+            "delivered": {rows[1].code}, "spare": spare}  # fmt: skip
 
 
 def _errors(r: Renderer, locale: str, w: World) -> Iterator[str]:

@@ -715,22 +715,26 @@ def _no_shows(more: int) -> Sample:
     def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
         waiting = [row for row in _pickup_rows(w) if not row.picked_up]
         deal = w.deal_in(DealStatus.CLOSED)
-        return {"deal": deal, "rows": waiting, "more": more, "kept": set(), "spare": []}
+        return {"deal": deal, "rows": waiting, "more": more, "kept": set(), "spare": [],
+                "delivered": set()}  # fmt: skip
 
     return build
 
 
 def _no_shows_none(r: Renderer, locale: str, w: World) -> dict[str, Any]:
-    return {"deal": w.deal_in(DealStatus.CLOSED), "rows": [], "more": 0, "kept": set(), "spare": []}
+    return {"deal": w.deal_in(DealStatus.CLOSED), "rows": [], "more": 0, "kept": set(),
+            "spare": [], "delivered": set()}  # fmt: skip
 
 
 def _no_shows_decided(r: Renderer, locale: str, w: World) -> dict[str, Any]:
     """handlers.no_shows.command after decisions: an order kept for the next pickup, and the
-    goods of those given up left with the leader."""
+    goods of those given up left with the leader; another order the leader delivers."""
     deal = w.deal_in(DealStatus.CLOSED)
     waiting = [row for row in _pickup_rows(w) if not row.picked_up]
     spare = [{"item": i, "quantity": n + 2} for n, i in enumerate(deal.items)]
-    return {"deal": deal, "rows": waiting, "more": 0, "kept": {w.order.code}, "spare": spare}
+    delivered = {row.code for row in waiting if row.code != w.order.code}
+    return {"deal": deal, "rows": waiting, "more": 0, "kept": {w.order.code}, "spare": spare,
+            "delivered": delivered}  # fmt: skip
 
 
 def _no_show_order(money: Standing, *, partly: bool = False, kept: bool = False) -> Sample:
