@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -32,6 +31,7 @@ from aiogram.methods import GetUpdates
 from aiogram.methods.base import Response, TelegramMethod
 from aiogram.types import Update
 
+from bot.chat_turns import ChatTurns
 from bot.sender import backoff
 from groupbuy import delivery
 
@@ -80,7 +80,7 @@ class Poller:
         self.timeout = timeout
         self.drain_seconds = drain_seconds
         self.allowed_updates = allowed_updates
-        self._waiting: deque[dict[str, Any]] = deque()  # taken, not started (no slot yet)
+        self._waiting = ChatTurns()  # taken, not started (no slot yet): chat by chat in turn
         self._running: dict[int, asyncio.Task[None]] = {}
         self._done: set[int] = set()  # handled, not yet confirmed to Telegram
         self._cut: set[int] = set()  # cancelled by a stop before they were handled
@@ -95,8 +95,9 @@ class Poller:
     def offset(self) -> int:
         """What to confirm: everything below the oldest update not yet handled."""
         oldest = min(self._running.keys() | self._cut, default=self._highest + 1)
-        if self._waiting:
-            oldest = min(oldest, int(self._waiting[0]["update_id"]))
+        waiting = self._waiting.oldest()
+        if waiting is not None:
+            oldest = min(oldest, waiting)
         return oldest
 
     async def run(self, stopping: asyncio.Event) -> None:
@@ -247,7 +248,10 @@ class Poller:
             if left <= 0:
                 break
             await asyncio.wait(list(self._running.values()), timeout=left)
-        self._waiting.clear()  # never started: Telegram sends them again
+        # Never started: Telegram sends them again. One may be older than every update that
+        # ran (the chats take turns), so the offset must stay below it.
+        self._cut.update(int(raw["update_id"]) for raw in self._waiting)
+        self._waiting.clear()
         late = list(self._running.values())
         for task in late:
             task.cancel()
