@@ -33,6 +33,7 @@ from groupbuy.errors import InputError
 from groupbuy.model import DealSpec, ItemSpec, MinimumKind
 from groupbuy.money import parse_price
 from groupbuy.slots import slots_in_window
+from groupbuy.tiers import check_reachable, parse_prices
 
 _KEYS = {
     "title": "title", "标题": "title",
@@ -63,12 +64,13 @@ def parse_item(text: str, currency: str) -> ItemSpec:
         raise InputError("item_format")
     name = parsing.bounded_text(parts[0], limits.ITEM_NAME_MAX, key="item_name")
     unit = parsing.bounded_text(parts[1], limits.UNIT_MAX, key="item_unit")
-    price = parse_price(parts[2], currency)
+    price, tiers = parse_prices(parts[2], currency)
     stock = parsing.positive_int(parts[3], limits.STOCK_MAX, key="stock")
+    check_reachable(tiers, stock)
     limit = (
         parsing.positive_int(parts[4], limits.LIMIT_MAX, key="limit") if len(parts) == 5 else None
     )
-    return ItemSpec(name, unit, price, stock, limit)
+    return ItemSpec(name, unit, price, stock, limit, tiers)
 
 
 def parse_minimum(text: str) -> tuple[MinimumKind, int]:

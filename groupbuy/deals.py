@@ -16,7 +16,7 @@ from groupbuy.model import (
     minimum_reached,
 )
 from groupbuy.notices import Notice, NoticeKind
-from groupbuy.payments import lapse, refund_everyone
+from groupbuy.payments import lapse, refund_everyone, refund_excess
 from groupbuy.pickup_points import offering
 from groupbuy.ports import UnitOfWork, UnitOfWorkFactory
 
@@ -37,6 +37,10 @@ async def open_deal(
 ) -> Deal:
     if spec.deadline <= now:
         raise DomainError("deadline_past")
+    if community.payment_mode.invoiced and any(i.tiers for i in spec.items):
+        # Paid when joining, an order's price could still rise or fall with the tier; paid to
+        # the leader (cash, transfer), it is settled against the price the close fixes.
+        raise DomainError("tiers_pay_later")
     spec = await offering(uow, community.chat_id, spec)
     deal = await uow.deals.add(
         community.chat_id,
@@ -82,6 +86,12 @@ async def close_deal(
     await uow.outbox.add(notices, now)
     if not formed:
         await refund_everyone(uow, deal, RefundReason.FAILED, now)
+    elif any(i.tiers for i in deal.items):
+        # The close fixes the tier (the counts are final: the deal is locked): whoever paid at
+        # a dearer tier gets the difference back, one refund and one message each.
+        for order in orders:
+            if await uow.payments.touched(order.id):
+                await refund_excess(uow, deal, order.id, RefundReason.TIER, now)
     return await uow.deals.get(deal_id)
 
 

@@ -6,6 +6,7 @@ ITEM_NAME_MAX = 60
 UNIT_MAX = 16
 PLACE_MAX = 200
 WINDOW_MAX = 100
+TIERS_MAX = 4  # lower prices of an item beyond its first (阶梯价): a line of the post shows them
 ITEMS_MAX = 8  # one button per item; more than this does not fit a phone screen
 STOCK_MAX = 100_000
 LIMIT_MAX = 1_000

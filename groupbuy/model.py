@@ -211,12 +211,22 @@ class PickupChange:
 
 
 @dataclass(frozen=True, slots=True)
+class Tier:
+    """A lower price for every unit of an item once the deal's buyers hold `from_quantity`
+    units of it (阶梯价, groupbuy.tiers)."""
+
+    from_quantity: int
+    price: int
+
+
+@dataclass(frozen=True, slots=True)
 class ItemSpec:
     name: str
     unit: str
     price: int  # minor units of the deal's currency
     stock: int
     limit: int | None = None  # per person
+    tiers: tuple[Tier, ...] = ()  # lower prices from more units, in order
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,10 +264,29 @@ class Item:
     stock: int
     limit: int | None
     sold: int
+    tiers: tuple[Tier, ...] = ()  # `price` is the first tier's, from one unit
 
     @property
     def remaining(self) -> int:
         return self.stock - self.sold
+
+    def price_for(self, quantity: int) -> int:
+        """A unit's price when the deal's buyers hold `quantity` units of the item."""
+        price = self.price
+        for tier in self.tiers:
+            if quantity >= tier.from_quantity:
+                price = tier.price
+        return price
+
+    @property
+    def unit_price(self) -> int:
+        """What every unit costs now: the price of the tier the deal has reached. Every money
+        rule counts with it; the close fixes it."""
+        return self.price_for(self.sold) if self.tiers else self.price
+
+    @property
+    def next_tier(self) -> Tier | None:
+        return next((t for t in self.tiers if t.from_quantity > self.sold), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,7 +379,7 @@ class Order:
         return self.active and (self.picked_up_at is None or held_back)
 
     def items_amount(self, deal: Deal) -> int:
-        prices = {i.id: i.price for i in deal.items}
+        prices = {i.id: i.unit_price for i in deal.items}
         return sum(prices[ln.item_id] * ln.quantity for ln in self.lines)
 
     def fee(self, deal: Deal) -> int:
@@ -367,7 +396,7 @@ class Order:
 
     def paid_amount(self, deal: Deal) -> int:
         """What the paid units are worth (invoiced modes)."""
-        prices = {i.id: i.price for i in deal.items}
+        prices = {i.id: i.unit_price for i in deal.items}
         return sum(prices[ln.item_id] * ln.paid_quantity for ln in self.lines)
 
 
@@ -414,6 +443,7 @@ class RefundReason(StrEnum):
     LATE = "late"  # money arrived for an order that had lapsed or a deal that ended
     MISMATCH = "mismatch"  # not the invoice's payer, amount or currency: never credited
     NO_SHOW = "no_show"  # the buyer never came for the goods, and the leader gave the money back
+    TIER = "tier"  # the deal closed at a lower price tier than the one paid for
 
 
 @dataclass(frozen=True, slots=True)

@@ -146,6 +146,10 @@ async def settle(
         not order.lines or not await uow.payments.touched(order.id)
     ):
         return False  # cash or transfer, and no money yet: nothing to settle (the common press)
+    if any(i.tiers for i in deal.items):
+        # What a unit costs depends on every neighbour's units: the caller's copy of the deal
+        # may be older than the lock it now holds.
+        deal = await uow.deals.get(deal.id) or deal
     # Units taken out are no longer paid units, even when the money stays to pay for new ones:
     # a paid unit removed and added again must be paid again, and a lapse must drop it.
     await uow.orders.cap_paid(order.id)

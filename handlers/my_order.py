@@ -50,7 +50,7 @@ def order_lines(deal: Deal, order: Order | None) -> list[dict[str, object]]:
         {
             "item": item,
             "quantity": order.quantity(item.id),
-            "amount": item.price * order.quantity(item.id),
+            "amount": item.unit_price * order.quantity(item.id),
         }
         for item in deal.items
         if order.quantity(item.id) > 0

@@ -21,12 +21,13 @@ from groupbuy.model import (
     ItemSpec,
     MinimumKind,
     Slot,
+    Tier,
 )
-from groupbuy.money import parse_price
 from groupbuy.notices import deal_posted
 from groupbuy.pickup_points import offering
 from groupbuy.ports import UnitOfWork
 from groupbuy.slots import slots_in_window
+from groupbuy.tiers import check_reachable, parse_prices
 from handlers.actions import Action, Answer, Button, Keyboard, Send
 from handlers.authority import Caller, as_group_leader
 from handlers.callbacks import Callback, Op
@@ -117,9 +118,12 @@ def _accept(step: str, value: str, data: dict[str, Any], now: datetime) -> None:
     elif step == "item_unit":
         item["unit"] = parsing.bounded_text(value, limits.UNIT_MAX, key="item_unit")
     elif step == "item_price":
-        item["price"] = parse_price(value, currency)
+        item["price"], tiers = parse_prices(value, currency)
+        item["tiers"] = [[t.from_quantity, t.price] for t in tiers]
     elif step == "item_stock":
-        item["stock"] = parsing.positive_int(value, limits.STOCK_MAX, key="stock")
+        stock = parsing.positive_int(value, limits.STOCK_MAX, key="stock")
+        check_reachable(_tiers(item), stock)
+        item["stock"] = stock
     elif step == "item_limit":
         item["limit"] = parsing.positive_int(value, limits.LIMIT_MAX, key="limit")
     elif step == "deadline":
@@ -161,12 +165,19 @@ def _clear(step: str, data: dict[str, Any]) -> None:
         data.get("item", {}).pop("limit", None)
 
 
+def _tiers(item: dict[str, Any]) -> tuple[Tier, ...]:
+    """An item's tiers as the dialog keeps them: [[from, price], ...]."""
+    return tuple(Tier(int(start), int(price)) for start, price in item.get("tiers") or ())
+
+
 def spec_from(data: dict[str, Any]) -> DealSpec:
     return DealSpec(
         title=str(data["title"]),
         description=str(data.get("description") or ""),
         items=tuple(
-            ItemSpec(i["name"], i["unit"], int(i["price"]), int(i["stock"]), i.get("limit"))
+            ItemSpec(
+                i["name"], i["unit"], int(i["price"]), int(i["stock"]), i.get("limit"), _tiers(i)
+            )
             for i in data["items"]
         ),
         deadline=datetime.fromisoformat(str(data["deadline"])),
@@ -271,7 +282,7 @@ async def preview(deps: Deps, person: Person, locale: str, data: dict[str, Any])
         photo_file_id=None, status=DealStatus.OPEN, created_at=deps.clock.now(), closed_at=None,
         close_reason=None, post_chat_id=None, post_message_id=None,
         items=tuple(
-            Item(0, 0, n, i.name, i.unit, i.price, i.stock, i.limit, 0)
+            Item(0, 0, n, i.name, i.unit, i.price, i.stock, i.limit, 0, i.tiers)
             for n, i in enumerate(spec.items)
         ),
     )  # fmt: skip
@@ -290,7 +301,14 @@ async def preview(deps: Deps, person: Person, locale: str, data: dict[str, Any])
         (link,),
         (button(deps, locale, "edit", Callback(Op.EDIT, 0, MENU)),),
     )
-    slots = [Slot(0, 0, start, end, spec.slot_seats) for start, end in spec.slots]
+    # The slots as one line (they cut one window evenly): from the first's start to the last's
+    # end, how many, of how many minutes.
+    slots = None
+    if spec.slots:
+        (start, first_end), (_, end) = spec.slots[0], spec.slots[-1]
+        minutes = int((first_end - start).total_seconds() // 60)
+        span = Slot(0, 0, start, end, spec.slot_seats)
+        slots = {"count": len(spec.slots), "minutes": minutes, "span": span}
     text = deps.texts.render(
         locale,
         "newdeal_preview",

@@ -173,7 +173,7 @@ async def _render(deps: Deps, uow: UnitOfWork, pending: PendingNotice) -> Send |
             return None  # cancelled, or handed out before the notice went: nothing to come for
         # What is still to come: an order handed out in part waits only for its held-back lines.
         lines = [
-            {"item": i, "quantity": to_come[i.id], "amount": i.price * to_come[i.id]}
+            {"item": i, "quantity": to_come[i.id], "amount": i.unit_price * to_come[i.id]}
             for i in deal.items
             if i.id in to_come
         ]

@@ -54,7 +54,7 @@ def invoice_prices(
                 item=items[ln.item_id],
                 quantity=ln.quantity - ln.paid_quantity,
             ),
-            items[ln.item_id].price * (ln.quantity - ln.paid_quantity),
+            items[ln.item_id].unit_price * (ln.quantity - ln.paid_quantity),
         )
         for ln in order.lines
         if ln.quantity > ln.paid_quantity

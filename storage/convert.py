@@ -26,6 +26,7 @@ from groupbuy.model import (
     Resident,
     User,
 )
+from groupbuy.tiers import read_stored
 from storage.tables import (
     CommunityRow,
     DealRow,
@@ -90,6 +91,7 @@ def item(row: ItemRow) -> Item:
         stock=row.stock,
         limit=row.per_person_limit,
         sold=row.sold,
+        tiers=read_stored(row.tiers),
     )
 
 
@@ -106,6 +108,7 @@ def item_of(row: Any, prefix: str) -> Item:
         stock=m[prefix + "stock"],
         limit=m[prefix + "per_person_limit"],
         sold=m[prefix + "sold"],
+        tiers=read_stored(m[prefix + "tiers"]),
     )
 
 

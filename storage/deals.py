@@ -22,6 +22,7 @@ from groupbuy.model import (
     Resident,
     StalePost,
 )
+from groupbuy.tiers import stored
 from storage import convert
 from storage.db import Db
 from storage.tables import (
@@ -149,6 +150,7 @@ class SqlDeals:
                     stock=it.stock,
                     per_person_limit=it.limit,
                     sold=0,
+                    tiers=stored(it.tiers),
                 )
             )
         await self._s.flush()

@@ -652,6 +652,7 @@ class FakeDeals(_Repo):
                 stock=it.stock,
                 limit=it.limit,
                 sold=0,
+                tiers=it.tiers,
             )
         deal = await self.get(deal_id)
         assert deal is not None

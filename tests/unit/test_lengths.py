@@ -45,6 +45,7 @@ from groupbuy.model import (
     Refund,
     RefundReason,
     RefundStatus,
+    Tier,
     User,
 )
 from groupbuy.money import MAX_PRICE_MAJOR, exponent
@@ -171,8 +172,15 @@ def largest_world(filling: str) -> World:
         ID_MAX, texts.first_name, texts.last_name, filled("a", USERNAME_MAX), "en", None, True
     )
     resident = replace(base.resident, phone="+" + "9" * (limits.PHONE_MAX - 1))
+    # Every item with as many price tiers as there may be, each at its widest.
+    tiers = tuple(
+        Tier(limits.STOCK_MAX - limits.TIERS_MAX + n, price - n - 1)
+        for n in range(limits.TIERS_MAX)
+    )
     items = tuple(
-        replace(item, price=price, stock=limits.STOCK_MAX, limit=limits.LIMIT_MAX, sold=0)
+        replace(
+            item, price=price, stock=limits.STOCK_MAX, limit=limits.LIMIT_MAX, sold=0, tiers=tiers
+        )
         for item in base.items
     )
     deal = replace(
@@ -421,6 +429,7 @@ def error_contexts(w: World) -> list[dict[str, Any]]:
         "at": datetime(2027, 12, 29, 23, 59, tzinfo=UTC), "outcome": "moved",
         "next": datetime(2027, 12, 29, 23, 59, tzinfo=UTC), "count": MEMBERS_MAX,
         "window": filled(w.texts.window, limits.WINDOW_MAX),
+        "n": limits.STOCK_MAX, "stock": limits.STOCK_MAX,
     }  # fmt: skip
     common = {**macro_context("errors", w), **longest}
     typed = filled(w.texts.title, TYPED_MESSAGE_MAX)

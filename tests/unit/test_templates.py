@@ -40,6 +40,7 @@ from groupbuy.model import (
     RefundStatus,
     Resident,
     Slot,
+    Tier,
     User,
 )
 from groupbuy.payments import Standing
@@ -283,6 +284,17 @@ def _deal_post(status: DealStatus, **changes: Any) -> Sample:
     def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
         deal = w.deal_in(status, **changes)
         return {"deal": deal, "stats": w.stats, "tz": w.community.timezone}
+
+    return build
+
+
+def _tiered_post(status: DealStatus) -> Sample:
+    """A deal whose first item has price tiers: one reached, one still to reach."""
+
+    def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+        first, *rest = w.items
+        tiered = replace(first, tiers=(Tier(20, first.price - 200), Tier(60, first.price - 400)))
+        return _deal_post(status, items=(tiered, *rest))(r, locale, w)
 
     return build
 
@@ -659,12 +671,12 @@ def _my_orders(r: Renderer, locale: str, w: World) -> dict[str, Any]:
 def _preview(r: Renderer, locale: str, w: World) -> dict[str, Any]:
     """handlers.newdeal: the deal post as it will look, inside the preview."""
     body = r.render(locale, "deal_post", **_deal_post(DealStatus.OPEN)(r, locale, w))
-    return {"body": body, "has_photo": True, "slots": [], "tz": w.community.timezone}
+    return {"body": body, "has_photo": True, "slots": None, "tz": w.community.timezone}
 
 
 def _preview_slots(r: Renderer, locale: str, w: World) -> dict[str, Any]:
-    """A deal given slots in the dialog: as many as there may be, listed under the post."""
-    slots = [w.slot(booked=0)] * limits.SLOTS_MAX
+    """A deal given slots in the dialog: as many as there may be, in a line under the post."""
+    slots = {"count": limits.SLOTS_MAX, "minutes": 30, "span": w.slot(booked=0)}
     return {**_preview(r, locale, w), "slots": slots, "tz": w.community.timezone}
 
 
@@ -900,6 +912,8 @@ SAMPLES: dict[str, list[Sample]] = {
         _deal_post(DealStatus.OPEN, delivery_fee=500, delivery_free_from=10000),
         _deal_post(DealStatus.OPEN, delivery_fee=0),
         _deal_post(DealStatus.OPEN, delivery_fee=800),
+        _tiered_post(DealStatus.OPEN),
+        _tiered_post(DealStatus.CLOSED),
         _deal_post(DealStatus.CLOSED),
         _deal_post(DealStatus.FAILED),
         _deal_post(DealStatus.FAILED, minimum_kind=MinimumKind.NONE, minimum=0),
@@ -1251,6 +1265,7 @@ def macro_context(collection: str, w: World) -> dict[str, Any]:
             "at": DEADLINE, "tz": w.community.timezone, "by": w.user.display_name,
             "outcome": NoShowOutcome.NOT_COLLECTED.value, "count": w.count,
             "next": DEADLINE + timedelta(minutes=30), "window": w.texts.window,
+            "n": 100, "stock": 99,
         }  # fmt: skip
     if collection == "pickup_labels":
         return {"at": "11月26日 周四 17:30"}
