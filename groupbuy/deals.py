@@ -89,6 +89,7 @@ async def close_deal(
     elif any(i.tiers for i in deal.items):
         # The close fixes the tier (the counts are final: the deal is locked): whoever paid at
         # a dearer tier gets the difference back, one refund and one message each.
+        await uow.deals.fix_prices(deal_id, {i.id: i.unit_price for i in deal.items if i.tiers})
         for order in orders:
             if await uow.payments.touched(order.id):
                 await refund_excess(uow, deal, order.id, RefundReason.TIER, now)

@@ -265,6 +265,9 @@ class Item:
     limit: int | None
     sold: int
     tiers: tuple[Tier, ...] = ()  # `price` is the first tier's, from one unit
+    # A tiered item's price as the close fixed it: units given back after it (a shortfall, a
+    # no-show) do not make the rest dearer.
+    fixed_price: int | None = None
 
     @property
     def remaining(self) -> int:
@@ -282,7 +285,14 @@ class Item:
     def unit_price(self) -> int:
         """What every unit costs now: the price of the tier the deal has reached. Every money
         rule counts with it; the close fixes it."""
+        if self.fixed_price is not None:
+            return self.fixed_price
         return self.price_for(self.sold) if self.tiers else self.price
+
+    def crossed(self, delta: int) -> bool:
+        """Whether the last `delta` units taken (given back: negative) moved it to another tier
+        (`sold` counts them already)."""
+        return self.fixed_price is None and self.price_for(self.sold - delta) != self.unit_price
 
     @property
     def next_tier(self) -> Tier | None:

@@ -16,7 +16,7 @@ from groupbuy.model import (
     PaymentMethod,
     Resident,
 )
-from groupbuy.payments import collect_cash, settle, sold_out
+from groupbuy.payments import collect_cash, repriced, settle, sold_out
 from groupbuy.pickup_points import point_for
 from groupbuy.ports import Deals, Orders, Taken, UnitOfWork
 
@@ -98,6 +98,11 @@ async def change_quantity(
         quantity = lowered
         await uow.deals.release(deal_id, item_id, -delta)
     settled = await settle(uow, deal, order, now, window)
+    if item.tiers:
+        tiered = await _read(uow, deal_id)
+        moved = tiered.item(item_id)
+        if moved is not None and moved.crossed(delta):
+            await repriced(uow, tiered)
     closed = False
     after = _with_sold(deal, item_id, delta) if loaded else await _read(uow, deal_id)
     # Only a join that took an item's last units can have taken the deal's last ones.
@@ -182,6 +187,9 @@ async def cancel_order(
     after = await uow.deals.get(deal_id)
     assert after is not None
     await settle(uow, after, order, now, window)
+    given_back = {ln.item_id: -ln.quantity for ln in order.lines}
+    if any(i.tiers and i.crossed(given_back.get(i.id, 0)) for i in after.items):
+        await repriced(uow, after)
     return after
 
 

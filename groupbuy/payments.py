@@ -159,8 +159,7 @@ async def settle(
     if money.held > money.worth:
         await _refund(uow, deal, fresh, money.held - money.worth, RefundReason.REDUCED, now)
         money = await standing(uow, deal, fresh)
-    if money.held >= money.worth:
-        await uow.orders.cover(fresh.id)
+    await _mark_paid(uow, deal, fresh, money)
     if not deal.payment_mode.invoiced:
         return True
     await uow.payments.void_invoices(fresh.id)
@@ -171,6 +170,26 @@ async def settle(
         await uow.orders.set_pay_by(fresh.id, None)
         await uow.orders.want_invoice(fresh.id)  # so an outdated invoice message is removed
     return True
+
+
+async def _mark_paid(uow: UnitOfWork, deal: Deal, order: Order, money: Standing) -> None:
+    """Its units are paid when what it holds covers them. Paid to the leader, a tier that rose
+    since makes them unpaid again until the rest comes (the modes paid at joining keep their
+    paid units: their prices do not move)."""
+    if money.held >= money.worth:
+        await uow.orders.cover(order.id)
+    elif not deal.payment_mode.invoiced and order.paid_amount(deal) > money.held:
+        await uow.orders.uncover(order.id)
+
+
+async def repriced(uow: UnitOfWork, deal: Deal) -> None:
+    """A tier was crossed while the deal is open (`deal` as it is now): every order that holds
+    money is marked paid or not at the new price. No money moves before the close, which fixes
+    the tier and gives back what was paid at a dearer one."""
+    for order in await uow.orders.for_deal(deal.id):
+        if order.active and await uow.payments.touched(order.id):
+            await _mark_paid(uow, deal, order, await standing(uow, deal, order))
+    await uow.deals.touch_post(deal.id)
 
 
 async def sold_out(uow: UnitOfWork, deal: Deal) -> bool:

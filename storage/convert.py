@@ -92,6 +92,7 @@ def item(row: ItemRow) -> Item:
         limit=row.per_person_limit,
         sold=row.sold,
         tiers=read_stored(row.tiers),
+        fixed_price=row.fixed_price,
     )
 
 
@@ -109,6 +110,7 @@ def item_of(row: Any, prefix: str) -> Item:
         limit=m[prefix + "per_person_limit"],
         sold=m[prefix + "sold"],
         tiers=read_stored(m[prefix + "tiers"]),
+        fixed_price=m[prefix + "fixed_price"],
     )
 
 

@@ -204,6 +204,14 @@ class SqlDeals:
         params = {"deal": deal_id, "item": item_id, "quantity": quantity}
         await self._s.execute(_RELEASE, params)
 
+    async def fix_prices(self, deal_id: int, prices: dict[int, int]) -> None:
+        for item_id, price in prices.items():
+            await self._s.execute(
+                update(ItemRow)
+                .where(ItemRow.deal_id == deal_id, ItemRow.id == item_id)
+                .values(fixed_price=price)
+            )
+
     async def all_taken(self, deal_id: int) -> bool:
         return not await self._s.scalar(_LEFT, {"deal": deal_id})
 

@@ -226,6 +226,7 @@ class ItemRow(Base):
     # Lower prices from more units, "50:3500;100:3200" (groupbuy.tiers.stored): read with
     # the item on every press, so a column of its row rather than a table of its own.
     tiers: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    fixed_price: Mapped[int | None] = mapped_column(BigInteger)  # a tiered price, at the close
     __table_args__ = (
         # The last line of defence: even a buggy caller cannot oversell.
         CheckConstraint("sold >= 0 AND sold <= stock", name="sold_within_stock"),

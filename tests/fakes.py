@@ -60,6 +60,7 @@ from groupbuy.model import (
     Resident,
     Slot,
     StalePost,
+    Tier,
     User,
 )
 from groupbuy.notices import Notice, NoticeKind, PendingNotice
@@ -724,6 +725,12 @@ class FakeDeals(_Repo):
         it = self._item(deal_id, item_id)
         if it is not None and it.sold >= quantity:
             self.t("items")[item_id] = replace(it, sold=it.sold - quantity)
+
+    async def fix_prices(self, deal_id: int, prices: dict[int, int]) -> None:
+        for item_id, price in prices.items():
+            it = self._item(deal_id, item_id)
+            if it is not None:
+                self.t("items")[item_id] = replace(it, fixed_price=price)
 
     async def move(
         self,
@@ -1690,9 +1697,14 @@ class FakeUnitOfWorkFactory:
 
 
 def item_spec(
-    name: str = "Apples", *, price: int = 1250, stock: int = 10, limit: int | None = 3
+    name: str = "Apples",
+    *,
+    price: int = 1250,
+    stock: int = 10,
+    limit: int | None = 3,
+    tiers: tuple[Tier, ...] = (),
 ) -> ItemSpec:
-    return ItemSpec(name=name, unit="box", price=price, stock=stock, limit=limit)
+    return ItemSpec(name=name, unit="box", price=price, stock=stock, limit=limit, tiers=tiers)
 
 
 def deal_spec(

@@ -10,6 +10,7 @@ from groupbuy.model import DealStatus, RefundReason, RefundStatus
 from sandbox.views import SentMessage
 from tests.e2e.conftest import (
     World,
+    answered_privately,
     become_resident,
     bot_says,
     close_now,
@@ -90,6 +91,15 @@ async def test_the_price_follows_the_tier_and_the_close_fixes_it(any_world: Worl
     assert closed is not None
     assert sorted(o.amount(closed) for o in orders) == [800, 800, 1600]
     assert refunds == []  # nobody paid before the close: nothing to give back
+
+    # The truck brings two bottles fewer: the last orders lose theirs, and the price the close
+    # fixed stays (fewer units delivered do not make Ann's dearer).
+    await answered_privately(world, olga, group, "/shortfall 1 2", "Recorded")
+    async with world.deps.uow() as uow:
+        cut = await uow.deals.get(deal)
+        orders = await uow.orders.for_deal(deal)
+    assert cut is not None and cut.items[0].sold == 2 and cut.items[0].unit_price == 800
+    assert [o.amount(cut) for o in orders if o.active] == [1600]
 
 
 async def test_paid_at_a_dearer_tier_the_difference_is_owed_back(any_world: World) -> None:

@@ -8,7 +8,10 @@ What is checked after every step. For each order, `held` = Σ payments received 
 done, as a refund is recorded the moment it is owed), computed here from the ledger rows, and:
 
 - the Payments port agrees (held(), held_by_order());
-- 0 ≤ held ≤ worth, worth = Σ price × quantity: nobody pays for more than they get;
+- 0 ≤ held ≤ worth, worth = Σ price × quantity: nobody pays for more than they get. With tiered
+  prices (cash and transfer modes) the price is the tier the deal has reached: while the deal is
+  open, money paid at a dearer tier may sit on an order whose tier has fallen since (held up to
+  Σ first price × quantity); the close fixes the tier and gives the difference back;
 - a deal that failed or was cancelled: held == 0 for every order (everything went back);
 - paid_quantity ≤ quantity on every line, and Σ price × paid_quantity ≤ held: a unit shown as paid
   is paid for;
@@ -60,6 +63,7 @@ from groupbuy.model import (
     PaymentMode,
     PaymentStatus,
     RefundStatus,
+    Tier,
 )
 from groupbuy.orders import mark_picked_up
 from groupbuy.payments import check_pre_checkout, claim_paid, confirm_refund, decide_claim
@@ -133,6 +137,7 @@ class MoneyMachine(RuleBasedStateMachine):
         minimum=st.sampled_from(
             [(MinimumKind.NONE, 0), (MinimumKind.PARTICIPANTS, 2), (MinimumKind.QUANTITY, 3)]
         ),
+        tiered=st.booleans(),
     )
     def open_deal(
         self,
@@ -140,11 +145,21 @@ class MoneyMachine(RuleBasedStateMachine):
         prices: list[int],
         stocks: list[int],
         minimum: tuple[MinimumKind, int],
+        tiered: bool,
     ) -> None:
         self.mode = mode
         self.chat = community(payment_mode=mode)
+        # Tiers (cash and transfer only: the modes paid at joining refuse them), from 2 and 4
+        # units of the deal, which two buyers cross back and forth.
+        tiers = tiered and not mode.invoiced
         specs = [
-            item_spec(f"item{i}", price=p, stock=s, limit=None)
+            item_spec(
+                f"item{i}",
+                price=p,
+                stock=s,
+                limit=None,
+                tiers=(Tier(2, p * 4 // 5), Tier(4, p * 3 // 5)) if tiers and p >= 5 else (),
+            )
             for i, (p, s) in enumerate(zip(prices, stocks, strict=True))
         ]
         spec = deal_spec(DEADLINE, *specs, minimum_kind=minimum[0], minimum=minimum[1])
@@ -455,7 +470,11 @@ class MoneyMachine(RuleBasedStateMachine):
             worth = order.amount(deal)
             paid_worth = order.paid_amount(deal)
             where = f"order of {order.user_id}: held {held}, worth {worth}, paid {paid_worth}"
-            assert 0 <= held <= worth, where
+            ceiling = worth
+            if deal.status is DealStatus.OPEN:  # paid at a tier the deal has fallen below since
+                first = {i.id: i.price for i in deal.items}
+                ceiling = sum(first[ln.item_id] * ln.quantity for ln in order.lines)
+            assert 0 <= held <= ceiling, where
             assert all(0 <= ln.paid_quantity <= ln.quantity for ln in order.lines), order
             assert paid_worth <= held, where
             if deal.status in (DealStatus.FAILED, DealStatus.CANCELLED):

@@ -23,8 +23,11 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("tiers", sa.String(length=120), server_default="", nullable=False)
         )
+        # The tier's price as the close fixed it: later cuts do not make the rest dearer.
+        batch_op.add_column(sa.Column("fixed_price", sa.BigInteger(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("items", schema=None) as batch_op:
+        batch_op.drop_column("fixed_price")
         batch_op.drop_column("tiers")
