@@ -405,7 +405,8 @@ class Order:
         return self.items_amount(deal) + self.fee(deal)
 
     def paid_amount(self, deal: Deal) -> int:
-        """What the paid units are worth (invoiced modes)."""
+        """What the units marked paid are worth at the price now (a tier that rises unmarks
+        them when the order no longer holds that much: groupbuy.payments._mark_paid)."""
         prices = {i.id: i.unit_price for i in deal.items}
         return sum(prices[ln.item_id] * ln.paid_quantity for ln in self.lines)
 
