@@ -13,8 +13,12 @@
     Link: anyone                  (anyone with the deal's link may join; omit: members only)
     Delivery: 5 | free from 100   (the leader delivers to the door for 5, free from 100 of
                                    items; "free" for no fee; omit: pickup only)
+    Item: Milk | bottle | 6 | 8 cases of 12    (sold by the case, ordered by the bottle)
+    Cases: round down | 80%       (a last case not full at the close: "round down" cuts it,
+                                   "round up" the leader takes the rest, "keep open 6h";
+                                   one at least 80% full counts as full; omit: round down)
 
-Chinese keys work too: 标题 描述 商品 截止 成团 自提点 自提时间 楼栋 链接 送货上门. An item is
+Chinese keys work too: 标题 描述 商品 截止 成团 自提点 自提时间 楼栋 链接 送货上门 整箱. An item is
 name | unit | price | stock | per-person limit (the limit may be left out).
 """
 
@@ -29,8 +33,9 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from groupbuy import limits, parsing
+from groupbuy.cases import parse_rule, parse_stock
 from groupbuy.errors import InputError
-from groupbuy.model import DealSpec, ItemSpec, MinimumKind
+from groupbuy.model import CaseRule, DealSpec, ItemSpec, MinimumKind
 from groupbuy.money import parse_price
 from groupbuy.slots import slots_in_window
 from groupbuy.tiers import check_reachable, parse_prices
@@ -48,6 +53,7 @@ _KEYS = {
     "link": "link", "链接": "link",
     "delivery": "delivery", "送货上门": "delivery", "配送": "delivery", "送货": "delivery",
     "slots": "slots", "时段": "slots", "取货时段": "slots", "自提时段": "slots",
+    "cases": "cases", "case": "cases", "整箱": "cases", "凑箱": "cases", "不满箱": "cases",
 }  # fmt: skip
 T = TypeVar("T")
 _LINK_ANYONE = {"anyone", "everyone", "public", "任何人", "所有人", "公开"}
@@ -65,12 +71,12 @@ def parse_item(text: str, currency: str) -> ItemSpec:
     name = parsing.bounded_text(parts[0], limits.ITEM_NAME_MAX, key="item_name")
     unit = parsing.bounded_text(parts[1], limits.UNIT_MAX, key="item_unit")
     price, tiers = parse_prices(parts[2], currency)
-    stock = parsing.positive_int(parts[3], limits.STOCK_MAX, key="stock")
+    stock, case_size = parse_stock(parts[3])
     check_reachable(tiers, stock)
     limit = (
         parsing.positive_int(parts[4], limits.LIMIT_MAX, key="limit") if len(parts) == 5 else None
     )
-    return ItemSpec(name, unit, price, stock, limit, tiers)
+    return ItemSpec(name, unit, price, stock, limit, tiers, case_size)
 
 
 def parse_minimum(text: str) -> tuple[MinimumKind, int]:
@@ -168,6 +174,10 @@ def parse_deal(
     none: tuple[int | None, int | None] = (None, None)  # no Delivery: line, no delivery
     fee, free_from = field("delivery", partial(parse_delivery, currency=currency), none)
     spec = replace(spec, delivery_fee=fee, delivery_free_from=free_from)
+    if "cases" in fields and items and not any(i.case_size for i in items):
+        problems.append(InputError("cases_unused", line=fields.pop("cases")[0]))
+    rule, hours, tolerance = field("cases", parse_rule, (CaseRule.DOWN, 0, 100))
+    spec = replace(spec, case_rule=rule, case_wait=hours, case_tolerance=tolerance)
     if spec.pickup_window:  # cut into slots when asked (none without a window to cut)
         plan = field("slots", lambda v: slots_in_window(v, spec.pickup_window, now, tz), None)
         if plan is not None:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from groupbuy.cases import cut_latest, to_cut
 from groupbuy.clock import Clock
 from groupbuy.errors import DomainError
 from groupbuy.model import (
+    CaseRule,
     CloseReason,
     Community,
     Deal,
     DealSpec,
     DealStatus,
+    Item,
+    Order,
     RefundReason,
     minimum_reached,
 )
@@ -57,9 +61,11 @@ async def open_deal(
 
 
 async def close_deal(
-    uow: UnitOfWork, deal_id: int, reason: CloseReason, now: datetime
+    uow: UnitOfWork, deal_id: int, reason: CloseReason, now: datetime, *, due: bool = False
 ) -> Deal | None:
-    """Close an open deal as formed or failed; None if it was not open (closing twice is harmless).
+    """Close an open deal as formed or failed; None if it was not open (closing twice is harmless)
+    or, for the sweep (`due`), if its deadline moved past `now` since it was found due (kept
+    open to fill its cases by another sweep).
 
     The caller commits. Notices for the group and every participant are written to the outbox in
     the same transaction, so a crash after commit loses none of them.
@@ -69,30 +75,66 @@ async def close_deal(
     deal = await uow.deals.get(deal_id)
     if deal is None:
         return None
+    if due and deal.deadline > now:
+        return None  # kept open meanwhile (by another sweep, under this lock): not due now
+    if reason is CloseReason.DEADLINE and deal.case_rule is CaseRule.WAIT and to_cut(deal):
+        # A case not full yet: open a few more hours, once, and say so in the group.
+        until = now + timedelta(hours=deal.case_wait)
+        await uow.deals.wait_for_cases(deal_id, until)
+        ref = int(until.timestamp())
+        await uow.outbox.add(
+            [Notice(NoticeKind.CASE_WAIT, deal.community_id, deal_id, ref=ref)], now
+        )
+        return None
     if deal.payment_mode.invoiced:
         # Unpaid units are not sold: their hold ends with the deal, before counting the minimum.
         for order in await uow.orders.for_deal(deal_id):
             await lapse(uow, order.id, now, force=True)
+    joined = await uow.orders.for_deal(deal_id)
+    cut: list[tuple[Item, Order, int]] = []
+    if any(i.case_size for i in deal.items):
+        # Whole cases: a last case not full is cut before the minimum is counted (the supplier
+        # ships only the full ones), the latest orders first.
+        deal = await uow.deals.get(deal_id) or deal  # the lapses gave units back
+        for item, units in to_cut(deal):
+            cut += [(item, o, n) for o, n in await cut_latest(uow, joined, item, units)]
+        if cut:
+            deal = await uow.deals.get(deal_id) or deal
     stats = await uow.deals.stats(deal_id)
     formed = minimum_reached(deal, stats)
     dst = DealStatus.CLOSED if formed else DealStatus.FAILED
     if not await uow.deals.move(deal_id, DealStatus.OPEN, dst, now, reason):
         return None
-    orders = await uow.orders.for_deal(deal_id)
+    # A failed deal tells everyone who joined; a formed one those with units left to collect.
+    orders = await uow.orders.for_deal(deal_id) if formed and cut else joined
     group_kind = NoticeKind.DEAL_CLOSED if formed else NoticeKind.DEAL_FAILED
     each_kind = NoticeKind.PICKUP if formed else NoticeKind.ORDER_FAILED
     notices = [Notice(group_kind, deal.community_id, deal_id)]
     notices += [Notice(each_kind, o.user_id, deal_id, o.user_id) for o in orders]
+    if formed:  # one message per item and order cut (as a shortfall's)
+        notices += [
+            Notice(NoticeKind.CASE_CUT, o.user_id, deal_id, o.user_id, i.id * 1_000_000 + o.id)
+            for i, o, _ in cut
+        ]
     await uow.outbox.add(notices, now)
     if not formed:
         await refund_everyone(uow, deal, RefundReason.FAILED, now)
-    elif any(i.tiers for i in deal.items):
-        # The close fixes the tier (the counts are final: the deal is locked): whoever paid at
-        # a dearer tier gets the difference back, one refund and one message each.
+        return await uow.deals.get(deal_id)
+    if any(i.tiers for i in deal.items):
+        # The close fixes the tier (the counts are final: the deal is locked), after the cuts.
         await uow.deals.fix_prices(deal_id, {i.id: i.unit_price for i in deal.items if i.tiers})
-        for order in orders:
-            if await uow.payments.touched(order.id):
-                await refund_excess(uow, deal, order.id, RefundReason.TIER, now)
+        deal = await uow.deals.get(deal_id) or deal
+    # Whoever paid for units cut, or at a dearer tier, gets the difference back: one refund
+    # and one message each (a Stars buyer is refunded whole and billed again for the rest).
+    cut_ids = {o.id for _, o, _ in cut}
+    tiered = any(i.tiers for i in deal.items)
+    community = await uow.communities.get(deal.community_id) if cut else None
+    window = timedelta(minutes=community.payment_window_minutes if community else 30)
+    for order in joined:
+        if order.id in cut_ids:
+            await refund_excess(uow, deal, order.id, RefundReason.CASE, now, rebill=window)
+        elif tiered and await uow.payments.touched(order.id):
+            await refund_excess(uow, deal, order.id, RefundReason.TIER, now)
     return await uow.deals.get(deal_id)
 
 
@@ -118,8 +160,9 @@ async def close_due(uow_factory: UnitOfWorkFactory, clock: Clock, batch: int = 5
         due = await uow.deals.due(clock.now(), batch)
     for deal_id in due:
         async with uow_factory() as uow:
-            if await close_deal(uow, deal_id, CloseReason.DEADLINE, clock.now()) is not None:
-                await uow.commit()
+            done = await close_deal(uow, deal_id, CloseReason.DEADLINE, clock.now(), due=True)
+            await uow.commit()  # closed, or kept open a few hours to fill its cases
+            if done is not None:
                 closed.append(deal_id)
     return closed
 

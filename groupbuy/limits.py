@@ -26,3 +26,5 @@ POINT_HOURS_MAX = 60
 SLOTS_MAX = 12  # pickup slots of a deal: one button each on the order card
 SLOT_SEATS_MAX = 10_000
 SLOT_MINUTES_MAX = 240
+CASE_SIZE_MAX = 1_000  # units in one case (整箱)
+CASE_WAIT_HOURS_MAX = 72  # how long a deal may stay open past its deadline to fill its cases

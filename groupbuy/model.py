@@ -227,6 +227,15 @@ class ItemSpec:
     stock: int
     limit: int | None = None  # per person
     tiers: tuple[Tier, ...] = ()  # lower prices from more units, in order
+    case_size: int | None = None  # the supplier sells it by the case of this many (整箱)
+
+
+class CaseRule(StrEnum):
+    """What the close does with an item's last case when it is not full (groupbuy.cases)."""
+
+    DOWN = "down"  # cut the units beyond the last full case, the latest orders first, refunded
+    UP = "up"  # the leader buys the whole case and keeps the spare units
+    WAIT = "wait"  # stay open `case_wait` more hours to fill it, then round down
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +260,11 @@ class DealSpec:
     # Pickup slots set with the deal (each one's start and end), `slot_seats` seats each.
     slots: tuple[tuple[datetime, datetime], ...] = ()
     slot_seats: int = 0
+    # Items sold by the case: what the close does with a last case not full, and how full
+    # (in percent) a last case may be to count as full anyway (Foodsoft's tolerance).
+    case_rule: CaseRule = CaseRule.DOWN
+    case_wait: int = 0  # hours, for CaseRule.WAIT
+    case_tolerance: int = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,10 +282,20 @@ class Item:
     # A tiered item's price as the close fixed it: units given back after it (a shortfall, a
     # no-show) do not make the rest dearer.
     fixed_price: int | None = None
+    case_size: int | None = None  # sold by the case of this many (整箱)
 
     @property
     def remaining(self) -> int:
         return self.stock - self.sold
+
+    @property
+    def full_cases(self) -> int:
+        return self.sold // self.case_size if self.case_size else 0
+
+    @property
+    def case_short(self) -> int:
+        """How many more units fill the case being filled (0: every case begun is full)."""
+        return -self.sold % self.case_size if self.case_size else 0
 
     def price_for(self, quantity: int) -> int:
         """A unit's price when the deal's buyers hold `quantity` units of the item."""
@@ -330,6 +354,9 @@ class Deal:
     # free for an order whose items are worth `delivery_free_from` or more.
     delivery_fee: int | None = None
     delivery_free_from: int | None = None
+    case_rule: CaseRule = CaseRule.DOWN  # a last case not full, at the close (DealSpec)
+    case_wait: int = 0
+    case_tolerance: int = 100
 
     def delivery_cost(self, items: int) -> int:
         """What delivering an order whose items are worth `items` costs its buyer."""
@@ -455,6 +482,7 @@ class RefundReason(StrEnum):
     MISMATCH = "mismatch"  # not the invoice's payer, amount or currency: never credited
     NO_SHOW = "no_show"  # the buyer never came for the goods, and the leader gave the money back
     TIER = "tier"  # the deal closed at a lower price tier than the one paid for
+    CASE = "case"  # the units beyond the last full case were cut at the close
 
 
 @dataclass(frozen=True, slots=True)

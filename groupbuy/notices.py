@@ -43,6 +43,8 @@ class NoticeKind(StrEnum):
     KEPT_FOR_NEXT = "kept_for_next"  # to a buyer who never came: kept till next pickup (ref: order)
     SLOT_REMINDER = "slot_reminder"  # to a buyer with a slot: it starts soon (ref: the slot)
     SLOTS_OPEN = "slots_open"  # to a buyer with no slot: book one (ref: the first slot)
+    CASE_WAIT = "case_wait"  # to the group: open longer to fill a case (ref: the new deadline)
+    CASE_CUT = "case_cut"  # to a buyer: units beyond the last full case cut (ref: item, order)
 
 
 def deal_posted(deal_id: int, chat_id: int, photo: bool) -> list[Notice]:

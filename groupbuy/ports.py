@@ -166,6 +166,10 @@ class Deals(Protocol):
         """Tiered items' prices as the close fixed them, by item id."""
         ...
 
+    async def wait_for_cases(self, deal_id: int, deadline: datetime) -> None:
+        """Keep the deal open until `deadline` to fill its cases; the close then rounds down."""
+        ...
+
     async def all_taken(self, deal_id: int) -> bool:
         """No item has stock left (one cheap query, asked when a join took an item's last units)."""
         ...

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from groupbuy.cases import cut_latest
 from groupbuy.errors import DomainError
 from groupbuy.model import DealStatus, RefundReason
 from groupbuy.notices import Notice, NoticeKind
@@ -42,24 +43,13 @@ async def record_shortfall(
     item = deal.items[position - 1]
     if missing < 1 or missing > item.sold:
         raise DomainError("shortfall_too_large", item=item.name, sold=item.sold)
-    left = missing
-    affected = 0
     # Last come, first cut: those who joined first keep their goods.
-    for order in sorted(await uow.orders.for_deal(deal_id), key=lambda o: o.id, reverse=True):
-        if left == 0:
-            break
-        cut = min(left, order.quantity(item.id))
-        if cut == 0 or order.picked_up_at is not None:
-            continue
-        if await uow.orders.change_line(order.id, item.id, -cut, None) is None:
-            continue
-        await uow.deals.release(deal_id, item.id, cut)
-        left -= cut
-        affected += 1
+    cut = await cut_latest(uow, await uow.orders.for_deal(deal_id), item, missing)
+    for order, _ in cut:
         await refund_excess(uow, deal, order.id, RefundReason.SHORTFALL, now, rebill=window)
         ref = item.id * 1_000_000 + order.id  # one notice per item and order
         await uow.outbox.add(
             [Notice(NoticeKind.SHORTFALL, order.user_id, deal_id, order.user_id, ref)], now
         )
     await uow.deals.touch_post(deal_id)
-    return Shortfall(item.name, missing - left, affected)
+    return Shortfall(item.name, sum(units for _, units in cut), len(cut))

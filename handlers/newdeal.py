@@ -8,10 +8,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from groupbuy import limits, parsing
+from groupbuy.cases import parse_rule, parse_stock
 from groupbuy.deal_text import DealProblems, parse_deal, parse_delivery, parse_minimum
 from groupbuy.deals import open_deal
 from groupbuy.errors import DomainError, InputError
 from groupbuy.model import (
+    CaseRule,
     Community,
     Deal,
     DealSpec,
@@ -37,11 +39,13 @@ from handlers.deal_post import post_text
 from handlers.events import Person
 
 STATE = "newdeal"
-SKIPPABLE = {"description", "item_limit", "minimum", "delivery", "slots", "photo", "buildings"}
+SKIPPABLE = {
+    "description", "item_limit", "minimum", "delivery", "slots", "cases", "photo", "buildings",
+}  # fmt: skip
 ORDER = (
     "title", "description", "item_name", "item_unit", "item_price", "item_stock", "item_limit",
-    "more", "deadline", "minimum", "pickup_place", "pickup_window", "delivery", "slots", "photo",
-    "buildings", "preview",
+    "more", "deadline", "minimum", "pickup_place", "pickup_window", "delivery", "slots", "cases",
+    "photo", "buildings", "preview",
 )  # fmt: skip
 
 
@@ -49,7 +53,7 @@ ORDER = (
 # ITEM, or MENU for the list of them. New fields go last: a preview's buttons keep their meaning.
 EDITABLE = (
     "title", "description", "deadline", "minimum", "pickup_place", "pickup_window", "photo",
-    "buildings", "delivery", "slots",
+    "buildings", "delivery", "slots", "cases",
 )  # fmt: skip
 ITEM, MENU = 100, 999
 PROBLEMS_SHOWN = 8  # a one-message deal's problems listed at once: a message holds this many
@@ -121,9 +125,9 @@ def _accept(step: str, value: str, data: dict[str, Any], now: datetime) -> None:
         item["price"], tiers = parse_prices(value, currency)
         item["tiers"] = [[t.from_quantity, t.price] for t in tiers]
     elif step == "item_stock":
-        stock = parsing.positive_int(value, limits.STOCK_MAX, key="stock")
+        stock, case_size = parse_stock(value)
         check_reachable(_tiers(item), stock)
-        item["stock"] = stock
+        item["stock"], item["case_size"] = stock, case_size
     elif step == "item_limit":
         item["limit"] = parsing.positive_int(value, limits.LIMIT_MAX, key="limit")
     elif step == "deadline":
@@ -143,6 +147,8 @@ def _accept(step: str, value: str, data: dict[str, Any], now: datetime) -> None:
         plan = slots_in_window(value, window, now, ZoneInfo(str(data["tz"])))
         data["slots"] = [[start.isoformat(), end.isoformat()] for start, end in plan.stretches]
         data["slot_seats"] = plan.seats
+    elif step == "cases":
+        data["case_rule"], data["case_wait"], data["case_tolerance"] = parse_rule(value)
     elif step == "buildings":
         data["chosen_buildings"] = list(parsing.building_choice(value, tuple(data["buildings"])))
     else:
@@ -156,6 +162,7 @@ def _clear(step: str, data: dict[str, Any]) -> None:
         "minimum": ("minimum_kind", "minimum"),
         "delivery": ("delivery_fee", "delivery_free_from"),
         "slots": ("slots", "slot_seats"),
+        "cases": ("case_rule", "case_wait", "case_tolerance"),
         "photo": ("photo",),
         "buildings": ("chosen_buildings",),
     }.get(step, ())
@@ -176,7 +183,13 @@ def spec_from(data: dict[str, Any]) -> DealSpec:
         description=str(data.get("description") or ""),
         items=tuple(
             ItemSpec(
-                i["name"], i["unit"], int(i["price"]), int(i["stock"]), i.get("limit"), _tiers(i)
+                i["name"],
+                i["unit"],
+                int(i["price"]),
+                int(i["stock"]),
+                i.get("limit"),
+                _tiers(i),
+                i.get("case_size"),
             )
             for i in data["items"]
         ),
@@ -195,6 +208,9 @@ def spec_from(data: dict[str, Any]) -> DealSpec:
             for start, end in data.get("slots") or ()
         ),
         slot_seats=int(data.get("slot_seats") or 0),
+        case_rule=CaseRule(data.get("case_rule") or CaseRule.DOWN.value),
+        case_wait=int(data.get("case_wait") or 0),
+        case_tolerance=int(data.get("case_tolerance") or 100),
     )
 
 
@@ -260,7 +276,10 @@ def _advance(step: str, data: dict[str, Any]) -> str:
         return "more" if len(data["items"]) < limits.ITEMS_MAX else "deadline"
     if step == "more":
         return "deadline"
-    return _next(step)
+    following = _next(step)
+    if following == "cases" and not any(i.get("case_size") for i in data.get("items", [])):
+        following = _next(following)  # nothing sold by the case: nothing to ask
+    return following
 
 
 async def preview(deps: Deps, person: Person, locale: str, data: dict[str, Any]) -> list[Action]:
@@ -279,10 +298,12 @@ async def preview(deps: Deps, person: Person, locale: str, data: dict[str, Any])
         minimum_kind=spec.minimum_kind, minimum=spec.minimum, buildings=spec.buildings,
         open_link=spec.open_link, payment_mode=community.payment_mode,
         delivery_fee=spec.delivery_fee, delivery_free_from=spec.delivery_free_from,
+        case_rule=spec.case_rule, case_wait=spec.case_wait, case_tolerance=spec.case_tolerance,
         photo_file_id=None, status=DealStatus.OPEN, created_at=deps.clock.now(), closed_at=None,
         close_reason=None, post_chat_id=None, post_message_id=None,
         items=tuple(
-            Item(0, 0, n, i.name, i.unit, i.price, i.stock, i.limit, 0, i.tiers)
+            Item(0, 0, n, i.name, i.unit, i.price, i.stock, i.limit, 0, i.tiers,
+                 case_size=i.case_size)
             for n, i in enumerate(spec.items)
         ),
     )  # fmt: skip
@@ -349,6 +370,7 @@ def _edit_menu(deps: Deps, locale: str, chat_id: int, items: list[dict[str, Any]
     fields = [
         button(deps, locale, f"field_{name}", Callback(Op.EDIT, 0, n))
         for n, name in enumerate(EDITABLE)
+        if name != "cases" or any(i.get("case_size") for i in items)  # only with cases to fill
     ]
     rows: list[tuple[Button, ...]] = [tuple(fields[i : i + 2]) for i in range(0, len(fields), 2)]
     rows += [

@@ -26,6 +26,7 @@ _GROUP = {
     NoticeKind.DEAL_FAILED,
     NoticeKind.DEAL_CANCELLED,
     NoticeKind.GOODS_ARRIVED,
+    NoticeKind.CASE_WAIT,
 }
 _POST = {NoticeKind.DEAL_PHOTO, NoticeKind.DEAL_POST}
 _TO_LEADER = {NoticeKind.POST_UNDELIVERED, NoticeKind.INVOICE_UNDELIVERED}
@@ -128,7 +129,9 @@ async def _render(deps: Deps, uow: UnitOfWork, pending: PendingNotice) -> Send |
         stats = await uow.deals.stats(deal.id)
         locale = deps.community_locale(community)
         keyboard: Keyboard = ()
-        if notice.kind is NoticeKind.DEADLINE_REMINDER:
+        if notice.kind is NoticeKind.CASE_WAIT and deal.status is not DealStatus.OPEN:
+            return None  # closed meanwhile (by the leader): nothing to fill any more
+        if notice.kind in (NoticeKind.DEADLINE_REMINDER, NoticeKind.CASE_WAIT):
             keyboard = ((button(deps, locale, "my_order", Callback(Op.MINE, deal.id)),),)
         # The goods reached one of the deal's pickup points (`ref`): the group is told which.
         at = None
@@ -178,6 +181,8 @@ async def _render(deps: Deps, uow: UnitOfWork, pending: PendingNotice) -> Send |
             if i.id in to_come
         ]
         extra["money"] = await standing(uow, deal, order)
+    if notice.kind is NoticeKind.CASE_CUT:
+        extra["item"] = deal.item(notice.ref // 1_000_000)  # (item, order): groupbuy.deals
     if notice.kind is NoticeKind.ORDER_LAPSED:
         extra["cut_short"] = notice.ref < 0  # by the close, not by the clock (groupbuy.payments)
     if any(value is None for value in extra.values()):

@@ -7,6 +7,7 @@ from typing import Any
 
 from groupbuy.model import (
     BotStatus,
+    CaseRule,
     CloseReason,
     Community,
     Deal,
@@ -93,6 +94,7 @@ def item(row: ItemRow) -> Item:
         sold=row.sold,
         tiers=read_stored(row.tiers),
         fixed_price=row.fixed_price,
+        case_size=row.case_size,
     )
 
 
@@ -111,6 +113,7 @@ def item_of(row: Any, prefix: str) -> Item:
         sold=m[prefix + "sold"],
         tiers=read_stored(m[prefix + "tiers"]),
         fixed_price=m[prefix + "fixed_price"],
+        case_size=m[prefix + "case_size"],
     )
 
 
@@ -144,6 +147,9 @@ def deal(row: DealRow | Any, items: Iterable[ItemRow | Item]) -> Deal:
         points=tuple(int(x) for x in split_lines(row.points)),
         delivery_fee=row.delivery_fee,
         delivery_free_from=row.delivery_free_from,
+        case_rule=CaseRule(row.case_rule),
+        case_wait=row.case_wait,
+        case_tolerance=row.case_tolerance,
     )
 
 

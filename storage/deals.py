@@ -12,6 +12,7 @@ from groupbuy.live import Touched
 from groupbuy.model import (
     Arrival,
     BotStatus,
+    CaseRule,
     CloseReason,
     Deal,
     DealSpec,
@@ -136,6 +137,9 @@ class SqlDeals:
             points="\n".join(str(p) for p in spec.points),
             delivery_fee=spec.delivery_fee,
             delivery_free_from=spec.delivery_free_from,
+            case_rule=spec.case_rule.value,
+            case_wait=spec.case_wait,
+            case_tolerance=spec.case_tolerance,
         )
         self._s.add(row)
         await self._s.flush()
@@ -151,6 +155,7 @@ class SqlDeals:
                     per_person_limit=it.limit,
                     sold=0,
                     tiers=stored(it.tiers),
+                    case_size=it.case_size,
                 )
             )
         await self._s.flush()
@@ -211,6 +216,18 @@ class SqlDeals:
                 .where(ItemRow.deal_id == deal_id, ItemRow.id == item_id)
                 .values(fixed_price=price)
             )
+
+    async def wait_for_cases(self, deal_id: int, deadline: datetime) -> None:
+        # Once: at the new deadline the close rounds down whatever is still short.
+        await self._s.execute(
+            update(DealRow)
+            .where(DealRow.id == deal_id)
+            .values(
+                deadline=deadline,
+                case_rule=CaseRule.DOWN.value,
+                post_version=DealRow.post_version + 1,
+            )
+        )
 
     async def all_taken(self, deal_id: int) -> bool:
         return not await self._s.scalar(_LEFT, {"deal": deal_id})

@@ -148,6 +148,11 @@ class DealRow(Base):
     points: Mapped[str] = mapped_column(Text, default="", server_default="")
     delivery_fee: Mapped[int | None] = mapped_column(BigInteger)  # minor units; None: none
     delivery_free_from: Mapped[int | None] = mapped_column(BigInteger)
+    # A last case not full at the close (groupbuy.cases): "down", "up" or "wait" (case_wait
+    # more hours, once); a case at least case_tolerance percent full counts as full.
+    case_rule: Mapped[str] = mapped_column(String(8), default="down", server_default="down")
+    case_wait: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    case_tolerance: Mapped[int] = mapped_column(Integer, default=100, server_default="100")
     __table_args__ = (
         Index("ix_deals_status_deadline", "status", "deadline"),
         Index("ix_deals_post_stale", "post_version", "post_synced_version"),
@@ -227,6 +232,7 @@ class ItemRow(Base):
     # the item on every press, so a column of its row rather than a table of its own.
     tiers: Mapped[str] = mapped_column(String(120), default="", server_default="")
     fixed_price: Mapped[int | None] = mapped_column(BigInteger)  # a tiered price, at the close
+    case_size: Mapped[int | None] = mapped_column(Integer)  # sold by the case of this many
     __table_args__ = (
         # The last line of defence: even a buggy caller cannot oversell.
         CheckConstraint("sold >= 0 AND sold <= stock", name="sold_within_stock"),

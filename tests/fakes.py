@@ -33,6 +33,7 @@ from groupbuy.live import Live, LiveKind, Shown, StaleMessage, Touched
 from groupbuy.model import (
     Arrival,
     BotStatus,
+    CaseRule,
     CloseReason,
     Community,
     Deal,
@@ -165,6 +166,9 @@ class DealRec:
     points: tuple[int, ...] = ()
     delivery_fee: int | None = None
     delivery_free_from: int | None = None
+    case_rule: CaseRule = CaseRule.DOWN
+    case_wait: int = 0
+    case_tolerance: int = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -639,6 +643,9 @@ class FakeDeals(_Repo):
                 points=tuple(spec.points),
                 delivery_fee=spec.delivery_fee,
                 delivery_free_from=spec.delivery_free_from,
+                case_rule=spec.case_rule,
+                case_wait=spec.case_wait,
+                case_tolerance=spec.case_tolerance,
             )
         )
         for position, it in enumerate(spec.items):
@@ -654,6 +661,7 @@ class FakeDeals(_Repo):
                 limit=it.limit,
                 sold=0,
                 tiers=it.tiers,
+                case_size=it.case_size,
             )
         deal = await self.get(deal_id)
         assert deal is not None
@@ -700,6 +708,9 @@ class FakeDeals(_Repo):
             points=rec.points,
             delivery_fee=rec.delivery_fee,
             delivery_free_from=rec.delivery_free_from,
+            case_rule=rec.case_rule,
+            case_wait=rec.case_wait,
+            case_tolerance=rec.case_tolerance,
         )
 
     async def set_post(self, deal_id: int, chat_id: int, message_id: int) -> None:
@@ -731,6 +742,18 @@ class FakeDeals(_Repo):
             it = self._item(deal_id, item_id)
             if it is not None:
                 self.t("items")[item_id] = replace(it, fixed_price=price)
+
+    async def wait_for_cases(self, deal_id: int, deadline: datetime) -> None:
+        rec = self._deal(deal_id)
+        if rec is not None:
+            self._put(
+                replace(
+                    rec,
+                    deadline=_utc(deadline),
+                    case_rule=CaseRule.DOWN,
+                    post_version=rec.post_version + 1,
+                )
+            )
 
     async def move(
         self,
@@ -1703,8 +1726,17 @@ def item_spec(
     stock: int = 10,
     limit: int | None = 3,
     tiers: tuple[Tier, ...] = (),
+    case_size: int | None = None,
 ) -> ItemSpec:
-    return ItemSpec(name=name, unit="box", price=price, stock=stock, limit=limit, tiers=tiers)
+    return ItemSpec(
+        name=name,
+        unit="box",
+        price=price,
+        stock=stock,
+        limit=limit,
+        tiers=tiers,
+        case_size=case_size,
+    )
 
 
 def deal_spec(

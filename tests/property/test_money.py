@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -57,6 +58,7 @@ from hypothesis.stateful import (
 from groupbuy.deals import cancel_deal, close_due, lapse_due, remind_payers
 from groupbuy.errors import DomainError
 from groupbuy.model import (
+    CaseRule,
     DealStatus,
     MinimumKind,
     PaymentMethod,
@@ -99,6 +101,7 @@ Backend = Callable[[], Awaitable[tuple[UnitOfWorkFactory, Callable[[], Awaitable
 # The deal ends in one step of about ten where these come up, so most of a run happens while it is
 # open (and there is still time after it ends for late money).
 RARELY = st.sampled_from([False] * 19 + [True])
+SOMETIMES = st.sampled_from([False] * 7 + [True])
 
 CHANGE_KEYS = {"deal_not_open", "sold_out", "limit_reached", "nothing_to_remove", "no_order"}
 CLAIM_KEYS = {"no_order", "already_paid", "claim_pending", "deal_not_open"}
@@ -138,6 +141,8 @@ class MoneyMachine(RuleBasedStateMachine):
             [(MinimumKind.NONE, 0), (MinimumKind.PARTICIPANTS, 2), (MinimumKind.QUANTITY, 3)]
         ),
         tiered=st.booleans(),
+        cases=st.sampled_from([None, 2, 3]),
+        rule=st.sampled_from([(CaseRule.DOWN, 100), (CaseRule.UP, 100), (CaseRule.DOWN, 50)]),
     )
     def open_deal(
         self,
@@ -146,6 +151,8 @@ class MoneyMachine(RuleBasedStateMachine):
         stocks: list[int],
         minimum: tuple[MinimumKind, int],
         tiered: bool,
+        cases: int | None,
+        rule: tuple[CaseRule, int],
     ) -> None:
         self.mode = mode
         self.chat = community(payment_mode=mode)
@@ -156,13 +163,18 @@ class MoneyMachine(RuleBasedStateMachine):
             item_spec(
                 f"item{i}",
                 price=p,
-                stock=s,
+                stock=s * (cases or 1),
                 limit=None,
                 tiers=(Tier(2, p * 4 // 5), Tier(4, p * 3 // 5)) if tiers and p >= 5 else (),
+                case_size=cases,
             )
             for i, (p, s) in enumerate(zip(prices, stocks, strict=True))
         ]
+        # Sold by the case of 2 or 3: a last case not full is cut at the close (the latest
+        # orders first, refunded), taken by the leader, or kept when half full.
         spec = deal_spec(DEADLINE, *specs, minimum_kind=minimum[0], minimum=minimum[1])
+        spec = replace(spec, case_rule=rule[0], case_tolerance=rule[1])
+        self.cut_cases = rule == (CaseRule.DOWN, 100)
         deal = self.run(open_deal_committed(self.factory, T0, spec, self.chat))
         self.deal_id = deal.id
         self.currency = deal.currency
@@ -309,7 +321,7 @@ class MoneyMachine(RuleBasedStateMachine):
         assert self.run(lapse_due(self.factory, self.clock)) == []
 
     @precondition(lambda self: self.clock.now() < DEADLINE)
-    @rule(now=RARELY)
+    @rule(now=SOMETIMES)  # often enough that closes with cases to round are drawn
     def deadline(self, now: bool) -> None:
         if not now:
             return
@@ -317,6 +329,15 @@ class MoneyMachine(RuleBasedStateMachine):
         self.clock.set(DEADLINE)
         closed = self.run(close_due(self.factory, self.clock))
         assert closed == ([self.deal_id] if before is DealStatus.OPEN else [])
+        if closed and self.cut_cases and self.status() is DealStatus.CLOSED:
+            self.run(self._whole_cases())
+
+    async def _whole_cases(self) -> None:
+        """Rounded down at the close: only whole cases are left of every item sold by them."""
+        async with self.factory() as uow:
+            deal = await uow.deals.get(self.deal_id)
+        assert deal is not None
+        assert all(i.sold % i.case_size == 0 for i in deal.items if i.case_size), deal.items
 
     # ---- the leader -----------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ from babel.numbers import list_currencies
 
 from groupbuy import limits
 from groupbuy.model import (
+    CaseRule,
     DealStats,
     DealStatus,
     OrderLine,
@@ -177,9 +178,16 @@ def largest_world(filling: str) -> World:
         Tier(limits.STOCK_MAX - limits.TIERS_MAX + n, price - n - 1)
         for n in range(limits.TIERS_MAX)
     )
+    # ... and sold by the largest case, a case nearly full and another one short.
     items = tuple(
         replace(
-            item, price=price, stock=limits.STOCK_MAX, limit=limits.LIMIT_MAX, sold=0, tiers=tiers
+            item,
+            price=price,
+            stock=limits.STOCK_MAX,
+            limit=limits.LIMIT_MAX,
+            sold=limits.STOCK_MAX - limits.CASE_SIZE_MAX - 1,
+            tiers=tiers,
+            case_size=limits.CASE_SIZE_MAX,
         )
         for item in base.items
     )
@@ -189,6 +197,9 @@ def largest_world(filling: str) -> World:
         minimum=limits.MINIMUM_MAX,
         buildings=texts.buildings,
         items=items,
+        case_rule=CaseRule.WAIT,
+        case_wait=limits.CASE_WAIT_HOURS_MAX,
+        case_tolerance=99,
     )
     order = replace(
         base.order, lines=tuple(OrderLine(i.id, limits.STOCK_MAX) for i in items), pay_by=NOW

@@ -18,6 +18,7 @@ import pytest
 from groupbuy import limits
 from groupbuy.deal_text import parse_deal
 from groupbuy.model import (
+    CaseRule,
     CloseReason,
     Community,
     Deal,
@@ -131,6 +132,8 @@ VARIANTS = {
 # HTML_MARKER must be in the text Telegram displays, proving it was escaped, not dropped.
 SHOWS_USER_TEXT = {
     "notice_shortfall",
+    "notice_case_cut",
+    "notice_case_wait",
     "shortfall_recorded",
     "cancel_confirm",
     "cancel_done",
@@ -295,6 +298,33 @@ def _tiered_post(status: DealStatus) -> Sample:
         first, *rest = w.items
         tiered = replace(first, tiers=(Tier(20, first.price - 200), Tier(60, first.price - 400)))
         return _deal_post(status, items=(tiered, *rest))(r, locale, w)
+
+    return build
+
+
+def _case_post(status: DealStatus, sold: int, **changes: Any) -> Sample:
+    """A deal whose first item comes by the case of 12, `sold` units of it taken."""
+
+    def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+        first, *rest = w.items
+        cased = replace(first, case_size=12, stock=96, sold=sold)
+        return _deal_post(status, items=(cased, *rest), **changes)(r, locale, w)
+
+    return build
+
+
+def _case_notice(cut: bool) -> Sample:
+    """A case not full at the deadline: the group is told it stays open (cut: False), or a
+    buyer that their units beyond the last full case were cut."""
+
+    def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+        first, *rest = w.items
+        cased = replace(first, case_size=12, stock=96, sold=31)
+        if not cut:
+            deal = w.deal_in(DealStatus.OPEN, items=(cased, *rest), case_wait=6)
+            return {"deal": deal, "stats": w.stats, "tz": w.community.timezone, "point": None}
+        base = _order_notice(DealStatus.CLOSED)(r, locale, w)
+        return {**base, "item": cased}
 
     return build
 
@@ -914,6 +944,11 @@ SAMPLES: dict[str, list[Sample]] = {
         _deal_post(DealStatus.OPEN, delivery_fee=800),
         _tiered_post(DealStatus.OPEN),
         _tiered_post(DealStatus.CLOSED),
+        _case_post(DealStatus.OPEN, 0),
+        _case_post(DealStatus.OPEN, 31),
+        _case_post(DealStatus.OPEN, 24, case_rule=CaseRule.UP),
+        _case_post(DealStatus.OPEN, 5, case_rule=CaseRule.WAIT, case_wait=6, case_tolerance=80),
+        _case_post(DealStatus.CLOSED, 34, case_rule=CaseRule.UP),
         _deal_post(DealStatus.CLOSED),
         _deal_post(DealStatus.FAILED),
         _deal_post(DealStatus.FAILED, minimum_kind=MinimumKind.NONE, minimum=0),
@@ -927,6 +962,8 @@ SAMPLES: dict[str, list[Sample]] = {
     "deal_photo": [_deal_post(DealStatus.OPEN)],
     "claim_photo_saved": [_nothing],
     "notice_shortfall": [_order_notice(DealStatus.CLOSED), _money_notice()(lines=[])],
+    "notice_case_cut": [_case_notice(cut=True)],
+    "notice_case_wait": [_case_notice(cut=False)],
     "shortfall_recorded": [_shortfall_recorded],
     "shortfall_usage": [_nothing],
     "claim_recorded": [_claim],
@@ -1037,6 +1074,7 @@ SAMPLES: dict[str, list[Sample]] = {
     "newdeal_preview": [_preview, _preview_slots],
     "newdeal_published": [_published],
     "newdeal_slots": [_newdeal, _newdeal_window],
+    "newdeal_cases": [_newdeal],
     "newdeal_title": [_newdeal],
     "notice_deadline_reminder": [_group_notice],
     "notice_deal_cancelled": [_group_notice],
@@ -1273,7 +1311,9 @@ def macro_context(collection: str, w: World) -> dict[str, Any]:
         return {"when": "Sun 25 Oct, 02:30", "offset": "+02:00"}
     if collection == "deal_macros":
         return {
-            "item": w.items[0], "currency": "CNY", "deal": w.deal, "stats": w.stats,
+            # an item sold by the case too (case_line), 7 more to fill its case
+            "item": replace(w.items[0], case_size=12, sold=5), "currency": "CNY", "deal": w.deal,
+            "stats": w.stats,
             "order": w.order, "money": Standing(4000, 1000, 0), "tz": w.community.timezone,
             "resident": w.resident, "phone": True, "community": w.community,
             "refunds": [_refund(w, RefundReason.FAILED, PaymentMethod.TRANSFER)],
