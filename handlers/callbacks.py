@@ -48,11 +48,12 @@ class Op(StrEnum):
     REMOVE_POINT = "r"  # leader: new deals no longer offer this pickup point (arg: point)
     BOOK_SLOT = "S"  # resident: my order is picked up in this slot (arg: slot)
     DELIVERY = "y"  # resident: deliver my order to my door (arg 1), or I pick it up (arg 0)
+    SHORTFALL = "F"  # leader: /shortfall's plan (arg: handlers.shortfall's CANCEL, APPLY, …)
 
 
-# The operations whose buttons name a second thing (`Callback.also`): an order's item, or
-# what is decided for it.
-NAMES_TWO = frozenset({Op.LATER, Op.DECIDE_NO_SHOW})
+# The operations whose buttons name a second thing (`Callback.also`): an order's item, what
+# is decided for it, or the shortfall plan shown (its token: an older plan's buttons are stale).
+NAMES_TWO = frozenset({Op.LATER, Op.DECIDE_NO_SHOW, Op.SHORTFALL})
 
 
 @dataclass(frozen=True, slots=True)

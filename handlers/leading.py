@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from functools import partial
 
-from groupbuy import parsing, pickup_pass
+from groupbuy import pickup_pass
 from groupbuy.arrival import announce_arrival, waiting
 from groupbuy.codes import codes_in, normalize_code
 from groupbuy.deals import cancel_deal, close_deal
@@ -26,14 +26,12 @@ from groupbuy.model import (
 )
 from groupbuy.orders import Pickup, hold_back, mark_picked_up
 from groupbuy.ports import UnitOfWork
-from groupbuy.shortfall import Shortfall, record_shortfall
 from handlers import guide
 from handlers.actions import Action, Answer, Edit, Keyboard, Send
 from handlers.authority import (
     Caller,
     as_group_leader,
     as_leader,
-    as_leader_named,
     as_leader_of_group,
     leader_deal,
     leader_named,
@@ -46,7 +44,6 @@ from handlers.context import Deps
 from handlers.deal_post import confirm_keyboard
 from handlers.events import MessageIn, Press
 from handlers.my_order import points_of
-from handlers.paying import window
 from handlers.pickup_list import documents, workbook
 from messages import formatting
 
@@ -442,41 +439,3 @@ async def _pickup_by_pass(
     if community_id not in led:
         raise DomainError("pass_elsewhere")
     return await as_group_leader(deps, caller, community_id, partial(act, cid=community_id))
-
-
-async def shortfall_command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
-    """/shortfall ITEM UNITS [DEAL]: fewer goods arrived than were sold in a closed deal."""
-    chat_id = message.chat.id
-    user = await remembered(deps, message.sender, private=message.chat.is_private)
-    locale = deps.user_locale(user)
-    parts = args.split()
-    numbers = [parsing.number_or_none(p, parsing.ID_MAX) for p in parts]
-    if len(parts) not in (2, 3) or None in numbers:
-        return [Send(chat_id, deps.texts.render(locale, "shortfall_usage"), personal=True)]
-    position, missing = int(parts[0]), int(parts[1])
-    now = deps.clock.now()
-
-    async def act(uow: UnitOfWork, deal: Deal | None) -> tuple[Deal, Shortfall] | None:
-        if deal is None:
-            return None
-        community = await uow.communities.get(deal.community_id)
-        result = await record_shortfall(uow, deal.id, position, missing, now, window(community))
-        await uow.commit()
-        return deal, result
-
-    try:
-        recorded = await as_leader_named(
-            deps, Caller.of(message), " ".join(parts[2:]), [DealStatus.CLOSED], act
-        )
-    except DomainError as error:
-        return [refusal(deps, chat_id, locale, error)]
-    if recorded is None:
-        return [Send(chat_id, deps.texts.render(locale, "list_none"), personal=True)]
-    deal, result = recorded
-    return [
-        Send(
-            chat_id,
-            deps.texts.render(locale, "shortfall_recorded", deal=deal, result=result),
-            personal=True,  # the buyers it touched are told themselves
-        )
-    ]

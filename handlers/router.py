@@ -28,6 +28,7 @@ from handlers import (
     profile,
     scanning,
     setup,
+    shortfall,
     slots,
 )
 from handlers.actions import Action, Answer, Send
@@ -96,7 +97,7 @@ async def on_message(deps: Deps, message: MessageIn) -> list[Action]:
         user = await remember(deps, uow, message.sender, private=True)
         dialog = await uow.dialogs.get(message.sender.id)
         await uow.commit(mark=False)  # the dialog's answer, below, is the effect
-    if dialog is None:
+    if dialog is None or dialog[0] == shortfall.STATE:  # a plan waits for a press, not text
         handed_out = await leading.pickup_from_message(deps, message)
         if handed_out is not None:
             return handed_out
@@ -406,7 +407,7 @@ COMMANDS: dict[str, Route[CommandHandler]] = {
     "noshows": Route(no_shows.command, _NAMED, Access(Loads.DEAL, Needs.LEADER)),
     "pickuptime": Route(pickup_change.time_command, _NAMED, Access(Loads.DEAL, Needs.LEADER)),
     "pickupplace": Route(pickup_change.place_command, _NAMED, Access(Loads.DEAL, Needs.LEADER)),
-    "shortfall": Route(leading.shortfall_command, _NAMED, Access(Loads.DEAL, Needs.LEADER)),
+    "shortfall": Route(shortfall.command, _NAMED, Access(Loads.DEAL, Needs.LEADER)),
     "payments": Route(ledger.command, _NAMED, Access(Loads.DEAL, Needs.LEADER)),
     "paymode": Route(ledger.mode_command, _GROUP, None),
     "paywindow": Route(ledger.window_command, _GROUP, None),
@@ -447,6 +448,8 @@ BUTTONS: dict[Op, Route[ButtonHandler]] = {
     Op.BACK: Route(leading.on_press, _POST, None),
     Op.LIST: Route(leading.on_press, _POST, None),
     Op.WORKBOOK: Route(leading.on_press, None, _POST),
+    # Under /shortfall's plan, in private or, for a leader the bot cannot write to, the group.
+    Op.SHORTFALL: Route(shortfall.on_press, _POST, _POST),
     Op.ARRIVED: Route(leading.on_press, _POST, None),
     Op.CONFIRM_ARRIVED: Route(leading.on_press, _POST, None),
     Op.PICKED: Route(leading.on_press, None, Access(Loads.DEAL_ORDER, Needs.LEADER)),

@@ -352,3 +352,27 @@ async def three_buyers_closed(
         notice = await bot_says(world, user, 0, "Your order: Lychees", timeout=10)
         codes[name] = group_in(PICKUP_CODE, text_of(notice))
     return olga, group, users, codes
+
+
+async def record_shortfall(
+    world: World, leader: int, group: int, args: str, *, pro_rata: bool = False
+) -> tuple[SentMessage, SentMessage]:
+    """/shortfall ARGS in the group: the plan (in the leader's private chat), then applied as
+    shown (by join order), or first switched to pro rata; the plan and what it says once done."""
+    plan = await answered_privately(world, leader, group, f"/shortfall {args}", "Shortfall plan")
+    if pro_rata:
+        await world.emu.press_button(leader, leader, plan.message_id, text="⚖ Pro rata instead")
+        await world.emu.wait_until(lambda: "pro rata" in text_of(_message(world, leader, plan)))
+        plan = _message(world, leader, plan)
+    await world.emu.press_button(leader, leader, plan.message_id, text="✅ Apply")
+    await world.emu.wait_until(
+        lambda: "Shortfall recorded" in text_of(_message(world, leader, plan))
+    )
+    return plan, _message(world, leader, plan)
+
+
+def _message(world: World, chat: int, message: SentMessage) -> SentMessage:
+    """The message as it is now (edited or not)."""
+    found = next(m for m in world.emu.messages(chat) if m.message_id == message.message_id)
+    assert found.text is not None
+    return found

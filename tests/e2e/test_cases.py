@@ -97,10 +97,10 @@ def _card(world: World, user: int, card: SentMessage) -> SentMessage:
     return next(m for m in world.emu.messages(user) if m.message_id == card.message_id)
 
 
-async def _confirm_payment(world: World, leader: int, group: int) -> None:
+async def _confirm_payment(world: World, leader: int, group: int, title: str = "Milk") -> None:
     after = last_id(world, leader)
     await world.emu.send_message(leader, group, "/payments")
-    summary = await bot_says(world, leader, after, "Payments: Milk")
+    summary = await bot_says(world, leader, after, f"Payments: {title}")
     claims = await bot_says(world, leader, summary.message_id, "To confirm")
     code = text_of(claims).split("\n")[1].split(" ")[0]
     confirmed = await world.emu.press_button(

@@ -206,6 +206,7 @@ def _forged(s: Scene, op: Op) -> list[str]:
         Op.REMOVE_POINT: [Callback(op, 0, s.point_a), Callback(op, b, s.point_a)],
         Op.BOOK_SLOT: [Callback(op, a, s.slot_a), Callback(op, b, s.slot_a)],
         Op.DELIVERY: [Callback(op, a, 1), Callback(op, a, 0)],
+        Op.SHORTFALL: [Callback(op, a, arg, 1) for arg in range(5)],
         # These name no deal: they act on the presser's own dialog or language, or on the chat
         # they are pressed in. Played all the same: A must stay untouched.
         Op.BUILDING: [Callback(op, 0, 0)],
@@ -226,7 +227,7 @@ NAMES_A = {
     Op.CONFIRM_CANCEL, Op.BACK, Op.LIST, Op.PICKED, Op.CLAIM_PAID, Op.CONFIRM_PAYMENT,
     Op.REJECT_PAYMENT, Op.REFUND_MADE, Op.REMIND_UNPAID, Op.PAYEE_CODE, Op.WORKBOOK,
     Op.ARRIVED, Op.CONFIRM_ARRIVED, Op.LATER, Op.REMIND_PICKUP, Op.NO_SHOW, Op.DECIDE_NO_SHOW,
-    Op.CHOOSE_POINT, Op.POINT_MAP, Op.REMOVE_POINT, Op.BOOK_SLOT, Op.DELIVERY,
+    Op.CHOOSE_POINT, Op.POINT_MAP, Op.REMOVE_POINT, Op.BOOK_SLOT, Op.DELIVERY, Op.SHORTFALL,
 }  # fmt: skip
 
 
@@ -369,7 +370,7 @@ async def test_numbers_nobody_expects_get_a_reason(any_world: World) -> None:
         reply = await say(any_world, olga, olga, f"/start {payload}")
         assert "That is not" in text_of(reply), (payload, text_of(reply))
     usage = await answered_privately(any_world, olga, group, f"/shortfall 1 1 {2**40}")
-    assert "/shortfall ITEM UNITS" in text_of(usage)
+    assert "That is not a deal number." in text_of(usage)
     post = next(m for m in reversed(emu.messages(group)) if m.from_bot).message_id
     for data in (f"j:{2**31}:1", "j:1:99999999999", "j:١:1", "o:-1:0"):
         answer = await emu.press_raw(olga, group, post, data)

@@ -8,12 +8,12 @@ from datetime import timedelta
 from groupbuy.model import PaymentStatus, RefundStatus
 from tests.e2e.conftest import (
     World,
-    answered_privately,
     become_resident,
     bot_says,
     deal_id_of,
     last_id,
     publish_one_message,
+    record_shortfall,
     say,
     set_up_group,
     text_of,
@@ -87,8 +87,9 @@ async def test_pay_the_leader_with_a_shortfall(world: World) -> None:
     await world.advance(timedelta(days=2))
     await bot_says(world, group, post.message_id, "Pickup notice", timeout=10)
     after_ann, after_bob = last_id(world, ann), last_id(world, bob)
-    done = await answered_privately(world, olga, group, "/shortfall 1 1", "Recorded")
-    assert "1 × Orange box fewer" in text_of(done) and "1 order reduced" in text_of(done)
+    plan, done = await record_shortfall(world, olga, group, "1 2")
+    assert "Orange box: 1 unit fewer" in text_of(plan) and "1 → 0" in text_of(plan)
+    assert "1 order reduced" in text_of(done)
     bob_told = await bot_says(world, bob, after_bob, "Fewer goods arrived", timeout=10)
     assert "Nothing is left in your order." in text_of(bob_told)
     assert not any("Fewer goods" in (m.text or "") for m in emu.messages(ann)[-3:]) or (
@@ -97,7 +98,7 @@ async def test_pay_the_leader_with_a_shortfall(world: World) -> None:
 
     # A second shortfall takes one of Ann's paid boxes: she is owed CN¥50.00.
     after_ann = last_id(world, ann)
-    await answered_privately(world, olga, group, "/shortfall 1 1", "Recorded")
+    await record_shortfall(world, olga, group, "1 1")
     owed = await bot_says(world, ann, after_ann, "A refund of CN¥50.00", timeout=10)
     assert "Fewer goods arrived than were ordered." in text_of(owed)
     async with world.deps.uow() as uow:

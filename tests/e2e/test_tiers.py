@@ -10,13 +10,13 @@ from groupbuy.model import DealStatus, RefundReason, RefundStatus
 from sandbox.views import SentMessage
 from tests.e2e.conftest import (
     World,
-    answered_privately,
     become_resident,
     bot_says,
     close_now,
     deal_id_of,
     last_id,
     publish_one_message,
+    record_shortfall,
     say,
     set_up_group,
     start_payload,
@@ -94,7 +94,7 @@ async def test_the_price_follows_the_tier_and_the_close_fixes_it(any_world: Worl
 
     # The truck brings two bottles fewer: the last orders lose theirs, and the price the close
     # fixed stays (fewer units delivered do not make Ann's dearer).
-    await answered_privately(world, olga, group, "/shortfall 1 2", "Recorded")
+    await record_shortfall(world, olga, group, "Milk 2")
     async with world.deps.uow() as uow:
         cut = await uow.deals.get(deal)
         orders = await uow.orders.for_deal(deal)

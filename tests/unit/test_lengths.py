@@ -51,12 +51,13 @@ from groupbuy.model import (
 )
 from groupbuy.money import MAX_PRICE_MAJOR, exponent
 from groupbuy.payments import WINDOW_MINUTES, Standing
-from groupbuy.shortfall import Shortfall
+from groupbuy.shortfall import Cut, Shortfall
 from handlers.callbacks import Callback, Op
 from handlers.ledger import ENTRIES_PER_MESSAGE
 from handlers.newdeal import PROBLEMS_SHOWN
 from handlers.no_shows import SHOWN as NO_SHOWS_SHOWN
 from handlers.pickup_list import ROWS_PER_MESSAGE, list_messages
+from handlers.shortfall import SHOWN
 from messages import fitting, formatting
 from messages.i18n import LOCALES
 from messages.pickup_list import PickupLine, PickupList, PickupRow
@@ -229,7 +230,7 @@ def maximise(context: dict[str, Any], w: World) -> dict[str, Any]:
             result[key] = Shortfall(value.item_name, limits.STOCK_MAX, MEMBERS_MAX)
         elif key == "collected" and isinstance(value, int):
             result[key] = most
-        elif key == "count" and isinstance(value, int):
+        elif key in ("count", "orders") and isinstance(value, int):
             result[key] = MEMBERS_MAX
     return result
 
@@ -315,7 +316,28 @@ def _most_problems(r: Renderer, locale: str, w: World) -> dict[str, Any]:
     return {"problems": problems, "more": LINES_IN_A_MESSAGE}
 
 
+def _longest_plan(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    """handlers.shortfall: every item short, the plan's SHOWN orders named (first item's), each
+    buyer at their longest name, and the rest counted."""
+    deal = w.deal_in(DealStatus.CLOSED)
+    order = w.order
+    rows = [
+        {
+            "item": item,
+            "units": limits.STOCK_MAX,
+            "listed": [Cut(order, item, limits.STOCK_MAX, limits.STOCK_MAX - 1)] * SHOWN
+            if n == 0
+            else [],
+            "more": MEMBERS_MAX,
+        }
+        for n, item in enumerate(deal.items)
+    ]
+    names = {order.user_id: w.user.display_name}
+    return {"deal": deal, "rows": rows, "how": "pro_rata", "names": names}
+
+
 LARGEST_SAMPLES: dict[str, list[Sample]] = {
+    "shortfall_plan": [_longest_plan],
     "my_orders": [_my_orders],
     "payments_claims": [_payments_claims],
     "payments_refunds": [_payments_refunds],

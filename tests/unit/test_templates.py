@@ -45,7 +45,7 @@ from groupbuy.model import (
     User,
 )
 from groupbuy.payments import Standing
-from groupbuy.shortfall import Shortfall
+from groupbuy.shortfall import Cut
 from messages import catalog
 from messages.i18n import LOCALES
 from messages.pickup_list import PickupLine, PickupRow
@@ -135,6 +135,7 @@ SHOWS_USER_TEXT = {
     "notice_case_cut",
     "notice_case_wait",
     "shortfall_recorded",
+    "shortfall_plan",
     "cancel_confirm",
     "cancel_done",
     "close_confirm",
@@ -611,7 +612,33 @@ def _payments_refunds(r: Renderer, locale: str, w: World) -> dict[str, Any]:
 
 
 def _shortfall_recorded(r: Renderer, locale: str, w: World) -> dict[str, Any]:
-    return {"deal": w.deal, "result": Shortfall(w.items[0].name, 5, w.count)}
+    return {"deal": w.deal, "units": 5, "orders": w.count, "how": "join_order"}
+
+
+def _shortfall_plan(how: str, listed: int, more: int) -> Sample:
+    """handlers.shortfall: who would get what, each item short with its orders cut (the first
+    `listed` by name, `more` counted)."""
+
+    def build(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+        deal = w.deal_in(DealStatus.CLOSED)
+        order = w.order
+        rows = [
+            {
+                "item": item,
+                "units": 3 * (listed + more),
+                "listed": [Cut(order, item, 4, 1) for _ in range(listed)],
+                "more": more,
+            }
+            for item in deal.items
+        ]
+        return {
+            "deal": deal,
+            "rows": rows,
+            "how": how,
+            "names": {order.user_id: w.user.display_name},
+        }
+
+    return build
 
 
 def _claim(r: Renderer, locale: str, w: World) -> dict[str, Any]:
@@ -965,6 +992,12 @@ SAMPLES: dict[str, list[Sample]] = {
     "notice_case_cut": [_case_notice(cut=True)],
     "notice_case_wait": [_case_notice(cut=False)],
     "shortfall_recorded": [_shortfall_recorded],
+    "shortfall_plan": [
+        _shortfall_plan("join_order", 2, 0),
+        _shortfall_plan("pro_rata", 1, 7),
+        lambda r, locale, w: {**_shortfall_plan("join_order", 0, 0)(r, locale, w), "rows": []},
+    ],
+    "shortfall_dropped": [_nothing],
     "shortfall_usage": [_nothing],
     "claim_recorded": [_claim],
     "dialog_cancelled": [_nothing],
