@@ -23,6 +23,7 @@ from groupbuy.notices import Notice, NoticeKind
 from groupbuy.payments import lapse, refund_everyone, refund_excess
 from groupbuy.pickup_points import offering
 from groupbuy.ports import UnitOfWork, UnitOfWorkFactory
+from groupbuy.reorder import tell_watchers
 
 
 def remind_at(spec: DealSpec, now: datetime, before: timedelta) -> datetime | None:
@@ -57,6 +58,7 @@ async def open_deal(
     )
     if spec.slots:  # booked from joining on; nobody to ask yet
         await uow.slots.set(deal.id, spec.slots, spec.slot_seats)
+    await tell_watchers(uow, community.chat_id, deal.id, spec, now)
     return deal
 
 

@@ -45,6 +45,7 @@ class NoticeKind(StrEnum):
     SLOTS_OPEN = "slots_open"  # to a buyer with no slot: book one (ref: the first slot)
     CASE_WAIT = "case_wait"  # to the group: open longer to fill a case (ref: the new deadline)
     CASE_CUT = "case_cut"  # to a buyer: units beyond the last full case cut (ref: item, order)
+    REORDER_OPEN = "reorder_open"  # to a buyer who asked: bought before, open again (ref: deal)
 
 
 def deal_posted(deal_id: int, chat_id: int, photo: bool) -> list[Notice]:

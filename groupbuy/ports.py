@@ -314,6 +314,18 @@ class Orders(Protocol):
         order."""
         ...
 
+    async def watch(
+        self, user_id: int, community_id: int, deal_id: int, names: Collection[str], now: datetime
+    ) -> None:
+        """Tell this person when an item named so is open again (groupbuy.reorder); once."""
+        ...
+
+    async def watchers(self, community_id: int) -> list[tuple[int, int, tuple[str, ...]]]:
+        """Who waits in the community: (user, the deal they bought in, the items' names)."""
+        ...
+
+    async def unwatch(self, user_id: int, deal_id: int) -> None: ...
+
     async def for_deal(self, deal_id: int) -> list[Order]:
         """Orders with at least one unit, in creation order."""
         ...

@@ -49,6 +49,8 @@ class Op(StrEnum):
     BOOK_SLOT = "S"  # resident: my order is picked up in this slot (arg: slot)
     DELIVERY = "y"  # resident: deliver my order to my door (arg 1), or I pick it up (arg 0)
     SHORTFALL = "F"  # leader: /shortfall's plan (arg: handlers.shortfall's CANCEL, APPLY, …)
+    REORDER = "e"  # resident: order again what I bought in this deal (groupbuy.reorder)
+    WATCH = "w"  # resident: tell me when what I bought in this deal is open again
 
 
 # The operations whose buttons name a second thing (`Callback.also`): an order's item, what

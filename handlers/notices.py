@@ -6,9 +6,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from groupbuy import pickup_pass
-from groupbuy.model import Community, Deal, DealStatus, RefundReason, RefundStatus
+from groupbuy.model import Community, Deal, DealStatus, RefundReason, RefundStatus, User
 from groupbuy.no_shows import still_to_come
-from groupbuy.notices import NoticeKind, PendingNotice
+from groupbuy.notices import Notice, NoticeKind, PendingNotice
 from groupbuy.payments import standing
 from groupbuy.ports import UnitOfWork
 from handlers.actions import Keyboard, Send
@@ -148,6 +148,8 @@ async def _render(deps: Deps, uow: UnitOfWork, pending: PendingNotice) -> Send |
         return Send(notice.chat_id, text, keyboard, thread_id=deal.thread_id)
     user_id = notice.user_id or notice.chat_id
     user = await uow.users.get(user_id)
+    if notice.kind is NoticeKind.REORDER_OPEN:
+        return _reorder_open(deps, notice, deal, community, user)
     order = await uow.orders.of_user(deal.id, user_id)
     if order is None and notice.kind not in _ABOUT_REFUND:
         return None
@@ -221,12 +223,26 @@ async def _render(deps: Deps, uow: UnitOfWork, pending: PendingNotice) -> Send |
         if point is not None and point.located:  # where it is, on the map (sendVenue)
             map_button = Callback(Op.POINT_MAP, deal.id, point.id)
             buttons += ((button(deps, locale, "point_map", map_button, name=point.name),),)
+        if notice.kind is NoticeKind.PICKUP:  # the same again next time (groupbuy.reorder)
+            buttons += ((button(deps, locale, "order_again", Callback(Op.REORDER, deal.id)),),)
     send = Send(notice.chat_id, text, buttons)
     # A notice too long for a caption goes as text: its code is typed as ever.
     if notice.kind is NoticeKind.PICKUP and order is not None and shown_length(text) <= CAPTION_MAX:
         signed = pickup_pass.payload(deps.config.pass_key, community.chat_id, order.code)
         return _WithPass(send, signed)
     return send
+
+
+def _reorder_open(
+    deps: Deps, notice: Notice, deal: Deal, community: Community, user: User | None
+) -> Send | None:
+    """To someone who asked: what they bought in deal `notice.ref` is open again, here."""
+    if deal.status is not DealStatus.OPEN:
+        return None  # closed before the message could go: nothing to order any more
+    locale = deps.user_locale(user)
+    text = deps.texts.render(locale, "notice_reorder_open", deal=deal, tz=community.timezone)
+    again = Callback(Op.REORDER, notice.ref)
+    return Send(notice.chat_id, text, ((button(deps, locale, "order_again", again),),))
 
 
 CAPTION_MAX = 1024  # Telegram's limit on a photo's caption, in characters shown

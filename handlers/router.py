@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from groupbuy import parsing
 from groupbuy.errors import DomainError
-from groupbuy.model import Deal
+from groupbuy.model import Deal, DealStatus
 from groupbuy.payments import standing
 from groupbuy.ports import UnitOfWork
 from handlers import (
@@ -26,6 +26,7 @@ from handlers import (
     pickup_change,
     points,
     profile,
+    reorder,
     scanning,
     setup,
     shortfall,
@@ -319,6 +320,9 @@ async def cmd_newdeal(deps: Deps, message: MessageIn, args: str) -> list[Action]
     return [Send(message.chat.id, deps.texts.render(group_locale, "newdeal_continue"), keyboard)]
 
 
+REORDER_BUTTONS = 5  # "Order again" under /myorders, one per closed deal, the newest first
+
+
 async def cmd_myorders(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     async with deps.uow() as uow:
         user = await remember(deps, uow, message.sender, private=message.chat.is_private)
@@ -339,8 +343,14 @@ async def cmd_myorders(deps: Deps, message: MessageIn, args: str) -> list[Action
         }
         for d, o in found
     ]
+    # Closed deals' orders may be ordered again in one tap (groupbuy.reorder).
+    again = [d for d, _ in found if d.status is DealStatus.CLOSED][:REORDER_BUTTONS]
+    keyboard = tuple(
+        (button(deps, locale, "order_again_named", Callback(Op.REORDER, d.id), title=d.title),)
+        for d in again
+    )
     # Asked in the group by someone the bot can write to: the answer is theirs, in private.
-    return [Send(user.id, deps.texts.render(locale, "my_orders", entries=entries))]
+    return [Send(user.id, deps.texts.render(locale, "my_orders", entries=entries), keyboard)]
 
 
 async def cmd_profile(deps: Deps, message: MessageIn, args: str) -> list[Action]:
@@ -479,6 +489,10 @@ BUTTONS: dict[Op, Route[ButtonHandler]] = {
     Op.POINT_MAP: Route(points.on_map, None, Access(Loads.DEAL, Needs.RESIDENT_SEE)),
     Op.BOOK_SLOT: Route(slots.on_book, None, Access(Loads.DEAL, Needs.RESIDENT_CHANGE)),
     Op.DELIVERY: Route(door_delivery.on_choose, None, Access(Loads.DEAL, Needs.RESIDENT_CHANGE)),
+    # Under a pickup notice, /myorders and the "open again" notice: the deal bought in, seen
+    # as their order is; the join itself is checked as a +1 on the new deal's post.
+    Op.REORDER: Route(reorder.on_reorder, None, Access(Loads.DEAL, Needs.RESIDENT_SEE)),
+    Op.WATCH: Route(reorder.on_watch, None, Access(Loads.DEAL, Needs.RESIDENT_SEE)),
     Op.REMOVE_POINT: Route(points.on_remove, _GROUP, Access(Loads.POINT, Needs.GROUP_LEADER)),
     Op.PAY_MODE: Route(ledger.on_mode, _GROUP, None),
     Op.LANG: Route(language.on_choice, _GROUP, _OWN),

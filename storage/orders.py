@@ -25,6 +25,7 @@ from storage.tables import (
     NoShowRow,
     OrderLineRow,
     OrderRow,
+    ReorderWatchRow,
     table_of,
 )
 from storage.upsert import dialect_insert, insert_for
@@ -324,6 +325,33 @@ class SqlOrders:
             statement, params = _LOWER, {"order": order_id, "item": item_id, "delta": delta}
         row = (await self._s.execute(statement, params)).first()
         return None if row is None else int(row[0])
+
+    async def watch(
+        self, user_id: int, community_id: int, deal_id: int, names: Collection[str], now: datetime
+    ) -> None:
+        statement = insert_for(self._s, ReorderWatchRow).values(
+            user_id=user_id,
+            deal_id=deal_id,
+            community_id=community_id,
+            names="\n".join(names),
+            created_at=now,
+        )
+        await self._s.execute(statement.on_conflict_do_nothing())
+
+    async def watchers(self, community_id: int) -> list[tuple[int, int, tuple[str, ...]]]:
+        rows = await self._s.execute(
+            select(ReorderWatchRow.user_id, ReorderWatchRow.deal_id, ReorderWatchRow.names)
+            .where(ReorderWatchRow.community_id == community_id)
+            .order_by(ReorderWatchRow.created_at)
+        )
+        return [(user, deal, tuple(names.split("\n"))) for user, deal, names in rows]
+
+    async def unwatch(self, user_id: int, deal_id: int) -> None:
+        await self._s.execute(
+            delete(ReorderWatchRow).where(
+                ReorderWatchRow.user_id == user_id, ReorderWatchRow.deal_id == deal_id
+            )
+        )
 
     async def for_deal(self, deal_id: int) -> list[Order]:
         # Plain columns, two statements whatever the size: a 100k-order pickup list reads these.

@@ -392,6 +392,19 @@ class GroupAdminRow(Base):
     recorded_at: Mapped[datetime]
 
 
+class ReorderWatchRow(Base):
+    """Someone asked to be told when what they bought in a deal is open again (一键复购)."""
+
+    __tablename__ = "reorder_watches"
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    deal_id: Mapped[int] = mapped_column(
+        ForeignKey("deals.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    community_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    names: Mapped[str] = mapped_column(Text)  # the items' names as groupbuy.reorder keys them
+    created_at: Mapped[datetime]
+
+
 class DialogRow(Base):
     __tablename__ = "dialogs"
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

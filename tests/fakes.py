@@ -255,6 +255,7 @@ TABLES = (
     "refunds",
     "invoices",
     "live",
+    "reorder_watches",
 )
 
 
@@ -1028,6 +1029,20 @@ class FakeOrders(_Repo):
             return None
         lines[key] = replace(lines[key], quantity=quantity)
         return quantity
+
+    async def watch(
+        self, user_id: int, community_id: int, deal_id: int, names: Collection[str], now: datetime
+    ) -> None:
+        watches = self.t("reorder_watches")
+        if (user_id, deal_id) not in watches:
+            watches[(user_id, deal_id)] = (community_id, tuple(names), _utc(now))
+
+    async def watchers(self, community_id: int) -> list[tuple[int, int, tuple[str, ...]]]:
+        found = sorted(self.t("reorder_watches").items(), key=lambda kv: kv[1][2])
+        return [(user, deal, rec[1]) for (user, deal), rec in found if rec[0] == community_id]
+
+    async def unwatch(self, user_id: int, deal_id: int) -> None:
+        self.t("reorder_watches").pop((user_id, deal_id), None)
 
     async def for_deal(self, deal_id: int) -> list[Order]:
         orders = [self._order(r) for r in self._recs() if r.deal_id == deal_id]

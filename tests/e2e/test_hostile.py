@@ -207,6 +207,8 @@ def _forged(s: Scene, op: Op) -> list[str]:
         Op.BOOK_SLOT: [Callback(op, a, s.slot_a), Callback(op, b, s.slot_a)],
         Op.DELIVERY: [Callback(op, a, 1), Callback(op, a, 0)],
         Op.SHORTFALL: [Callback(op, a, arg, 1) for arg in range(5)],
+        Op.REORDER: [Callback(op, a)],
+        Op.WATCH: [Callback(op, a)],
         # These name no deal: they act on the presser's own dialog or language, or on the chat
         # they are pressed in. Played all the same: A must stay untouched.
         Op.BUILDING: [Callback(op, 0, 0)],
@@ -228,6 +230,7 @@ NAMES_A = {
     Op.REJECT_PAYMENT, Op.REFUND_MADE, Op.REMIND_UNPAID, Op.PAYEE_CODE, Op.WORKBOOK,
     Op.ARRIVED, Op.CONFIRM_ARRIVED, Op.LATER, Op.REMIND_PICKUP, Op.NO_SHOW, Op.DECIDE_NO_SHOW,
     Op.CHOOSE_POINT, Op.POINT_MAP, Op.REMOVE_POINT, Op.BOOK_SLOT, Op.DELIVERY, Op.SHORTFALL,
+    Op.REORDER, Op.WATCH,
 }  # fmt: skip
 
 

@@ -133,6 +133,8 @@ VARIANTS = {
 SHOWS_USER_TEXT = {
     "notice_shortfall",
     "notice_case_cut",
+    "notice_reorder_open",
+    "reorder_done",
     "notice_case_wait",
     "shortfall_recorded",
     "shortfall_plan",
@@ -641,6 +643,17 @@ def _shortfall_plan(how: str, listed: int, more: int) -> Sample:
     return build
 
 
+def _reorder(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    """handlers.reorder: a past order, ordered again in full."""
+    return {"deal": w.deal, "order": w.order, "ordered": [(i, 2) for i in w.items], "refused": []}
+
+
+def _reorder_refused(r: Renderer, locale: str, w: World) -> dict[str, Any]:
+    """Ordered again in part: an item sold out, another capped (each with the error's text)."""
+    reason = r.macro(locale, "errors", "sold_out", item=w.items[0].name)
+    return {**_reorder(r, locale, w), "ordered": [], "refused": [(i, reason) for i in w.items]}
+
+
 def _claim(r: Renderer, locale: str, w: World) -> dict[str, Any]:
     return {"deal": w.deal, "payment": _payment(w, PaymentStatus.CLAIMED)}
 
@@ -998,6 +1011,10 @@ SAMPLES: dict[str, list[Sample]] = {
         lambda r, locale, w: {**_shortfall_plan("join_order", 0, 0)(r, locale, w), "rows": []},
     ],
     "shortfall_dropped": [_nothing],
+    "reorder_none": [_reorder],
+    "reorder_done": [_reorder, _reorder_refused],
+    "reorder_watching": [_reorder],
+    "notice_reorder_open": [_group_notice],
     "shortfall_usage": [_nothing],
     "claim_recorded": [_claim],
     "dialog_cancelled": [_nothing],
