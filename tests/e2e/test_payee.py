@@ -92,7 +92,7 @@ async def test_buyers_see_whom_to_pay_and_how_much(any_world: World) -> None:
     notice = await bot_says(world, ann, after, "Pickup code", timeout=10)
     assert "To pay the leader: CN¥100.00" in text_of(notice)
     assert f"Pay to: {DETAILS}" in text_of(notice)
-    assert notice.button_labels() == ["💸 I have paid", "📷 Collection code"]
+    assert notice.button_labels() == ["💸 I have paid", "📷 Collection code", "🔁 Order again"]
     await emu.press_button(ann, ann, notice.message_id, text="💸 I have paid")
     await card_says(world, ann, card.message_id, "Waiting for the leader to confirm")
     assert "📷 Collection code" not in labels(world, ann, card.message_id)
