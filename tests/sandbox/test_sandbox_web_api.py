@@ -76,9 +76,10 @@ async def until(predicate: Any, timeout: float = 10.0) -> Any:
 
 async def test_the_demo_is_seeded_through_the_bot(client: Client) -> None:
     people = await personas(client)
-    assert set(people) == {"Li Na", "王芳", "Ann Lee", "Bob Brown"}
+    assert set(people) == {"Li Na", "王芳", "Ann Lee", "Bob Brown", "Zhou Min", "陈洁", "Dan Wu"}
     _, state = await client.get("/api/state")
-    assert [p["leader"] for p in state["personas"]] == [True, False, False, False]
+    leaders = [p["leader"] for p in state["personas"]]
+    assert leaders == [True, False, False, False, True, False, False]
     assert all(p["started"] for p in state["personas"])
     group = await group_of(client, people["Ann Lee"])
     post = await deal_post(client, people["Ann Lee"], group)
@@ -86,6 +87,26 @@ async def test_the_demo_is_seeded_through_the_bot(client: Client) -> None:
     assert post["keyboard"][0][0] == {"text": "+1 Milk 1L", "kind": "callback", "data": "j:1:1"}
     zh = await messages(client, people["王芳"], people["王芳"])
     assert any("楼" in m["html"] for m in zh if m["from_bot"]), "the Chinese resident reads Chinese"
+
+
+async def test_a_second_compound_shows_the_deal_shapes(client: Client) -> None:
+    """Maple Court: tier prices and milk by the case, live, with its own people; its leader
+    writes Chinese, so the group reads Chinese."""
+    people = await personas(client)
+    dan = people["Dan Wu"]
+    _, chats = await client.get(f"/api/chats?persona={dan}")
+    [group] = [c["id"] for c in chats if c["type"] != "private"]
+    _, li_chats = await client.get(f"/api/chats?persona={people['Li Na']}")
+    assert group not in [c["id"] for c in li_chats]  # the first compound's people see nothing
+
+    async def post() -> str | None:
+        shown = await messages(client, dan, group)
+        found = [m["html"] for m in shown if "Weekly dairy" in m["html"] and m["keyboard"]]
+        return found[-1] if found and "再3件满一箱" in found[-1] else None
+
+    html = await until(post)
+    assert "📉 再买15件：每件¥11.00 · 再3件满一箱" in html  # tier prices, whole cases
+    assert "截团时未满箱的部分从最晚的订单砍起。" in html and "满75%按整箱算。" in html
 
 
 async def test_bad_input_gets_clear_errors_and_the_sandbox_keeps_running(client: Client) -> None:
@@ -154,7 +175,8 @@ async def test_press_toast_and_deep_link_for_a_new_resident(client: Client) -> N
         "language": "zh-hans",
         "started": False,
     }
-    assert await group_of(client, chen) == group
+    _, chen_chats = await client.get(f"/api/chats?persona={chen}")
+    assert group in [c["id"] for c in chen_chats]  # a new neighbour is in every compound
     status, pressed = await client.post(
         "/api/press", {"persona": chen, "chat": group, "message": post["id"], "data": "j:1:1"}
     )
