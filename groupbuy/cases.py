@@ -17,13 +17,11 @@ tolerance): the leader takes its few spare units rather than cut a nearly full c
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from groupbuy import limits
 from groupbuy.errors import InputError
-from groupbuy.model import CaseRule, Deal, Item, Order
+from groupbuy.model import CaseRule, Deal, Item
 from groupbuy.parsing import positive_int, typed_digits
-from groupbuy.ports import UnitOfWork
 
 # "8 cases of 12", "8 x 12", "8×12", "8箱×12", "8箱，每箱12", "8箱(每箱12瓶)": cases, then units
 # in one (a unit's word may follow the number).
@@ -96,25 +94,3 @@ def to_cut(deal: Deal) -> list[tuple[Item, int]]:
         if begun and begun * 100 < deal.case_tolerance * item.case_size:
             cuts.append((item, begun))
     return cuts
-
-
-async def cut_latest(
-    uow: UnitOfWork, orders: Sequence[Order], item: Item, units: int
-) -> list[tuple[Order, int]]:
-    """Take `units` of `item` out of the orders, the latest first (those who joined first keep
-    theirs), and give them back to the stock; returns the orders cut and by how much. Orders
-    already handed out keep what they took. The caller refunds and tells."""
-    left = units
-    cut_orders: list[tuple[Order, int]] = []
-    for order in sorted(orders, key=lambda o: o.id, reverse=True):
-        if left == 0:
-            break
-        cut = min(left, order.quantity(item.id))
-        if cut == 0 or order.picked_up_at is not None:
-            continue
-        if await uow.orders.change_line(order.id, item.id, -cut, None) is None:
-            continue
-        await uow.deals.release(item.deal_id, item.id, cut)
-        left -= cut
-        cut_orders.append((order, cut))
-    return cut_orders

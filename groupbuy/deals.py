@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from groupbuy.cases import cut_latest, to_cut
+from groupbuy.allotment import Allocation, Cut, plan
+from groupbuy.allotment import cut as cut_orders
+from groupbuy.cases import to_cut
 from groupbuy.clock import Clock
 from groupbuy.errors import DomainError
 from groupbuy.model import (
@@ -14,8 +16,6 @@ from groupbuy.model import (
     Deal,
     DealSpec,
     DealStatus,
-    Item,
-    Order,
     RefundReason,
     minimum_reached,
 )
@@ -93,14 +93,14 @@ async def close_deal(
         for order in await uow.orders.for_deal(deal_id):
             await lapse(uow, order.id, now, force=True)
     joined = await uow.orders.for_deal(deal_id)
-    cut: list[tuple[Item, Order, int]] = []
+    cut: list[Cut] = []
     if any(i.case_size for i in deal.items):
         # Whole cases: a last case not full is cut before the minimum is counted (the supplier
         # ships only the full ones), the latest orders first.
         deal = await uow.deals.get(deal_id) or deal  # the lapses gave units back
-        for item, units in to_cut(deal):
-            cut += [(item, o, n) for o, n in await cut_latest(uow, joined, item, units)]
-        if cut:
+        kept = {item.id: item.sold - units for item, units in to_cut(deal)}
+        if kept:
+            cut = await cut_orders(uow, plan(deal, joined, kept, Allocation.JOIN_ORDER))
             deal = await uow.deals.get(deal_id) or deal
     stats = await uow.deals.stats(deal_id)
     formed = minimum_reached(deal, stats)
@@ -115,8 +115,14 @@ async def close_deal(
     notices += [Notice(each_kind, o.user_id, deal_id, o.user_id) for o in orders]
     if formed:  # one message per item and order cut (as a shortfall's)
         notices += [
-            Notice(NoticeKind.CASE_CUT, o.user_id, deal_id, o.user_id, i.id * 1_000_000 + o.id)
-            for i, o, _ in cut
+            Notice(
+                NoticeKind.CASE_CUT,
+                c.order.user_id,
+                deal_id,
+                c.order.user_id,
+                c.item.id * 1_000_000 + c.order.id,
+            )
+            for c in cut
         ]
     await uow.outbox.add(notices, now)
     if not formed:
@@ -128,7 +134,7 @@ async def close_deal(
         deal = await uow.deals.get(deal_id) or deal
     # Whoever paid for units cut, or at a dearer tier, gets the difference back: one refund
     # and one message each (a Stars buyer is refunded whole and billed again for the rest).
-    cut_ids = {o.id for _, o, _ in cut}
+    cut_ids = {c.order.id for c in cut}
     tiered = any(i.tiers for i in deal.items)
     community = await uow.communities.get(deal.community_id) if cut else None
     window = timedelta(minutes=community.payment_window_minutes if community else 30)

@@ -1,11 +1,7 @@
 """Fewer goods arrived than were sold (the truck brought less): the leader records what arrived
-of each item, the bot shares it out and shows the plan, and on the leader's word cuts the orders,
-tells each buyer cut what they get and refunds what they paid for the rest.
-
-Shared out by join order (the default: those who joined first keep their goods, the last to
-join lose units first) or pro rata (everyone keeps the same share of what they ordered, rounded
-down, the units left over going to the largest remainders, the earlier order first on a tie).
-Orders already handed out keep what they took, whichever way.
+of each item, the bot shares it out (groupbuy.allotment: by join order, the default, or pro
+rata) and shows the plan, and on the leader's word cuts the orders, tells each buyer cut what
+they get and refunds what they paid for the rest.
 """
 
 from __future__ import annotations
@@ -13,29 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
+from groupbuy import parsing
+from groupbuy.allotment import Allocation, Cut, cut, plan
 from groupbuy.errors import DomainError
-from groupbuy.model import Deal, DealStatus, Item, Order, RefundReason
+from groupbuy.model import Deal, DealStatus, Order, RefundReason
 from groupbuy.notices import Notice, NoticeKind
 from groupbuy.orders import DEFAULT_WINDOW
 from groupbuy.payments import refund_excess
 from groupbuy.ports import UnitOfWork
-
-
-class Allocation(StrEnum):
-    JOIN_ORDER = "join_order"
-    PRO_RATA = "pro_rata"
-
-
-@dataclass(frozen=True, slots=True)
-class Cut:
-    """One order's units of one item, before and after the shortfall."""
-
-    order: Order
-    item: Item
-    before: int
-    after: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +25,23 @@ class Shortfall:
     item_name: str
     units: int  # units taken away in all
     orders: int  # orders affected
+
+
+def arrived_by_item(deal: Deal, typed: Sequence[tuple[str, int]]) -> dict[int, int]:
+    """What the leader typed arrived, by item id: each item named by its number (1 for the
+    first) or by its name, case aside."""
+    arrived: dict[int, int] = {}
+    for name, units in typed:
+        digits = parsing.typed_digits(name)
+        if digits.isdigit():
+            position = int(digits)
+            item = deal.items[position - 1] if 1 <= position <= len(deal.items) else None
+        else:
+            item = next((i for i in deal.items if i.name.casefold() == name.casefold()), None)
+        if item is None:
+            raise DomainError("item_not_found")
+        arrived[item.id] = units
+    return arrived
 
 
 def check_arrived(deal: Deal, arrived: Mapping[int, int]) -> None:
@@ -59,50 +58,6 @@ def check_arrived(deal: Deal, arrived: Mapping[int, int]) -> None:
             raise DomainError("shortfall_too_large", item=item.name, sold=item.sold)
         if units >= item.sold:
             raise DomainError("arrived_not_fewer", item=item.name, sold=item.sold)
-
-
-def plan(
-    deal: Deal, orders: Sequence[Order], arrived: Mapping[int, int], how: Allocation
-) -> list[Cut]:
-    """Every order the shortfall cuts, item by item in the deal's order, orders by join order."""
-    cuts: list[Cut] = []
-    joined = sorted(orders, key=lambda o: o.id)
-    for item in deal.items:
-        if item.id not in arrived:
-            continue
-        taken = {o.id: o.quantity(item.id) for o in joined if o.picked_up_at is not None}
-        left = max(0, arrived[item.id] - sum(taken.values()))
-        waiting = [o for o in joined if o.picked_up_at is None and o.quantity(item.id)]
-        shares = (_by_join_order if how is Allocation.JOIN_ORDER else _pro_rata)(
-            [o.quantity(item.id) for o in waiting], left
-        )
-        cuts += [
-            Cut(order, item, order.quantity(item.id), share)
-            for order, share in zip(waiting, shares, strict=True)
-            if share < order.quantity(item.id)
-        ]
-    return cuts
-
-
-def _by_join_order(wanted: list[int], units: int) -> list[int]:
-    shares = []
-    for quantity in wanted:
-        share = min(quantity, units)
-        shares.append(share)
-        units -= share
-    return shares
-
-
-def _pro_rata(wanted: list[int], units: int) -> list[int]:
-    total = sum(wanted)
-    if total <= units:
-        return list(wanted)
-    shares = [q * units // total for q in wanted]
-    # The units the rounding down left over: to the largest remainders, the earlier first.
-    by_remainder = sorted(range(len(wanted)), key=lambda n: (-(wanted[n] * units % total), n))
-    for n in by_remainder[: units - sum(shares)]:
-        shares[n] += 1
-    return shares
 
 
 async def apply_plan(
@@ -124,14 +79,7 @@ async def apply_plan(
     if deal is None:
         raise DomainError("deal_not_found")
     check_arrived(deal, arrived)
-    cuts = plan(deal, await uow.orders.for_deal(deal_id), arrived, how)
-    done: list[Cut] = []
-    for cut in cuts:
-        units = cut.before - cut.after
-        if await uow.orders.change_line(cut.order.id, cut.item.id, -units, None) is None:
-            continue
-        await uow.deals.release(deal_id, cut.item.id, units)
-        done.append(cut)
+    done = await cut(uow, plan(deal, await uow.orders.for_deal(deal_id), arrived, how))
     told: dict[int, Order] = {c.order.id: c.order for c in done}
     ref = int(now.timestamp())  # one message per order and shortfall recorded
     for order in told.values():

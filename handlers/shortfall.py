@@ -9,10 +9,11 @@ import secrets
 from typing import Any
 
 from groupbuy import limits, parsing
+from groupbuy.allotment import Allocation, Cut, plan
 from groupbuy.errors import DomainError, InputError
 from groupbuy.model import Deal, DealStatus
 from groupbuy.ports import UnitOfWork
-from groupbuy.shortfall import Allocation, Cut, apply_plan, check_arrived, plan
+from groupbuy.shortfall import apply_plan, arrived_by_item, check_arrived
 from handlers.actions import Action, Answer, Edit, Keyboard, Send
 from handlers.authority import Caller, as_leader, as_leader_named
 from handlers.callbacks import Callback, Op
@@ -62,22 +63,6 @@ def _units(text: str) -> int:
     return int(digits)
 
 
-def _arrived(deal: Deal, typed: list[tuple[str, int]]) -> dict[int, int]:
-    """The items named by number (1 for the first) or by name, case aside."""
-    arrived: dict[int, int] = {}
-    for name, units in typed:
-        digits = parsing.typed_digits(name)
-        if digits.isdigit():
-            position = int(digits)
-            item = deal.items[position - 1] if 1 <= position <= len(deal.items) else None
-        else:
-            item = next((i for i in deal.items if i.name.casefold() == name.casefold()), None)
-        if item is None:
-            raise DomainError("item_not_found")
-        arrived[item.id] = units
-    return arrived
-
-
 async def command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     """/shortfall ITEM ARRIVED [, ITEM ARRIVED …] [#DEAL]: the plan, to apply with a press."""
     chat_id = message.chat.id
@@ -92,7 +77,7 @@ async def command(deps: Deps, message: MessageIn, args: str) -> list[Action]:
     async def act(uow: UnitOfWork, deal: Deal | None) -> tuple[Deal, list[Cut], int] | None:
         if deal is None:
             return None
-        arrived = _arrived(deal, typed)
+        arrived = arrived_by_item(deal, typed)
         check_arrived(deal, arrived)
         cuts = plan(deal, await uow.orders.for_deal(deal.id), arrived, Allocation.JOIN_ORDER)
         token = secrets.randbelow(parsing.ID_MAX) + 1

@@ -34,6 +34,7 @@ import pytest
 from babel.numbers import list_currencies
 
 from groupbuy import limits
+from groupbuy.allotment import Cut
 from groupbuy.model import (
     CaseRule,
     DealStats,
@@ -51,7 +52,7 @@ from groupbuy.model import (
 )
 from groupbuy.money import MAX_PRICE_MAJOR, exponent
 from groupbuy.payments import WINDOW_MINUTES, Standing
-from groupbuy.shortfall import Cut, Shortfall
+from groupbuy.shortfall import Shortfall
 from handlers.callbacks import Callback, Op
 from handlers.ledger import ENTRIES_PER_MESSAGE
 from handlers.newdeal import PROBLEMS_SHOWN

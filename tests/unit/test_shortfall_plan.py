@@ -9,7 +9,7 @@ from fractions import Fraction
 from hypothesis import given
 from hypothesis import strategies as st
 
-from groupbuy.shortfall import _by_join_order, _pro_rata
+from groupbuy.allotment import _by_join_order, _pro_rata
 
 WANTED = st.lists(st.integers(1, 20), min_size=1, max_size=15)
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from groupbuy import limits
+from groupbuy.allotment import Cut
 from groupbuy.deal_text import parse_deal
 from groupbuy.model import (
     CaseRule,
@@ -45,7 +46,6 @@ from groupbuy.model import (
     User,
 )
 from groupbuy.payments import Standing
-from groupbuy.shortfall import Cut
 from messages import catalog
 from messages.i18n import LOCALES
 from messages.pickup_list import PickupLine, PickupRow
